@@ -1,0 +1,27 @@
+"""losscli: compute a loss and say what its divisor n is.
+
+>>> import losscli
+>>> result = losscli.compute("mae", [1.0, 2.0, 4.0], [1.5, 2.0, 3.0])
+>>> result.value, result.n
+(0.5, 3)
+"""
+
+__version__ = "0.1.0"
+
+from .compute import compute  # noqa: E402
+from .errors import ExitCode, InputError, LossCliError, UsageError  # noqa: E402
+from .losses import LOSSES, get_loss  # noqa: E402
+from .readers import read_input  # noqa: E402
+from .result import Result  # noqa: E402
+
+__all__ = [
+    "LOSSES",
+    "ExitCode",
+    "InputError",
+    "LossCliError",
+    "Result",
+    "UsageError",
+    "compute",
+    "get_loss",
+    "read_input",
+]

@@ -1,0 +1,225 @@
+"""The command line: parse, read, call ``compute``, hand the Result to a renderer.
+
+No maths here. Every :class:`~losscli.errors.LossCliError`, and every usage error
+Typer finds, becomes one line on stderr and an exit status, in one place
+(:class:`_OneLineErrors`).
+"""
+
+import enum
+import inspect
+import sys
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperCommand
+
+from . import __version__
+from .compute import compute
+from .errors import ExitCode, LossCliError, UsageError
+from .losses import LOSSES, get_loss, options_by_flag
+from .readers import FORMATS, STDIN, read_input
+from .reduce import REDUCTIONS
+
+# Typer vendors its own click; its usage errors all derive from this class.
+_TyperUsageError = typer.BadParameter.__base__
+
+
+class Reduce(enum.StrEnum):
+    all = "all"
+    samples = "samples"
+    outputs = "outputs"
+    none = "none"
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    value = "value"
+
+
+InputFormat = enum.StrEnum("InputFormat", {name: name for name in FORMATS})
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"losscli: error: {message}\n")
+
+
+class _OneLineErrors(TyperCommand):
+    """Run the command with every error as one line on stderr and a named exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(
+                args=args,
+                prog_name=prog_name or "losscli",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except LossCliError as exc:
+            _error(str(exc))
+            code = exc.exit_code
+        except _TyperUsageError as exc:
+            _error(f"{exc.format_message()} (see 'losscli --help')")
+            code = ExitCode.USAGE
+        except BrokenPipeError:
+            # The reader of stdout went away (`| head`); nothing left to say.
+            sys.stderr.close()
+            code = ExitCode.OK
+        sys.exit(int(code or ExitCode.OK))
+
+
+app = typer.Typer(add_completion=False, context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"losscli {__version__}\n")
+        raise typer.Exit()
+
+
+def run(
+    loss: Annotated[str, typer.Argument(help="Loss name (see 'losscli list'), or 'list'.", show_default=False)],
+    preds: Annotated[
+        Optional[str], typer.Argument(help="Predictions: .csv, .tsv, .npy or .json file, or - for stdin.")
+    ] = None,
+    targets: Annotated[Optional[str], typer.Argument(help="Targets, as PREDS.")] = None,
+    reduce: Annotated[
+        Optional[Reduce],
+        typer.Option(
+            "--reduce", "-r", help="Axes averaged; the others are summed. Default: the loss's own.", show_default=False
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table for people; json, csv or value for pipelines.")
+    ] = OutputFormat.table,
+    input_format: Annotated[
+        Optional[InputFormat],
+        typer.Option(
+            help="Format of stdin and of files with no known extension. Default: sniffed for stdin.", show_default=False
+        ),
+    ] = None,
+    header: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--header/--no-header", help="CSV/TSV first row is a header. Default: detected.", show_default=False
+        ),
+    ] = None,
+    max_rows: Annotated[int, typer.Option(min=2, help="Rows shown per table before eliding the middle.")] = 20,
+    fail_above: Annotated[
+        Optional[float], typer.Option(help="Exit 1 if the batch value is above this.", show_default=False)
+    ] = None,
+    fail_below: Annotated[
+        Optional[float], typer.Option(help="Exit 1 if the batch value is below this.", show_default=False)
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    **loss_options,
+) -> int:
+    if loss.strip().lower() == "list":
+        if preds is not None:
+            raise UsageError("'losscli list' takes no files")
+        _write_list(output_format.value)
+        return ExitCode.OK
+    spec = get_loss(loss)
+    if preds is None or targets is None:
+        raise UsageError(f"give PREDS and TARGETS, e.g. 'losscli {spec.name} preds.csv targets.csv'")
+    if preds == STDIN and targets == STDIN:
+        raise UsageError("PREDS and TARGETS are both '-'; at most one of them can be read from stdin")
+    given = {name: value for name, value in loss_options.items() if value not in (None, False)}
+    spec.resolve_options(given)  # a bad option fails before any file is read
+
+    fmt = input_format.value if input_format else None
+    stdin = sys.stdin.buffer
+    pred = read_input(preds, input_format=fmt, header=header, stdin=stdin)
+    target = read_input(targets, input_format=fmt, header=header, stdin=stdin)
+    result = compute(spec, pred, target, reduce=reduce.value if reduce else None, **given)
+
+    if output_format is OutputFormat.table:
+        from .render import render_result  # Rich only when a table is asked for
+
+        render_result(result, max_rows=max_rows)
+    else:
+        sys.stdout.write(
+            {"json": result.to_json, "csv": result.to_csv, "value": result.value_text}[output_format.value]()
+        )
+    sys.stdout.flush()
+    return _check_thresholds(result, fail_above, fail_below)
+
+
+def _check_thresholds(result, fail_above: float | None, fail_below: float | None) -> int:
+    crossed = []
+    if fail_above is not None and result.value > fail_above:
+        crossed.append(f"is above --fail-above {fail_above!r}")
+    if fail_below is not None and result.value < fail_below:
+        crossed.append(f"is below --fail-below {fail_below!r}")
+    for what in crossed:
+        sys.stderr.write(f"losscli: check failed: {result.loss} = {result.value!r} (--reduce {result.reduce}) {what}\n")
+    return ExitCode.CHECK_FAILED if crossed else ExitCode.OK
+
+
+def _write_list(output_format: str) -> None:
+    if output_format == "table":
+        from .render import render_list
+
+        render_list()
+    elif output_format == "json":
+        import json
+
+        from .docs import loss_catalogue
+
+        sys.stdout.write(json.dumps(loss_catalogue(), indent=2) + "\n")
+    elif output_format == "value":
+        sys.stdout.write("".join(loss.name + "\n" for loss in LOSSES))
+    else:
+        from .docs import loss_list_csv
+
+        sys.stdout.write(loss_list_csv())
+
+
+def _loss_option_parameters() -> list[inspect.Parameter]:
+    """One command-line option per loss option name in the registry."""
+    params = []
+    for name, users in options_by_flag().items():
+        option = users[0][1]
+        takes = "; ".join(f"{loss.name}, default {opt.default}" for loss, opt in users)
+        if option.is_flag:
+            annotation = Annotated[bool, typer.Option(option.flag, help=f"{option.help} [{takes}]")]
+            default = False
+        else:
+            annotation = Annotated[
+                Optional[float],
+                typer.Option(option.flag, help=f"{option.help} [{takes}]", show_default=False),
+            ]
+            default = None
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
+    return params
+
+
+def _with_loss_options(func):
+    signature = inspect.signature(func)
+    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    extra = _loss_option_parameters()
+    func.__signature__ = signature.replace(parameters=fixed + extra)
+    func.__annotations__ = {**func.__annotations__, **{p.name: p.annotation for p in extra}}
+    return func
+
+
+def _help() -> str:
+    reductions = "\n\n".join(f"  {name}: {r.known_as}" for name, r in REDUCTIONS.items())
+    return (
+        "Compute a loss of PREDS against TARGETS and say what its divisor n is.\n\n"
+        "'losscli list' shows every loss with its formula and default reduction.\n\n"
+        f"Reductions (--reduce):\n\n{reductions}\n\n"
+        "Exit status: 0 ok, 1 a --fail-above/--fail-below check failed, 2 usage or input error."
+    )
+
+
+run.__doc__ = _help()
+app.command(cls=_OneLineErrors, epilog="Losses: " + ", ".join(loss.name for loss in LOSSES))(_with_loss_options(run))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,45 @@
+"""One exception family for everything a user can get wrong, and the exit codes.
+
+The command-line entry point catches :class:`LossCliError` once and turns it into
+one line on stderr and an exit status; the Python API lets it propagate.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    CHECK_FAILED = 1  # a --fail-above / --fail-below threshold was crossed
+    USAGE = 2  # bad command line or bad input
+
+
+class LossCliError(Exception):
+    """Base of every error losscli reports to a user: a message, no traceback."""
+
+    exit_code = ExitCode.USAGE
+
+
+class UsageError(LossCliError):
+    """The command line (or API call) asks for something that does not exist or fit."""
+
+
+class InputError(LossCliError):
+    """An input file or array cannot be used: unreadable, malformed, wrong shape."""
+
+
+class DomainError(InputError):
+    """A value lies outside the domain of the chosen loss.
+
+    Raised by the core, which knows array indices but not file names; ``role`` and
+    ``index`` let the caller say where the value came from (see ``cli.py``).
+    """
+
+    def __init__(self, role: str, index: tuple[int, ...], value: float, need: str):
+        self.role = role  # "predictions" or "targets"
+        self.index = index
+        self.value = value
+        self.need = need
+        where = ", ".join(str(i) for i in index)
+        super().__init__(f"{role}[{where}] = {value!r}: {need}")

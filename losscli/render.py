@@ -1,0 +1,134 @@
+"""Rich tables for people: per-element, per-sample, per-output and the batch summary.
+
+Rich drops colour by itself when stdout is not a terminal or NO_COLOR is set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .docs import options_text
+from .losses import LOSSES
+from .result import Result
+
+_COLUMN_PADDING = 3  # Rich pads each cell and separates columns
+
+
+def _number(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _shown(count: int, limit: int) -> list[int | None]:
+    """Indices to show out of ``count``: all, or head and tail around a None gap."""
+    if count <= limit:
+        return list(range(count))
+    head = limit - limit // 2
+    return [*range(head), None, *range(count - (limit - head), count)]
+
+
+def _elided(what: str, count: int, shown: list[int | None], flag: str) -> str:
+    visible = sum(i is not None for i in shown)
+    return f"{visible:,} of {count:,} {what} shown ({flag} to change)" if visible < count else ""
+
+
+def _table() -> Table:
+    return Table(box=box.SIMPLE_HEAD, pad_edge=False)
+
+
+def _print_section(console: Console, heading: str, table: Table, notes: list[str]) -> None:
+    console.print(Text(heading, style="bold"))
+    console.print(table)
+    for note in notes:
+        if note:
+            console.print(Text(note, style="dim"))
+
+
+def _vector_section(console: Console, heading: str, index_name: str, values: np.ndarray, max_rows: int) -> None:
+    rows = _shown(len(values), max_rows)
+    table = _table()
+    table.add_column(index_name, justify="right")
+    table.add_column("loss", justify="right")
+    for i in rows:
+        table.add_row("…", "…") if i is None else table.add_row(str(i), _number(values[i]))
+    _print_section(console, heading, table, [_elided("rows", len(values), rows, "--max-rows")])
+
+
+def _element_section(console: Console, result: Result, max_rows: int) -> None:
+    n_samples, n_outputs = result.shape
+    rows = _shown(n_samples, max_rows)
+    shown_rows = [i for i in rows if i is not None]
+    # How many output columns fit: measured on the widest number in the shown rows.
+    cell = max(len(_number(x)) for x in result.per_element[shown_rows].ravel()) + _COLUMN_PADDING
+    index = len(str(n_samples)) + len("sample") + _COLUMN_PADDING
+    fit = max(2, (console.width - index) // cell)
+    cols = _shown(n_outputs, fit)
+    table = _table()
+    table.add_column("sample", justify="right")
+    for j in cols:
+        table.add_column("…" if j is None else str(j), justify="right")
+    for i in rows:
+        if i is None:
+            table.add_row("…", *["…"] * len(cols))
+            continue
+        row = result.per_element[i]
+        table.add_row(str(i), *["…" if j is None else _number(row[j]) for j in cols])
+    notes = [_elided("rows", n_samples, rows, "--max-rows"), _elided("outputs", n_outputs, cols, "wider terminal")]
+    heading = f"Per-element loss  l[i, j] = {result.formula}   ({n_samples} x {n_outputs})"
+    _print_section(console, heading, table, notes)
+
+
+def _summary(result: Result) -> Table:
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("loss", f"{result.loss} ({result.title}; matches {result.matches})")
+    if result.options:
+        summary.add_row("options", ", ".join(f"{k}={v}" for k, v in result.options.items()))
+    summary.add_row("reduce", f"{result.reduce}: {result.summed_text()}")
+    summary.add_row("same as", result.reduction.known_as)
+    summary.add_row("n", f"n = {result.n_text()}")
+    summary.add_row("formula", result.batch_formula())
+    summary.add_row("value", repr(result.value))
+    return summary
+
+
+def render_result(result: Result, *, max_rows: int = 20, console: Console | None = None) -> None:
+    """Print the tables and the batch summary of ``result``."""
+    console = console or Console(highlight=False, markup=False)
+    if result.shape[1] == 1:
+        # One output: element, per-sample and per-output views are the same numbers.
+        _vector_section(
+            console, f"Per-sample loss  L[i] = l[i] = {result.formula}", "sample", result.per_sample, max_rows
+        )
+    else:
+        _element_section(console, result, max_rows)
+        _vector_section(
+            console, f"Per-sample loss  {result.per_sample_formula()}", "sample", result.per_sample, max_rows
+        )
+        _vector_section(
+            console, f"Per-output loss  {result.per_output_formula()}", "output", result.per_output, max_rows
+        )
+    console.print(_summary(result))
+
+
+def render_list(console: Console | None = None) -> None:
+    """``losscli list``: every loss with its aliases, default reduction and formula."""
+    console = console or Console(highlight=False, markup=False)
+    table = _table()
+    table.add_column("loss", no_wrap=True)
+    table.add_column("--reduce", no_wrap=True)
+    table.add_column("element term l[i, j]")
+    for loss in LOSSES:
+        about = Text(loss.formula)
+        details = [f"matches {loss.matches}"]
+        if loss.options:
+            details.append(f"options {options_text(loss)}")
+        if loss.aliases:
+            details.append(f"aliases {', '.join(loss.aliases)}")
+        about.append("\n" + "; ".join(details), style="dim")
+        table.add_row(loss.name, loss.default_reduce, about)
+    console.print(table)

@@ -1,0 +1,44 @@
+"""The README stays true: its loss table is the registry's, and every `$ losscli ...`
+example in a console block prints what the README shows (stdout, then stderr)."""
+
+import re
+import shlex
+import sys
+
+import pytest
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import update_readme  # noqa: E402
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_loss_table_is_generated_from_the_registry():
+    assert update_readme.updated(README) == README, "run: python scripts/update_readme.py"
+
+
+def _examples():
+    """(stdin, argv, expected output) of each runnable example."""
+    for block in re.findall(r"```console\n(.*?)```", README, re.DOTALL):
+        for command, output in re.findall(r"^\$ (.*)\n((?:(?!\$ ).*\n)*)", block, re.MULTILINE):
+            stdin = None
+            match = re.fullmatch(r"echo '(.*)' \| (losscli .*)", command)
+            if match:
+                stdin, command = match.group(1) + "\n", match.group(2)
+            if command.startswith("losscli ") and not re.search(r"[|;<>$]", command):
+                yield stdin, shlex.split(command)[1:], output
+
+
+EXAMPLES = list(_examples())
+
+
+def test_readme_has_examples():
+    assert len(EXAMPLES) >= 5
+
+
+@pytest.mark.parametrize("stdin, argv, expected", EXAMPLES, ids=[" ".join(e[1][:3]) for e in EXAMPLES])
+def test_readme_example_output(run, monkeypatch, stdin, argv, expected):
+    monkeypatch.chdir(ROOT)
+    result = run(*argv, input=stdin)
+    assert result.stdout + result.stderr == expected

@@ -1,0 +1,75 @@
+"""The JSON of --format json is a contract: these keys, these types, schema_version 1.
+
+Changing any of this needs a new schema_version and a note in the README.
+"""
+
+import json
+
+import pytest
+from conftest import SAMPLES
+
+EXPECTED_KEYS = [
+    "schema_version",
+    "loss",
+    "formula",
+    "options",
+    "reduce",
+    "shape",
+    "n",
+    "total",
+    "value",
+    "per_sample",
+    "per_output",
+    "per_element",
+]
+
+
+@pytest.fixture
+def seed_json(run):
+    result = run("mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "--reduce", "samples", "-f", "json")
+    assert result.exit_code == 0
+    return json.loads(result.stdout)
+
+
+def test_keys_and_order(seed_json):
+    assert list(seed_json) == EXPECTED_KEYS
+
+
+def test_values_of_the_seed_example(seed_json):
+    assert seed_json["schema_version"] == 1
+    assert seed_json["loss"] == "mse"
+    assert seed_json["formula"] == "(p - t)^2"
+    assert seed_json["options"] == {}
+    assert seed_json["reduce"] == "samples"
+    assert seed_json["shape"] == [2, 10]
+    assert seed_json["n"] == 2
+    # the seed: squared errors sum to 0.1 (sample 0) + 0.37 (sample 1) = 0.47
+    assert seed_json["total"] == pytest.approx(0.47, rel=1e-12)
+    assert seed_json["value"] == pytest.approx(0.235, rel=1e-12)
+    assert seed_json["per_sample"] == pytest.approx([0.1, 0.37], rel=1e-12)
+    assert seed_json["per_output"] == pytest.approx([0.025, 0.01] + [0.025] * 8, rel=1e-12)
+    assert seed_json["per_element"][1] == pytest.approx([0.04, 0.01] + [0.04] * 8, rel=1e-12)
+
+
+def test_types(seed_json):
+    assert isinstance(seed_json["n"], int)
+    assert all(isinstance(x, float) for x in seed_json["per_sample"])
+    assert len(seed_json["per_element"]) == 2 and all(len(row) == 10 for row in seed_json["per_element"])
+
+
+def test_options_carry_defaults_and_given_values(run, tmp_path):
+    p, t = tmp_path / "p.json", tmp_path / "t.json"
+    p.write_text("[0.0, 2.0]")
+    t.write_text("[0.0, 0.0]")
+    data = json.loads(run("huber", p, t, "--delta", "0.5", "-f", "json").stdout)
+    assert data["options"] == {"delta": 0.5}
+    # |d| = 2 > delta: 0.5 (2 - 0.25) = 0.875; mean over 2 elements
+    assert data["value"] == pytest.approx(0.4375, rel=1e-12)
+    data = json.loads(run("bce", p.with_name("p.json"), t, "--from-logits", "-f", "json").stdout)
+    assert data["options"] == {"from_logits": True}
+
+
+def test_floats_are_full_precision(run):
+    data = json.loads(run("mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "-f", "json").stdout)
+    # float64 np.mean of the seed's squared errors is 0.02350000000000001, not 0.0235
+    assert repr(data["value"]) == "0.02350000000000001"
