@@ -16,9 +16,9 @@ from typer.core import TyperCommand
 from . import __version__
 from .compute import compute
 from .errors import ExitCode, LossCliError, UsageError
-from .losses import LOSSES, get_loss, options_by_flag
 from .readers import FORMATS, STDIN, read_input
 from .reduce import REDUCTIONS
+from .registry import LOSSES, get_loss, options_by_name
 
 # Typer vendors its own click; its usage errors all derive from this class.
 _TyperUsageError = typer.BadParameter.__base__
@@ -36,6 +36,11 @@ class OutputFormat(enum.StrEnum):
     json = "json"
     csv = "csv"
     value = "value"
+
+
+class WeightDivisor(enum.StrEnum):
+    sum = "sum"
+    count = "count"
 
 
 InputFormat = enum.StrEnum("InputFormat", {name: name for name in FORMATS})
@@ -106,6 +111,17 @@ def run(
             "--header/--no-header", help="CSV/TSV first row is a header. Default: detected.", show_default=False
         ),
     ] = None,
+    weights: Annotated[
+        Optional[str],
+        typer.Option(help="File of N sample weights (every loss).", show_default=False, metavar="FILE"),
+    ] = None,
+    weight_divisor: Annotated[
+        WeightDivisor,
+        typer.Option(
+            help="With --weights, a mean over samples divides by the weights' sum (scikit-learn, "
+            "Keras mean_with_sample_weight) or by N (Keras sum_over_batch_size)."
+        ),
+    ] = WeightDivisor.sum,
     max_rows: Annotated[int, typer.Option(min=2, help="Rows shown per table before eliding the middle.")] = 20,
     fail_above: Annotated[
         Optional[float], typer.Option(help="Exit 1 if the batch value is above this.", show_default=False)
@@ -128,14 +144,25 @@ def run(
         raise UsageError(f"give PREDS and TARGETS, e.g. 'losscli {spec.name} preds.csv targets.csv'")
     if preds == STDIN and targets == STDIN:
         raise UsageError("PREDS and TARGETS are both '-'; at most one of them can be read from stdin")
-    given = {name: value for name, value in loss_options.items() if value not in (None, False)}
-    spec.resolve_options(given)  # a bad option fails before any file is read
-
+    given = {name: value for name, value in loss_options.items() if value is not None}
     fmt = input_format.value if input_format else None
     stdin = sys.stdin.buffer
+    array_options = {option.name for option in spec.options if option.kind == "array"}
+    spec.resolve_options({k: (0.0 if k in array_options else v) for k, v in given.items()})  # fail before reading
+    for name in array_options & given.keys():
+        given[name] = _number_or_file(given[name], fmt, header, stdin)
     pred = read_input(preds, input_format=fmt, header=header, stdin=stdin)
     target = read_input(targets, input_format=fmt, header=header, stdin=stdin)
-    result = compute(spec, pred, target, reduce=reduce.value if reduce else None, **given)
+    sample_weights = None if weights is None else read_input(weights, input_format=fmt, header=header, stdin=stdin)
+    result = compute(
+        spec,
+        pred,
+        target,
+        reduce=reduce.value if reduce else None,
+        weights=sample_weights,
+        weight_divisor=weight_divisor.value,
+        **given,
+    )
 
     if output_format is OutputFormat.table:
         from .render import render_result  # Rich only when a table is asked for
@@ -147,6 +174,14 @@ def run(
         )
     sys.stdout.flush()
     return _check_thresholds(result, fail_above, fail_below)
+
+
+def _number_or_file(value: str, fmt, header, stdin):
+    """An array option's value: one number, or the numbers in a file."""
+    try:
+        return float(value)
+    except ValueError:
+        return read_input(value, input_format=fmt, header=header, stdin=stdin).values
 
 
 def _check_thresholds(result, fail_above: float | None, fail_below: float | None) -> int:
@@ -182,20 +217,33 @@ def _write_list(output_format: str) -> None:
 def _loss_option_parameters() -> list[inspect.Parameter]:
     """One command-line option per loss option name in the registry."""
     params = []
-    for name, users in options_by_flag().items():
+    for name, users in options_by_name().items():
         option = users[0][1]
-        takes = "; ".join(f"{loss.name}, default {opt.default}" for loss, opt in users)
-        if option.is_flag:
-            annotation = Annotated[bool, typer.Option(option.flag, help=f"{option.help} [{takes}]")]
-            default = False
-        else:
+        kinds = {opt.kind for _, opt in users}
+        assert len(kinds) == 1, f"option {name} has kinds {kinds} across losses"
+        takes = "; ".join(
+            loss.name if opt.default is None else f"{loss.name}: default {_default_text(opt)}" for loss, opt in users
+        )
+        help_text = f"{option.help} [{takes}]"
+        if option.kind == "flag":
+            flag = option.flag
+            decl = typer.Option(f"{flag}/--no-{flag[2:]}", help=help_text, show_default=False)
+            annotation = Annotated[Optional[bool], decl]
+        elif option.kind == "array":
             annotation = Annotated[
-                Optional[float],
-                typer.Option(option.flag, help=f"{option.help} [{takes}]", show_default=False),
+                Optional[str], typer.Option(option.flag, help=help_text, metavar="FILE|X", show_default=False)
             ]
-            default = None
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
+        else:
+            kind = int if option.kind == "int" else float
+            annotation = Annotated[Optional[kind], typer.Option(option.flag, help=help_text, show_default=False)]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
     return params
+
+
+def _default_text(option) -> str:
+    if option.kind == "flag":
+        return "on" if option.default else "off"
+    return f"{option.default:g}"
 
 
 def _with_loss_options(func):
@@ -218,7 +266,15 @@ def _help() -> str:
 
 
 run.__doc__ = _help()
-app.command(cls=_OneLineErrors, epilog="Losses: " + ", ".join(loss.name for loss in LOSSES))(_with_loss_options(run))
+
+
+def _epilog() -> str:
+    lines = [f"{loss.name}: {loss.formula}" for loss in LOSSES]
+    text = "Losses (element term l[i, j], or per-sample term L[i]):\n\n" + "\n\n".join(lines)
+    return text.replace("[", "\\[")  # Rich reads [..] as markup in help text
+
+
+app.command(cls=_OneLineErrors, epilog=_epilog())(_with_loss_options(run))
 
 
 def main() -> None:

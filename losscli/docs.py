@@ -5,13 +5,18 @@ from __future__ import annotations
 import csv
 import io
 
-from .losses import LOSSES, Loss
+from .registry import LOSSES, Loss
 
 
 def options_text(loss: Loss) -> str:
-    return ", ".join(
-        option.flag if option.is_flag else f"{option.flag} (default {option.default:g})" for option in loss.options
-    )
+    def one(option) -> str:
+        if option.kind == "flag":
+            return option.flag + (" (default on)" if option.default else "")
+        if option.default is None:
+            return option.flag
+        return f"{option.flag} (default {option.default:g})"
+
+    return ", ".join(one(option) for option in loss.options)
 
 
 def loss_catalogue() -> list[dict]:
@@ -25,6 +30,8 @@ def loss_catalogue() -> list[dict]:
             "formula": loss.formula,
             "matches": loss.matches,
             "options": {option.name: option.default for option in loss.options},
+            "targets": loss.targets,
+            "reductions": list(loss.reductions),
         }
         for loss in LOSSES
     ]

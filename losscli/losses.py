@@ -1,36 +1,85 @@
-"""The loss registry: every loss losscli knows, in one place.
+"""The losses: small pure NumPy functions giving the terms a reduction sums.
 
-A loss is a small pure NumPy function of (predictions, targets, options) giving
-the element terms ``l[i, j]``, one per sample and output, with no mean taken:
-reductions live in ``reduce.py``. Its :class:`Loss` entry adds the name, aliases,
-formula, the framework it matches, its default reduction, its options and the
-domain of its inputs. The command line, ``losscli list``, the help text and the
-README table are all generated from :data:`LOSSES`, so adding a loss is one entry.
+Each function takes predictions ``p`` and targets ``t`` as float64 arrays of shape
+(N samples, C outputs) and returns the element terms ``l[i, j]`` of that shape, with
+no mean taken: reductions live in ``reduce.py``. A few losses exist only per sample
+(a max or a normalisation over the outputs); they return shape (N,). Targets that the
+user gives as class labels reach these functions one-hot encoded.
 
-Notation in formulas: ``p`` prediction, ``t`` target, ``d = p - t``.
+Each docstring gives the formula, the domain, and the framework call it matches;
+``registry.py`` names them and declares their options and domains.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UsageError
-
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
 TORCH_LOG_FLOOR = -100.0  # BCELoss clamps log(p) and log(1 - p) at -100
+TORCHMETRICS_EPSILON = 1.17e-6  # torchmetrics' SMAPE and WMAPE floor
+FLOAT64_EPSILON = float(np.finfo(np.float64).eps)  # scikit-learn's MAPE floor
 
 
-# --- the element terms ----------------------------------------------------------------
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + exp(x)) without overflow."""
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    z = x - x.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def _keras_probabilities(pred: np.ndarray, eps: float) -> np.ndarray:
+    # Keras renormalises each row to sum to 1, then clips into [eps, 1 - eps].
+    return np.clip(pred / pred.sum(axis=1, keepdims=True), eps, 1.0 - eps)
+
+
+def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x log y, and 0 where x == 0 (the convention of scipy, torch and sklearn)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y)))
+
+
+def smooth_categorical(target: np.ndarray, label_smoothing: float) -> np.ndarray:
+    """``t (1 - a) + a / C``: label smoothing for categorical losses (PyTorch and Keras)."""
+    if not label_smoothing:
+        return target
+    return target * (1.0 - label_smoothing) + label_smoothing / target.shape[1]
+
+
+def smooth_binary(target: np.ndarray, label_smoothing: float) -> np.ndarray:
+    """``t (1 - a) + a / 2``: Keras's label smoothing for binary losses."""
+    if not label_smoothing:
+        return target
+    return target * (1.0 - label_smoothing) + 0.5 * label_smoothing
+
+
+# --- regression ---------------------------------------------------------------------------
 
 
 def squared_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``(p - t)^2`` for any real p, t. Matches ``torch.nn.MSELoss(reduction="none")``."""
     d = pred - target
     np.multiply(d, d, out=d)
+    return d
+
+
+def half_squared_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``0.5 (p - t)^2`` for any real p, t. Matches ``optax.l2_loss``
+    (= 0.5 x ``torch.nn.MSELoss(reduction="none")``)."""
+    d = squared_error(pred, target)
+    d *= 0.5
     return d
 
 
@@ -77,12 +126,21 @@ def log_cosh(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return out
 
 
-def absolute_percentage_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """``100 |t - p| / max(|t|, 1e-7)`` in percent. Matches
-    ``keras.losses.MeanAbsolutePercentageError``; it is 100 times scikit-learn's
-    ``mean_absolute_percentage_error`` wherever ``|t| >= 1e-7``.
+def absolute_percentage_error(pred: np.ndarray, target: np.ndarray, fraction: bool = False) -> np.ndarray:
+    """``100 |t - p| / max(|t|, 1e-7)`` in percent. Matches ``keras.losses.MeanAbsolutePercentageError``.
+
+    With ``fraction``, ``|t - p| / max(|t|, eps64)``: scikit-learn's
+    ``mean_absolute_percentage_error`` (a fraction, |t| floored at float64 epsilon).
     """
+    if fraction:
+        return np.abs(target - pred) / np.maximum(np.abs(target), FLOAT64_EPSILON)
     return 100.0 * np.abs((target - pred) / np.maximum(np.abs(target), KERAS_EPSILON))
+
+
+def symmetric_percentage_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``2 |p - t| / max(|t| + |p|, 1.17e-6)``, a fraction in [0, 2]. Matches
+    ``torchmetrics.SymmetricMeanAbsolutePercentageError``."""
+    return 2.0 * np.abs(pred - target) / np.maximum(np.abs(target) + np.abs(pred), TORCHMETRICS_EPSILON)
 
 
 def squared_log_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -95,9 +153,85 @@ def squared_log_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return d
 
 
+def pinball(pred: np.ndarray, target: np.ndarray, quantile: float = 0.5) -> np.ndarray:
+    """``q (t - p)`` where ``t >= p``, else ``(1 - q)(p - t)``; q in [0, 1]. Matches
+    scikit-learn's ``mean_pinball_loss(alpha=q)``."""
+    diff = target - pred
+    sign = (diff >= 0).astype(np.float64)
+    return quantile * sign * diff - (1.0 - quantile) * (1.0 - sign) * diff
+
+
 def poisson(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``p - t log(p + 1e-7)`` for p, t >= 0 (p a rate). Matches ``keras.losses.Poisson``."""
     return pred - target * np.log(pred + KERAS_EPSILON)
+
+
+def poisson_nll(
+    pred: np.ndarray, target: np.ndarray, log_input: bool = True, full: bool = False, eps: float = 1e-8
+) -> np.ndarray:
+    """``exp(p) - t p`` (p a log-rate), or without ``log_input`` ``p - t log(p + eps)``.
+
+    ``full`` adds Stirling's term ``t log t - t + 0.5 log(2 pi t)`` where t > 1. Matches
+    ``torch.nn.PoissonNLLLoss(log_input, full, eps)``.
+    """
+    loss = np.exp(pred) - target * pred if log_input else pred - target * np.log(pred + eps)
+    if full:
+        big = target > 1
+        t = target[big]
+        stirling = np.zeros_like(target)
+        stirling[big] = t * np.log(t) - t + 0.5 * np.log(2.0 * math.pi * t)
+        loss = loss + stirling
+    return loss
+
+
+def tweedie_deviance(pred: np.ndarray, target: np.ndarray, power: float = 0.0) -> np.ndarray:
+    """The unit Tweedie deviance of power k. Matches scikit-learn's ``mean_tweedie_deviance``.
+
+    p = 0: ``(t - p)^2``; p = 1 (Poisson): ``2 (t log(t / p) - t + p)``; p = 2 (gamma):
+    ``2 (log(p / t) + t / p - 1)``; otherwise ``2 (max(t, 0)^(2-k) / ((1-k)(2-k)) -
+    t p^(1-k) / (1-k) + p^(2-k) / (2-k))`` for power k. Domains as scikit-learn's.
+    """
+    k = power
+    if k == 0:
+        return squared_error(pred, target)
+    if k == 1:
+        return 2.0 * (_xlogy(target, target / pred) - target + pred)
+    if k == 2:
+        return 2.0 * (np.log(pred / target) + target / pred - 1.0)
+    positive_part = np.where(target > 0, target, 0.0) if k < 0 else target
+    return 2.0 * (
+        np.power(positive_part, 2 - k) / ((1 - k) * (2 - k))
+        - target * np.power(pred, 1 - k) / (1 - k)
+        + np.power(pred, 2 - k) / (2 - k)
+    )
+
+
+def poisson_deviance(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``2 (t log(t / p) - t + p)``, t >= 0, p > 0. Matches scikit-learn's ``mean_poisson_deviance``."""
+    return tweedie_deviance(pred, target, power=1.0)
+
+
+def gamma_deviance(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``2 (log(p / t) + t / p - 1)``, t, p > 0. Matches scikit-learn's ``mean_gamma_deviance``."""
+    return tweedie_deviance(pred, target, power=2.0)
+
+
+def gaussian_nll(
+    pred: np.ndarray, target: np.ndarray, var: np.ndarray | float = 1.0, full: bool = False, eps: float = 1e-6
+) -> np.ndarray:
+    """``0.5 (log v + (p - t)^2 / v)`` with ``v = max(var, eps)``; ``full`` adds
+    ``0.5 log(2 pi)``. var >= 0, of shape (N, C), (N, 1), (1, C) or one number.
+    Matches ``torch.nn.GaussianNLLLoss(full, eps)``.
+    """
+    v = np.maximum(np.asarray(var, dtype=np.float64), eps)
+    d = pred - target
+    loss = 0.5 * (np.log(v) + d * d / v)
+    if full:
+        loss = loss + 0.5 * math.log(2.0 * math.pi)
+    return np.broadcast_to(loss, pred.shape).copy() if loss.shape != pred.shape else loss
+
+
+# --- binary classification ------------------------------------------------------------
 
 
 def _signed_labels(target: np.ndarray) -> np.ndarray:
@@ -121,242 +255,202 @@ def squared_hinge(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return h
 
 
-def binary_cross_entropy(pred: np.ndarray, target: np.ndarray, from_logits: bool = False) -> np.ndarray:
+def binary_cross_entropy(
+    pred: np.ndarray,
+    target: np.ndarray,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    pos_weight: np.ndarray | float | None = None,
+) -> np.ndarray:
     """``-(t log p + (1 - t) log(1 - p))`` for p, t in [0, 1], each log floored at -100.
 
     Matches ``torch.nn.BCELoss``. With ``from_logits``, p is a logit x and the term is
-    ``max(x, 0) - x t + log1p(exp(-|x|))``, the overflow-free form of
-    ``torch.nn.BCEWithLogitsLoss``.
+    ``w t softplus(-x) + (1 - t) softplus(x)``, the overflow-free form of
+    ``torch.nn.BCEWithLogitsLoss(pos_weight=w)`` (w = 1 without ``pos_weight``).
+    ``label_smoothing`` a replaces t by ``t (1 - a) + a / 2``, as Keras does.
     """
+    t = smooth_binary(target, label_smoothing)
     if from_logits:
-        return np.maximum(pred, 0.0) - pred * target + np.log1p(np.exp(-np.abs(pred)))
+        weight = 1.0 if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
+        return weight * t * _softplus(-pred) + (1.0 - t) * _softplus(pred)
     with np.errstate(divide="ignore"):  # log(0) = -inf, floored just below
         log_p = np.maximum(np.log(pred), TORCH_LOG_FLOOR)
         log_not_p = np.maximum(np.log1p(-pred), TORCH_LOG_FLOOR)
-    return -(target * log_p + (1.0 - target) * log_not_p)
+    return -(t * log_p + (1.0 - t) * log_not_p)
 
 
-# --- domains --------------------------------------------------------------------------
+def binary_focal_cross_entropy(
+    pred: np.ndarray,
+    target: np.ndarray,
+    gamma: float = 2.0,
+    alpha: float | None = None,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+) -> np.ndarray:
+    """``(1 - p_t)^gamma bce(t, clip(p, 1e-7, 1 - 1e-7))`` with ``p_t = t p + (1 - t)(1 - p)``;
+    with ``alpha``, times ``t alpha + (1 - t)(1 - alpha)``. p, t in [0, 1] (p a logit
+    with ``from_logits``). Matches ``keras.losses.BinaryFocalCrossentropy`` (``alpha``
+    given = ``apply_class_balancing=True``).
+    """
+    t = smooth_binary(target, label_smoothing)
+    p = _sigmoid(pred) if from_logits else pred
+    clipped = np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
+    bce = -(t * np.log(clipped) + (1.0 - t) * np.log1p(-clipped))
+    p_t = t * p + (1.0 - t) * (1.0 - p)
+    loss = np.power(1.0 - p_t, gamma) * bce
+    if alpha is not None:
+        loss = (t * alpha + (1.0 - t) * (1.0 - alpha)) * loss
+    return loss
 
 
-@dataclass(frozen=True)
-class Domain:
-    """What values an input may take: ``allowed`` gives a mask of the good ones."""
-
-    allowed: Callable[[np.ndarray], np.ndarray]
-    problem: str  # completes "<value> ...", e.g. "is negative"
-    need: str  # completes "<loss> needs ...", with {role} for "predictions" or "targets"
+def soft_margin(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(-t p))``, t in {-1, 1}. Matches ``torch.nn.SoftMarginLoss``."""
+    return _softplus(-target * pred)
 
 
-PROBABILITY = Domain(lambda a: (a >= 0) & (a <= 1), "is not in [0, 1]", "{role} that are probabilities in [0, 1]")
-NON_NEGATIVE = Domain(lambda a: a >= 0, "is negative", "{role} >= 0")
+def multilabel_soft_margin(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``-(t log sigmoid(p) + (1 - t) log sigmoid(-p))``, t in [0, 1]; PyTorch means it
+    over the outputs, so ``--reduce all`` matches ``torch.nn.MultiLabelSoftMarginLoss``."""
+    return target * _softplus(-pred) + (1.0 - target) * _softplus(pred)
 
 
-def _hinge_labels(a: np.ndarray) -> np.ndarray:
-    zero_one = (a == 0) | (a == 1)
-    return zero_one if zero_one.all() else (a == -1) | (a == 1)
+def hinge_embedding(pred: np.ndarray, target: np.ndarray, margin: float = 1.0) -> np.ndarray:
+    """``p`` where t = 1, ``max(0, margin - p)`` where t = -1. Matches
+    ``torch.nn.HingeEmbeddingLoss(margin)``."""
+    return np.where(target != 1, np.maximum(margin - pred, 0.0), 0.0) + np.where(target != -1, pred, 0.0)
 
 
-HINGE_LABELS = Domain(_hinge_labels, "is not a label in {-1, 1}", "{role} all in {-1, 1} or all in {0, 1}")
+# --- categorical and distributions ------------------------------------------------------
 
 
-# --- the registry ---------------------------------------------------------------------
+def categorical_cross_entropy(
+    pred: np.ndarray,
+    target: np.ndarray,
+    from_logits: bool = False,
+    eps: float = KERAS_EPSILON,
+    label_smoothing: float = 0.0,
+) -> np.ndarray:
+    """``-t log q``, summed over classes per sample.
+
+    On probabilities, q is p renormalised per row and clipped into [eps, 1 - eps]; this
+    matches ``keras.losses.CategoricalCrossentropy``. With ``from_logits``,
+    ``q = softmax(p)`` computed as a stable log-softmax; this matches
+    ``torch.nn.CrossEntropyLoss`` with probability targets. ``label_smoothing`` a
+    replaces t by ``t (1 - a) + a / C`` (both frameworks).
+    """
+    t = smooth_categorical(target, label_smoothing)
+    log_q = _log_softmax(pred) if from_logits else np.log(_keras_probabilities(pred, eps))
+    return -t * log_q
 
 
-@dataclass(frozen=True)
-class Option:
-    """A loss option: one ``--flag`` on the command line, one keyword in ``compute``."""
-
-    name: str
-    default: float | bool
-    help: str
-    valid: Callable[[float], bool] = lambda value: math.isfinite(value)
-    need: str = "must be a finite number"
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    @property
-    def is_flag(self) -> bool:
-        return isinstance(self.default, bool)
+def negative_log_likelihood(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``-t log q`` where the predictions are already log-probabilities ``log q`` and t is
+    one-hot. Matches ``torch.nn.NLLLoss``."""
+    return -target * pred
 
 
-@dataclass(frozen=True)
-class Loss:
-    """One registry entry."""
-
-    name: str
-    title: str
-    formula: str  # the element term l[i, j]
-    matches: str
-    elements: Callable[..., np.ndarray]
-    aliases: tuple[str, ...] = ()
-    options: tuple[Option, ...] = ()
-    default_reduce: str = "all"
-    # (prediction domain, target domain) for the given options
-    domains: Callable[[Mapping], tuple[Domain | None, Domain | None]] = lambda options: (None, None)
-    notes: str = ""
-
-    def resolve_options(self, given: Mapping[str, object]) -> dict[str, float | bool]:
-        """The full option set: defaults overridden by ``given``, every value checked."""
-        known = {option.name: option for option in self.options}
-        unknown = [name for name in given if name not in known]
-        if unknown:
-            flag = "--" + unknown[0].replace("_", "-")
-            users = [loss.name for loss in LOSSES if any(o.name == unknown[0] for o in loss.options)]
-            where = f"it applies to {', '.join(users)}" if users else "no loss takes it"
-            takes = (
-                f"{self.name} takes {', '.join(o.flag for o in self.options)}"
-                if self.options
-                else (f"{self.name} takes no options")
-            )
-            raise UsageError(f"{flag} does not apply to {self.name} ({where}); {takes}")
-        resolved = {}
-        for name, option in known.items():
-            value = given.get(name, option.default)
-            if option.is_flag:
-                value = bool(value)
-            else:
-                try:
-                    value = float(value)
-                except (TypeError, ValueError):
-                    raise UsageError(f"{option.flag} {value!r} is not a number; {option.need}") from None
-                if not option.valid(value):
-                    raise UsageError(f"{option.flag} {value!r} is out of range: {option.need}")
-            resolved[name] = value
-        return resolved
+def categorical_focal_cross_entropy(
+    pred: np.ndarray,
+    target: np.ndarray,
+    gamma: float = 2.0,
+    alpha: float = 0.25,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+) -> np.ndarray:
+    """``-alpha (1 - q)^gamma t log q``, q = p renormalised and clipped as in
+    :func:`categorical_cross_entropy` (softmax first with ``from_logits``). Matches
+    ``keras.losses.CategoricalFocalCrossentropy``."""
+    t = smooth_categorical(target, label_smoothing)
+    p = np.exp(_log_softmax(pred)) if from_logits else pred
+    q = _keras_probabilities(p, KERAS_EPSILON)
+    return alpha * np.power(1.0 - q, gamma) * (-t * np.log(q))
 
 
-def _positive(value: float) -> bool:
-    return math.isfinite(value) and value > 0
+def kl_divergence(
+    pred: np.ndarray, target: np.ndarray, log_input: bool = False, log_target: bool = False
+) -> np.ndarray:
+    """``t log(t / p)``, summed over classes per sample.
+
+    On probabilities both are clipped into [1e-7, 1] first; this matches
+    ``keras.losses.KLDivergence``. With ``log_input`` the predictions are
+    log-probabilities and the term is ``t (log t - p)`` (0 where t = 0), or
+    ``exp(t) (t - p)`` with ``log_target``; this matches ``torch.nn.KLDivLoss``.
+    """
+    if log_input:
+        if log_target:
+            return np.exp(target) * (target - pred)
+        return _xlogy(target, target) - target * pred
+    t = np.clip(target, KERAS_EPSILON, 1.0)
+    p = np.clip(pred, KERAS_EPSILON, 1.0)
+    return t * np.log(t / p)
 
 
-def _non_negative(value: float) -> bool:
-    return math.isfinite(value) and value >= 0
+def jensen_shannon(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``0.5 (p log(p / m) + t log(t / m))`` with p, t renormalised per row and
+    ``m = (p + t) / 2``; natural log. Matches ``torchmetrics.JensenShannonDivergence``."""
+    p = pred / pred.sum(axis=1, keepdims=True)
+    t = target / target.sum(axis=1, keepdims=True)
+    m = 0.5 * (p + t)
+    return 0.5 * _xlogy(p, p / m) + 0.5 * _xlogy(t, t / m)
 
 
-DELTA = Option("delta", 1.0, "Huber threshold between the squared and the linear part.", _positive, "must be > 0")
-BETA = Option("beta", 1.0, "Smooth-L1 threshold; 0 gives plain L1.", _non_negative, "must be >= 0")
-FROM_LOGITS = Option("from_logits", False, "Predictions are logits (raw scores), not probabilities.")
+def multi_margin(pred: np.ndarray, target: np.ndarray, p: int = 1, margin: float = 1.0) -> np.ndarray:
+    """``max(0, margin - x_y + x_j)^p / C`` for every class j other than the label y
+    (t one-hot). Matches ``torch.nn.MultiMarginLoss(p, margin)``."""
+    x_y = (pred * target).sum(axis=1, keepdims=True)
+    terms = np.maximum(margin - x_y + pred, 0.0) ** p / pred.shape[1]
+    terms[target == 1] = 0.0
+    return terms
 
 
-def _bce_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
-    if options["from_logits"]:
-        return None, PROBABILITY
-    logits_hint = Domain(
-        PROBABILITY.allowed, PROBABILITY.problem, "{role} in [0, 1] (pass --from-logits if they are logits)"
-    )
-    return logits_hint, PROBABILITY
+def brier(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``(p - t)^2`` against one-hot (or 0/1) targets, summed over classes per sample.
+    Matches scikit-learn's ``brier_score_loss`` (one probability column, or three or more; for
+    two columns scikit-learn halves the sum, which ``--reduce all`` gives)."""
+    return squared_error(pred, target)
 
 
-LOSSES: tuple[Loss, ...] = (
-    Loss("mse", "mean squared error", "(p - t)^2", "PyTorch MSELoss", squared_error, aliases=("mean_squared_error",)),
-    Loss(
-        "mae", "mean absolute error", "|p - t|", "PyTorch L1Loss", absolute_error, aliases=("mean_absolute_error", "l1")
-    ),
-    Loss(
-        "huber",
-        "Huber loss",
-        "0.5 d^2 if |d| <= delta else delta (|d| - 0.5 delta)",
-        "PyTorch HuberLoss, Keras Huber",
-        huber,
-        options=(DELTA,),
-    ),
-    Loss(
-        "smooth_l1",
-        "smooth L1 loss",
-        "0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta",
-        "PyTorch SmoothL1Loss",
-        smooth_l1,
-        options=(BETA,),
-    ),
-    Loss("log_cosh", "log-cosh loss", "log(cosh(p - t))", "Keras LogCosh", log_cosh, aliases=("logcosh",)),
-    Loss(
-        "mape",
-        "mean absolute percentage error",
-        "100 |t - p| / max(|t|, 1e-7)",
-        "Keras MeanAbsolutePercentageError",
-        absolute_percentage_error,
-        aliases=("mean_absolute_percentage_error",),
-    ),
-    Loss(
-        "msle",
-        "mean squared logarithmic error",
-        "(log(1 + p) - log(1 + t))^2",
-        "scikit-learn mean_squared_log_error",
-        squared_log_error,
-        aliases=("mean_squared_logarithmic_error",),
-        domains=lambda options: (NON_NEGATIVE, NON_NEGATIVE),
-    ),
-    Loss(
-        "poisson",
-        "Poisson loss",
-        "p - t log(p + 1e-7)",
-        "Keras Poisson",
-        poisson,
-        domains=lambda options: (NON_NEGATIVE, NON_NEGATIVE),
-    ),
-    Loss(
-        "hinge",
-        "hinge loss",
-        "max(1 - t p, 0), t in {-1, 1}",
-        "Keras Hinge",
-        hinge,
-        domains=lambda options: (None, HINGE_LABELS),
-        notes="Targets all in {0, 1} are taken as {-1, 1}, as Keras does.",
-    ),
-    Loss(
-        "squared_hinge",
-        "squared hinge loss",
-        "max(1 - t p, 0)^2, t in {-1, 1}",
-        "Keras SquaredHinge",
-        squared_hinge,
-        domains=lambda options: (None, HINGE_LABELS),
-        notes="Targets all in {0, 1} are taken as {-1, 1}, as Keras does.",
-    ),
-    Loss(
-        "bce",
-        "binary cross-entropy",
-        "-(t log p + (1 - t) log(1 - p))",
-        "PyTorch BCELoss; with --from-logits BCEWithLogitsLoss",
-        binary_cross_entropy,
-        aliases=("binary_crossentropy", "binary_cross_entropy"),
-        options=(FROM_LOGITS,),
-        domains=_bce_domains,
-        notes="Each log is floored at -100, as PyTorch does.",
-    ),
-)
+# --- per-sample only: shape (N,) ---------------------------------------------------------
 
 
-def _key(name: str) -> str:
-    return name.strip().lower().replace("-", "_")
+def categorical_hinge(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``max(max_j (1 - t_j) p_j - sum_j t_j p_j + 1, 0)`` per sample, t one-hot.
+    Matches ``keras.losses.CategoricalHinge``."""
+    positive = (target * pred).sum(axis=1)
+    negative = ((1.0 - target) * pred).max(axis=1)
+    return np.maximum(negative - positive + 1.0, 0.0)
 
 
-_BY_NAME: dict[str, Loss] = {}
-for _loss in LOSSES:
-    for _name in (_loss.name, *_loss.aliases):
-        assert _key(_name) not in _BY_NAME, f"loss name {_name!r} registered twice"
-        _BY_NAME[_key(_name)] = _loss
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    # Keras's l2 normalisation: a norm below 1e-7 (a zero vector) counts as 1e-7.
+    return x / np.maximum(np.sqrt((x * x).sum(axis=1, keepdims=True)), KERAS_EPSILON)
 
 
-def get_loss(name: str) -> Loss:
-    """The loss called ``name`` (any case; ``-`` and ``_`` alike), or a UsageError
-    that suggests the closest names."""
-    try:
-        return _BY_NAME[_key(name)]
-    except KeyError:
-        import difflib  # only on this error path: it costs start-up time
-
-        close = difflib.get_close_matches(_key(name), list(_BY_NAME), n=3, cutoff=0.5)
-        maybe = f"; did you mean {' or '.join(close)}?" if close else ""
-        raise UsageError(f"unknown loss {name!r}{maybe} ('losscli list' shows every loss)") from None
+def cosine_similarity(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``-sum_j p_j t_j / (|p| |t|)`` per sample: -1 is perfect, 0 for a zero vector.
+    Matches ``keras.losses.CosineSimilarity``."""
+    return -(_unit_rows(pred) * _unit_rows(target)).sum(axis=1)
 
 
-def options_by_flag() -> dict[str, list[tuple[Loss, Option]]]:
-    """Every option name, with the losses that take it (for the command line)."""
-    table: dict[str, list[tuple[Loss, Option]]] = {}
-    for loss in LOSSES:
-        for option in loss.options:
-            table.setdefault(option.name, []).append((loss, option))
-    return table
+def cosine_distance(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``1 - sum_j p_j t_j / (|p| |t|)`` per sample: 0 is perfect. Matches
+    ``optax.cosine_distance`` (and 1 - ``torch.nn.functional.cosine_similarity``) for
+    nonzero vectors; a zero vector gives 1, as in Keras, where optax gives NaN."""
+    return 1.0 + cosine_similarity(pred, target)
+
+
+def dice(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``1 - 2 sum(t p) / (sum t + sum p + 1e-7)`` per sample. Matches
+    ``keras.losses.Dice(axis=-1)`` (Keras's default ``axis=None`` pools the whole batch
+    into one ratio, which is no average of per-sample terms)."""
+    intersection = (target * pred).sum(axis=1)
+    return 1.0 - 2.0 * intersection / (target.sum(axis=1) + pred.sum(axis=1) + KERAS_EPSILON)
+
+
+def tversky(pred: np.ndarray, target: np.ndarray, alpha: float = 0.5, beta: float = 0.5) -> np.ndarray:
+    """``1 - A / (A + alpha sum((1 - p) t) + beta sum(p (1 - t)) + 1e-7)``, A = sum(t p),
+    per sample. Matches ``keras.losses.Tversky(alpha, beta, axis=-1)``."""
+    intersection = (target * pred).sum(axis=1)
+    first = ((1.0 - pred) * target).sum(axis=1)
+    second = (pred * (1.0 - target)).sum(axis=1)
+    return 1.0 - intersection / (intersection + alpha * first + beta * second + KERAS_EPSILON)

@@ -1,7 +1,8 @@
 """The reduction model of ``design/reductions.md``: which axes are averaged, and n.
 
 ``--reduce`` names the axes that are averaged; every other axis is summed. The
-divisor n of the batch value is the product of the averaged axes' lengths.
+divisor n of the batch value is the product of the averaged axes' sizes, where the
+size of the sample axis is N, or the sum of the sample weights when there are any.
 """
 
 from __future__ import annotations
@@ -51,24 +52,33 @@ def get_reduction(name: str) -> Reduction:
 
 
 @dataclass(frozen=True)
+class SampleAxis:
+    """What averaging over samples divides by: N, or a sum of weights."""
+
+    size: float
+    text: str  # "2 samples", "sum of weights = 3.5", ...
+
+
+@dataclass(frozen=True)
 class Reduced:
-    total: float  # sum of every element term
-    n: int  # the divisor of the batch value
+    total: float  # sum of every (weighted) term
+    n: float  # the divisor of the batch value
     value: float  # total / n
     per_sample: np.ndarray  # (N,)
     per_output: np.ndarray  # (C,)
 
 
-def reduce_elements(elements: np.ndarray, reduction: Reduction) -> Reduced:
-    """Per-sample, per-output and batch values of the (N, C) element terms."""
-    n_samples, n_outputs = elements.shape
-    sample_divisor = n_samples if reduction.mean_over_samples else 1
+def reduce_terms(terms: np.ndarray, reduction: Reduction, samples: SampleAxis) -> Reduced:
+    """Per-sample, per-output and batch values of the (N, C) terms."""
+    n_samples, n_outputs = terms.shape
+    sample_divisor = samples.size if reduction.mean_over_samples else 1
     output_divisor = n_outputs if reduction.mean_over_outputs else 1
     # Row and column sums as BLAS products with ones: several times faster than
     # sum(axis=...) on (N, C) arrays, and as accurate (multiple accumulators).
-    per_sample = elements @ np.ones(n_outputs)
-    column_sums = np.ones(n_samples) @ elements
-    total = float(elements.sum())  # the pairwise sum of np.mean: the same value to the last bit
+    per_sample = terms @ np.ones(n_outputs)
     per_sample /= output_divisor
+    per_output = np.ones(n_samples) @ terms
+    per_output /= sample_divisor
+    total = float(terms.sum())  # the pairwise sum of np.mean: the same value to the last bit
     n = sample_divisor * output_divisor
-    return Reduced(total, n, total / n, per_sample, column_sums / sample_divisor)
+    return Reduced(total, n, total / n, per_sample, per_output)

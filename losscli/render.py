@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .docs import options_text
-from .losses import LOSSES
+from .registry import LOSSES
 from .result import Result
 
 _COLUMN_PADDING = 3  # Rich pads each cell and separates columns
@@ -81,17 +81,35 @@ def _element_section(console: Console, result: Result, max_rows: int) -> None:
     _print_section(console, heading, table, notes)
 
 
+def _option_text(value) -> str:
+    if isinstance(value, np.ndarray):
+        return np.array2string(value.ravel(), threshold=8, precision=6) if value.size > 1 else f"{value.item():g}"
+    return str(value)
+
+
+_DIVISORS = {
+    "sum": "the sum of the sample weights",
+    "count": "the number of samples counted",
+    "class_weights": "the sum of the targets' class weights",
+}
+
+
 def _summary(result: Result) -> Table:
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
     summary.add_row("loss", f"{result.loss} ({result.title}; matches {result.matches})")
     if result.options:
-        summary.add_row("options", ", ".join(f"{k}={v}" for k, v in result.options.items()))
-    summary.add_row("reduce", f"{result.reduce}: {result.summed_text()}")
+        summary.add_row("options", ", ".join(f"{k}={_option_text(v)}" for k, v in result.options.items()))
+    summary.add_row("reduce", f"{result.reduce}: {result.summed_text}")
     summary.add_row("same as", result.reduction.known_as)
-    summary.add_row("n", f"n = {result.n_text()}")
-    summary.add_row("formula", result.batch_formula())
+    if result.weights:
+        divisor = _DIVISORS[result.weights["divisor"]]
+        summary.add_row("weights", f"the terms carry the weights; a mean over samples divides by {divisor}")
+    summary.add_row("n", f"n = {result.n_text}")
+    summary.add_row("formula", result.batch_formula)
+    if result.notes:
+        summary.add_row("note", result.notes)
     summary.add_row("value", repr(result.value))
     return summary
 
@@ -99,19 +117,17 @@ def _summary(result: Result) -> Table:
 def render_result(result: Result, *, max_rows: int = 20, console: Console | None = None) -> None:
     """Print the tables and the batch summary of ``result``."""
     console = console or Console(highlight=False, markup=False)
-    if result.shape[1] == 1:
-        # One output: element, per-sample and per-output views are the same numbers.
-        _vector_section(
-            console, f"Per-sample loss  L[i] = l[i] = {result.formula}", "sample", result.per_sample, max_rows
-        )
+    per_sample = f"Per-sample loss  {result.per_sample_formula}"
+    if result.per_element is None or result.shape[1] == 1:
+        # No element terms, or one output: then element, per-sample and per-output
+        # views are the same numbers.
+        if result.per_element is not None:
+            per_sample += f"   (l = {result.formula})"
+        _vector_section(console, per_sample, "sample", result.per_sample, max_rows)
     else:
         _element_section(console, result, max_rows)
-        _vector_section(
-            console, f"Per-sample loss  {result.per_sample_formula()}", "sample", result.per_sample, max_rows
-        )
-        _vector_section(
-            console, f"Per-output loss  {result.per_output_formula()}", "output", result.per_output, max_rows
-        )
+        _vector_section(console, per_sample, "sample", result.per_sample, max_rows)
+        _vector_section(console, f"Per-output loss  {result.per_output_formula}", "output", result.per_output, max_rows)
     console.print(_summary(result))
 
 

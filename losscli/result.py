@@ -17,73 +17,44 @@ def short(x: float) -> str:
     return f"{x:.10g}"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _plain(value: Any) -> Any:
+    return value.tolist() if isinstance(value, np.ndarray) else value
 
 
 @dataclass(frozen=True, eq=False)
 class Result:
     """What ``losscli.compute`` returns and every output format renders.
 
-    ``per_element`` is ``l[i, j]``; ``per_sample``, ``per_output`` and ``value``
-    follow the reduction (see ``design/reductions.md``); ``n`` divides ``total``
-    to give ``value``.
+    ``per_element`` is ``l[i, j]`` (None for losses that exist only per sample);
+    ``per_sample``, ``per_output`` and ``value`` follow the reduction (see
+    ``design/reductions.md``); ``n`` divides ``total`` to give ``value`` (before the
+    square root, for RMSE). With weights, every term is already multiplied by its weight.
     """
 
     loss: str
     title: str
     formula: str
     matches: str
-    options: dict[str, float | bool]
+    options: dict[str, Any]
     reduction: Reduction
-    per_element: np.ndarray
+    shape: tuple[int, int]
+    per_element: np.ndarray | None
     per_sample: np.ndarray
-    per_output: np.ndarray
+    per_output: np.ndarray | None
     total: float
-    n: int
+    n: float
     value: float
+    n_text: str  # the divisor spelled out: "2 samples x 10 outputs = 20"
+    summed_text: str  # what is summed rather than averaged
+    per_sample_formula: str
+    per_output_formula: str
+    batch_formula: str  # with the sum and n filled in
+    weights: dict[str, Any] | None = None  # {"divisor": "sum" | "count" | "class_weights", "value": ...}
+    notes: str = ""  # how this loss's reductions relate to its framework's
 
     @property
     def reduce(self) -> str:
         return self.reduction.name
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        n_samples, n_outputs = self.per_element.shape
-        return n_samples, n_outputs
-
-    def n_text(self) -> str:
-        """The divisor spelled out: "2 samples x 10 outputs = 20"."""
-        n_samples, n_outputs = self.shape
-        r = self.reduction
-        if r.mean_over_samples and r.mean_over_outputs:
-            return f"{_plural(n_samples, 'sample')} x {_plural(n_outputs, 'output')} = {self.n}"
-        if r.mean_over_samples:
-            return _plural(n_samples, "sample")
-        if r.mean_over_outputs:
-            return _plural(n_outputs, "output")
-        return "1"
-
-    def summed_text(self) -> str:
-        """What is summed rather than averaged."""
-        r = self.reduction
-        if r.mean_over_samples and r.mean_over_outputs:
-            return "mean over every element"
-        if r.mean_over_samples:
-            return "outputs summed, mean over samples"
-        if r.mean_over_outputs:
-            return "samples summed, mean over outputs"
-        return "everything summed"
-
-    def per_sample_formula(self) -> str:
-        return "L[i] = sum_j l[i, j] / C" if self.reduction.mean_over_outputs else "L[i] = sum_j l[i, j]"
-
-    def per_output_formula(self) -> str:
-        return "O[j] = sum_i l[i, j] / N" if self.reduction.mean_over_samples else "O[j] = sum_i l[i, j]"
-
-    def batch_formula(self) -> str:
-        """The batch formula with the sum and n filled in."""
-        return f"{self.loss} = sum(l) / n = {short(self.total)} / {self.n} = {short(self.value)}"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``--format json`` (schema_version 1)."""
@@ -91,15 +62,16 @@ class Result:
             "schema_version": SCHEMA_VERSION,
             "loss": self.loss,
             "formula": self.formula,
-            "options": dict(self.options),
+            "options": {name: _plain(value) for name, value in self.options.items()},
             "reduce": self.reduce,
             "shape": list(self.shape),
             "n": self.n,
             "total": self.total,
             "value": self.value,
+            "weights": self.weights,
             "per_sample": self.per_sample.tolist(),
-            "per_output": self.per_output.tolist(),
-            "per_element": self.per_element.tolist(),
+            "per_output": None if self.per_output is None else self.per_output.tolist(),
+            "per_element": None if self.per_element is None else self.per_element.tolist(),
         }
 
     def to_json(self) -> str:

@@ -1,15 +1,20 @@
-"""Reference values from the real frameworks: PyTorch, Keras 3 and scikit-learn.
+"""Reference values from the real frameworks: PyTorch, Keras 3, scikit-learn, torchmetrics.
 
 Run ``python tests/references.py`` (with the ``reference`` dependency group
 installed) to rewrite ``tests/fixtures/reference.json``. ``test_reference.py``
 checks losscli against that file; ``test_reference_live.py`` rebuilds the values
 from the installed frameworks and checks losscli against them too.
 
-Every element term comes from a framework in float64, with one exception the
-guide allows: Keras 3 on the torch backend averages in float32 (``keras.ops.mean``),
-so where Keras is the only reference its per-sample values are checked at rtol 1e-6
-and the float64 formula that agrees with them is the fixture (computed here with
-torch ops, or with mpmath at 50 digits for log-cosh).
+For each case this computes the terms losscli must report (element terms l[i, j],
+or per-sample terms for losses that have no element terms) and checks them against
+the framework's own call: element by element where the framework gives elements
+(``reduction="none"``), else against its per-sample, per-output or batch values.
+Every reduction of the terms is then computed with torch in float64 (``all`` and
+``none`` are torch's own mean and sum). Keras 3 on the torch backend averages in
+float32 (``keras.ops.mean``), so where Keras is the only reference and it means over
+the last axis its values are checked at rtol 1e-6 and the float64 formula that agrees
+with them (written here in torch ops, or mpmath for log-cosh) is the fixture. Each
+case records which call produced or checked its terms.
 
 Nothing here imports losscli: these values are independent of the code under test.
 """
@@ -26,6 +31,7 @@ import numpy as np
 FIXTURE = Path(__file__).parent / "fixtures" / "reference.json"
 REDUCES = ("all", "samples", "outputs", "none")
 KERAS_RTOL = 1e-6  # Keras 3 averages in float32 on the torch backend
+EXACT = 1e-12  # framework values computed in float64
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
 
 
@@ -33,10 +39,11 @@ def _frameworks():
     import keras
     import sklearn.metrics
     import torch
+    import torchmetrics.functional.regression as tmf
 
     if keras.backend.backend() != "torch":
         raise RuntimeError(f"Keras runs on {keras.backend.backend()}; set KERAS_BACKEND=torch")
-    return torch, keras, sklearn.metrics
+    return torch, keras, sklearn.metrics, tmf
 
 
 # --- the inputs ------------------------------------------------------------------------
@@ -49,46 +56,169 @@ def cases() -> list[dict]:
     def normal(*shape, scale=2.0):
         return np.round(rng.normal(0.0, scale, shape), 6)
 
+    def simplex(n, c):
+        x = rng.uniform(0.05, 1.0, (n, c))
+        return np.round(x / x.sum(axis=1, keepdims=True), 6)
+
+    def one_hot(labels, c):
+        return np.eye(c)[labels]
+
     out = []
 
-    def add(loss, preds, targets, **options):
-        out.append(
-            {
-                "loss": loss,
-                "options": options,
-                "preds": np.asarray(preds, float).tolist(),
-                "targets": np.asarray(targets, float).tolist(),
-            }
-        )
+    def add(loss, preds, targets, weights=None, weight_divisor="sum", **options):
+        case = {
+            "loss": loss,
+            "options": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in options.items()},
+            "preds": np.asarray(preds, float).tolist(),
+            "targets": np.asarray(targets, float).tolist(),
+        }
+        if weights is not None:
+            case["weights"] = np.asarray(weights, float).tolist()
+            case["weight_divisor"] = weight_divisor
+        out.append(case)
 
-    for loss in ("mse", "mae", "huber", "smooth_l1", "log_cosh", "mape"):
+    # regression
+    for loss in ("mse", "mae", "huber", "smooth_l1", "log_cosh", "mape", "rmse", "l2", "smape", "wmape", "pinball"):
         add(loss, normal(6, 4), normal(6, 4))
         add(loss, normal(7), normal(7))
     add("mape", normal(3, 2), [[0.0, 1e-9], [2.0, -3.0], [1e-7, 0.5]])  # the 1e-7 floor
+    add("mape", normal(6, 4), normal(6, 4), fraction=True)
     for delta in (0.5, 3.0):
         add("huber", normal(6, 4), normal(6, 4), delta=delta)
     for beta in (0.5, 0.0):
         add("smooth_l1", normal(6, 4), normal(6, 4), beta=beta)
     add("log_cosh", [[1e-6, -0.01, 30.0, -800.0]], [[0.0, 0.0, 0.0, 0.0]])  # tiny and huge errors
-
+    add("rmse", normal(6, 3), normal(6, 3), per_output_root=True)
+    add("pinball", normal(6, 3), normal(6, 3), quantile=0.9)
+    add("pinball", normal(7), normal(7), quantile=0.1)
     add("msle", rng.uniform(0, 5, (6, 4)), rng.uniform(0, 5, (6, 4)))
     add("msle", [0.0, 1.0, 2.5, 10.0], [0.0, 0.0, 3.0, 9.0])
+    add("rmsle", rng.uniform(0, 5, (6, 3)), rng.uniform(0, 5, (6, 3)))
+    add("rmsle", rng.uniform(0, 5, (6, 3)), rng.uniform(0, 5, (6, 3)), per_output_root=True)
     add("poisson", rng.uniform(0.1, 5, (6, 4)), rng.integers(0, 6, (6, 4)))
     add("poisson", [0.0, 0.5, 2.0, 7.5], [0.0, 1.0, 3.0, 7.0])
+    add("poisson_nll", normal(6, 4, scale=1.0), rng.integers(0, 6, (6, 4)))
+    add("poisson_nll", rng.uniform(0.0, 5, (6, 4)), rng.integers(0, 6, (6, 4)), log_input=False, full=True, eps=1e-6)
+    add("poisson_nll", normal(7, scale=1.0), rng.integers(0, 9, 7), full=True)
+    add("poisson_deviance", rng.uniform(0.1, 5, (6, 3)), rng.integers(0, 6, (6, 3)))
+    add("gamma_deviance", rng.uniform(0.1, 5, (6, 3)), rng.uniform(0.1, 5, (6, 3)))
+    for power in (0.0, -0.5, 1.5, 3.0):
+        add("tweedie_deviance", rng.uniform(0.1, 5, (6, 3)), rng.uniform(0.1, 5, (6, 3)), power=power)
+    add("tweedie_deviance", rng.uniform(0.1, 5, 7), rng.uniform(0.1, 5, 7))
+    add("gaussian_nll", normal(6, 4), normal(6, 4), var=rng.uniform(0.1, 3, (6, 4)))
+    add("gaussian_nll", normal(6, 4), normal(6, 4), var=rng.uniform(0.1, 3, (6, 1)), full=True)
+    add("gaussian_nll", normal(7), normal(7), var=[[0.5]], eps=0.7)
+    add(
+        "gaussian_nll", normal(5, 2), normal(5, 2), var=[[0.0, 1e-9], [1.0, 2.0], [3.0, 0.5], [1.0, 1.0], [2.0, 0.1]]
+    )  # clamped at eps
 
+    # binary
     for loss in ("hinge", "squared_hinge"):
         add(loss, normal(6, 3, scale=1.0), rng.integers(0, 2, (6, 3)))  # {0, 1}: taken as -1, 1
         add(loss, normal(7, scale=1.0), rng.choice([-1.0, 1.0], 7))
-
     add("bce", rng.uniform(0.01, 0.99, (6, 4)), rng.integers(0, 2, (6, 4)))
     add("bce", rng.uniform(0.01, 0.99, (5, 3)), rng.uniform(0, 1, (5, 3)))  # soft labels
     add("bce", [0.0, 1.0, 0.0, 1.0, 1e-50], [0.0, 1.0, 1.0, 0.0, 1.0])  # the -100 log floor
     add("bce", normal(6, 4, scale=5.0), rng.integers(0, 2, (6, 4)), from_logits=True)
     add("bce", [-50.0, 50.0, 0.0, 800.0, -800.0], [1.0, 0.0, 0.5, 1.0, 0.0], from_logits=True)
+    add("bce", rng.uniform(0.01, 0.99, (6, 4)), rng.integers(0, 2, (6, 4)), label_smoothing=0.2)
+    add("bce", normal(6, 3, scale=3.0), rng.integers(0, 2, (6, 3)), from_logits=True, pos_weight=[0.5, 2.0, 3.0])
+    add(
+        "bce",
+        normal(6, 3, scale=3.0),
+        rng.integers(0, 2, (6, 3)),
+        from_logits=True,
+        pos_weight=4.0,
+        label_smoothing=0.1,
+    )
+    add("focal", rng.uniform(0.01, 0.99, (6, 4)), rng.integers(0, 2, (6, 4)))
+    add(
+        "focal",
+        normal(6, 4, scale=3.0),
+        rng.integers(0, 2, (6, 4)),
+        from_logits=True,
+        gamma=1.5,
+        alpha=0.3,
+        label_smoothing=0.1,
+    )
+    add("focal", [0.0, 1.0, 0.3, 0.999], [1.0, 0.0, 0.0, 1.0], gamma=0.0)  # the clip, and gamma 0 = BCE
+    add("soft_margin", normal(6, 3), rng.choice([-1.0, 1.0], (6, 3)))
+    add("hinge_embedding", normal(6, 3), rng.choice([-1.0, 1.0], (6, 3)))
+    add("hinge_embedding", normal(7), rng.choice([-1.0, 1.0], 7), margin=2.5)
+    add("multilabel_soft_margin", normal(6, 4), rng.integers(0, 2, (6, 4)))
+
+    # categorical and distributions
+    labels6 = rng.integers(0, 4, 6)
+    add("cce", simplex(6, 4), one_hot(labels6, 4))
+    add("cce", simplex(5, 3), simplex(5, 3), label_smoothing=0.1)  # probability targets
+    add("cce", [[0.0, 0.2, 0.8], [2.0, 1.0, 1.0], [1.0, 0.0, 0.0]], np.eye(3), eps=1e-3)  # unnormalised, clipped
+    add("cce", normal(6, 4), one_hot(labels6, 4), from_logits=True)
+    add("cce", normal(5, 3, scale=5.0), simplex(5, 3), from_logits=True, label_smoothing=0.2)
+    labels = rng.integers(0, 4, 8)
+    add("sparse_cce", simplex(8, 4), labels)
+    add("sparse_cce", normal(8, 4), labels, from_logits=True)
+    add("sparse_cce", normal(8, 4), labels, from_logits=True, label_smoothing=0.15)
+    add("sparse_cce", normal(8, 4), labels, from_logits=True, class_weights=[1.0, 2.0, 0.5, 3.0])
+    add("sparse_cce", normal(8, 4), np.where(np.arange(8) % 3 == 0, -100, labels), from_logits=True, ignore_index=-100)
+    add(
+        "sparse_cce",
+        normal(8, 4),
+        np.where(np.arange(8) % 3 == 0, 2, labels),
+        from_logits=True,
+        ignore_index=2,
+        class_weights=[1.0, 2.0, 0.5, 3.0],
+        label_smoothing=0.1,
+    )
+    add("sparse_cce", simplex(8, 4), np.where(np.arange(8) % 4 == 1, 3, labels), ignore_index=3)
+    add("sparse_cce", np.where(np.arange(32).reshape(8, 4) % 5 == 0, 0.0, simplex(8, 4)), labels, eps=1e-2)
+    log_q = np.log(simplex(8, 4))
+    add("nll", log_q, labels)
+    add("nll", log_q, np.where(np.arange(8) % 3 == 0, -1, labels), ignore_index=-1, class_weights=[2.0, 1.0, 1.0, 0.5])
+    add("kld", simplex(6, 4), simplex(6, 4))
+    add("kld", [[0.5, 0.5, 0.0], [0.2, 0.0, 0.8]], [[0.0, 0.5, 0.5], [0.25, 0.25, 0.5]])  # zeros: clipped
+    add("kld", np.log(simplex(6, 4)), simplex(6, 4), log_input=True)
+    add("kld", np.log(simplex(6, 4)), np.log(simplex(6, 4)), log_input=True, log_target=True)
+    add("kld", np.log(simplex(2, 3)), [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]], log_input=True)  # xlogy at t = 0
+    add("js", simplex(6, 4), simplex(6, 4))
+    add(
+        "js",
+        rng.uniform(0.1, 3, (5, 3)),
+        [[0.0, 1.0, 1.0], [1.0, 1.0, 1.0], [2.0, 0.0, 0.0], [0.5, 0.5, 0.0], [1.0, 2.0, 3.0]],
+    )  # unnormalised, zeros
+    add("categorical_focal", simplex(6, 4), one_hot(labels6, 4))
+    add(
+        "categorical_focal",
+        normal(6, 4),
+        one_hot(labels6, 4),
+        from_logits=True,
+        gamma=1.0,
+        alpha=0.5,
+        label_smoothing=0.1,
+    )
+    add("multi_margin", normal(8, 4), labels)
+    add("multi_margin", normal(8, 4), labels, p=2, margin=0.5)
+    add("brier", rng.uniform(0, 1, 8), rng.integers(0, 2, 8))
+    add("brier", simplex(8, 4), labels)
+    add("brier", simplex(8, 4), one_hot(labels, 4))
+    add("categorical_hinge", normal(6, 4), one_hot(labels6, 4))
+    add("cosine_similarity", normal(6, 4), normal(6, 4))
+    add("cosine_similarity", [[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])  # zero vectors
+    add("cosine_distance", normal(6, 4), normal(6, 4))
+    add("dice", rng.uniform(0, 1, (6, 5)), rng.integers(0, 2, (6, 5)))
+    add("tversky", rng.uniform(0, 1, (6, 5)), rng.integers(0, 2, (6, 5)))
+    add("tversky", rng.uniform(0, 1, (6, 5)), rng.integers(0, 2, (6, 5)), alpha=0.3, beta=0.7)
+
+    # sample weights
+    add("mse", normal(6, 3), normal(6, 3), weights=rng.uniform(0, 2, 6))
+    add("mse", normal(6, 3), normal(6, 3), weights=rng.uniform(0, 2, 6), weight_divisor="count")
+    add("mae", normal(7), normal(7), weights=rng.uniform(0, 2, 7))
+    add("cce", simplex(6, 4), one_hot(labels6, 4), weights=rng.uniform(0, 2, 6))
+    add("cosine_similarity", normal(6, 4), normal(6, 4), weights=rng.uniform(0, 2, 6), weight_divisor="count")
+    add("rmse", normal(6, 2), normal(6, 2), weights=rng.uniform(0, 2, 6), per_output_root=True)
     return out
 
 
-# --- element terms from the frameworks ---------------------------------------------------
+# --- terms from the frameworks ----------------------------------------------------------
 
 
 def _as2d(a) -> np.ndarray:
@@ -96,133 +226,535 @@ def _as2d(a) -> np.ndarray:
     return a.reshape(len(a), -1)
 
 
-def _keras_per_sample(keras, name: str, p: np.ndarray, t: np.ndarray, **kwargs) -> np.ndarray:
-    fn = getattr(keras.losses, name)
-    return np.asarray(fn(t, p, **kwargs), dtype=np.float64)
-
-
 def _check(label: str, got, want, rtol: float, atol: float = 0.0) -> None:
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=label)
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), want, rtol=rtol, atol=atol, err_msg=label)
 
 
 def _hinge_labels(t: np.ndarray) -> np.ndarray:
     return 2.0 * t - 1.0 if np.all((t == 0) | (t == 1)) else t
 
 
-def element_terms(case: dict) -> tuple[np.ndarray, str]:
-    """The (N, C) element terms for ``case`` and a note on where they come from."""
-    torch, keras, metrics = _frameworks()
+class _Ref:
+    """The terms of one case and how they reduce."""
+
+    def __init__(
+        self,
+        terms,
+        source,
+        *,
+        per_sample_only=False,
+        sample_divisor=None,
+        root=False,
+        per_output_root=False,
+        ratio_scale=None,
+        batch_checks=None,
+    ):
+        self.terms = np.asarray(terms, dtype=np.float64)
+        self.source = source
+        self.per_sample_only = per_sample_only
+        self.sample_divisor = sample_divisor  # None: N
+        self.root = root
+        self.per_output_root = per_output_root
+        self.ratio_scale = ratio_scale  # |t| (weighted), for WMAPE
+        self.batch_checks = batch_checks or {}  # reduce -> value the framework gave for the batch
+
+
+def terms(case: dict) -> _Ref:  # noqa: C901 - one branch per loss is the point
+    torch, keras, metrics, tmf = _frameworks()
     p, t = _as2d(case["preds"]), _as2d(case["targets"])
+    n, c = p.shape
     tp, tt = torch.tensor(p), torch.tensor(t)
-    o = case["options"]
+    o = dict(case["options"])
     nn = torch.nn
+    F = torch.nn.functional
     loss = case["loss"]
 
-    def torch_terms(module):
-        return module(reduction="none")(tp, tt).numpy()
+    def keras_per_sample(name, y_true=t, y_pred=p, **kwargs):
+        # torch float64 tensors: Keras would turn NumPy float64 into float32 (floatx)
+        y_true, y_pred = torch.tensor(np.asarray(y_true, dtype=np.float64)), torch.tensor(y_pred)
+        return getattr(keras.losses, name)(y_true, y_pred, **kwargs).numpy().astype(np.float64)
 
-    if loss == "mse":
-        return torch_terms(nn.MSELoss), "torch.nn.MSELoss"
+    if loss in ("mse", "rmse"):
+        e = nn.MSELoss(reduction="none")(tp, tt).numpy()
+        checks = {}
+        if loss == "rmse" and "weights" not in case:
+            sk = metrics.root_mean_squared_error(t, p, multioutput="raw_values")
+            _check("scikit-learn RMSE per output", sk, np.sqrt(e.mean(axis=0)), EXACT)
+            if o.get("per_output_root"):
+                checks["all"] = metrics.root_mean_squared_error(t, p)
+        return _Ref(
+            e,
+            "torch.nn.MSELoss" + ("; scikit-learn root_mean_squared_error" if loss == "rmse" else ""),
+            root=loss == "rmse",
+            per_output_root=bool(o.get("per_output_root")),
+            batch_checks=checks,
+        )
     if loss == "mae":
-        return torch_terms(nn.L1Loss), "torch.nn.L1Loss"
+        return _Ref(nn.L1Loss(reduction="none")(tp, tt).numpy(), "torch.nn.L1Loss")
+    if loss == "l2":
+        return _Ref(0.5 * nn.MSELoss(reduction="none")(tp, tt).numpy(), "0.5 x torch.nn.MSELoss (= optax.l2_loss)")
     if loss == "huber":
         delta = o.get("delta", 1.0)
-        terms = nn.HuberLoss(reduction="none", delta=delta)(tp, tt).numpy()
-        keras_l = _keras_per_sample(keras, "huber", p, t, delta=delta)
-        _check("Keras Huber", keras_l, terms.mean(axis=1), KERAS_RTOL)
-        return terms, "torch.nn.HuberLoss; Keras Huber agrees at rtol 1e-6"
+        e = nn.HuberLoss(reduction="none", delta=delta)(tp, tt).numpy()
+        _check("Keras Huber", keras_per_sample("huber", delta=delta), e.mean(axis=1), KERAS_RTOL)
+        return _Ref(e, "torch.nn.HuberLoss; Keras Huber agrees at rtol 1e-6")
     if loss == "smooth_l1":
-        return nn.SmoothL1Loss(reduction="none", beta=o.get("beta", 1.0))(tp, tt).numpy(), "torch.nn.SmoothL1Loss"
+        return _Ref(nn.SmoothL1Loss(reduction="none", beta=o.get("beta", 1.0))(tp, tt).numpy(), "torch.nn.SmoothL1Loss")
     if loss == "log_cosh":
         import mpmath
 
         mpmath.mp.dps = 50
-        terms = np.array(
+        e = np.array(
             [
-                [
-                    float(mpmath.log(mpmath.cosh(mpmath.mpf(pi) - mpmath.mpf(ti))))
-                    for pi, ti in zip(prow, trow, strict=True)
-                ]
+                [float(mpmath.log(mpmath.cosh(mpmath.mpf(a) - mpmath.mpf(b)))) for a, b in zip(prow, trow, strict=True)]
                 for prow, trow in zip(p, t, strict=True)
             ]
         )
-        keras_l = _keras_per_sample(keras, "log_cosh", p, t)
-        _check("Keras LogCosh", keras_l, terms.mean(axis=1), KERAS_RTOL, atol=1e-12)
-        return terms, "mpmath log(cosh(p - t)) at 50 digits; Keras LogCosh agrees at rtol 1e-6"
+        _check("Keras LogCosh", keras_per_sample("log_cosh"), e.mean(axis=1), KERAS_RTOL, atol=1e-12)
+        return _Ref(e, "mpmath log(cosh(p - t)) at 50 digits; Keras LogCosh agrees at rtol 1e-6")
     if loss == "mape":
-        terms = 100.0 * np.abs((t - p) / np.maximum(np.abs(t), 1e-7))
-        keras_l = _keras_per_sample(keras, "mean_absolute_percentage_error", p, t)
-        _check("Keras MAPE", keras_l, terms.mean(axis=1), KERAS_RTOL)
+        if o.get("fraction"):
+            e = (torch.abs(tt - tp) / torch.clamp(torch.abs(tt), min=np.finfo(np.float64).eps)).numpy()
+            sk = metrics.mean_absolute_percentage_error(t, p, multioutput="raw_values")
+            _check("scikit-learn MAPE", sk, e.mean(axis=0), EXACT)
+            return _Ref(e, "|t - p| / max(|t|, eps64); scikit-learn mean_absolute_percentage_error per output")
+        e = 100.0 * np.abs((t - p) / np.maximum(np.abs(t), 1e-7))
+        _check("Keras MAPE", keras_per_sample("mean_absolute_percentage_error"), e.mean(axis=1), KERAS_RTOL)
         if np.all(np.abs(t) >= 1e-7):
             sk = metrics.mean_absolute_percentage_error(t, p, multioutput="raw_values")
-            _check("scikit-learn MAPE", 100.0 * sk, terms.mean(axis=0), 1e-12)
-            return terms, "100 |t - p| / max(|t|, 1e-7); = 100 x scikit-learn MAPE; Keras agrees at rtol 1e-6"
-        return terms, "100 |t - p| / max(|t|, 1e-7); Keras MAPE agrees at rtol 1e-6"
-    if loss == "msle":
-        terms = (np.log1p(p) - np.log1p(t)) ** 2
+            _check("scikit-learn MAPE", 100.0 * sk, e.mean(axis=0), EXACT)
+            return _Ref(e, "100 |t - p| / max(|t|, 1e-7); = 100 x scikit-learn MAPE; Keras agrees at rtol 1e-6")
+        return _Ref(e, "100 |t - p| / max(|t|, 1e-7); Keras MAPE agrees at rtol 1e-6")
+    if loss == "smape":
+        e = (2.0 * torch.abs(tp - tt) / torch.clamp(torch.abs(tt) + torch.abs(tp), min=1.17e-6)).numpy()
+        return _Ref(
+            e,
+            "torchmetrics SMAPE terms",
+            batch_checks={"all": tmf.symmetric_mean_absolute_percentage_error(tp, tt).item()},
+        )
+    if loss == "wmape":
+        e = torch.abs(tp - tt).numpy()
+        return _Ref(
+            e,
+            "torchmetrics weighted_mean_absolute_percentage_error",
+            ratio_scale=np.abs(t),
+            batch_checks={"all": tmf.weighted_mean_absolute_percentage_error(tp, tt).item()},
+        )
+    if loss == "pinball":
+        q = o.get("quantile", 0.5)
+        diff = tt - tp
+        e = torch.where(diff >= 0, q * diff, (q - 1.0) * diff).numpy()
+        sk = metrics.mean_pinball_loss(t, p, alpha=q, multioutput="raw_values")
+        _check("scikit-learn pinball", sk, e.mean(axis=0), EXACT)
+        return _Ref(e, "scikit-learn mean_pinball_loss per output")
+    if loss in ("msle", "rmsle"):
+        e = ((torch.log1p(tp) - torch.log1p(tt)) ** 2).numpy()
         sk = metrics.mean_squared_log_error(t, p, multioutput="raw_values")
-        _check("scikit-learn MSLE", sk, terms.mean(axis=0), 1e-12)
-        return terms, "scikit-learn mean_squared_log_error (per output, float64)"
+        _check("scikit-learn MSLE", sk, e.mean(axis=0), EXACT)
+        checks = {}
+        if loss == "rmsle":
+            skr = metrics.root_mean_squared_log_error(t, p, multioutput="raw_values")
+            _check("scikit-learn RMSLE", skr, np.sqrt(e.mean(axis=0)), EXACT)
+            if o.get("per_output_root"):
+                checks["all"] = metrics.root_mean_squared_log_error(t, p)
+        return _Ref(
+            e,
+            f"scikit-learn mean_squared_log_error{' / root_' if loss == 'rmsle' else ''} per output",
+            root=loss == "rmsle",
+            per_output_root=bool(o.get("per_output_root")),
+            batch_checks=checks,
+        )
     if loss == "poisson":
-        terms = nn.PoissonNLLLoss(log_input=False, full=False, eps=1e-7, reduction="none")(tp, tt).numpy()
-        keras_l = _keras_per_sample(keras, "poisson", p, t)
-        _check("Keras Poisson", keras_l, terms.mean(axis=1), KERAS_RTOL)
-        return terms, "torch.nn.PoissonNLLLoss(log_input=False, eps=1e-7) = Keras Poisson (rtol 1e-6)"
+        e = nn.PoissonNLLLoss(log_input=False, full=False, eps=1e-7, reduction="none")(tp, tt).numpy()
+        _check("Keras Poisson", keras_per_sample("poisson"), e.mean(axis=1), KERAS_RTOL)
+        return _Ref(e, "torch.nn.PoissonNLLLoss(log_input=False, eps=1e-7) = Keras Poisson (rtol 1e-6)")
+    if loss == "poisson_nll":
+        module = nn.PoissonNLLLoss(
+            log_input=o.get("log_input", True), full=o.get("full", False), eps=o.get("eps", 1e-8), reduction="none"
+        )
+        return _Ref(module(tp, tt).numpy(), "torch.nn.PoissonNLLLoss")
+    if loss in ("poisson_deviance", "gamma_deviance", "tweedie_deviance"):
+        power = {"poisson_deviance": 1.0, "gamma_deviance": 2.0}.get(loss, o.get("power", 0.0))
+        if power == 0:
+            e = (tt - tp) ** 2
+        elif power == 1:
+            e = 2 * (torch.xlogy(tt, tt / tp) - tt + tp)
+        elif power == 2:
+            e = 2 * (torch.log(tp / tt) + tt / tp - 1)
+        else:
+            k = power
+            e = 2 * (
+                torch.clamp(tt, min=0) ** (2 - k) / ((1 - k) * (2 - k))
+                - tt * tp ** (1 - k) / (1 - k)
+                + tp ** (2 - k) / (2 - k)
+            )
+        e = e.numpy()
+        for j in range(c):
+            sk = metrics.mean_tweedie_deviance(t[:, j], p[:, j], power=power)
+            _check(f"scikit-learn Tweedie deviance power {power}, output {j}", sk, e[:, j].mean(), EXACT)
+        return _Ref(e, f"scikit-learn mean_tweedie_deviance(power={power}) per output")
+    if loss == "gaussian_nll":
+        var = np.asarray(o["var"], dtype=np.float64)
+        module = nn.GaussianNLLLoss(full=o.get("full", False), eps=o.get("eps", 1e-6), reduction="none")
+        e = module(tp, tt, torch.tensor(var)).numpy()
+        return _Ref(np.broadcast_to(e, p.shape), "torch.nn.GaussianNLLLoss")
     if loss in ("hinge", "squared_hinge"):
         margin = torch.clamp(1.0 - torch.tensor(_hinge_labels(t)) * tp, min=0.0)
-        terms = (margin if loss == "hinge" else margin**2).numpy()
-        keras_l = _keras_per_sample(keras, loss, p, t)
-        _check(f"Keras {loss}", keras_l, terms.mean(axis=1), KERAS_RTOL, atol=1e-12)
-        return terms, f"torch float64 max(1 - t p, 0){'^2' if loss != 'hinge' else ''}; Keras agrees at rtol 1e-6"
+        e = (margin if loss == "hinge" else margin**2).numpy()
+        _check(f"Keras {loss}", keras_per_sample(loss), e.mean(axis=1), KERAS_RTOL, atol=1e-12)
+        return _Ref(e, f"torch float64 max(1 - t p, 0){'^2' if loss != 'hinge' else ''}; Keras agrees at rtol 1e-6")
     if loss == "bce":
+        a = o.get("label_smoothing", 0.0)
+        ts = tt * (1 - a) + 0.5 * a
         if o.get("from_logits"):
-            return torch_terms(nn.BCEWithLogitsLoss), "torch.nn.BCEWithLogitsLoss"
-        return torch_terms(nn.BCELoss), "torch.nn.BCELoss"
+            pw = o.get("pos_weight")
+            pw = None if pw is None else torch.tensor(np.asarray(pw, dtype=np.float64))
+            e = nn.BCEWithLogitsLoss(reduction="none", pos_weight=pw)(tp, ts).numpy()
+            return _Ref(e, "torch.nn.BCEWithLogitsLoss" + (" (targets smoothed as Keras does)" if a else ""))
+        e = nn.BCELoss(reduction="none")(tp, ts).numpy()
+        if a:
+            _check("Keras BCE", keras_per_sample("binary_crossentropy", label_smoothing=a), e.mean(axis=1), KERAS_RTOL)
+            return _Ref(e, "torch.nn.BCELoss on Keras-smoothed targets; Keras agrees at rtol 1e-6")
+        return _Ref(e, "torch.nn.BCELoss")
+    if loss == "focal":
+        a, gamma, alpha = o.get("label_smoothing", 0.0), o.get("gamma", 2.0), o.get("alpha")
+        ts = tt * (1 - a) + 0.5 * a
+        prob = torch.sigmoid(tp) if o.get("from_logits") else tp
+        clipped = torch.clamp(prob, 1e-7, 1 - 1e-7)
+        bce = -(ts * torch.log(clipped) + (1 - ts) * torch.log(1 - clipped))
+        p_t = ts * prob + (1 - ts) * (1 - prob)
+        e = (1 - p_t) ** gamma * bce
+        if alpha is not None:
+            e = (ts * alpha + (1 - ts) * (1 - alpha)) * e
+        e = e.numpy()
+        kw = {"gamma": gamma, "from_logits": bool(o.get("from_logits")), "label_smoothing": a}
+        if alpha is not None:
+            kw.update(apply_class_balancing=True, alpha=alpha)
+        _check(
+            "Keras BinaryFocalCrossentropy",
+            keras_per_sample("binary_focal_crossentropy", **kw),
+            e.mean(axis=1),
+            KERAS_RTOL,
+        )
+        return _Ref(e, "torch float64 focal formula; Keras BinaryFocalCrossentropy agrees at rtol 1e-6")
+    if loss == "soft_margin":
+        return _Ref(nn.SoftMarginLoss(reduction="none")(tp, tt).numpy(), "torch.nn.SoftMarginLoss")
+    if loss == "hinge_embedding":
+        module = nn.HingeEmbeddingLoss(margin=o.get("margin", 1.0), reduction="none")
+        return _Ref(module(tp, tt).numpy(), "torch.nn.HingeEmbeddingLoss")
+    if loss == "multilabel_soft_margin":
+        e = nn.BCEWithLogitsLoss(reduction="none")(tp, tt).numpy()
+        _check(
+            "MultiLabelSoftMarginLoss",
+            nn.MultiLabelSoftMarginLoss(reduction="none")(tp, tt).numpy(),
+            e.mean(axis=1),
+            EXACT,
+        )
+        return _Ref(e, "torch.nn.MultiLabelSoftMarginLoss per sample (its terms: BCEWithLogitsLoss)")
+
+    # categorical
+    label_losses = ("sparse_cce", "nll", "multi_margin") + (("brier",) if t.shape[1] == 1 < c else ())
+    ignore = o.get("ignore_index")
+    counted = np.ones(n, dtype=bool)
+    if loss in label_losses:
+        raw = t[:, 0]
+        counted = np.ones(n, dtype=bool) if ignore is None else raw != ignore
+        labels = np.where(counted, raw, 0).astype(np.int64)
+        onehot = np.eye(c)[labels] * counted[:, None]
+    else:
+        onehot = t
+    cw = o.get("class_weights")
+    cw_t = None if cw is None else torch.tensor(np.asarray(cw, dtype=np.float64))
+    if loss in ("cce", "sparse_cce"):
+        a, eps = o.get("label_smoothing", 0.0), o.get("eps", 1e-7)
+        smooth = torch.tensor(onehot) * (1 - a) + a / c
+        if loss == "sparse_cce":
+            smooth = smooth * torch.tensor(counted[:, None].astype(np.float64))
+        if o.get("from_logits"):
+            e = -smooth * F.log_softmax(tp, dim=1)
+            if cw_t is not None:
+                e = e * cw_t
+            e = e.numpy()
+            if loss == "cce":
+                ce = nn.CrossEntropyLoss(reduction="none", label_smoothing=a)(tp, torch.tensor(t)).numpy()
+                _check("CrossEntropyLoss (probability targets)", ce, e.sum(axis=1), EXACT)
+                return _Ref(e, "torch.nn.CrossEntropyLoss(probability targets) per sample")
+            kwargs = {"label_smoothing": a, "weight": cw_t, "ignore_index": -100 if ignore is None else int(ignore)}
+            target_labels = torch.tensor(raw.astype(np.int64))
+            per_sample = nn.CrossEntropyLoss(reduction="none", **kwargs)(tp, target_labels).numpy()
+            if a == 0 or cw_t is None:  # with both, PyTorch's per-sample values split the smoothing differently
+                _check("CrossEntropyLoss per sample", per_sample, e.sum(axis=1), EXACT)
+            mean = nn.CrossEntropyLoss(reduction="mean", **kwargs)(tp, target_labels).item()
+            divisor = float((np.asarray(cw)[labels] * counted).sum()) if cw is not None else float(counted.sum())
+            return _Ref(
+                e, "torch.nn.CrossEntropyLoss(class indices)", sample_divisor=divisor, batch_checks={"samples": mean}
+            )
+        # probabilities: Keras
+        q = np.clip(p / p.sum(axis=1, keepdims=True), eps, 1 - eps)
+        e = (-smooth * torch.log(torch.tensor(q))).numpy()
+        old_eps = keras.config.epsilon()
+        keras.config.set_epsilon(eps)
+        try:
+            if loss == "cce":
+                ks = keras_per_sample("categorical_crossentropy", label_smoothing=a)
+            else:
+                ks = keras_per_sample(
+                    "sparse_categorical_crossentropy", y_true=raw, ignore_class=None if ignore is None else int(ignore)
+                )
+        finally:
+            keras.config.set_epsilon(old_eps)
+        _check(f"Keras {loss}", ks, e.sum(axis=1), EXACT)
+        divisor = None if ignore is None else float(counted.sum())
+        return _Ref(
+            e,
+            f"Keras {'Sparse' if loss == 'sparse_cce' else ''}CategoricalCrossentropy per sample",
+            sample_divisor=divisor,
+        )
+    if loss == "nll":
+        e = -torch.tensor(onehot) * tp
+        if cw_t is not None:
+            e = e * cw_t
+        e = e.numpy()
+        kwargs = {"weight": cw_t, "ignore_index": -100 if ignore is None else int(ignore)}
+        target_labels = torch.tensor(raw.astype(np.int64))
+        _check(
+            "NLLLoss per sample",
+            nn.NLLLoss(reduction="none", **kwargs)(tp, target_labels).numpy(),
+            e.sum(axis=1),
+            EXACT,
+        )
+        mean = nn.NLLLoss(reduction="mean", **kwargs)(tp, target_labels).item()
+        divisor = float((np.asarray(cw)[labels] * counted).sum()) if cw is not None else float(counted.sum())
+        return _Ref(
+            e,
+            "torch.nn.NLLLoss",
+            sample_divisor=divisor if (cw is not None or ignore is not None) else None,
+            batch_checks={"samples": mean},
+        )
+    if loss == "kld":
+        if o.get("log_input"):
+            log_target = bool(o.get("log_target"))
+            module = nn.KLDivLoss(reduction="none", log_target=log_target)
+            e = module(tp, tt).numpy()
+            batchmean = nn.KLDivLoss(reduction="batchmean", log_target=log_target)(tp, tt).item()
+            mean = nn.KLDivLoss(reduction="mean", log_target=log_target)(tp, tt).item()
+            return _Ref(e, "torch.nn.KLDivLoss", batch_checks={"samples": batchmean, "all": mean})
+        tc, pc = np.clip(t, 1e-7, 1), np.clip(p, 1e-7, 1)
+        e = (torch.tensor(tc) * torch.log(torch.tensor(tc) / torch.tensor(pc))).numpy()
+        # keras.ops.clip makes its bound 1e-7 a float32 scalar: where it clips, Keras is 1e-9 off
+        clipped = bool((t < 1e-7).any() or (p < 1e-7).any())
+        _check("Keras KLDivergence", keras_per_sample("kl_divergence"), e.sum(axis=1), KERAS_RTOL if clipped else EXACT)
+        return _Ref(
+            e, "Keras KLDivergence per sample (float64 sums" + ("; clip bound float32 in Keras)" if clipped else ")")
+        )
+    if loss == "js":
+        pn, tn = tp / tp.sum(dim=1, keepdim=True), tt / tt.sum(dim=1, keepdim=True)
+        m = (pn + tn) / 2
+        e = (0.5 * torch.xlogy(pn, pn / m) + 0.5 * torch.xlogy(tn, tn / m)).numpy()
+        tm = tmf.jensen_shannon_divergence(tp, tt, reduction="none").numpy()
+        _check("torchmetrics JS per sample", tm, e.sum(axis=1), EXACT)
+        return _Ref(e, "torchmetrics jensen_shannon_divergence per sample")
+    if loss == "categorical_focal":
+        a, gamma, alpha = o.get("label_smoothing", 0.0), o.get("gamma", 2.0), o.get("alpha", 0.25)
+        ts = torch.tensor(onehot) * (1 - a) + a / c
+        prob = torch.softmax(tp, dim=1) if o.get("from_logits") else tp
+        q = torch.clamp(prob / prob.sum(dim=1, keepdim=True), 1e-7, 1 - 1e-7)
+        e = (alpha * (1 - q) ** gamma * (-ts * torch.log(q))).numpy()
+        ks = keras_per_sample(
+            "categorical_focal_crossentropy",
+            gamma=gamma,
+            alpha=alpha,
+            from_logits=bool(o.get("from_logits")),
+            label_smoothing=a,
+        )
+        _check("Keras CategoricalFocalCrossentropy", ks, e.sum(axis=1), EXACT)
+        return _Ref(e, "Keras CategoricalFocalCrossentropy per sample (float64 sums)")
+    if loss == "multi_margin":
+        power, margin = o.get("p", 1), o.get("margin", 1.0)
+        x_y = (tp * torch.tensor(onehot)).sum(dim=1, keepdim=True)
+        e = torch.clamp(margin - x_y + tp, min=0) ** power / c
+        e = torch.where(torch.tensor(onehot) == 1, torch.zeros_like(e), e).numpy()
+        ms = nn.MultiMarginLoss(p=power, margin=margin, reduction="none")(tp, torch.tensor(labels)).numpy()
+        _check("MultiMarginLoss per sample", ms, e.sum(axis=1), EXACT)
+        return _Ref(e, "torch.nn.MultiMarginLoss per sample")
+    if loss == "brier":
+        e = (p - onehot) ** 2
+        if c == 1:
+            sk = metrics.brier_score_loss(t[:, 0], p[:, 0])
+        else:
+            label_vector = onehot.argmax(axis=1)
+            sk = metrics.brier_score_loss(label_vector, p, labels=list(range(c)))
+            sk = sk * (2 if c == 2 else 1)
+        return _Ref(e, "scikit-learn brier_score_loss", batch_checks={"samples": sk})
+
+    # per sample only; Keras returns some of these in float32: checked at rtol 1e-6 then
+    def keras_agrees(label, keras_name, ours, **kwargs):
+        value = getattr(keras.losses, keras_name)(torch.tensor(t), tp, **kwargs)
+        exact = value.dtype == torch.float64
+        _check(
+            label, value.numpy().astype(np.float64), ours, EXACT if exact else KERAS_RTOL, atol=0 if exact else 1e-12
+        )
+        return f"{label} agrees" + ("" if exact else " at rtol 1e-6 (it computes in float32)")
+
+    if loss == "categorical_hinge":
+        positive = (tt * tp).sum(dim=1)
+        negative = ((1.0 - tt) * tp).max(dim=1).values
+        ref = torch.clamp(negative - positive + 1.0, min=0.0).numpy()
+        note = keras_agrees("Keras CategoricalHinge", "categorical_hinge", ref)
+        return _Ref(ref, f"torch float64 categorical hinge; {note}", per_sample_only=True)
+    if loss in ("cosine_similarity", "cosine_distance"):
+
+        def unit(x):
+            return x / torch.clamp(torch.sqrt((x * x).sum(dim=1, keepdim=True)), min=1e-7)
+
+        cos = (unit(tp) * unit(tt)).sum(dim=1).numpy()
+        nonzero = (np.abs(p).sum(axis=1) > 0) & (np.abs(t).sum(axis=1) > 0)
+        _check("torch cosine_similarity", F.cosine_similarity(tp, tt, dim=1).numpy()[nonzero], cos[nonzero], EXACT)
+        # Keras normalises through float32 scalars: agreement to rtol 1e-6
+        _check("Keras CosineSimilarity", keras_per_sample("cosine_similarity"), -cos, KERAS_RTOL, atol=1e-12)
+        if loss == "cosine_similarity":
+            return _Ref(
+                -cos,
+                "-torch.nn.functional.cosine_similarity (zero vectors: 0, as Keras); Keras "
+                "CosineSimilarity agrees at rtol 1e-6",
+                per_sample_only=True,
+            )
+        return _Ref(
+            1.0 - cos, "1 - torch.nn.functional.cosine_similarity (= optax.cosine_distance)", per_sample_only=True
+        )
+    if loss == "dice":
+        intersection = (tt * tp).sum(dim=1)
+        ref = (1.0 - 2.0 * intersection / (tt.sum(dim=1) + tp.sum(dim=1) + 1e-7)).numpy()
+        note = keras_agrees("Keras dice(axis=-1)", "dice", ref, axis=-1)
+        return _Ref(ref, f"torch float64 Dice; {note}", per_sample_only=True)
+    if loss == "tversky":
+        a, b = o.get("alpha", 0.5), o.get("beta", 0.5)
+        intersection = (tt * tp).sum(dim=1)
+        first, second = ((1 - tp) * tt).sum(dim=1), (tp * (1 - tt)).sum(dim=1)
+        ref = (1.0 - intersection / (intersection + a * first + b * second + 1e-7)).numpy()
+        note = keras_agrees("Keras tversky(axis=-1)", "tversky", ref, alpha=a, beta=b, axis=-1)
+        return _Ref(ref, f"torch float64 Tversky; {note}", per_sample_only=True)
     raise KeyError(f"no reference for {loss}")
 
 
-def reductions(elements: np.ndarray) -> dict:
-    """Every reduction of the reference element terms, done with torch in float64.
+def _weighted(case: dict, ref: _Ref) -> _Ref:
+    """Apply the case's sample weights, checked against scikit-learn and Keras."""
+    torch, keras, metrics, _ = _frameworks()
+    w = np.asarray(case["weights"], dtype=np.float64)
+    e = ref.terms if not ref.per_sample_only else ref.terms.reshape(-1, 1)
+    weighted = e * w[:, None]
+    divisor = float(w.sum()) if case["weight_divisor"] == "sum" else float(len(w))
+    p, t = _as2d(case["preds"]), _as2d(case["targets"])
+    checks = {}
+    if case["loss"] == "mse" and case["weight_divisor"] == "sum":
+        checks["all"] = metrics.mean_squared_error(t, p, sample_weight=w)
+    if case["loss"] == "mae":
+        checks["all"] = metrics.mean_absolute_error(t, p, sample_weight=w)
+    if case["loss"] == "rmse":
+        checks["all"] = float(np.mean(metrics.root_mean_squared_error(t, p, sample_weight=w, multioutput="raw_values")))
+    if case["loss"] == "mse" and case["weight_divisor"] == "count":
+        keras_value = keras.losses.MeanSquaredError(dtype="float64")(t, p, sample_weight=w)
+        _check("Keras MSE sum_over_batch_size", float(keras_value), weighted.sum() / (divisor * e.shape[1]), KERAS_RTOL)
+    if case["loss"] == "cce":
+        # Keras's "sum" is exact in float64; its weighted mean divides in float32
+        keras_sum = keras.losses.CategoricalCrossentropy(reduction="sum", dtype="float64")(t, p, sample_weight=w)
+        checks["none"] = float(keras_sum)
+        keras_mean = keras.losses.CategoricalCrossentropy(reduction="mean_with_sample_weight", dtype="float64")(
+            t, p, sample_weight=w
+        )
+        _check("Keras CCE mean_with_sample_weight", float(keras_mean), weighted.sum() / divisor, KERAS_RTOL)
+    if case["loss"] == "cosine_similarity":
+        keras_value = keras.losses.CosineSimilarity(dtype="float64")(t, p, sample_weight=w)
+        _check("Keras CosineSimilarity sum_over_batch_size", float(keras_value), weighted.sum() / divisor, KERAS_RTOL)
+    if case["loss"] == "rmse":
+        # root of the weighted means per output: scikit-learn's raw_values, averaged
+        return _Ref(
+            weighted,
+            ref.source + "; weighted as scikit-learn sample_weight",
+            sample_divisor=divisor,
+            root=True,
+            per_output_root=bool(case["options"].get("per_output_root")),
+            batch_checks=checks,
+        )
+    return _Ref(
+        weighted if not ref.per_sample_only else weighted[:, 0],
+        ref.source + f"; sample weights, divisor {case['weight_divisor']}",
+        per_sample_only=ref.per_sample_only,
+        sample_divisor=divisor,
+        batch_checks=checks,
+    )
 
-    ``all`` and ``none`` are torch's own ``mean`` and ``sum``.
-    """
+
+def reductions(ref: _Ref) -> dict:
+    """Every reduction of the reference terms, with torch in float64."""
     import torch
 
-    e = torch.tensor(elements)
-    n_samples, n_outputs = elements.shape
+    e = torch.tensor(ref.terms.reshape(len(ref.terms), -1))
+    n_samples, n_outputs = e.shape
+    s = n_samples if ref.sample_divisor is None else ref.sample_divisor
     total = e.sum()
-    return {
-        "all": {"value": e.mean().item(), "per_sample": e.mean(dim=1).tolist(), "per_output": e.mean(dim=0).tolist()},
-        "samples": {
-            "value": (total / n_samples).item(),
-            "per_sample": e.sum(dim=1).tolist(),
-            "per_output": e.mean(dim=0).tolist(),
-        },
-        "outputs": {
-            "value": (total / n_outputs).item(),
-            "per_sample": e.mean(dim=1).tolist(),
-            "per_output": e.sum(dim=0).tolist(),
-        },
-        "none": {"value": total.item(), "per_sample": e.sum(dim=1).tolist(), "per_output": e.sum(dim=0).tolist()},
-    }
+    out = {}
+    if ref.ratio_scale is not None:
+        scale = torch.tensor(ref.ratio_scale)
+        floor = 1.17e-6
+        out["all"] = {
+            "value": (total / torch.clamp(scale.sum(), min=floor)).item(),
+            "per_sample": (e.sum(dim=1) / torch.clamp(scale.sum(dim=1), min=floor)).tolist(),
+            "per_output": (e.sum(dim=0) / torch.clamp(scale.sum(dim=0), min=floor)).tolist(),
+        }
+        return out
+    for reduce in REDUCES if not ref.per_sample_only else ("samples", "none"):
+        mean_samples = reduce in ("all", "samples")
+        mean_outputs = reduce in ("all", "outputs")
+        sd = s if mean_samples else 1
+        od = n_outputs if mean_outputs else 1
+        value = total / (sd * od)
+        per_sample = e.sum(dim=1) / od
+        per_output = e.sum(dim=0) / sd
+        if ref.root:
+            per_sample, per_output = torch.sqrt(per_sample), torch.sqrt(per_output)
+            value = per_output.sum() / od if ref.per_output_root else torch.sqrt(value)
+        out[reduce] = {
+            "value": value.item(),
+            "per_sample": per_sample.tolist(),
+            "per_output": None if ref.per_sample_only else per_output.tolist(),
+        }
+    return out
 
 
 def build() -> list[dict]:
     import keras
     import sklearn
     import torch
+    import torchmetrics
 
-    versions = f"torch {torch.__version__}, keras {keras.__version__}, scikit-learn {sklearn.__version__}"
+    versions = (
+        f"torch {torch.__version__}, keras {keras.__version__}, scikit-learn {sklearn.__version__}, "
+        f"torchmetrics {torchmetrics.__version__}"
+    )
+    import warnings
+
+    warnings.simplefilter("ignore", UserWarning)  # sklearn: rounded probabilities; torch: KLDiv "mean"
     built = []
     for case in cases():
-        elements, source = element_terms(case)
+        ref = terms(case)
+        if "weights" in case:
+            ref = _weighted(case, ref)
+        reduced = reductions(ref)
+        for reduce, value in ref.batch_checks.items():
+            _check(
+                f"{case['loss']} {case['options']} batch value under --reduce {reduce}",
+                reduced[reduce]["value"],
+                value,
+                EXACT,
+            )
         built.append(
             {
                 **case,
-                "source": source,
+                "source": ref.source,
                 "versions": versions,
-                "elements": elements.tolist(),
-                "reductions": reductions(elements),
+                "elements": None if ref.per_sample_only else ref.terms.tolist(),
+                "reductions": reduced,
             }
         )
     return built

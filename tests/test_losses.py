@@ -23,10 +23,9 @@ def test_names_and_aliases_are_unique_and_canonical():
 @pytest.mark.parametrize("loss", LOSSES, ids=lambda loss: loss.name)
 def test_every_loss_documents_formula_domain_and_framework(loss):
     doc = inspect.getdoc(loss.elements)
-    assert doc, loss.name
-    framework = loss.matches.split()[0]  # "PyTorch", "Keras", "scikit-learn"
-    assert framework.lower() in doc.lower() or framework.lower().replace("pytorch", "torch") in doc.lower()
-    assert loss.default_reduce in ("all", "samples", "outputs", "none")
+    assert doc and "matches" in doc.lower(), f"{loss.elements.__name__} does not say what it matches"
+    assert loss.matches and loss.formula
+    assert loss.default_reduce in loss.reductions
 
 
 def test_unknown_loss_suggests_close_names():

@@ -1,7 +1,8 @@
-"""losscli against the committed reference values of PyTorch, Keras 3 and scikit-learn.
+"""losscli against the committed reference values of PyTorch, Keras 3, scikit-learn and
+torchmetrics.
 
 The values come from tests/references.py (run it to regenerate); each case says
-which framework call produced its element terms.
+which framework call produced or checked its terms.
 """
 
 import json
@@ -10,40 +11,65 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from losscli import compute
+from losscli import LOSSES, compute
 
 CASES = json.loads((Path(__file__).parent / "fixtures" / "reference.json").read_text())
 RTOL = 1e-9
 
 
-def _id(case):
-    options = ",".join(f"{k}={v}" for k, v in case["options"].items())
-    shape = f"{len(case['preds'])}x{len(case['preds'][0]) if isinstance(case['preds'][0], list) else 1}"
-    return f"{case['loss']}[{options}]{shape}"
+def _id(i, case):
+    options = ",".join(f"{k}={v}" for k, v in case["options"].items() if not isinstance(v, list))
+    weights = ",weights" if "weights" in case else ""
+    return f"{i}-{case['loss']}[{options}{weights}]"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{i}-{_id(c)}" for i, c in enumerate(CASES)])
-@pytest.mark.parametrize("reduce", ["all", "samples", "outputs", "none"])
-def test_matches_reference(case, reduce):
-    result = compute(case["loss"], case["preds"], case["targets"], reduce=reduce, **case["options"])
-    expected = case["reductions"][reduce]
-    np.testing.assert_allclose(result.per_element, case["elements"], rtol=RTOL, atol=0, err_msg=case["source"])
-    np.testing.assert_allclose(result.per_sample, expected["per_sample"], rtol=RTOL, atol=0)
-    np.testing.assert_allclose(result.per_output, expected["per_output"], rtol=RTOL, atol=0)
-    np.testing.assert_allclose(result.value, expected["value"], rtol=RTOL, atol=0)
+def check_case(case, result_for):
+    """Every reduction of ``case`` against its reference values."""
+    for reduce, expected in case["reductions"].items():
+        result = result_for(reduce)
+        label = f"{case['loss']} {case['options']} --reduce {reduce}: {case['source']}"
+        if case["elements"] is None:
+            assert result.per_element is None and result.per_output is None
+        else:
+            np.testing.assert_allclose(result.per_element, case["elements"], rtol=RTOL, atol=0, err_msg=label)
+            np.testing.assert_allclose(result.per_output, expected["per_output"], rtol=RTOL, atol=0, err_msg=label)
+        np.testing.assert_allclose(result.per_sample, expected["per_sample"], rtol=RTOL, atol=0, err_msg=label)
+        np.testing.assert_allclose(result.value, expected["value"], rtol=RTOL, atol=0, err_msg=label)
+
+
+def compute_case(case, reduce):
+    return compute(
+        case["loss"],
+        case["preds"],
+        case["targets"],
+        reduce=reduce,
+        weights=case.get("weights"),
+        weight_divisor=case.get("weight_divisor", "sum"),
+        **case["options"],
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(i, c) for i, c in enumerate(CASES)])
+def test_matches_reference(case):
+    check_case(case, lambda reduce: compute_case(case, reduce))
 
 
 def test_every_loss_has_reference_cases():
-    from losscli import LOSSES
-
-    covered = {case["loss"] for case in CASES}
-    assert covered == {loss.name for loss in LOSSES}
+    assert {case["loss"] for case in CASES} == {loss.name for loss in LOSSES}
 
 
 def test_every_option_has_a_non_default_case():
-    from losscli import LOSSES
-
     for loss in LOSSES:
         for option in loss.options:
-            values = {case["options"].get(option.name, option.default) for case in CASES if case["loss"] == loss.name}
-            assert values - {option.default}, f"{loss.name} {option.flag} is never tested off its default"
+            values = {
+                json.dumps(case["options"].get(option.name, option.default))
+                for case in CASES
+                if case["loss"] == loss.name
+            }
+            assert values - {json.dumps(option.default)}, f"{loss.name} {option.flag} is never tested off its default"
+
+
+def test_every_reduction_a_loss_allows_is_covered():
+    for loss in LOSSES:
+        covered = {reduce for case in CASES if case["loss"] == loss.name for reduce in case["reductions"]}
+        assert covered == set(loss.reductions), loss.name

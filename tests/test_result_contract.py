@@ -18,6 +18,7 @@ EXPECTED_KEYS = [
     "n",
     "total",
     "value",
+    "weights",  # added with --weights; an addition, so schema_version stays 1
     "per_sample",
     "per_output",
     "per_element",
@@ -51,6 +52,29 @@ def test_values_of_the_seed_example(seed_json):
     assert seed_json["per_element"][1] == pytest.approx([0.04, 0.01] + [0.04] * 8, rel=1e-12)
 
 
+def test_unweighted_results_have_no_weights_block(seed_json):
+    assert seed_json["weights"] is None
+
+
+def test_weights_block_names_the_divisor(run, tmp_path):
+    (tmp_path / "w.csv").write_text("1\n3\n")
+    args = ["mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "-r", "samples", "--weights", tmp_path / "w.csv"]
+    data = json.loads(run(*args, "-f", "json").stdout)
+    # weighted per-sample values 1 x 0.1 and 3 x 0.37, divided by the weights' sum 4
+    assert data["weights"] == {"divisor": "sum", "value": 4.0}
+    assert data["per_sample"] == pytest.approx([0.1, 1.11], rel=1e-12)
+    assert data["value"] == pytest.approx(1.21 / 4, rel=1e-12)
+    data = json.loads(run(*args, "--weight-divisor", "count", "-f", "json").stdout)
+    assert data["weights"] == {"divisor": "count", "value": 2.0}
+    assert data["value"] == pytest.approx(1.21 / 2, rel=1e-12)
+
+
+def test_per_sample_only_losses_have_null_element_arrays(run, tmp_path):
+    data = json.loads(run("cosine_distance", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "-f", "json").stdout)
+    assert data["per_element"] is None and data["per_output"] is None
+    assert len(data["per_sample"]) == 2 and data["reduce"] == "samples"
+
+
 def test_types(seed_json):
     assert isinstance(seed_json["n"], int)
     assert all(isinstance(x, float) for x in seed_json["per_sample"])
@@ -66,7 +90,7 @@ def test_options_carry_defaults_and_given_values(run, tmp_path):
     # |d| = 2 > delta: 0.5 (2 - 0.25) = 0.875; mean over 2 elements
     assert data["value"] == pytest.approx(0.4375, rel=1e-12)
     data = json.loads(run("bce", p.with_name("p.json"), t, "--from-logits", "-f", "json").stdout)
-    assert data["options"] == {"from_logits": True}
+    assert data["options"] == {"from_logits": True, "label_smoothing": 0.0, "pos_weight": None}
 
 
 def test_floats_are_full_precision(run):

@@ -1,0 +1,710 @@
+"""The loss registry: every loss losscli knows, in one place.
+
+Each :class:`Loss` entry names a function of ``losses.py`` and adds the name, aliases,
+formula, the framework it matches, its default reduction, its options, the kind of
+targets it takes and the domain of its inputs. The command line, ``losscli list``,
+the help text and the README table are all generated from :data:`LOSSES`, so adding
+a loss is one entry here (and its function).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import losses as L
+from .errors import UsageError
+
+REDUCES = ("all", "samples", "outputs", "none")
+
+
+# --- domains ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What values an input may take: ``allowed`` gives a mask of the good ones."""
+
+    allowed: Callable[[np.ndarray], np.ndarray]
+    problem: str | Callable[[float], str]  # completes "<value> ...", e.g. "is negative"
+    need: str  # completes "<loss> needs ...", with {role} for "predictions" or "targets"
+
+    def problem_of(self, value: float) -> str:
+        return self.problem if isinstance(self.problem, str) else self.problem(value)
+
+
+PROBABILITY = Domain(lambda a: (a >= 0) & (a <= 1), "is not in [0, 1]", "{role} in [0, 1]")
+NON_NEGATIVE = Domain(lambda a: a >= 0, "is negative", "{role} >= 0")
+POSITIVE = Domain(lambda a: a > 0, "is not positive", "{role} > 0")
+LOG_PROBABILITY = Domain(lambda a: a <= 0, "is positive", "{role} that are log-probabilities (<= 0)")
+SIGNS = Domain(lambda a: (a == -1) | (a == 1), "is not -1 or 1", "{role} that are -1 or 1")
+BINARY = Domain(lambda a: (a == 0) | (a == 1), "is not 0 or 1", "{role} that are 0 or 1")
+
+
+def _distribution_rows(a: np.ndarray) -> np.ndarray:
+    return (a >= 0) & (a.sum(axis=1, keepdims=True) > 0)
+
+
+DISTRIBUTION = Domain(
+    _distribution_rows,
+    lambda value: "is negative" if value < 0 else "is in a row that sums to 0",
+    "{role} >= 0 in rows with a positive sum",
+)
+
+
+def _hinge_labels(a: np.ndarray) -> np.ndarray:
+    zero_one = (a == 0) | (a == 1)
+    return zero_one if zero_one.all() else (a == -1) | (a == 1)
+
+
+HINGE_LABELS = Domain(_hinge_labels, "is not a label in {-1, 1}", "{role} all in {-1, 1} or all in {0, 1}")
+
+
+def with_hint(domain: Domain, hint: str) -> Domain:
+    return Domain(domain.allowed, domain.problem, f"{domain.need} ({hint})")
+
+
+# --- options ------------------------------------------------------------------------------
+
+
+def _finite(value: float) -> bool:
+    return math.isfinite(value)
+
+
+def _positive(value: float) -> bool:
+    return math.isfinite(value) and value > 0
+
+
+def _non_negative(value: float) -> bool:
+    return math.isfinite(value) and value >= 0
+
+
+def _unit_interval(value: float) -> bool:
+    return 0 <= value <= 1
+
+
+def _smoothing(value: float) -> bool:
+    return 0 <= value < 1
+
+
+@dataclass(frozen=True)
+class Option:
+    """A loss option: one ``--flag`` on the command line, one keyword in ``compute``.
+
+    ``kind`` is ``float``, ``int``, ``flag`` (a bool) or ``array`` (a file of numbers,
+    or one number, on the command line; an array-like in ``compute``).
+    """
+
+    name: str
+    default: float | int | bool | None
+    help: str
+    kind: str = "float"
+    valid: Callable[[float], bool] = _finite
+    need: str = "must be a finite number"
+    requires: str | None = None  # a flag option that must be on for this one to apply
+    to_elements: bool = True  # passed to the loss function (else used by compute)
+    required: bool = False
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+DELTA = Option(
+    "delta", 1.0, "Huber threshold between the squared and the linear part.", valid=_positive, need="must be > 0"
+)
+BETA = Option("beta", 1.0, "Smooth-L1 threshold; 0 gives plain L1.", valid=_non_negative, need="must be >= 0")
+FROM_LOGITS = Option("from_logits", False, "Predictions are logits (raw scores), not probabilities.", kind="flag")
+EPS_KERAS = Option(
+    "eps",
+    L.KERAS_EPSILON,
+    "Probabilities are clipped into [eps, 1 - eps] (Keras).",
+    valid=lambda v: 0 <= v < 0.5,
+    need="must be in [0, 0.5)",
+)
+SMOOTHING_CATEGORICAL = Option(
+    "label_smoothing",
+    0.0,
+    "Targets become t (1 - a) + a / C (PyTorch's and Keras's definition).",
+    valid=_smoothing,
+    need="must be in [0, 1)",
+)
+SMOOTHING_BINARY = Option(
+    "label_smoothing",
+    0.0,
+    "Targets become t (1 - a) + a / 2 (Keras's definition).",
+    valid=_smoothing,
+    need="must be in [0, 1)",
+)
+POS_WEIGHT = Option(
+    "pos_weight",
+    None,
+    "Weight of positive targets, one number or a file of C (PyTorch).",
+    kind="array",
+    requires="from_logits",
+)
+IGNORE_INDEX = Option(
+    "ignore_index",
+    None,
+    "Samples with this label are left out, and n shrinks (PyTorch).",
+    kind="int",
+    to_elements=False,
+)
+CLASS_WEIGHTS = Option(
+    "class_weights",
+    None,
+    "File of C class weights; the mean divides by the sum of the targets' weights (PyTorch).",
+    kind="array",
+    to_elements=False,
+)
+LOG_INPUT_KL = Option("log_input", False, "Predictions are log-probabilities (PyTorch KLDivLoss).", kind="flag")
+LOG_TARGET = Option(
+    "log_target", False, "Targets are log-probabilities too (PyTorch KLDivLoss).", kind="flag", requires="log_input"
+)
+GAMMA = Option("gamma", 2.0, "Focusing exponent of (1 - p_t).", valid=_non_negative, need="must be >= 0")
+ALPHA_BALANCE = Option(
+    "alpha",
+    None,
+    "Class-balancing weight of positives; off unless given (Keras).",
+    valid=_unit_interval,
+    need="must be in [0, 1]",
+)
+ALPHA_FOCAL = Option("alpha", 0.25, "Weighting factor alpha (Keras).", valid=_non_negative, need="must be >= 0")
+MARGIN = Option("margin", 1.0, "Margin.")
+P_NORM = Option(
+    "p", 1, "Exponent of the margin violation: 1 or 2.", kind="int", valid=lambda v: v in (1, 2), need="must be 1 or 2"
+)
+ALPHA_TVERSKY = Option(
+    "alpha", 0.5, "Weight of sum((1 - p) t) (Keras Tversky alpha).", valid=_non_negative, need="must be >= 0"
+)
+BETA_TVERSKY = Option(
+    "beta", 0.5, "Weight of sum(p (1 - t)) (Keras Tversky beta).", valid=_non_negative, need="must be >= 0"
+)
+PER_OUTPUT_ROOT = Option(
+    "per_output_root",
+    False,
+    "Root each output's mean first, then average the roots (scikit-learn's multi-output form).",
+    kind="flag",
+    to_elements=False,
+)
+FRACTION = Option(
+    "fraction", False, "A fraction with |t| floored at float64 eps (scikit-learn), not percent.", kind="flag"
+)
+QUANTILE = Option("quantile", 0.5, "Quantile q of the pinball loss.", valid=_unit_interval, need="must be in [0, 1]")
+LOG_INPUT_POISSON = Option("log_input", True, "Predictions are log-rates (PyTorch PoissonNLLLoss).", kind="flag")
+FULL = Option("full", False, "Add the constant terms (PyTorch's full=True).", kind="flag")
+EPS_POISSON = Option(
+    "eps", 1e-8, "Added to p inside the log when predictions are rates.", valid=_non_negative, need="must be >= 0"
+)
+EPS_GAUSSIAN = Option("eps", 1e-6, "Variances are clamped at eps.", valid=_non_negative, need="must be >= 0")
+POWER = Option(
+    "power",
+    0.0,
+    "Tweedie power: <= 0 or >= 1 (0 normal, 1 Poisson, 2 gamma).",
+    valid=lambda v: math.isfinite(v) and not 0 < v < 1,
+    need="must be <= 0 or >= 1",
+)
+VAR = Option(
+    "var",
+    None,
+    "Variances: a file of the predictions' shape, of N, or of C numbers, or one number.",
+    kind="array",
+    required=True,
+)
+
+
+# --- the registry -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One registry entry."""
+
+    name: str
+    title: str
+    formula: str  # the element term l[i, j] (or the per-sample term L[i])
+    matches: str
+    elements: Callable[..., np.ndarray]
+    aliases: tuple[str, ...] = ()
+    options: tuple[Option, ...] = ()
+    default_reduce: str = "all"
+    # (prediction domain, target domain) for the given options
+    domains: Callable[[Mapping], tuple[Domain | None, Domain | None]] = lambda options: (None, None)
+    targets: str = "same"  # "same" shape as predictions, "labels" (N,), or "labels_or_same"
+    per_sample_only: bool = False  # a max or a norm over outputs: no element terms
+    root: bool = False  # the square root is taken after the reduction (RMSE)
+    ratio: bool = False  # sum(l) / sum(|t|) rather than sum(l) / n (WMAPE)
+    notes: str = ""
+
+    @property
+    def reductions(self) -> tuple[str, ...]:
+        if self.ratio:
+            return ("all",)
+        return ("samples", "none") if self.per_sample_only else REDUCES
+
+    def resolve_options(self, given: Mapping[str, object]) -> dict[str, object]:
+        """The full option set: defaults overridden by ``given``, every value checked."""
+        known = {option.name: option for option in self.options}
+        unknown = [name for name in given if name not in known]
+        if unknown:
+            flag = "--" + unknown[0].replace("_", "-")
+            users = [loss.name for loss in LOSSES if any(o.name == unknown[0] for o in loss.options)]
+            where = f"it applies to {', '.join(users)}" if users else "no loss takes it"
+            takes = (
+                f"{self.name} takes {', '.join(o.flag for o in self.options)}"
+                if self.options
+                else f"{self.name} takes no options"
+            )
+            raise UsageError(f"{flag} does not apply to {self.name} ({where}); {takes}")
+        resolved: dict[str, object] = {}
+        for name, option in known.items():
+            resolved[name] = _checked(option, given.get(name, option.default))
+            if option.required and resolved[name] is None:
+                raise UsageError(f"{self.name} needs {option.flag} FILE|X ({option.help[0].lower()}{option.help[1:]})")
+        for name, option in known.items():
+            if option.requires and name in given and given[name] is not None and not resolved[option.requires]:
+                raise UsageError(f"{option.flag} applies only with --{option.requires.replace('_', '-')}")
+        return resolved
+
+
+def _checked(option: Option, value: object) -> object:
+    if value is None:
+        return None
+    if option.kind == "flag":
+        return bool(value)
+    if option.kind == "array":
+        array = np.asarray(value, dtype=np.float64)
+        if not np.isfinite(array).all():
+            raise UsageError(f"{option.flag} holds a value that is not a finite number")
+        return array
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{option.flag} {value!r} is not a number; {option.need}") from None
+    if option.kind == "int":
+        if number != int(number):
+            raise UsageError(f"{option.flag} {value!r} is not a whole number")
+        number = int(number)
+    if not option.valid(number):
+        raise UsageError(f"{option.flag} {value!r} is out of range: {option.need}")
+    return number
+
+
+def _bce_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
+    if options["from_logits"]:
+        return None, PROBABILITY
+    return with_hint(PROBABILITY, "pass --from-logits if they are logits"), PROBABILITY
+
+
+def _categorical_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
+    preds = None if options.get("from_logits") else with_hint(DISTRIBUTION, "pass --from-logits if they are logits")
+    return preds, PROBABILITY
+
+
+def _kld_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
+    if not options["log_input"]:
+        return PROBABILITY, PROBABILITY
+    return LOG_PROBABILITY, LOG_PROBABILITY if options["log_target"] else PROBABILITY
+
+
+def _tweedie_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
+    power = options.get("power", 0.0)
+    if power < 0:
+        return POSITIVE, None
+    if power == 0:
+        return None, None
+    if power < 2:
+        return POSITIVE, NON_NEGATIVE
+    return POSITIVE, POSITIVE
+
+
+LOSSES: tuple[Loss, ...] = (
+    # --- regression
+    Loss("mse", "mean squared error", "(p - t)^2", "PyTorch MSELoss", L.squared_error, aliases=("mean_squared_error",)),
+    Loss(
+        "rmse",
+        "root mean squared error",
+        "(p - t)^2, root after the reduction",
+        "scikit-learn root_mean_squared_error",
+        L.squared_error,
+        aliases=("root_mean_squared_error",),
+        options=(PER_OUTPUT_ROOT,),
+        root=True,
+    ),
+    Loss(
+        "mae",
+        "mean absolute error",
+        "|p - t|",
+        "PyTorch L1Loss",
+        L.absolute_error,
+        aliases=("mean_absolute_error", "l1"),
+    ),
+    Loss("l2", "half squared error", "0.5 (p - t)^2", "optax l2_loss", L.half_squared_error),
+    Loss(
+        "huber",
+        "Huber loss",
+        "0.5 d^2 if |d| <= delta else delta (|d| - 0.5 delta)",
+        "PyTorch HuberLoss, Keras Huber",
+        L.huber,
+        options=(DELTA,),
+    ),
+    Loss(
+        "smooth_l1",
+        "smooth L1 loss",
+        "0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta",
+        "PyTorch SmoothL1Loss",
+        L.smooth_l1,
+        options=(BETA,),
+    ),
+    Loss("log_cosh", "log-cosh loss", "log(cosh(p - t))", "Keras LogCosh", L.log_cosh, aliases=("logcosh",)),
+    Loss(
+        "mape",
+        "mean absolute percentage error",
+        "100 |t - p| / max(|t|, 1e-7)",
+        "Keras MeanAbsolutePercentageError; with --fraction scikit-learn",
+        L.absolute_percentage_error,
+        aliases=("mean_absolute_percentage_error",),
+        options=(FRACTION,),
+    ),
+    Loss(
+        "smape",
+        "symmetric mean absolute percentage error",
+        "2 |p - t| / max(|t| + |p|, 1.17e-6)",
+        "torchmetrics SymmetricMeanAbsolutePercentageError",
+        L.symmetric_percentage_error,
+        aliases=("symmetric_mean_absolute_percentage_error",),
+    ),
+    Loss(
+        "wmape",
+        "weighted mean absolute percentage error",
+        "|p - t|, divided by sum |t| (not by n)",
+        "torchmetrics WeightedMeanAbsolutePercentageError",
+        L.absolute_error,
+        aliases=("weighted_mean_absolute_percentage_error",),
+        ratio=True,
+    ),
+    Loss(
+        "msle",
+        "mean squared logarithmic error",
+        "(log(1 + p) - log(1 + t))^2",
+        "scikit-learn mean_squared_log_error",
+        L.squared_log_error,
+        aliases=("mean_squared_logarithmic_error", "mean_squared_log_error"),
+        domains=lambda options: (NON_NEGATIVE, NON_NEGATIVE),
+    ),
+    Loss(
+        "rmsle",
+        "root mean squared logarithmic error",
+        "(log(1 + p) - log(1 + t))^2, root after the reduction",
+        "scikit-learn root_mean_squared_log_error",
+        L.squared_log_error,
+        aliases=("root_mean_squared_log_error",),
+        options=(PER_OUTPUT_ROOT,),
+        root=True,
+        domains=lambda options: (NON_NEGATIVE, NON_NEGATIVE),
+    ),
+    Loss(
+        "pinball",
+        "pinball (quantile) loss",
+        "q (t - p) if t >= p else (1 - q)(p - t)",
+        "scikit-learn mean_pinball_loss",
+        L.pinball,
+        aliases=("quantile", "mean_pinball_loss"),
+        options=(QUANTILE,),
+    ),
+    Loss(
+        "poisson",
+        "Poisson loss",
+        "p - t log(p + 1e-7)",
+        "Keras Poisson",
+        L.poisson,
+        domains=lambda options: (NON_NEGATIVE, NON_NEGATIVE),
+    ),
+    Loss(
+        "poisson_nll",
+        "Poisson negative log-likelihood",
+        "exp(p) - t p (p a log-rate)",
+        "PyTorch PoissonNLLLoss",
+        L.poisson_nll,
+        options=(LOG_INPUT_POISSON, FULL, EPS_POISSON),
+        domains=lambda options: (None if options["log_input"] else NON_NEGATIVE, NON_NEGATIVE),
+    ),
+    Loss(
+        "poisson_deviance",
+        "Poisson deviance",
+        "2 (t log(t / p) - t + p)",
+        "scikit-learn mean_poisson_deviance",
+        L.poisson_deviance,
+        aliases=("mean_poisson_deviance",),
+        domains=lambda options: (POSITIVE, NON_NEGATIVE),
+    ),
+    Loss(
+        "gamma_deviance",
+        "gamma deviance",
+        "2 (log(p / t) + t / p - 1)",
+        "scikit-learn mean_gamma_deviance",
+        L.gamma_deviance,
+        aliases=("mean_gamma_deviance",),
+        domains=lambda options: (POSITIVE, POSITIVE),
+    ),
+    Loss(
+        "tweedie_deviance",
+        "Tweedie deviance",
+        "unit deviance of power k (see --power)",
+        "scikit-learn mean_tweedie_deviance",
+        L.tweedie_deviance,
+        aliases=("mean_tweedie_deviance",),
+        options=(POWER,),
+        domains=_tweedie_domains,
+    ),
+    Loss(
+        "gaussian_nll",
+        "Gaussian negative log-likelihood",
+        "0.5 (log v + (p - t)^2 / v), v = max(var, eps)",
+        "PyTorch GaussianNLLLoss",
+        L.gaussian_nll,
+        options=(VAR, FULL, EPS_GAUSSIAN),
+    ),
+    # --- binary classification
+    Loss(
+        "bce",
+        "binary cross-entropy",
+        "-(t log p + (1 - t) log(1 - p))",
+        "PyTorch BCELoss; with --from-logits BCEWithLogitsLoss",
+        L.binary_cross_entropy,
+        aliases=("binary_crossentropy", "binary_cross_entropy"),
+        options=(FROM_LOGITS, SMOOTHING_BINARY, POS_WEIGHT),
+        domains=_bce_domains,
+        notes="Each log is floored at -100, as PyTorch does.",
+    ),
+    Loss(
+        "focal",
+        "binary focal cross-entropy",
+        "(1 - p_t)^gamma bce(t, p), p_t = t p + (1 - t)(1 - p)",
+        "Keras BinaryFocalCrossentropy",
+        L.binary_focal_cross_entropy,
+        aliases=("binary_focal_crossentropy", "binary_focal"),
+        options=(GAMMA, ALPHA_BALANCE, FROM_LOGITS, SMOOTHING_BINARY),
+        domains=_bce_domains,
+    ),
+    Loss(
+        "hinge",
+        "hinge loss",
+        "max(1 - t p, 0), t in {-1, 1}",
+        "Keras Hinge",
+        L.hinge,
+        domains=lambda options: (None, HINGE_LABELS),
+        notes="Targets all in {0, 1} are taken as {-1, 1}, as Keras does.",
+    ),
+    Loss(
+        "squared_hinge",
+        "squared hinge loss",
+        "max(1 - t p, 0)^2, t in {-1, 1}",
+        "Keras SquaredHinge",
+        L.squared_hinge,
+        domains=lambda options: (None, HINGE_LABELS),
+        notes="Targets all in {0, 1} are taken as {-1, 1}, as Keras does.",
+    ),
+    Loss(
+        "soft_margin",
+        "soft margin loss",
+        "log(1 + exp(-t p)), t in {-1, 1}",
+        "PyTorch SoftMarginLoss",
+        L.soft_margin,
+        domains=lambda options: (None, SIGNS),
+    ),
+    Loss(
+        "hinge_embedding",
+        "hinge embedding loss",
+        "p if t = 1, max(0, margin - p) if t = -1",
+        "PyTorch HingeEmbeddingLoss",
+        L.hinge_embedding,
+        options=(MARGIN,),
+        domains=lambda options: (None, SIGNS),
+    ),
+    Loss(
+        "multilabel_soft_margin",
+        "multi-label soft margin loss",
+        "-(t log sigmoid(p) + (1 - t) log sigmoid(-p))",
+        "PyTorch MultiLabelSoftMarginLoss",
+        L.multilabel_soft_margin,
+        domains=lambda options: (None, PROBABILITY),
+    ),
+    # --- categorical and distributions: a per-sample value is a sum over classes
+    Loss(
+        "cce",
+        "categorical cross-entropy",
+        "-t log q, q = p / sum(p) clipped (or softmax(p) from logits)",
+        "Keras CategoricalCrossentropy; with --from-logits PyTorch CrossEntropyLoss",
+        L.categorical_cross_entropy,
+        aliases=("categorical_crossentropy", "categorical_cross_entropy"),
+        options=(FROM_LOGITS, EPS_KERAS, SMOOTHING_CATEGORICAL),
+        default_reduce="samples",
+        domains=_categorical_domains,
+    ),
+    Loss(
+        "sparse_cce",
+        "sparse categorical cross-entropy",
+        "-log q[y], y the label; as cce",
+        "Keras SparseCategoricalCrossentropy; with --from-logits PyTorch CrossEntropyLoss",
+        L.categorical_cross_entropy,
+        aliases=("sparse_categorical_crossentropy",),
+        options=(FROM_LOGITS, EPS_KERAS, SMOOTHING_CATEGORICAL, IGNORE_INDEX, CLASS_WEIGHTS),
+        default_reduce="samples",
+        domains=_categorical_domains,
+        targets="labels",
+    ),
+    Loss(
+        "nll",
+        "negative log-likelihood",
+        "-log q[y], predictions log q, y the label",
+        "PyTorch NLLLoss",
+        L.negative_log_likelihood,
+        aliases=("nll_loss",),
+        options=(IGNORE_INDEX, CLASS_WEIGHTS),
+        default_reduce="samples",
+        domains=lambda options: (LOG_PROBABILITY, None),
+        targets="labels",
+    ),
+    Loss(
+        "kld",
+        "Kullback-Leibler divergence",
+        "t log(t / p)",
+        "Keras KLDivergence; with --log-input PyTorch KLDivLoss",
+        L.kl_divergence,
+        aliases=("kl_divergence", "kullback_leibler_divergence"),
+        options=(LOG_INPUT_KL, LOG_TARGET),
+        default_reduce="samples",
+        domains=_kld_domains,
+        notes="--reduce samples is PyTorch's batchmean; --reduce all is its mean.",
+    ),
+    Loss(
+        "js",
+        "Jensen-Shannon divergence",
+        "0.5 (p log(p / m) + t log(t / m)), m = (p + t) / 2",
+        "torchmetrics JensenShannonDivergence",
+        L.jensen_shannon,
+        aliases=("jensen_shannon",),
+        default_reduce="samples",
+        domains=lambda options: (DISTRIBUTION, DISTRIBUTION),
+    ),
+    Loss(
+        "categorical_focal",
+        "categorical focal cross-entropy",
+        "-alpha (1 - q)^gamma t log q",
+        "Keras CategoricalFocalCrossentropy",
+        L.categorical_focal_cross_entropy,
+        aliases=("categorical_focal_crossentropy",),
+        options=(GAMMA, ALPHA_FOCAL, FROM_LOGITS, SMOOTHING_CATEGORICAL),
+        default_reduce="samples",
+        domains=_categorical_domains,
+    ),
+    Loss(
+        "multi_margin",
+        "multi-class margin loss",
+        "max(0, margin - p[y] + p[j])^p / C for j != y",
+        "PyTorch MultiMarginLoss",
+        L.multi_margin,
+        options=(P_NORM, MARGIN),
+        default_reduce="samples",
+        targets="labels",
+    ),
+    Loss(
+        "brier",
+        "Brier score",
+        "(p - t)^2 against one-hot targets",
+        "scikit-learn brier_score_loss",
+        L.brier,
+        aliases=("brier_score",),
+        default_reduce="samples",
+        targets="labels_or_same",
+        domains=lambda options: (PROBABILITY, PROBABILITY),
+    ),
+    # --- per sample only
+    Loss(
+        "categorical_hinge",
+        "categorical hinge loss",
+        "max(max_j (1 - t_j) p_j - sum_j t_j p_j + 1, 0)",
+        "Keras CategoricalHinge",
+        L.categorical_hinge,
+        default_reduce="samples",
+        per_sample_only=True,
+        domains=lambda options: (None, PROBABILITY),
+    ),
+    Loss(
+        "cosine_similarity",
+        "cosine similarity (negated)",
+        "-p . t / (|p| |t|)",
+        "Keras CosineSimilarity",
+        L.cosine_similarity,
+        aliases=("cosine_proximity",),
+        default_reduce="samples",
+        per_sample_only=True,
+    ),
+    Loss(
+        "cosine_distance",
+        "cosine distance",
+        "1 - p . t / (|p| |t|)",
+        "optax cosine_distance",
+        L.cosine_distance,
+        default_reduce="samples",
+        per_sample_only=True,
+    ),
+    Loss(
+        "dice",
+        "Dice loss",
+        "1 - 2 sum(t p) / (sum t + sum p + 1e-7)",
+        "Keras Dice(axis=-1)",
+        L.dice,
+        default_reduce="samples",
+        per_sample_only=True,
+        domains=lambda options: (PROBABILITY, PROBABILITY),
+    ),
+    Loss(
+        "tversky",
+        "Tversky loss",
+        "1 - A / (A + alpha sum((1-p) t) + beta sum(p (1-t)) + 1e-7), A = sum(t p)",
+        "Keras Tversky(axis=-1)",
+        L.tversky,
+        options=(ALPHA_TVERSKY, BETA_TVERSKY),
+        default_reduce="samples",
+        per_sample_only=True,
+        domains=lambda options: (PROBABILITY, PROBABILITY),
+    ),
+)
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+_BY_NAME: dict[str, Loss] = {}
+for _loss in LOSSES:
+    for _name in (_loss.name, *_loss.aliases):
+        assert _key(_name) not in _BY_NAME, f"loss name {_name!r} registered twice"
+        _BY_NAME[_key(_name)] = _loss
+
+
+def get_loss(name: str) -> Loss:
+    """The loss called ``name`` (any case; ``-`` and ``_`` alike), or a UsageError
+    that suggests the closest names."""
+    try:
+        return _BY_NAME[_key(name)]
+    except KeyError:
+        import difflib  # only on this error path: it costs start-up time
+
+        close = difflib.get_close_matches(_key(name), list(_BY_NAME), n=3, cutoff=0.5)
+        maybe = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise UsageError(f"unknown loss {name!r}{maybe} ('losscli list' shows every loss)") from None
+
+
+def options_by_name() -> dict[str, list[tuple[Loss, Option]]]:
+    """Every option name, with the losses that take it (for the command line)."""
+    table: dict[str, list[tuple[Loss, Option]]] = {}
+    for loss in LOSSES:
+        for option in loss.options:
+            table.setdefault(option.name, []).append((loss, option))
+    return table
