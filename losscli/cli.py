@@ -122,6 +122,21 @@ def run(
             "Keras mean_with_sample_weight) or by N (Keras sum_over_batch_size)."
         ),
     ] = WeightDivisor.sum,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare",
+            help="One row per framework convention: the call, its n and its value. "
+            "With --format json, the rows as a list of objects.",
+        ),
+    ] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Under the tables, each formula with your numbers, and n and the value under every other --reduce.",
+        ),
+    ] = False,
     max_rows: Annotated[int, typer.Option(min=2, help="Rows shown per table before eliding the middle.")] = 20,
     fail_above: Annotated[
         Optional[float], typer.Option(help="Exit 1 if the batch value is above this.", show_default=False)
@@ -154,20 +169,45 @@ def run(
     pred = read_input(preds, input_format=fmt, header=header, stdin=stdin)
     target = read_input(targets, input_format=fmt, header=header, stdin=stdin)
     sample_weights = None if weights is None else read_input(weights, input_format=fmt, header=header, stdin=stdin)
-    result = compute(
-        spec,
-        pred,
-        target,
-        reduce=reduce.value if reduce else None,
-        weights=sample_weights,
-        weight_divisor=weight_divisor.value,
-        **given,
-    )
+    if explain and output_format is not OutputFormat.table:
+        raise UsageError("--explain writes sentences for people; use it with --format table")
+
+    if compare and output_format not in (OutputFormat.table, OutputFormat.json):
+        raise UsageError("--compare gives a table of conventions; use it with --format table or json")
+
+    def compute_with(reduce_name: str | None, divisor: str | None = None, **extra):
+        return compute(
+            spec,
+            pred,
+            target,
+            reduce=reduce_name,
+            weights=sample_weights,
+            weight_divisor=divisor or weight_divisor.value,
+            **{**given, **extra},
+        )
+
+    result = compute_with(reduce.value if reduce else None)
+    rows = None
+    if compare:
+        from .compare import compare as compare_rows
+
+        rows = compare_rows(spec, result.options, result.shape[1], sample_weights is not None, compute_with)
+        if output_format is OutputFormat.json:
+            import json
+
+            sys.stdout.write(json.dumps([row.to_dict() for row in rows], indent=2) + "\n")
+            return _check_thresholds(result, fail_above, fail_below)
 
     if output_format is OutputFormat.table:
         from .render import render_result  # Rich only when a table is asked for
 
-        render_result(result, max_rows=max_rows)
+        explanation = None
+        if explain:
+            from .explain import explain as explain_lines
+
+            by_reduce = {name: compute_with(name) for name in spec.reductions}
+            explanation = explain_lines(result, pred.values, target.values, by_reduce, source=pred.name)
+        render_result(result, max_rows=max_rows, explanation=explanation, comparison=rows)
     else:
         sys.stdout.write(
             {"json": result.to_json, "csv": result.to_csv, "value": result.value_text}[output_format.value]()

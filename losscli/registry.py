@@ -240,6 +240,11 @@ class Loss:
     notes: str = ""
 
     @property
+    def calls(self) -> Callable[[Mapping], tuple[Call, ...]]:
+        """The framework calls that compute this loss (see :data:`FRAMEWORK_CALLS`)."""
+        return FRAMEWORK_CALLS[self.name]
+
+    @property
     def reductions(self) -> tuple[str, ...]:
         if self.ratio:
             return ("all",)
@@ -675,6 +680,104 @@ LOSSES: tuple[Loss, ...] = (
         domains=lambda options: (PROBABILITY, PROBABILITY),
     ),
 )
+
+
+# --- the same loss in the frameworks ---------------------------------------------------
+
+# (framework, call, convention): the convention says how the framework reduces, for
+# --compare. torch "elements": mean = all, sum = none; "samples" (a per-sample value
+# first): mean = samples, sum = none; "kl": mean = all, batchmean = samples;
+# "output_means": mean = all, sum = outputs. keras "mean" (per-sample mean over the
+# last axis): sum_over_batch_size = all, sum = outputs; "sum" (per-sample sum):
+# sum_over_batch_size = samples, sum = none. sklearn "multioutput": uniform_average
+# = all; "one_output": takes one output only; "brier": samples.
+Call = tuple[str, str, str]
+
+
+def _none(options: Mapping) -> tuple[Call, ...]:
+    return ()
+
+
+def _bce_calls(options: Mapping) -> tuple[Call, ...]:
+    if options["from_logits"]:
+        return (("PyTorch", "BCEWithLogitsLoss", "elements"),)
+    return (("PyTorch", "BCELoss", "elements"),)
+
+
+def _cce_calls(options: Mapping) -> tuple[Call, ...]:
+    if options["from_logits"]:
+        return (
+            ("PyTorch", "CrossEntropyLoss", "samples"),
+            ("Keras", "CategoricalCrossentropy(from_logits=True)", "sum"),
+        )
+    return (("Keras", "CategoricalCrossentropy", "sum"),)
+
+
+def _sparse_cce_calls(options: Mapping) -> tuple[Call, ...]:
+    if options["from_logits"]:
+        return (("PyTorch", "CrossEntropyLoss", "samples"),)
+    return (("Keras", "SparseCategoricalCrossentropy", "sum"),)
+
+
+def _kld_calls(options: Mapping) -> tuple[Call, ...]:
+    if options["log_input"]:
+        return (("PyTorch", "KLDivLoss", "kl"),)
+    return (("Keras", "KLDivergence", "sum"),)
+
+
+FRAMEWORK_CALLS: dict[str, Callable[[Mapping], tuple[Call, ...]]] = {
+    "mse": lambda o: (
+        ("PyTorch", "MSELoss", "elements"),
+        ("Keras", "MeanSquaredError", "mean"),
+        ("scikit-learn", "mean_squared_error", "multioutput"),
+    ),
+    "rmse": lambda o: (("scikit-learn", "root_mean_squared_error", "multioutput"),),
+    "mae": lambda o: (
+        ("PyTorch", "L1Loss", "elements"),
+        ("Keras", "MeanAbsoluteError", "mean"),
+        ("scikit-learn", "mean_absolute_error", "multioutput"),
+    ),
+    "l2": _none,
+    "huber": lambda o: (("PyTorch", "HuberLoss", "elements"), ("Keras", "Huber", "mean")),
+    "smooth_l1": lambda o: (("PyTorch", "SmoothL1Loss", "elements"),),
+    "log_cosh": lambda o: (("Keras", "LogCosh", "mean"),),
+    "mape": lambda o: (
+        (("scikit-learn", "mean_absolute_percentage_error", "multioutput"),)
+        if o["fraction"]
+        else (("Keras", "MeanAbsolutePercentageError", "mean"),)
+    ),
+    "smape": _none,
+    "wmape": _none,
+    "msle": lambda o: (("scikit-learn", "mean_squared_log_error", "multioutput"),),
+    "rmsle": lambda o: (("scikit-learn", "root_mean_squared_log_error", "multioutput"),),
+    "pinball": lambda o: (("scikit-learn", "mean_pinball_loss", "multioutput"),),
+    "poisson": lambda o: (("Keras", "Poisson", "mean"),),
+    "poisson_nll": lambda o: (("PyTorch", "PoissonNLLLoss", "elements"),),
+    "poisson_deviance": lambda o: (("scikit-learn", "mean_poisson_deviance", "one_output"),),
+    "gamma_deviance": lambda o: (("scikit-learn", "mean_gamma_deviance", "one_output"),),
+    "tweedie_deviance": lambda o: (("scikit-learn", "mean_tweedie_deviance", "one_output"),),
+    "gaussian_nll": lambda o: (("PyTorch", "GaussianNLLLoss", "elements"),),
+    "bce": _bce_calls,
+    "focal": lambda o: (("Keras", "BinaryFocalCrossentropy", "mean"),),
+    "hinge": lambda o: (("Keras", "Hinge", "mean"),),
+    "squared_hinge": lambda o: (("Keras", "SquaredHinge", "mean"),),
+    "soft_margin": lambda o: (("PyTorch", "SoftMarginLoss", "elements"),),
+    "hinge_embedding": lambda o: (("PyTorch", "HingeEmbeddingLoss", "elements"),),
+    "multilabel_soft_margin": lambda o: (("PyTorch", "MultiLabelSoftMarginLoss", "output_means"),),
+    "cce": _cce_calls,
+    "sparse_cce": _sparse_cce_calls,
+    "nll": lambda o: (("PyTorch", "NLLLoss", "samples"),),
+    "kld": _kld_calls,
+    "js": _none,
+    "categorical_focal": lambda o: (("Keras", "CategoricalFocalCrossentropy", "sum"),),
+    "multi_margin": lambda o: (("PyTorch", "MultiMarginLoss", "samples"),),
+    "brier": lambda o: (("scikit-learn", "brier_score_loss", "brier"),),
+    "categorical_hinge": lambda o: (("Keras", "CategoricalHinge", "sum"),),
+    "cosine_similarity": lambda o: (("Keras", "CosineSimilarity", "sum"),),
+    "cosine_distance": _none,
+    "dice": lambda o: (("Keras", "Dice(axis=-1)", "sum"),),
+    "tversky": lambda o: (("Keras", "Tversky(axis=-1)", "sum"),),
+}
 
 
 def _key(name: str) -> str:

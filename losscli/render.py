@@ -13,7 +13,7 @@ from rich.text import Text
 
 from .docs import options_text
 from .registry import LOSSES
-from .result import Result
+from .result import Result, short
 
 _COLUMN_PADDING = 3  # Rich pads each cell and separates columns
 
@@ -114,8 +114,15 @@ def _summary(result: Result) -> Table:
     return summary
 
 
-def render_result(result: Result, *, max_rows: int = 20, console: Console | None = None) -> None:
-    """Print the tables and the batch summary of ``result``."""
+def render_result(
+    result: Result,
+    *,
+    max_rows: int = 20,
+    console: Console | None = None,
+    explanation: list[tuple[str, str]] | None = None,
+    comparison: list | None = None,
+) -> None:
+    """Print the tables and the batch summary of ``result``, and its explanation if given."""
     console = console or Console(highlight=False, markup=False)
     per_sample = f"Per-sample loss  {result.per_sample_formula}"
     if result.per_element is None or result.shape[1] == 1:
@@ -129,6 +136,28 @@ def render_result(result: Result, *, max_rows: int = 20, console: Console | None
         _vector_section(console, per_sample, "sample", result.per_sample, max_rows)
         _vector_section(console, f"Per-output loss  {result.per_output_formula}", "output", result.per_output, max_rows)
     console.print(_summary(result))
+    if comparison:
+        console.print(Text("\nThe same data under each framework's convention", style="bold"))
+        table = _table()
+        table.add_column("framework and call", ratio=1)
+        table.add_column("--reduce", no_wrap=True)
+        for name in ("n", "value"):
+            table.add_column(name, justify="right", no_wrap=True)
+        for row in comparison:
+            call = Text(f"{row.framework}: {row.call}")
+            if row.note:
+                call.append(f"  ({row.note})", style="dim")
+            n = "" if row.n is None else short(row.n)
+            table.add_row(call, row.reduce or "-", n, "-" if row.value is None else short(row.value))
+        console.print(table)
+    if explanation:
+        console.print(Text("\nExplanation", style="bold"))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        for heading, text in explanation:
+            grid.add_row(heading, text)
+        console.print(grid)
 
 
 def render_list(console: Console | None = None) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 FIXTURE = Path(__file__).parent / "fixtures" / "reference.json"
+COMPARE_FIXTURE = Path(__file__).parent / "fixtures" / "compare.json"
 REDUCES = ("all", "samples", "outputs", "none")
 KERAS_RTOL = 1e-6  # Keras 3 averages in float32 on the torch backend
 EXACT = 1e-12  # framework values computed in float64
@@ -763,9 +764,162 @@ def build() -> list[dict]:
 def main() -> int:
     FIXTURE.parent.mkdir(exist_ok=True)
     # One case a line: small diffs when a case changes.
-    FIXTURE.write_text("[\n" + ",\n".join(json.dumps(case) for case in build()) + "\n]\n")
-    print(f"wrote {FIXTURE}", file=sys.stderr)
+    for path, cases in ((FIXTURE, build()), (COMPARE_FIXTURE, build_compare())):
+        path.write_text("[\n" + ",\n".join(json.dumps(case) for case in cases) + "\n]\n")
+        print(f"wrote {path}", file=sys.stderr)
     return 0
+
+
+# --- --compare: every convention's number from the framework itself -----------------------
+
+
+def compare_cases() -> list[dict]:
+    """Cases for --compare: each framework's calls, run for real."""
+    rng = np.random.default_rng(7)
+
+    def normal(*shape):
+        return np.round(rng.normal(0.0, 1.5, shape), 6).tolist()
+
+    seed_p = [[0.9] + [0.1] * 9, [0.2, 0.9] + [0.2] * 8]
+    seed_t = [[1.0] + [0.0] * 9, [0.0, 1.0] + [0.0] * 8]
+    probs = rng.uniform(0.05, 1, (5, 4))
+    probs = np.round(probs / probs.sum(axis=1, keepdims=True), 6).tolist()
+    labels = [0, 3, 1, 1, 2]
+    one_hot = np.eye(4)[labels].tolist()
+    weights = np.round(rng.uniform(0.2, 2, 5), 4).tolist()
+    return [
+        {"loss": "mse", "preds": seed_p, "targets": seed_t, "options": {}},
+        {"loss": "mse", "preds": normal(5, 3), "targets": normal(5, 3), "options": {}, "weights": weights},
+        {"loss": "mae", "preds": normal(5), "targets": normal(5), "options": {}},
+        {
+            "loss": "huber",
+            "preds": normal(5, 3),
+            "targets": normal(5, 3),
+            "options": {"delta": 0.7},
+            "weights": weights,
+        },
+        {"loss": "cce", "preds": probs, "targets": one_hot, "options": {}},
+        {"loss": "cce", "preds": normal(5, 4), "targets": one_hot, "options": {"from_logits": True}},
+        {
+            "loss": "sparse_cce",
+            "preds": normal(5, 4),
+            "targets": labels,
+            "options": {"from_logits": True, "class_weights": [1.0, 2.0, 0.5, 1.5]},
+        },
+        {"loss": "kld", "preds": np.log(probs).tolist(), "targets": probs[::-1], "options": {"log_input": True}},
+        {"loss": "multilabel_soft_margin", "preds": normal(5, 4), "targets": one_hot, "options": {}},
+        {"loss": "rmse", "preds": normal(5, 3), "targets": normal(5, 3), "options": {}},
+        {"loss": "brier", "preds": probs, "targets": labels, "options": {}},
+        {
+            "loss": "tweedie_deviance",
+            "preds": np.abs(normal(5)).tolist(),
+            "targets": np.abs(normal(5)).tolist(),
+            "options": {"power": 1.5},
+        },
+        {
+            "loss": "cosine_similarity",
+            "preds": normal(5, 4),
+            "targets": normal(5, 4),
+            "options": {},
+            "weights": weights,
+        },
+        {"loss": "bce", "preds": probs, "targets": one_hot, "options": {}},
+    ]
+
+
+def compare_values(case: dict) -> dict[str, float]:
+    """{call as --compare prints it: the framework's own value}."""
+    torch, keras, metrics, _ = _frameworks()
+    p, t = _as2d(case["preds"]), _as2d(case["targets"])
+    tp, tt = torch.tensor(p), torch.tensor(t)
+    o = case["options"]
+    w = None if "weights" not in case else np.asarray(case["weights"], dtype=np.float64)
+    nn = torch.nn
+    values: dict[str, float] = {}
+    ref = terms(case)
+    e = ref.terms.reshape(len(ref.terms), -1)
+    root = np.sqrt if ref.root else float
+    wrap = ("np.sqrt(", ")") if ref.root else ("", "")
+    if "class_weights" not in o:  # PyTorch's class-weighted mean is no plain mean
+        if not ref.per_sample_only:
+            if w is None:
+                values[f"NumPy: {wrap[0]}np.mean(l){wrap[1]}"] = float(root(np.mean(e)))
+            else:
+                key = f"NumPy: {wrap[0]}np.average(l, weights=w[:, None] * np.ones_like(l)){wrap[1]}"
+                values[key] = float(root(np.average(e, weights=w[:, None] * np.ones_like(e))))
+        per_sample_sum = e.sum(axis=1) if w is None else e.sum(axis=1) * w
+        textbook = f"textbook: {'root of the ' if ref.root else ''}sum over outputs, mean over samples"
+        values[textbook] = float(root(per_sample_sum.sum() / (len(e) if w is None else w.sum())))
+
+    def torch_rows(name, module, inputs, kinds=("mean", "sum")):
+        for kind in kinds:
+            values[f'PyTorch: {name}(reduction="{kind}")'] = module(reduction=kind)(*inputs).item()
+
+    def keras_rows(name, cls, y_true=t, **kwargs):
+        yt, yp = torch.tensor(np.asarray(y_true, dtype=np.float64)), tp
+        sw = None if w is None else torch.tensor(w)
+        reductions = ["sum_over_batch_size", "sum"] + (["mean_with_sample_weight"] if w is not None else [])
+        for reduction in reductions:
+            loss = cls(reduction=reduction, dtype="float64", **kwargs)
+            values[f'Keras: {name}(reduction="{reduction}")'] = float(loss(yt, yp, sample_weight=sw))
+
+    def sklearn_row(name, fn, **kwargs):
+        weighted = ", sample_weight=w" if w is not None else ""
+        key = f'scikit-learn: {name}(y_true, y_pred{weighted}, multioutput="uniform_average")'
+        values[key] = float(fn(t, p, sample_weight=w, multioutput="uniform_average", **kwargs))
+
+    loss = case["loss"]
+    if loss == "mse":
+        if w is None:
+            torch_rows("MSELoss", nn.MSELoss, (tp, tt))
+        keras_rows("MeanSquaredError", keras.losses.MeanSquaredError)
+        sklearn_row("mean_squared_error", metrics.mean_squared_error)
+    elif loss == "mae":
+        torch_rows("L1Loss", nn.L1Loss, (tp, tt))
+        keras_rows("MeanAbsoluteError", keras.losses.MeanAbsoluteError)
+        sklearn_row("mean_absolute_error", metrics.mean_absolute_error)
+    elif loss == "huber":
+        keras_rows("Huber", keras.losses.Huber, delta=o["delta"])
+    elif loss == "cce":
+        if o.get("from_logits"):
+            torch_rows("CrossEntropyLoss", nn.CrossEntropyLoss, (tp, tt))
+            keras_rows(
+                "CategoricalCrossentropy(from_logits=True)", keras.losses.CategoricalCrossentropy, from_logits=True
+            )
+        else:
+            keras_rows("CategoricalCrossentropy", keras.losses.CategoricalCrossentropy)
+    elif loss == "sparse_cce":
+        weight = torch.tensor(np.asarray(o["class_weights"], dtype=np.float64))
+        labels = torch.tensor(t[:, 0].astype(np.int64))
+        torch_rows(
+            "CrossEntropyLoss", lambda reduction: nn.CrossEntropyLoss(reduction=reduction, weight=weight), (tp, labels)
+        )
+    elif loss == "kld":
+        torch_rows("KLDivLoss", nn.KLDivLoss, (tp, tt), kinds=("mean", "batchmean", "sum"))
+    elif loss == "multilabel_soft_margin":
+        torch_rows("MultiLabelSoftMarginLoss", nn.MultiLabelSoftMarginLoss, (tp, tt))
+    elif loss == "rmse":
+        sklearn_row("root_mean_squared_error", metrics.root_mean_squared_error)
+    elif loss == "brier":
+        values["scikit-learn: brier_score_loss(y_true, y_proba)"] = float(
+            metrics.brier_score_loss(t[:, 0].astype(int), p, labels=list(range(p.shape[1])))
+        )
+    elif loss == "tweedie_deviance":
+        values["scikit-learn: mean_tweedie_deviance(y_true, y_pred)"] = float(
+            metrics.mean_tweedie_deviance(t[:, 0], p[:, 0], power=o["power"])
+        )
+    elif loss == "cosine_similarity":
+        keras_rows("CosineSimilarity", keras.losses.CosineSimilarity)
+    elif loss == "bce":
+        torch_rows("BCELoss", nn.BCELoss, (tp, tt))
+    return values
+
+
+def build_compare() -> list[dict]:
+    import warnings
+
+    warnings.simplefilter("ignore", UserWarning)
+    return [{**case, "values": compare_values(case)} for case in compare_cases()]
 
 
 if __name__ == "__main__":

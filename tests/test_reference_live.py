@@ -41,3 +41,12 @@ def test_committed_fixtures_are_what_the_frameworks_give_now(live_cases):
 def test_losscli_matches_the_frameworks_live(live_cases):
     for case in live_cases:
         check_case(case, lambda reduce, case=case: compute_case(case, reduce))
+
+
+def test_committed_compare_fixtures_are_what_the_frameworks_give_now():
+    committed = json.loads((Path(__file__).parent / "fixtures" / "compare.json").read_text())
+    live = references.build_compare()
+    assert [case["values"].keys() for case in live] == [case["values"].keys() for case in committed]
+    for now, then in zip(live, committed, strict=True):
+        for key, value in then["values"].items():
+            assert now["values"][key] == pytest.approx(value, rel=1e-9), key
