@@ -122,6 +122,14 @@ def run(
             "Keras mean_with_sample_weight) or by N (Keras sum_over_batch_size)."
         ),
     ] = WeightDivisor.sum,
+    grad: Annotated[
+        bool,
+        typer.Option(
+            "--grad",
+            help="The gradient of the batch value w.r.t. every prediction (PyTorch's "
+            "subgradients at kinks: sign(0) = 0, a clamp passes its bound).",
+        ),
+    ] = False,
     compare: Annotated[
         bool,
         typer.Option(
@@ -183,6 +191,7 @@ def run(
             reduce=reduce_name,
             weights=sample_weights,
             weight_divisor=divisor or weight_divisor.value,
+            grad=grad,
             **{**given, **extra},
         )
 
@@ -207,6 +216,10 @@ def run(
 
             by_reduce = {name: compute_with(name) for name in spec.reductions}
             explanation = explain_lines(result, pred.values, target.values, by_reduce, source=pred.name)
+            if grad:
+                from .explain import gradient_lines
+
+                explanation += gradient_lines(result, pred.values, target.values, by_reduce)
         render_result(result, max_rows=max_rows, explanation=explanation, comparison=rows)
     else:
         sys.stdout.write(

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError, UsageError
+from .grads import gradient_of
 from .readers import ArrayInput
 from .reduce import SampleAxis, get_reduction, reduce_terms
 from .registry import Domain, Loss, get_loss
@@ -24,6 +25,7 @@ def compute(
     reduce: str | None = None,
     weights: Any = None,
     weight_divisor: str = "sum",
+    grad: bool = False,
     **options: Any,
 ) -> Result:
     """Compute ``loss`` of ``preds`` against ``targets`` under a reduction.
@@ -34,7 +36,8 @@ def compute(
     and line). ``reduce`` is ``all``, ``samples``, ``outputs`` or ``none`` (default: the
     loss's own). ``weights`` are N sample weights; averaging over samples then divides by
     their sum (``weight_divisor="sum"``, scikit-learn) or by N (``"count"``, Keras).
-    ``options`` are the loss's options, e.g. ``delta=2.0``.
+    ``options`` are the loss's options, e.g. ``delta=2.0``. With ``grad``, the result
+    also holds the gradient of the batch value with respect to every prediction.
 
     >>> r = compute("mse", [[0.9, 0.1], [0.2, 0.9]], [[1, 0], [0, 1]], reduce="samples")
     >>> round(r.value, 12), r.n, r.n_text
@@ -121,6 +124,24 @@ def compute(
                 "   (root taken after the reduction)"
             )
 
+    gradient = None
+    if grad:
+        # d(value)/d(term): each term's weight over n (the terms above already carry it),
+        # then the root's chain rule.
+        upstream = np.ones(terms.shape)
+        if row_weights is not None:
+            upstream *= row_weights[:, None]
+        if class_weights is not None:
+            upstream *= class_weights
+        upstream /= n
+        if spec.root and resolved["per_output_root"]:
+            sample_divisor = samples.size if reduction.mean_over_samples else 1
+            output_divisor = n_outputs if reduction.mean_over_outputs else 1
+            upstream *= n / (sample_divisor * output_divisor * 2.0 * per_output)
+        elif spec.root:
+            upstream /= 2.0 * value
+        gradient = gradient_of(spec.elements)(pred.values, t, upstream, **element_options)
+
     return Result(
         loss=spec.name,
         title=spec.title,
@@ -142,6 +163,7 @@ def compute(
         batch_formula=batch_formula,
         weights=weight_info,
         notes=spec.notes,
+        gradient=gradient,
     )
 
 

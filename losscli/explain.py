@@ -82,3 +82,59 @@ def _batch_text(result: Result) -> str:
     terms = _sum_text(per_sample) if len(per_sample) <= SPELL_OUT else short(float(per_sample.sum()))
     over = f" / {short(divisor)}" if divisor != 1 else ""
     return f"{result.loss} = ({terms}){over} = {short(result.value)}{note}"
+
+
+MAX_ROWS_CHECKED = 200  # the per-sample gradient check computes one row at a time
+
+
+def gradient_lines(
+    result: Result, preds: np.ndarray, targets: np.ndarray, by_reduce: Mapping[str, Result]
+) -> list[tuple[str, str]]:
+    """The second seed's question on the user's data: the mean of the per-sample gradients
+    is the gradient of the mean, and n only scales it."""
+    from .compute import compute
+
+    lines = [
+        (
+            "gradient",
+            f"d {result.loss}/dp has the predictions' shape {result.shape}; every entry is "
+            f"(1/n) x the derivative of the terms it enters, n = {result.n_text}",
+        )
+    ]
+    scaled = [
+        f"{name}: {short(float(other.gradient[0, 0]))} (n = {short(other.n)})"
+        for name, other in by_reduce.items()
+        if other.gradient is not None
+    ]
+    # n x gradient is the same under every reduction, unless a root bends it
+    products = {short(float(other.gradient[0, 0] * other.n)) for other in by_reduce.values()}
+    same = f"; n x grad[0, 0] = {products.pop()} under each" if len(products) == 1 else ""
+    lines.append(("n scales it", "grad[0, 0] under --reduce " + ", ".join(scaled) + same))
+    plain = not result.weights and result.options.get("var") is None and "sqrt" not in result.batch_formula
+    plain = plain and "sum|t|" not in result.batch_formula
+    n_samples = result.shape[0]
+    if not plain or n_samples > MAX_ROWS_CHECKED:
+        why = "weights, variances or a root change n per sample" if not plain else f"over {MAX_ROWS_CHECKED} samples"
+        lines.append(("per sample", f"(the per-sample check is left out: {why})"))
+        return lines
+    r = result.reduction
+    row_reduce = "outputs" if r.mean_over_outputs else "none"
+    if result.per_element is None:
+        row_reduce = "none"
+    options = {k: v for k, v in result.options.items() if v is not None}
+    rows = [
+        compute(result.loss, preds[i : i + 1], targets[i : i + 1], reduce=row_reduce, grad=True, **options).gradient[0]
+        for i in range(n_samples)
+    ]
+    mean_of_gradients = np.array(rows) / (n_samples if r.mean_over_samples else 1)
+    gap = float(np.max(np.abs(mean_of_gradients - result.gradient)))
+    averaged = "the mean" if r.mean_over_samples else "the sum"
+    lines.append(
+        (
+            "per sample",
+            f"dL[0]/dp[0, :] starts {', '.join(short(float(x)) for x in rows[0][:3])}; "
+            f"{averaged} of the {n_samples} per-sample gradients equals the gradient of "
+            f"{averaged} (largest difference {gap:.1e})",
+        )
+    )
+    return lines

@@ -59,10 +59,16 @@ def _vector_section(console: Console, heading: str, index_name: str, values: np.
 
 def _element_section(console: Console, result: Result, max_rows: int) -> None:
     n_samples, n_outputs = result.shape
+    heading = f"Per-element loss  l[i, j] = {result.formula}   ({n_samples} x {n_outputs})"
+    _matrix_section(console, heading, result.per_element, max_rows)
+
+
+def _matrix_section(console: Console, heading: str, matrix: np.ndarray, max_rows: int) -> None:
+    n_samples, n_outputs = matrix.shape
     rows = _shown(n_samples, max_rows)
     shown_rows = [i for i in rows if i is not None]
     # How many output columns fit: measured on the widest number in the shown rows.
-    cell = max(len(_number(x)) for x in result.per_element[shown_rows].ravel()) + _COLUMN_PADDING
+    cell = max(len(_number(x)) for x in matrix[shown_rows].ravel()) + _COLUMN_PADDING
     index = len(str(n_samples)) + len("sample") + _COLUMN_PADDING
     fit = max(2, (console.width - index) // cell)
     cols = _shown(n_outputs, fit)
@@ -74,10 +80,9 @@ def _element_section(console: Console, result: Result, max_rows: int) -> None:
         if i is None:
             table.add_row("…", *["…"] * len(cols))
             continue
-        row = result.per_element[i]
+        row = matrix[i]
         table.add_row(str(i), *["…" if j is None else _number(row[j]) for j in cols])
     notes = [_elided("rows", n_samples, rows, "--max-rows"), _elided("outputs", n_outputs, cols, "wider terminal")]
-    heading = f"Per-element loss  l[i, j] = {result.formula}   ({n_samples} x {n_outputs})"
     _print_section(console, heading, table, notes)
 
 
@@ -136,6 +141,11 @@ def render_result(
         _vector_section(console, per_sample, "sample", result.per_sample, max_rows)
         _vector_section(console, f"Per-output loss  {result.per_output_formula}", "output", result.per_output, max_rows)
     console.print(_summary(result))
+    if result.gradient is not None:
+        heading = (
+            f"\nGradient  d {result.loss} / d p[i, j]   (the predictions' shape; n = {short(result.n)} divides it)"
+        )
+        _matrix_section(console, heading, result.gradient, max_rows)
     if comparison:
         console.print(Text("\nThe same data under each framework's convention", style="bold"))
         table = _table()

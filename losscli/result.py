@@ -51,6 +51,7 @@ class Result:
     batch_formula: str  # with the sum and n filled in
     weights: dict[str, Any] | None = None  # {"divisor": "sum" | "count" | "class_weights", "value": ...}
     notes: str = ""  # how this loss's reductions relate to its framework's
+    gradient: np.ndarray | None = None  # d value / d predictions, when asked for
 
     @property
     def reduce(self) -> str:
@@ -72,6 +73,7 @@ class Result:
             "per_sample": self.per_sample.tolist(),
             "per_output": None if self.per_output is None else self.per_output.tolist(),
             "per_element": None if self.per_element is None else self.per_element.tolist(),
+            "gradient": None if self.gradient is None else self.gradient.tolist(),
         }
 
     def to_json(self) -> str:

@@ -22,6 +22,7 @@ Nothing here imports losscli: these values are independent of the code under tes
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -749,15 +750,16 @@ def build() -> list[dict]:
                 value,
                 EXACT,
             )
-        built.append(
-            {
-                **case,
-                "source": ref.source,
-                "versions": versions,
-                "elements": None if ref.per_sample_only else ref.terms.tolist(),
-                "reductions": reduced,
-            }
-        )
+        entry = {
+            **case,
+            "source": ref.source,
+            "versions": versions,
+            "elements": None if ref.per_sample_only else ref.terms.tolist(),
+            "per_sample_terms": ref.terms.tolist() if ref.per_sample_only else None,
+            "reductions": reduced,
+        }
+        entry["gradients"] = gradients(case, entry)
+        built.append(entry)
     return built
 
 
@@ -920,6 +922,210 @@ def build_compare() -> list[dict]:
 
     warnings.simplefilter("ignore", UserWarning)
     return [{**case, "values": compare_values(case)} for case in compare_cases()]
+
+
+# --- gradients: torch.autograd of the same terms -------------------------------------------
+
+
+def torch_terms(case: dict, tp, tt):
+    """The case's terms as a differentiable torch expression of the predictions ``tp``."""
+    import torch
+
+    nn, F = torch.nn, torch.nn.functional
+    o = case["options"]
+    loss = case["loss"]
+    n, c = tp.shape
+    d = tp - tt
+    eps = 1e-7
+    if loss in ("mse", "rmse", "brier") and not (loss == "brier" and tt.shape[1] == 1 < c):
+        return nn.MSELoss(reduction="none")(tp, tt)
+    if loss in ("mae", "wmape"):
+        return nn.L1Loss(reduction="none")(tp, tt)
+    if loss == "l2":
+        return 0.5 * nn.MSELoss(reduction="none")(tp, tt)
+    if loss == "huber":
+        return nn.HuberLoss(reduction="none", delta=o.get("delta", 1.0))(tp, tt)
+    if loss == "smooth_l1":
+        return nn.SmoothL1Loss(reduction="none", beta=o.get("beta", 1.0))(tp, tt)
+    if loss == "log_cosh":
+        # log(cosh(d)) overflows and cancels; the same two stable forms as the mpmath values agree with
+        z, small = torch.abs(d), torch.clamp(d, -1.0, 1.0)
+        big = z + torch.log1p(torch.exp(-2.0 * z)) - math.log(2.0)
+        return torch.where(z <= 1.0, torch.log1p(2.0 * torch.sinh(small / 2.0) ** 2), big)
+    if loss == "mape":
+        floor = np.finfo(np.float64).eps if o.get("fraction") else eps
+        return (1.0 if o.get("fraction") else 100.0) * torch.abs((tt - tp) / torch.clamp(torch.abs(tt), min=floor))
+    if loss == "smape":
+        return 2.0 * torch.abs(d) / torch.clamp(torch.abs(tt) + torch.abs(tp), min=1.17e-6)
+    if loss in ("msle", "rmsle"):
+        return (torch.log1p(tp) - torch.log1p(tt)) ** 2
+    if loss == "pinball":
+        q = o.get("quantile", 0.5)
+        return torch.where(tt - tp >= 0, q * (tt - tp), (q - 1.0) * (tt - tp))
+    if loss == "poisson":
+        return nn.PoissonNLLLoss(log_input=False, eps=1e-7, reduction="none")(tp, tt)
+    if loss == "poisson_nll":
+        return nn.PoissonNLLLoss(
+            log_input=o.get("log_input", True), full=o.get("full", False), eps=o.get("eps", 1e-8), reduction="none"
+        )(tp, tt)
+    if loss in ("poisson_deviance", "gamma_deviance", "tweedie_deviance"):
+        k = {"poisson_deviance": 1.0, "gamma_deviance": 2.0}.get(loss, o.get("power", 0.0))
+        if k == 0:
+            return (tt - tp) ** 2
+        if k == 1:  # xlogy(t, t / p) split, so that t = 0 has a derivative in torch
+            return 2 * (torch.xlogy(tt, tt) - torch.xlogy(tt, tp) - tt + tp)
+        if k == 2:
+            return 2 * (torch.log(tp / tt) + tt / tp - 1)
+        return 2 * (
+            torch.clamp(tt, min=0) ** (2 - k) / ((1 - k) * (2 - k))
+            - tt * tp ** (1 - k) / (1 - k)
+            + tp ** (2 - k) / (2 - k)
+        )
+    if loss == "gaussian_nll":
+        var = torch.tensor(np.asarray(o["var"], dtype=np.float64))
+        e = nn.GaussianNLLLoss(full=o.get("full", False), eps=o.get("eps", 1e-6), reduction="none")(tp, tt, var)
+        return e.expand(n, c)
+    if loss in ("hinge", "squared_hinge"):
+        t = 2 * tt - 1 if bool(((tt == 0) | (tt == 1)).all()) else tt
+        margin = torch.clamp(1.0 - t * tp, min=0.0)
+        return margin if loss == "hinge" else margin**2
+    if loss == "bce":
+        a = o.get("label_smoothing", 0.0)
+        ts = tt * (1 - a) + 0.5 * a
+        if o.get("from_logits"):
+            pw = o.get("pos_weight")
+            pw = None if pw is None else torch.tensor(np.asarray(pw, dtype=np.float64))
+            return nn.BCEWithLogitsLoss(reduction="none", pos_weight=pw)(tp, ts)
+        return nn.BCELoss(reduction="none")(tp, ts)
+    if loss == "focal":
+        a, gamma, alpha = o.get("label_smoothing", 0.0), o.get("gamma", 2.0), o.get("alpha")
+        ts = tt * (1 - a) + 0.5 * a
+        prob = torch.sigmoid(tp) if o.get("from_logits") else tp
+        clipped = torch.clamp(prob, eps, 1 - eps)
+        bce = -(ts * torch.log(clipped) + (1 - ts) * torch.log(1 - clipped))
+        e = (1 - (ts * prob + (1 - ts) * (1 - prob))) ** gamma * bce
+        return e if alpha is None else (ts * alpha + (1 - ts) * (1 - alpha)) * e
+    if loss == "soft_margin":
+        return nn.SoftMarginLoss(reduction="none")(tp, tt)
+    if loss == "hinge_embedding":
+        return nn.HingeEmbeddingLoss(margin=o.get("margin", 1.0), reduction="none")(tp, tt)
+    if loss == "multilabel_soft_margin":
+        return nn.BCEWithLogitsLoss(reduction="none")(tp, tt)
+    # categorical: labels one-hot, ignored rows zero
+    onehot, counted = tt, torch.ones(n, 1, dtype=torch.float64)
+    if tt.shape[1] == 1 < c:
+        raw = tt[:, 0].numpy()
+        ignore = o.get("ignore_index")
+        keep = np.ones(n, dtype=bool) if ignore is None else raw != ignore
+        onehot = torch.tensor(np.eye(c)[np.where(keep, raw, 0).astype(int)] * keep[:, None])
+        counted = torch.tensor(keep.astype(np.float64)[:, None])
+    cw = o.get("class_weights")
+    cw = 1.0 if cw is None else torch.tensor(np.asarray(cw, dtype=np.float64))
+    if loss == "brier":
+        return (tp - onehot) ** 2
+    if loss in ("cce", "sparse_cce"):
+        a = o.get("label_smoothing", 0.0)
+        smooth = (onehot * (1 - a) + a / c) * counted
+        if o.get("from_logits"):
+            return -smooth * F.log_softmax(tp, dim=1) * cw
+        e_ = o.get("eps", eps)
+        return -smooth * torch.log(torch.clamp(tp / tp.sum(dim=1, keepdim=True), e_, 1 - e_)) * cw
+    if loss == "nll":
+        return -onehot * tp * cw
+    if loss == "kld":
+        if o.get("log_input"):
+            return nn.KLDivLoss(reduction="none", log_target=bool(o.get("log_target")))(tp, tt)
+        tc = torch.clamp(tt, eps, 1)
+        return tc * torch.log(tc / torch.clamp(tp, eps, 1))
+    if loss == "js":
+        pn, tn = tp / tp.sum(dim=1, keepdim=True), tt / tt.sum(dim=1, keepdim=True)
+        m = (pn + tn) / 2  # the logs split, so that zeros have a derivative in torch
+        return 0.5 * (torch.xlogy(pn, pn) - torch.xlogy(pn, m) + torch.xlogy(tn, tn) - torch.xlogy(tn, m))
+    if loss == "categorical_focal":
+        a, gamma, alpha = o.get("label_smoothing", 0.0), o.get("gamma", 2.0), o.get("alpha", 0.25)
+        ts = onehot * (1 - a) + a / c
+        prob = torch.softmax(tp, dim=1) if o.get("from_logits") else tp
+        q = torch.clamp(prob / prob.sum(dim=1, keepdim=True), eps, 1 - eps)
+        return alpha * (1 - q) ** gamma * (-ts * torch.log(q))
+    if loss == "multi_margin":
+        power, margin = o.get("p", 1), o.get("margin", 1.0)
+        x_y = (tp * onehot).sum(dim=1, keepdim=True)
+        e = torch.clamp(margin - x_y + tp, min=0) ** power / c
+        return torch.where(onehot == 1, torch.zeros_like(e), e)
+    # per sample only: shape (N, 1)
+    if loss == "categorical_hinge":
+        negative = ((1.0 - tt) * tp).max(dim=1).values
+        return torch.clamp(negative - (tt * tp).sum(dim=1) + 1.0, min=0.0)[:, None]
+    if loss in ("cosine_similarity", "cosine_distance"):
+
+        def unit(x):
+            return x / torch.clamp(torch.sqrt((x * x).sum(dim=1, keepdim=True)), min=eps)
+
+        cos = (unit(tp) * unit(tt)).sum(dim=1, keepdim=True)
+        return -cos if loss == "cosine_similarity" else 1.0 - cos
+    if loss == "dice":
+        inter = (tt * tp).sum(dim=1, keepdim=True)
+        return 1.0 - 2.0 * inter / (tt.sum(dim=1, keepdim=True) + tp.sum(dim=1, keepdim=True) + eps)
+    if loss == "tversky":
+        a, b = o.get("alpha", 0.5), o.get("beta", 0.5)
+        inter = (tt * tp).sum(dim=1, keepdim=True)
+        first, second = ((1 - tp) * tt).sum(dim=1, keepdim=True), (tp * (1 - tt)).sum(dim=1, keepdim=True)
+        return 1.0 - inter / (inter + a * first + b * second + eps)
+    raise KeyError(f"no torch terms for {loss}")
+
+
+def gradients(case: dict, built: dict) -> dict:
+    """torch.autograd of the batch value under every reduction the case has, w.r.t. the predictions."""
+    import torch
+
+    p, t = _as2d(case["preds"]), _as2d(case["targets"])
+    out = {}
+    for reduce in built["reductions"]:
+        tp = torch.tensor(p, requires_grad=True)
+        e = torch_terms(case, tp, torch.tensor(t))
+        raw = e.detach().numpy()
+        expected = np.asarray(built["elements"] if built["elements"] is not None else built["per_sample_terms"])
+        # the torch expression is the fixture's terms: else this gradient is of something else
+        weights = np.asarray(case.get("weights", np.ones(len(p))), dtype=np.float64)
+        weighted = raw.reshape(expected.shape) * weights.reshape(-1, *([1] * (expected.ndim - 1)))
+        np.testing.assert_allclose(
+            weighted, expected, rtol=1e-9, atol=1e-300, strict=True, err_msg=f"{case['loss']} torch terms"
+        )
+        value = _torch_value(case, e, reduce, t)
+        (grad,) = torch.autograd.grad(value, tp)
+        # torch's sqrt has no derivative at 0 (a zero vector's norm): no reference there
+        out[reduce] = None if torch.isnan(grad).any() else grad.numpy().tolist()
+    return out
+
+
+def _torch_value(case: dict, e, reduce: str, t: np.ndarray):
+    """The batch value of terms ``e`` as the fixture's reductions define it, in torch."""
+    import torch
+
+    o = case["options"]
+    n, c = e.shape
+    w = torch.ones(n, 1, dtype=torch.float64)
+    if "weights" in case:
+        w = torch.tensor(np.asarray(case["weights"], dtype=np.float64))[:, None]
+    e = e * w
+    mean_samples, mean_outputs = reduce in ("all", "samples"), reduce in ("all", "outputs")
+    if case["loss"] == "wmape":
+        return e.sum() / max(float(np.abs(t).sum()), 1.17e-6)
+    if "weights" in case:
+        s = float(w.sum()) if case["weight_divisor"] == "sum" else float(n)
+    elif o.get("class_weights") is not None or o.get("ignore_index") is not None:
+        raw = t[:, 0]
+        keep = np.ones(n, dtype=bool) if o.get("ignore_index") is None else raw != o["ignore_index"]
+        cw = np.ones(c) if o.get("class_weights") is None else np.asarray(o["class_weights"], dtype=np.float64)
+        s = float((cw[np.where(keep, raw, 0).astype(int)] * keep).sum())
+    else:
+        s = float(n)
+    sd, od = (s if mean_samples else 1.0), (c if mean_outputs else 1)
+    if case["loss"] in ("rmse", "rmsle"):
+        if o.get("per_output_root"):
+            return torch.sqrt(e.sum(dim=0) / sd).sum() / od
+        return torch.sqrt(e.sum() / (sd * od))
+    return e.sum() / (sd * od)
 
 
 if __name__ == "__main__":

@@ -57,3 +57,29 @@ def test_large_inputs_use_totals(run, tmp_path):
 
 def test_explain_is_for_tables(run):
     _fails(run("mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "--explain", "-f", "json"), "--explain")
+
+
+def test_grad_in_json_has_the_predictions_shape(run):
+    import json
+
+    data = json.loads(
+        run("mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "-r", "samples", "--grad", "-f", "json").stdout
+    )
+    # d/dp of sum_j (p - t)^2 / N = 2 (p - t) / 2: the seed's first row is -0.1, then 0.1 nine times
+    assert data["gradient"][0] == pytest.approx([-0.1] + [0.1] * 9, rel=1e-12)
+    assert data["gradient"][1] == pytest.approx([0.2, -0.1] + [0.2] * 8, rel=1e-12)
+
+
+def test_grad_table(run):
+    out = run("mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "--grad").stdout
+    assert "Gradient  d mse / d p[i, j]   (the predictions' shape; n = 20 divides it)" in out
+
+
+def test_explain_grad_answers_the_second_seed(run):
+    text = _explained(run, "-r", "samples", "--grad")
+    assert "the mean of the 2 per-sample gradients equals the gradient of the mean (largest difference" in text
+    # 2 (p - t) for p[0, 0] = 0.9, t = 1 is -0.2; divided by each n
+    assert (
+        "grad[0, 0] under --reduce all: -0.01 (n = 20), samples: -0.1 (n = 2), outputs: -0.02 (n = 10), "
+        "none: -0.2 (n = 1); n x grad[0, 0] = -0.2 under each" in text
+    )

@@ -1,8 +1,6 @@
 """The README stays true: its loss table is the registry's, and every `$ losscli ...`
 example in a console block prints what the README shows (stdout, then stderr)."""
 
-import re
-import shlex
 import sys
 
 import pytest
@@ -20,14 +18,11 @@ def test_loss_table_is_generated_from_the_registry():
 
 def _examples():
     """(stdin, argv, expected output) of each runnable example."""
-    for block in re.findall(r"```console\n(.*?)```", README, re.DOTALL):
-        for command, output in re.findall(r"^\$ (.*)\n((?:(?!\$ ).*\n)*)", block, re.MULTILINE):
-            stdin = None
-            match = re.fullmatch(r"echo '(.*)' \| (losscli .*)", command)
-            if match:
-                stdin, command = match.group(1) + "\n", match.group(2)
-            if command.startswith("losscli ") and not re.search(r"[|;<>$]", command):
-                yield stdin, shlex.split(command)[1:], output
+    for block in update_readme.BLOCK.findall(README):
+        for command, output in update_readme.EXAMPLE.findall(block):
+            found = update_readme.runnable(command)
+            if found:
+                yield *found, output
 
 
 EXAMPLES = list(_examples())

@@ -54,6 +54,41 @@ def test_matches_reference(case):
     check_case(case, lambda reduce: compute_case(case, reduce))
 
 
+@pytest.mark.parametrize("case", CASES, ids=[_id(i, c) for i, c in enumerate(CASES)])
+def test_gradient_matches_torch_autograd(case):
+    for reduce, expected in case["gradients"].items():
+        if expected is None:
+            # torch's autograd gives NaN there (sqrt'(0) at a zero vector's norm); see below
+            assert case["loss"] == "cosine_similarity"
+            continue
+        result = compute(
+            case["loss"],
+            case["preds"],
+            case["targets"],
+            reduce=reduce,
+            weights=case.get("weights"),
+            weight_divisor=case.get("weight_divisor", "sum"),
+            grad=True,
+            **case["options"],
+        )
+        expected = np.asarray(expected).reshape(result.gradient.shape)
+        np.testing.assert_allclose(
+            result.gradient,
+            expected,
+            rtol=RTOL,
+            atol=1e-15,
+            err_msg=f"{case['loss']} {case['options']} --reduce {reduce}",
+        )
+
+
+def test_zero_vector_gradient_is_finite():
+    # torch.autograd is NaN at a zero vector (sqrt'(0)); losscli's unit vector is x / 1e-7 there,
+    # as Keras clamps the norm, so the derivative is the other unit vector / 1e-7 (times -1/n).
+    result = compute("cosine_similarity", [[0.0, 0.0], [3.0, 4.0]], [[0.6, 0.8], [0.6, 0.8]], grad=True)
+    np.testing.assert_allclose(result.gradient[0], [-0.6 / 1e-7 / 2, -0.8 / 1e-7 / 2], rtol=1e-12)
+    np.testing.assert_allclose(result.gradient[1], [0.0, 0.0], atol=1e-15)  # parallel: no change in angle
+
+
 def test_every_loss_has_reference_cases():
     assert {case["loss"] for case in CASES} == {loss.name for loss in LOSSES}
 

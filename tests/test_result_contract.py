@@ -22,6 +22,7 @@ EXPECTED_KEYS = [
     "per_sample",
     "per_output",
     "per_element",
+    "gradient",  # null unless --grad
 ]
 
 

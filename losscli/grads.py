@@ -1,0 +1,314 @@
+"""Gradients of the losses with respect to the predictions.
+
+Each function takes the predictions, the targets, ``upstream`` (the derivative of the
+batch value with respect to each term: the weight of each term, divided by n) and the
+loss's options, and returns the derivative of the batch value with respect to every
+prediction, shape (N, C). For element-wise losses that is ``upstream * dl/dp``; for the
+losses that normalise or take a max over a row, the row's terms all depend on every
+prediction of the row, and the function applies the whole Jacobian.
+
+At kinks these follow PyTorch's subgradients: sign(0) = 0; a clamp passes the gradient
+at its bound; a max sends it to the first maximal element.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import losses as L
+
+_TORCH_BCE_EPSILON = float(np.float32(1e-12))  # BCELoss's backward floor of p (1 - p): a float32 constant
+
+
+def _sign(x: np.ndarray) -> np.ndarray:
+    return np.sign(x)
+
+
+def _inside(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    return ((x >= low) & (x <= high)).astype(np.float64)
+
+
+def _through_row_normalisation(pred: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Back through q = p / sum(p) per row: dq_j/dp_k = delta_jk / S - p_j / S^2."""
+    s = pred.sum(axis=1, keepdims=True)
+    return g / s - (g * pred).sum(axis=1, keepdims=True) / (s * s)
+
+
+def _through_softmax(pred: np.ndarray, g: np.ndarray) -> np.ndarray:
+    s = np.exp(L._log_softmax(pred))
+    return s * (g - (g * s).sum(axis=1, keepdims=True))
+
+
+# --- element-wise ------------------------------------------------------------------------
+
+
+def squared_error(pred, target, upstream):
+    return upstream * 2.0 * (pred - target)
+
+
+def half_squared_error(pred, target, upstream):
+    return upstream * (pred - target)
+
+
+def absolute_error(pred, target, upstream):
+    return upstream * _sign(pred - target)
+
+
+def huber(pred, target, upstream, delta=1.0):
+    d = pred - target
+    return upstream * np.clip(d, -delta, delta)
+
+
+def smooth_l1(pred, target, upstream, beta=1.0):
+    d = pred - target
+    if beta == 0:
+        return upstream * _sign(d)
+    return upstream * np.where(np.abs(d) < beta, d / beta, _sign(d))
+
+
+def log_cosh(pred, target, upstream):
+    return upstream * np.tanh(pred - target)
+
+
+def absolute_percentage_error(pred, target, upstream, fraction=False):
+    if fraction:
+        return upstream * _sign(pred - target) / np.maximum(np.abs(target), L.FLOAT64_EPSILON)
+    return upstream * 100.0 * _sign(pred - target) / np.maximum(np.abs(target), L.KERAS_EPSILON)
+
+
+def symmetric_percentage_error(pred, target, upstream):
+    d = pred - target
+    total = np.abs(target) + np.abs(pred)
+    denominator = np.maximum(total, L.TORCHMETRICS_EPSILON)
+    through_denominator = _inside(total, L.TORCHMETRICS_EPSILON, np.inf) * _sign(pred)
+    return upstream * 2.0 * (_sign(d) / denominator - np.abs(d) * through_denominator / denominator**2)
+
+
+def squared_log_error(pred, target, upstream):
+    return upstream * 2.0 * (np.log1p(pred) - np.log1p(target)) / (1.0 + pred)
+
+
+def pinball(pred, target, upstream, quantile=0.5):
+    return upstream * np.where(target - pred >= 0, -quantile, 1.0 - quantile)
+
+
+def poisson(pred, target, upstream):
+    return upstream * (1.0 - target / (pred + L.KERAS_EPSILON))
+
+
+def poisson_nll(pred, target, upstream, log_input=True, full=False, eps=1e-8):
+    return upstream * (np.exp(pred) - target if log_input else 1.0 - target / (pred + eps))
+
+
+def tweedie_deviance(pred, target, upstream, power=0.0):
+    # d/dp of every Tweedie unit deviance: 2 (p - t) p^(-power)
+    return upstream * 2.0 * (pred - target) * np.power(pred, -power)
+
+
+def poisson_deviance(pred, target, upstream):
+    return tweedie_deviance(pred, target, upstream, power=1.0)
+
+
+def gamma_deviance(pred, target, upstream):
+    return tweedie_deviance(pred, target, upstream, power=2.0)
+
+
+def gaussian_nll(pred, target, upstream, var=1.0, full=False, eps=1e-6):
+    v = np.maximum(np.asarray(var, dtype=np.float64), eps)
+    return upstream * (pred - target) / v
+
+
+def hinge(pred, target, upstream):
+    t = L._signed_labels(target)
+    return upstream * np.where(1.0 - t * pred >= 0, -t, 0.0)
+
+
+def squared_hinge(pred, target, upstream):
+    t = L._signed_labels(target)
+    return upstream * 2.0 * np.maximum(1.0 - t * pred, 0.0) * -t
+
+
+def binary_cross_entropy(pred, target, upstream, from_logits=False, label_smoothing=0.0, pos_weight=None):
+    t = L.smooth_binary(target, label_smoothing)
+    if from_logits:
+        w = 1.0 if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
+        return upstream * ((w * t + 1.0 - t) * L._sigmoid(pred) - w * t)
+    return upstream * (pred - t) / np.maximum((1.0 - pred) * pred, _TORCH_BCE_EPSILON)
+
+
+def binary_focal_cross_entropy(pred, target, upstream, gamma=2.0, alpha=None, from_logits=False, label_smoothing=0.0):
+    t = L.smooth_binary(target, label_smoothing)
+    p = L._sigmoid(pred) if from_logits else pred
+    eps = L.KERAS_EPSILON
+    clipped = np.clip(p, eps, 1.0 - eps)
+    bce = -(t * np.log(clipped) + (1.0 - t) * np.log1p(-clipped))
+    d_bce = (-t / clipped + (1.0 - t) / (1.0 - clipped)) * _inside(p, eps, 1.0 - eps)
+    base = 1.0 - (t * p + (1.0 - t) * (1.0 - p))
+    factor = np.power(base, gamma)
+    d_factor = 0.0 if gamma == 0 else -gamma * np.power(base, gamma - 1.0) * (2.0 * t - 1.0)
+    g = d_factor * bce + factor * d_bce
+    if alpha is not None:
+        g = g * (t * alpha + (1.0 - t) * (1.0 - alpha))
+    if from_logits:
+        g = g * p * (1.0 - p)
+    return upstream * g
+
+
+def soft_margin(pred, target, upstream):
+    return upstream * -target * L._sigmoid(-target * pred)
+
+
+def multilabel_soft_margin(pred, target, upstream):
+    return upstream * (L._sigmoid(pred) - target)
+
+
+def hinge_embedding(pred, target, upstream, margin=1.0):
+    below = np.where(target != 1, -(margin - pred >= 0).astype(np.float64), 0.0)
+    return upstream * (below + np.where(target != -1, 1.0, 0.0))
+
+
+def brier(pred, target, upstream):
+    return squared_error(pred, target, upstream)
+
+
+# --- coupled within a row ----------------------------------------------------------------
+
+
+def categorical_cross_entropy(pred, target, upstream, from_logits=False, eps=L.KERAS_EPSILON, label_smoothing=0.0):
+    t = L.smooth_categorical(target, label_smoothing)
+    if from_logits:
+        g = upstream * t  # d(-sum_j g_j t_j log_softmax_j)/dx_k = softmax_k sum_j g_j t_j - g_k t_k
+        return np.exp(L._log_softmax(pred)) * g.sum(axis=1, keepdims=True) - g
+    q_raw = pred / pred.sum(axis=1, keepdims=True)
+    q = np.clip(q_raw, eps, 1.0 - eps)
+    return _through_row_normalisation(pred, upstream * (-t / q) * _inside(q_raw, eps, 1.0 - eps))
+
+
+def negative_log_likelihood(pred, target, upstream):
+    return -upstream * target
+
+
+def categorical_focal_cross_entropy(
+    pred, target, upstream, gamma=2.0, alpha=0.25, from_logits=False, label_smoothing=0.0
+):
+    t = L.smooth_categorical(target, label_smoothing)
+    p = np.exp(L._log_softmax(pred)) if from_logits else pred
+    eps = L.KERAS_EPSILON
+    q_raw = p / p.sum(axis=1, keepdims=True)
+    q = np.clip(q_raw, eps, 1.0 - eps)
+    d_factor = 0.0 if gamma == 0 else -gamma * np.power(1.0 - q, gamma - 1.0)
+    d_q = alpha * (d_factor * (-t * np.log(q)) + np.power(1.0 - q, gamma) * (-t / q))
+    g = _through_row_normalisation(p, upstream * d_q * _inside(q_raw, eps, 1.0 - eps))
+    return _through_softmax(pred, g) if from_logits else g
+
+
+def kl_divergence(pred, target, upstream, log_input=False, log_target=False):
+    if log_input:
+        return -upstream * (np.exp(target) if log_target else target)
+    t = np.clip(target, L.KERAS_EPSILON, 1.0)
+    p = np.clip(pred, L.KERAS_EPSILON, 1.0)
+    return upstream * (-t / p) * _inside(pred, L.KERAS_EPSILON, 1.0)
+
+
+def jensen_shannon(pred, target, upstream):
+    p = pred / pred.sum(axis=1, keepdims=True)
+    t = target / target.sum(axis=1, keepdims=True)
+    m = 0.5 * (p + t)
+    with np.errstate(divide="ignore"):
+        d_p = np.where(p > 0, 0.5 * np.log(p / m), 0.0)
+    return _through_row_normalisation(pred, upstream * d_p)
+
+
+def multi_margin(pred, target, upstream, p=1, margin=1.0):
+    x_y = (pred * target).sum(axis=1, keepdims=True)
+    z = margin - x_y + pred
+    h = np.where((z > 0) & (target != 1), (1.0 if p == 1 else 2.0 * z) / pred.shape[1], 0.0) * upstream
+    return h - target * h.sum(axis=1, keepdims=True)
+
+
+# --- per sample only: upstream has shape (N, 1) ------------------------------------------------
+
+
+def categorical_hinge(pred, target, upstream):
+    negatives = (1.0 - target) * pred
+    first_max = np.zeros_like(pred)
+    first_max[np.arange(len(pred)), negatives.argmax(axis=1)] = 1.0
+    margin = negatives.max(axis=1) - (target * pred).sum(axis=1) + 1.0
+    open_rows = (margin >= 0).astype(np.float64)[:, None]
+    return upstream * open_rows * (first_max * (1.0 - target) - target)
+
+
+def _unit_rows_grad(x: np.ndarray, y_unit: np.ndarray) -> np.ndarray:
+    """d(unit(x) . y_unit)/dx for unit(x) = x / max(|x|, 1e-7)."""
+    norm = np.sqrt((x * x).sum(axis=1, keepdims=True))
+    big = norm > L.KERAS_EPSILON
+    scale = np.maximum(norm, L.KERAS_EPSILON)
+    x_unit = x / scale
+    along = (x_unit * y_unit).sum(axis=1, keepdims=True)
+    return np.where(big, (y_unit - along * x_unit) / scale, y_unit / scale)
+
+
+def cosine_similarity(pred, target, upstream):
+    return -upstream * _unit_rows_grad(pred, L._unit_rows(target))
+
+
+def cosine_distance(pred, target, upstream):
+    return cosine_similarity(pred, target, upstream)
+
+
+def dice(pred, target, upstream):
+    intersection = (target * pred).sum(axis=1, keepdims=True)
+    d = target.sum(axis=1, keepdims=True) + pred.sum(axis=1, keepdims=True) + L.KERAS_EPSILON
+    return upstream * -2.0 * (target * d - intersection) / (d * d)
+
+
+def tversky(pred, target, upstream, alpha=0.5, beta=0.5):
+    intersection = (target * pred).sum(axis=1, keepdims=True)
+    first = ((1.0 - pred) * target).sum(axis=1, keepdims=True)
+    second = (pred * (1.0 - target)).sum(axis=1, keepdims=True)
+    d = intersection + alpha * first + beta * second + L.KERAS_EPSILON
+    d_d = target - alpha * target + beta * (1.0 - target)
+    return upstream * -(target * d - intersection * d_d) / (d * d)
+
+
+GRADIENTS = {
+    L.squared_error: squared_error,
+    L.half_squared_error: half_squared_error,
+    L.absolute_error: absolute_error,
+    L.huber: huber,
+    L.smooth_l1: smooth_l1,
+    L.log_cosh: log_cosh,
+    L.absolute_percentage_error: absolute_percentage_error,
+    L.symmetric_percentage_error: symmetric_percentage_error,
+    L.squared_log_error: squared_log_error,
+    L.pinball: pinball,
+    L.poisson: poisson,
+    L.poisson_nll: poisson_nll,
+    L.tweedie_deviance: tweedie_deviance,
+    L.poisson_deviance: poisson_deviance,
+    L.gamma_deviance: gamma_deviance,
+    L.gaussian_nll: gaussian_nll,
+    L.hinge: hinge,
+    L.squared_hinge: squared_hinge,
+    L.binary_cross_entropy: binary_cross_entropy,
+    L.binary_focal_cross_entropy: binary_focal_cross_entropy,
+    L.soft_margin: soft_margin,
+    L.multilabel_soft_margin: multilabel_soft_margin,
+    L.hinge_embedding: hinge_embedding,
+    L.brier: brier,
+    L.categorical_cross_entropy: categorical_cross_entropy,
+    L.negative_log_likelihood: negative_log_likelihood,
+    L.categorical_focal_cross_entropy: categorical_focal_cross_entropy,
+    L.kl_divergence: kl_divergence,
+    L.jensen_shannon: jensen_shannon,
+    L.multi_margin: multi_margin,
+    L.categorical_hinge: categorical_hinge,
+    L.cosine_similarity: cosine_similarity,
+    L.cosine_distance: cosine_distance,
+    L.dice: dice,
+    L.tversky: tversky,
+}
+
+
+def gradient_of(element_function):
+    return GRADIENTS[element_function]
