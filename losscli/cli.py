@@ -130,6 +130,18 @@ def run(
             "subgradients at kinks: sign(0) = 0, a clamp passes its bound).",
         ),
     ] = False,
+    top: Annotated[
+        int, typer.Option(min=0, help="List the K worst samples, outputs and elements with their indices.", metavar="K")
+    ] = 0,
+    plot: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Write a figure (.png or .svg): per-sample loss distribution and per-element heatmap. "
+            "Needs matplotlib: pip install 'losscli[plot]'.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
     compare: Annotated[
         bool,
         typer.Option(
@@ -195,7 +207,15 @@ def run(
             **{**given, **extra},
         )
 
+    if plot is not None:
+        from .plot import check_plot_path
+
+        check_plot_path(plot, [p for p in (preds, targets, weights) if p])
     result = compute_with(reduce.value if reduce else None)
+    if plot is not None:
+        from .plot import write_plot
+
+        write_plot(result, plot)
     rows = None
     if compare:
         from .compare import compare as compare_rows
@@ -220,7 +240,7 @@ def run(
                 from .explain import gradient_lines
 
                 explanation += gradient_lines(result, pred.values, target.values, by_reduce)
-        render_result(result, max_rows=max_rows, explanation=explanation, comparison=rows)
+        render_result(result, max_rows=max_rows, explanation=explanation, comparison=rows, top=top)
     else:
         sys.stdout.write(
             {"json": result.to_json, "csv": result.to_csv, "value": result.value_text}[output_format.value]()

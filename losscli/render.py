@@ -63,6 +63,17 @@ def _element_section(console: Console, result: Result, max_rows: int) -> None:
     _matrix_section(console, heading, result.per_element, max_rows)
 
 
+# Heat levels by |value| / max |value|: the worst elements stand out. Rich drops the
+# colour itself when stdout is no terminal or NO_COLOR is set.
+_HEAT = ("", "on #3b2a14", "on #6b3a12", "on #a8460f", "on #e0500c")
+
+
+def _heat(value: float, scale: float) -> str:
+    if scale <= 0:
+        return ""
+    return _HEAT[min(len(_HEAT) - 1, int(abs(value) / scale * len(_HEAT)))]
+
+
 def _matrix_section(console: Console, heading: str, matrix: np.ndarray, max_rows: int) -> None:
     n_samples, n_outputs = matrix.shape
     rows = _shown(n_samples, max_rows)
@@ -76,14 +87,67 @@ def _matrix_section(console: Console, heading: str, matrix: np.ndarray, max_rows
     table.add_column("sample", justify="right")
     for j in cols:
         table.add_column("…" if j is None else str(j), justify="right")
+    scale = float(np.abs(matrix).max())
     for i in rows:
         if i is None:
             table.add_row("…", *["…"] * len(cols))
             continue
         row = matrix[i]
-        table.add_row(str(i), *["…" if j is None else _number(row[j]) for j in cols])
+        cells = [Text("…") if j is None else Text(_number(row[j]), style=_heat(row[j], scale)) for j in cols]
+        table.add_row(str(i), *cells)
     notes = [_elided("rows", n_samples, rows, "--max-rows"), _elided("outputs", n_outputs, cols, "wider terminal")]
     _print_section(console, heading, table, notes)
+
+
+HISTOGRAM_FROM = 10  # samples; fewer are all in the per-sample table already
+
+
+def histogram_lines(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
+    """A text histogram: one line per bin, ``[low, high)  count  bar``."""
+    low, high = float(values.min()), float(values.max())
+    if low == high:
+        return [f"all {len(values):,} values are {short(low)}"]
+    counts, edges = np.histogram(values, bins=bins, range=(low, high))
+    top = counts.max()
+    lines = []
+    for k, count in enumerate(counts):
+        bar = "█" * int(round(width * count / top)) if count else ""
+        close = "]" if k == len(counts) - 1 else ")"
+        lines.append(f"[{edges[k]:>10.4g}, {edges[k + 1]:>10.4g}{close} {count:>8,}  {bar}")
+    return lines
+
+
+def _histogram_section(console: Console, result: Result) -> None:
+    console.print(Text("Distribution of the per-sample losses", style="bold"))
+    for line in histogram_lines(result.per_sample):
+        console.print(Text(line))
+    console.print()
+
+
+def _top_section(console: Console, result: Result, k: int) -> None:
+    """The k worst samples, outputs and elements, with their indices."""
+    worst = np.argsort(-result.per_sample, kind="stable")[:k]
+    table = _table()
+    table.add_column("sample", justify="right")
+    table.add_column("L[i]", justify="right")
+    for i in worst:
+        table.add_row(str(i), _number(result.per_sample[i]))
+    _print_section(console, f"The {len(worst)} worst samples", table, [])
+    if result.per_output is not None and result.shape[1] > 1:
+        worst = np.argsort(-result.per_output, kind="stable")[:k]
+        table = _table()
+        table.add_column("output", justify="right")
+        table.add_column("O[j]", justify="right")
+        for j in worst:
+            table.add_row(str(j), _number(result.per_output[j]))
+        _print_section(console, f"The {len(worst)} worst outputs", table, [])
+        flat = np.argsort(-result.per_element, axis=None, kind="stable")[:k]
+        table = _table()
+        for name in ("sample", "output", "l[i, j]"):
+            table.add_column(name, justify="right")
+        for i, j in zip(*np.unravel_index(flat, result.shape), strict=True):
+            table.add_row(str(i), str(j), _number(result.per_element[i, j]))
+        _print_section(console, f"The {len(flat)} worst elements", table, [])
 
 
 def _option_text(value) -> str:
@@ -126,6 +190,7 @@ def render_result(
     console: Console | None = None,
     explanation: list[tuple[str, str]] | None = None,
     comparison: list | None = None,
+    top: int = 0,
 ) -> None:
     """Print the tables and the batch summary of ``result``, and its explanation if given."""
     console = console or Console(highlight=False, markup=False)
@@ -140,6 +205,10 @@ def render_result(
         _element_section(console, result, max_rows)
         _vector_section(console, per_sample, "sample", result.per_sample, max_rows)
         _vector_section(console, f"Per-output loss  {result.per_output_formula}", "output", result.per_output, max_rows)
+    if result.shape[0] >= HISTOGRAM_FROM:
+        _histogram_section(console, result)
+    if top:
+        _top_section(console, result, top)
     console.print(_summary(result))
     if result.gradient is not None:
         heading = (

@@ -1,0 +1,83 @@
+"""``--plot FILE``: the per-sample loss distribution and the per-element heatmap.
+
+matplotlib is an optional extra (``pip install 'losscli[plot]'``); without it this
+module says how to install it. The figure is written atomically: to a temporary
+file beside the target, then renamed over it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError, UsageError
+from .result import Result
+
+FORMATS = (".png", ".svg")
+SIZE_INCHES = (10.0, 4.0)
+DPI = 100  # a .png is 1000 x 400 pixels
+
+
+def check_plot_path(path: str, inputs: list[str]) -> None:
+    """Fail before any work if the figure cannot be written where asked."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(f"--plot {path}: give a .png or .svg file name")
+    target = Path(path).resolve()
+    if any(name != "-" and Path(name).resolve() == target for name in inputs):
+        raise UsageError(f"--plot {path} is one of the inputs; losscli never overwrites an input")
+    if not target.parent.is_dir():
+        raise InputError(f"--plot {path}: the folder {target.parent} does not exist")
+
+
+def write_plot(result: Result, path: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: no screen needed
+        import matplotlib.pyplot as plt
+        import matplotlib.ticker
+    except ImportError:
+        raise UsageError("--plot needs matplotlib: pip install 'losscli[plot]'") from None
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=SIZE_INCHES, dpi=DPI)
+    left.hist(result.per_sample, bins=min(50, max(5, len(result.per_sample) // 5)), color="#c0502a")
+    left.set_title(f"per-sample {result.loss} (--reduce {result.reduce})")
+    left.set_xlabel("L[i]")
+    left.set_ylabel("samples")
+    if result.per_element is not None:
+        image = right.imshow(
+            _rows_for_heatmap(result.per_element), aspect="auto", cmap="inferno", interpolation="nearest"
+        )
+        figure.colorbar(image, ax=right, label="l[i, j]")
+        right.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        right.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        right.set_title("per-element loss")
+        right.set_xlabel("output j")
+        right.set_ylabel("sample i")
+    else:
+        right.axis("off")
+        right.text(0.5, 0.5, f"{result.loss} has no element terms", ha="center", va="center")
+    figure.suptitle(f"{result.loss} = {result.value:.6g}   (n = {result.n_text})")
+    figure.tight_layout()
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
+    os.close(handle)
+    try:
+        figure.savefig(temporary, format=target.suffix[1:], dpi=DPI)
+        os.replace(temporary, target)
+    finally:
+        plt.close(figure)
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _rows_for_heatmap(matrix: np.ndarray, limit: int = 2000) -> np.ndarray:
+    # A figure has a few hundred pixel rows: more samples are pooled into row bands (max).
+    if len(matrix) <= limit:
+        return matrix
+    bands = np.array_split(np.arange(len(matrix)), limit)
+    return np.stack([matrix[band].max(axis=0) for band in bands])
