@@ -14,8 +14,10 @@ import typer
 from typer.core import TyperCommand
 
 from . import __version__
+from .checks import check_thresholds, compare_baseline, load_baseline, load_config, parse_tolerance, report_baseline
 from .compute import compute
 from .errors import ExitCode, LossCliError, UsageError
+from .outputs import refuse_inputs, to_csv, to_json, to_jsonl, to_markdown, to_value, write_atomically
 from .readers import FORMATS, STDIN, read_input
 from .reduce import REDUCTIONS
 from .registry import LOSSES, get_loss, options_by_name
@@ -35,7 +37,16 @@ class OutputFormat(enum.StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    jsonl = "jsonl"
+    markdown = "markdown"
     value = "value"
+
+
+class Level(enum.StrEnum):
+    element = "element"
+    sample = "sample"
+    output = "output"
+    batch = "batch"
 
 
 class WeightDivisor(enum.StrEnum):
@@ -75,7 +86,7 @@ class _OneLineErrors(TyperCommand):
         sys.exit(int(code or ExitCode.OK))
 
 
-app = typer.Typer(add_completion=False, context_settings={"help_option_names": ["-h", "--help"]})
+app = typer.Typer(context_settings={"help_option_names": ["-h", "--help"]})
 
 
 def _show_version(value: bool) -> None:
@@ -85,9 +96,16 @@ def _show_version(value: bool) -> None:
 
 
 def run(
-    loss: Annotated[str, typer.Argument(help="Loss name (see 'losscli list'), or 'list'.", show_default=False)],
+    loss: Annotated[
+        str,
+        typer.Argument(help="Loss name (see 'losscli list'), several as mse,mae,huber, or 'list'.", show_default=False),
+    ],
     preds: Annotated[
-        Optional[str], typer.Argument(help="Predictions: .csv, .tsv, .npy or .json file, or - for stdin.")
+        Optional[str],
+        typer.Argument(
+            help="Predictions: .csv .tsv .npy .json .jsonl .npz .parquet (or .gz), FILE:KEY, or - for "
+            "stdin. With --pred-col, the one file holding both columns."
+        ),
     ] = None,
     targets: Annotated[Optional[str], typer.Argument(help="Targets, as PREDS.")] = None,
     reduce: Annotated[
@@ -97,8 +115,23 @@ def run(
         ),
     ] = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table for people; json, csv or value for pipelines.")
+        OutputFormat,
+        typer.Option("--format", "-f", help="table or markdown for people; json, jsonl, csv or value for pipelines."),
     ] = OutputFormat.table,
+    level: Annotated[
+        Level, typer.Option(help="With --format csv: one row per element, sample, output, or loss (batch).")
+    ] = Level.sample,
+    output: Annotated[
+        Optional[str],
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the output to FILE (atomically) instead of stdout.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No output: only the exit status and errors.")] = False,
     input_format: Annotated[
         Optional[InputFormat],
         typer.Option(
@@ -109,6 +142,23 @@ def run(
         Optional[bool],
         typer.Option(
             "--header/--no-header", help="CSV/TSV first row is a header. Default: detected.", show_default=False
+        ),
+    ] = None,
+    pred_col: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Prediction column(s) of the one file PREDS: names or 0-based indices, comma-separated.",
+            metavar="COLS",
+            show_default=False,
+        ),
+    ] = None,
+    target_col: Annotated[
+        Optional[str], typer.Option(help="Target column(s), as --pred-col.", metavar="COLS", show_default=False)
+    ] = None,
+    id_col: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Column of sample ids, carried into every per-sample output.", metavar="COL", show_default=False
         ),
     ] = None,
     weights: Annotated[
@@ -159,10 +209,34 @@ def run(
     ] = False,
     max_rows: Annotated[int, typer.Option(min=2, help="Rows shown per table before eliding the middle.")] = 20,
     fail_above: Annotated[
-        Optional[float], typer.Option(help="Exit 1 if the batch value is above this.", show_default=False)
+        Optional[float],
+        typer.Option(help="Exit 1 if a batch value is above this. [config: fail-above]", show_default=False),
     ] = None,
     fail_below: Annotated[
-        Optional[float], typer.Option(help="Exit 1 if the batch value is below this.", show_default=False)
+        Optional[float],
+        typer.Option(help="Exit 1 if a batch value is below this. [config: fail-below]", show_default=False),
+    ] = None,
+    baseline: Annotated[
+        Optional[str],
+        typer.Option(
+            help="An earlier --format json result: exit 1 if a loss got worse by more "
+            "than --tolerance. [config: baseline]",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+    tolerance: Annotated[
+        Optional[str],
+        typer.Option(
+            help="With --baseline: an absolute amount (0.01) or a percentage (5%). Default 0. [config: tolerance]",
+            show_default=False,
+        ),
+    ] = None,
+    save_baseline: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Write this run's JSON result to FILE, for a later --baseline.", metavar="FILE", show_default=False
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
@@ -174,28 +248,63 @@ def run(
             raise UsageError("'losscli list' takes no files")
         _write_list(output_format.value)
         return ExitCode.OK
-    spec = get_loss(loss)
-    if preds is None or targets is None:
-        raise UsageError(f"give PREDS and TARGETS, e.g. 'losscli {spec.name} preds.csv targets.csv'")
+    specs = [get_loss(name) for name in loss.split(",") if name.strip()]
+    if not specs:
+        raise UsageError("give a loss, e.g. 'losscli mse preds.csv targets.csv'")
+    one_file = pred_col is not None or target_col is not None
+    if one_file:
+        if pred_col is None or target_col is None:
+            raise UsageError("give both --pred-col and --target-col to read one file")
+        if preds is None or targets is not None:
+            raise UsageError("with --pred-col and --target-col, give one file: losscli LOSS DATA --pred-col ...")
+    elif preds is None or targets is None:
+        raise UsageError(f"give PREDS and TARGETS, e.g. 'losscli {specs[0].name} preds.csv targets.csv'")
+    elif id_col is not None:
+        raise UsageError("--id-col needs the one-file form: losscli LOSS DATA --pred-col ... --target-col ...")
     if preds == STDIN and targets == STDIN:
         raise UsageError("PREDS and TARGETS are both '-'; at most one of them can be read from stdin")
-    given = {name: value for name, value in loss_options.items() if value is not None}
-    fmt = input_format.value if input_format else None
-    stdin = sys.stdin.buffer
-    array_options = {option.name for option in spec.options if option.kind == "array"}
-    spec.resolve_options({k: (0.0 if k in array_options else v) for k, v in given.items()})  # fail before reading
-    for name in array_options & given.keys():
-        given[name] = _number_or_file(given[name], fmt, header, stdin)
-    pred = read_input(preds, input_format=fmt, header=header, stdin=stdin)
-    target = read_input(targets, input_format=fmt, header=header, stdin=stdin)
-    sample_weights = None if weights is None else read_input(weights, input_format=fmt, header=header, stdin=stdin)
+    single = len(specs) == 1
+    for flag, wanted in (("--explain", explain), ("--compare", compare), ("--plot", plot is not None)):
+        if wanted and not single:
+            raise UsageError(f"{flag} takes one loss at a time")
     if explain and output_format is not OutputFormat.table:
         raise UsageError("--explain writes sentences for people; use it with --format table")
-
     if compare and output_format not in (OutputFormat.table, OutputFormat.json):
         raise UsageError("--compare gives a table of conventions; use it with --format table or json")
 
-    def compute_with(reduce_name: str | None, divisor: str | None = None, **extra):
+    settings = _settings(fail_above, fail_below, baseline, tolerance)
+    fmt = input_format.value if input_format else None
+    stdin = sys.stdin.buffer
+    inputs = [p for p in (preds, targets, weights, settings["baseline"]) if p]
+    for path, flag in ((output, "--output"), (save_baseline, "--save-baseline")):
+        if path:
+            refuse_inputs(path, inputs, flag)
+    if plot is not None:
+        from .plot import check_plot_path
+
+        check_plot_path(plot, inputs)
+
+    given = {name: value for name, value in loss_options.items() if value is not None}
+    per_loss = _options_per_loss(specs, given)
+    for name in {o.name for spec in specs for o in spec.options if o.kind == "array"} & given.keys():
+        value = _number_or_file(given[name], fmt, header, stdin)
+        for options in per_loss.values():
+            if name in options:
+                options[name] = value
+    ids = None
+    if one_file:
+        from .tables import read_columns, split_names
+
+        columns = read_columns(
+            preds, split_names(pred_col), split_names(target_col), id_col, input_format=fmt, header=header, stdin=stdin
+        )
+        pred, target, ids = columns.preds, columns.targets, columns.ids
+    else:
+        pred = read_input(preds, input_format=fmt, header=header, stdin=stdin)
+        target = read_input(targets, input_format=fmt, header=header, stdin=stdin)
+    sample_weights = None if weights is None else read_input(weights, input_format=fmt, header=header, stdin=stdin)
+
+    def compute_with(spec, reduce_name: str | None, divisor: str | None = None, **extra):
         return compute(
             spec,
             pred,
@@ -204,49 +313,141 @@ def run(
             weights=sample_weights,
             weight_divisor=divisor or weight_divisor.value,
             grad=grad,
-            **{**given, **extra},
+            **{**per_loss[spec.name], **extra},
         )
 
-    if plot is not None:
-        from .plot import check_plot_path
-
-        check_plot_path(plot, [p for p in (preds, targets, weights) if p])
-    result = compute_with(reduce.value if reduce else None)
+    results = [compute_with(spec, reduce.value if reduce else None) for spec in specs]
+    baseline_rows = tol = None
+    if settings["baseline"]:  # before any output: a baseline that does not fit is an error, not a result
+        tol = parse_tolerance(settings["tolerance"])
+        baseline_rows = compare_baseline(results, load_baseline(settings["baseline"]), tol)
     if plot is not None:
         from .plot import write_plot
 
-        write_plot(result, plot)
-    rows = None
+        write_plot(results[0], plot)
+    if save_baseline:
+        write_atomically(save_baseline, to_json(results, ids))
+
+    text = None
     if compare:
         from .compare import compare as compare_rows
 
-        rows = compare_rows(spec, result.options, result.shape[1], sample_weights is not None, compute_with)
+        spec = specs[0]
+        rows = compare_rows(
+            spec,
+            results[0].options,
+            results[0].shape[1],
+            sample_weights is not None,
+            lambda *a, **k: compute_with(spec, *a, **k),
+        )
         if output_format is OutputFormat.json:
             import json
 
-            sys.stdout.write(json.dumps([row.to_dict() for row in rows], indent=2) + "\n")
-            return _check_thresholds(result, fail_above, fail_below)
-
-    if output_format is OutputFormat.table:
-        from .render import render_result  # Rich only when a table is asked for
-
-        explanation = None
-        if explain:
-            from .explain import explain as explain_lines
-
-            by_reduce = {name: compute_with(name) for name in spec.reductions}
-            explanation = explain_lines(result, pred.values, target.values, by_reduce, source=pred.name)
-            if grad:
-                from .explain import gradient_lines
-
-                explanation += gradient_lines(result, pred.values, target.values, by_reduce)
-        render_result(result, max_rows=max_rows, explanation=explanation, comparison=rows, top=top)
+            text = json.dumps([row.to_dict() for row in rows], indent=2) + "\n"
     else:
-        sys.stdout.write(
-            {"json": result.to_json, "csv": result.to_csv, "value": result.value_text}[output_format.value]()
-        )
-    sys.stdout.flush()
-    return _check_thresholds(result, fail_above, fail_below)
+        rows = None
+    if text is None:
+        if output_format is OutputFormat.table:
+            text = _table_text(
+                specs,
+                results,
+                ids,
+                pred,
+                target,
+                compute_with,
+                rows,
+                explain,
+                grad,
+                max_rows,
+                top,
+                to_terminal=output is None and not quiet,
+            )
+        else:
+            text = _machine_text(results, output_format.value, level.value, ids, max_rows)
+    if output:
+        write_atomically(output, text)
+    elif not quiet and text:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    failed = check_thresholds(results, settings["fail-above"], settings["fail-below"])
+    if baseline_rows is not None:
+        failed = report_baseline(baseline_rows, tol, quiet) or failed
+    return ExitCode.CHECK_FAILED if failed else ExitCode.OK
+
+
+def _settings(fail_above, fail_below, baseline, tolerance) -> dict:
+    """CI settings: the command line wins over [tool.losscli] / losscli.toml."""
+    from pathlib import Path
+
+    config, source = load_config(Path.cwd())
+    settings = {"fail-above": fail_above, "fail-below": fail_below, "baseline": baseline, "tolerance": tolerance}
+    for key, value in settings.items():
+        if value is None and key in config:
+            value = config[key]
+            if key in ("fail-above", "fail-below") and not isinstance(value, int | float):
+                raise UsageError(f"{source}: {key} = {value!r} is not a number")
+            settings[key] = value
+    return settings
+
+
+def _options_per_loss(specs, given: dict) -> dict[str, dict]:
+    """The given loss options, each to the losses that take it; every option to at least one."""
+    per_loss = {spec.name: {} for spec in specs}
+    for name, value in given.items():
+        takers = [spec for spec in specs if any(o.name == name for o in spec.options)]
+        if not takers:
+            specs[0].resolve_options({name: value})  # raises the usual "does not apply" error
+        for spec in takers:
+            per_loss[spec.name][name] = value
+    for spec in specs:  # check values before any file is read (array options are files: checked later)
+        arrays = {o.name for o in spec.options if o.kind == "array"}
+        spec.resolve_options({k: (0.0 if k in arrays else v) for k, v in per_loss[spec.name].items()})
+    return per_loss
+
+
+def _machine_text(results, fmt: str, level: str, ids, max_rows: int) -> str:
+    if fmt == "json":
+        return to_json(results, ids)
+    if fmt == "csv":
+        return to_csv(results, level, ids)
+    if fmt == "jsonl":
+        return to_jsonl(results, ids)
+    if fmt == "markdown":
+        return to_markdown(results, ids, max_rows)
+    return to_value(results)
+
+
+def _table_text(
+    specs, results, ids, pred, target, compute_with, rows, explain, grad, max_rows, top, to_terminal: bool
+) -> str | None:
+    """Rich tables: printed straight to a terminal (colour), else rendered to plain text."""
+    import io
+
+    from rich.console import Console
+
+    from .render import render_many, render_result  # Rich only when a table is asked for
+
+    buffer = None if to_terminal else io.StringIO()
+    console = Console(file=buffer, highlight=False, markup=False)
+    if len(results) > 1:
+        render_many(results, ids=ids, max_rows=max_rows, console=console)
+        return None if buffer is None else buffer.getvalue()
+    spec, result = specs[0], results[0]
+    explanation = None
+    if explain:
+        from .explain import explain as explain_lines
+
+        by_reduce = {name: compute_with(spec, name) for name in spec.reductions}
+        explanation = explain_lines(result, pred.values, target.values, by_reduce, source=pred.name)
+        if grad:
+            from .explain import gradient_lines
+
+            explanation += gradient_lines(result, pred.values, target.values, by_reduce)
+    render_result(
+        result, max_rows=max_rows, explanation=explanation, comparison=rows, top=top, console=console, ids=ids
+    )
+    return None if buffer is None else buffer.getvalue()
 
 
 def _number_or_file(value: str, fmt, header, stdin):
@@ -255,17 +456,6 @@ def _number_or_file(value: str, fmt, header, stdin):
         return float(value)
     except ValueError:
         return read_input(value, input_format=fmt, header=header, stdin=stdin).values
-
-
-def _check_thresholds(result, fail_above: float | None, fail_below: float | None) -> int:
-    crossed = []
-    if fail_above is not None and result.value > fail_above:
-        crossed.append(f"is above --fail-above {fail_above!r}")
-    if fail_below is not None and result.value < fail_below:
-        crossed.append(f"is below --fail-below {fail_below!r}")
-    for what in crossed:
-        sys.stderr.write(f"losscli: check failed: {result.loss} = {result.value!r} (--reduce {result.reduce}) {what}\n")
-    return ExitCode.CHECK_FAILED if crossed else ExitCode.OK
 
 
 def _write_list(output_format: str) -> None:
@@ -334,7 +524,9 @@ def _help() -> str:
         "Compute a loss of PREDS against TARGETS and say what its divisor n is.\n\n"
         "'losscli list' shows every loss with its formula and default reduction.\n\n"
         f"Reductions (--reduce):\n\n{reductions}\n\n"
-        "Exit status: 0 ok, 1 a --fail-above/--fail-below check failed, 2 usage or input error."
+        "CI settings (fail-above, fail-below, baseline, tolerance) may come from \\[tool.losscli] in "
+        "pyproject.toml or from losscli.toml; the command line wins.\n\n"
+        "Exit status: 0 ok, 1 a --fail-above/--fail-below/--baseline check failed, 2 usage or input error."
     )
 
 

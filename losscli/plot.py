@@ -7,13 +7,12 @@ file beside the target, then renamed over it.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, UsageError
+from .errors import UsageError
+from .outputs import refuse_inputs, replaced_atomically
 from .result import Result
 
 FORMATS = (".png", ".svg")
@@ -23,14 +22,9 @@ DPI = 100  # a .png is 1000 x 400 pixels
 
 def check_plot_path(path: str, inputs: list[str]) -> None:
     """Fail before any work if the figure cannot be written where asked."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in FORMATS:
+    if Path(path).suffix.lower() not in FORMATS:
         raise UsageError(f"--plot {path}: give a .png or .svg file name")
-    target = Path(path).resolve()
-    if any(name != "-" and Path(name).resolve() == target for name in inputs):
-        raise UsageError(f"--plot {path} is one of the inputs; losscli never overwrites an input")
-    if not target.parent.is_dir():
-        raise InputError(f"--plot {path}: the folder {target.parent} does not exist")
+    refuse_inputs(path, inputs, "--plot")
 
 
 def write_plot(result: Result, path: str) -> None:
@@ -63,16 +57,11 @@ def write_plot(result: Result, path: str) -> None:
         right.text(0.5, 0.5, f"{result.loss} has no element terms", ha="center", va="center")
     figure.suptitle(f"{result.loss} = {result.value:.6g}   (n = {result.n_text})")
     figure.tight_layout()
-    target = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
-    os.close(handle)
     try:
-        figure.savefig(temporary, format=target.suffix[1:], dpi=DPI)
-        os.replace(temporary, target)
+        with replaced_atomically(path) as temporary:
+            figure.savefig(temporary, format=Path(path).suffix[1:], dpi=DPI)
     finally:
         plt.close(figure)
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def _rows_for_heatmap(matrix: np.ndarray, limit: int = 2000) -> np.ndarray:

@@ -23,8 +23,10 @@ import numpy as np
 
 from .errors import InputError, UsageError
 
-FORMATS = ("csv", "tsv", "npy", "json")
-_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".npy": "npy", ".json": "json"}
+FORMATS = ("csv", "tsv", "npy", "json", "jsonl", "npz", "parquet")
+_EXTENSIONS = {f".{fmt}": fmt for fmt in FORMATS}
+KEYED = ("json", "npz", "parquet")  # FILE:KEY names one array inside
+_EXTENSION_LIST = ".csv, .tsv, .npy, .json, .jsonl, .npz or .parquet (any of them .gz but .npz and .parquet)"
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
 _NPY_MAGIC = b"\x93NUMPY"
 STDIN = "-"
@@ -43,8 +45,19 @@ class ArrayInput:
 
 
 def format_from_name(name: str) -> str | None:
-    """The format a file name's extension implies, or None."""
-    return _EXTENSIONS.get(Path(name).suffix.lower())
+    """The format a file name's extension implies (through a ``.gz``), or None."""
+    path = Path(name)
+    if path.suffix.lower() == ".gz":
+        path = path.with_suffix("")
+    return _EXTENSIONS.get(path.suffix.lower())
+
+
+def split_key(path: str) -> tuple[str, str | None]:
+    """``data.npz:preds`` -> (``data.npz``, ``preds``); other names have no key."""
+    head, colon, key = path.rpartition(":")
+    if colon and key and format_from_name(head) in KEYED:
+        return head, key
+    return path, None
 
 
 def read_input(
@@ -56,24 +69,53 @@ def read_input(
 ) -> ArrayInput:
     """Read the file at ``path`` ("-" is ``stdin``) into an :class:`ArrayInput`.
 
-    The format comes from the extension; ``input_format`` serves for stdin and for
-    names without a known extension. Stdin with no format is sniffed.
+    The format comes from the extension (``.gz`` is decompressed first); ``input_format``
+    serves for stdin and for names without a known extension; stdin with no format is
+    sniffed. ``FILE:KEY`` names one array of a JSON object, an .npz archive or a
+    Parquet column.
     """
+    stream, fmt, name, key, reopen, fast_path = open_source(path, input_format, stdin)
+    with stream:
+        return read_array(stream, fmt, name, header=header, reopen=reopen, path=fast_path, key=key)
+
+
+def open_source(path: str, input_format: str | None, stdin: BinaryIO | None):
+    """(binary stream, format, name for messages, key, reopen, path NumPy may read)."""
     if path == STDIN:
         if stdin is None:
             raise UsageError("'-' means standard input, but none is available")
         data = stdin.read()
-        name = "<stdin>"
+        if data[:2] == _GZIP_MAGIC:
+            data = _gunzip(data, "<stdin>")
         fmt = input_format or _sniff(data)
-        return read_array(io.BytesIO(data), fmt, name, header=header, reopen=lambda: io.BytesIO(data))
-    fmt = format_from_name(path) or input_format
+        return io.BytesIO(data), fmt, "<stdin>", None, lambda: io.BytesIO(data), None
+    file, key = split_key(path)
+    fmt = format_from_name(file) or input_format
     if fmt is None:
         raise InputError(
-            f"{path}: unknown file type {Path(path).suffix or '(no extension)'!r}; "
-            f"use .csv, .tsv, .npy or .json, or pass --input-format"
+            f"{file}: unknown file type {Path(file).suffix or '(no extension)'!r}; use {_EXTENSION_LIST}, "
+            f"or pass --input-format"
         )
-    with _open(path) as stream:
-        return read_array(stream, fmt, path, header=header, reopen=lambda: _open(path), path=path)
+    if key is not None and fmt not in KEYED:
+        raise UsageError(f"{path}: only .json, .npz and .parquet files hold named arrays (FILE:KEY)")
+    if file.lower().endswith(".gz"):
+        with _open(file) as raw:
+            data = _gunzip(raw.read(), file)
+        return io.BytesIO(data), fmt, path, key, lambda: io.BytesIO(data), None
+    return _open(file), fmt, path, key, lambda: _open(file), file
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _gunzip(data: bytes, name: str) -> bytes:
+    import gzip
+    import zlib
+
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{name}: is not a valid gzip file ({exc}); compress it with gzip") from None
 
 
 def _open(path: str) -> BinaryIO:
@@ -107,6 +149,7 @@ def read_array(
     header: bool | None = None,
     reopen: Callable[[], BinaryIO] | None = None,
     path: str | None = None,
+    key: str | None = None,
 ) -> ArrayInput:
     """Read one array in format ``fmt`` from a binary ``stream``; ``name`` is for messages.
 
@@ -119,8 +162,14 @@ def read_array(
         values, locate = _read_text(stream, name, _DELIMITERS[fmt], header, reopen, path)
     elif fmt == "npy":
         values, locate = _read_npy(stream, name)
+    elif fmt == "npz":
+        values, locate = _numeric_array(_npz_array(stream, name, key), name)
     elif fmt == "json":
-        values, locate = _read_json(stream, name)
+        values, locate = _read_json(stream, name, key)
+    elif fmt == "jsonl":
+        values, locate = _read_jsonl(stream, name)
+    elif fmt == "parquet":
+        values, locate = _numeric_array(_parquet_column(stream, name, key), name)
     else:
         raise UsageError(f"unknown input format {fmt!r}; use one of {', '.join(FORMATS)}")
     if values.size == 0:
@@ -270,6 +319,11 @@ def _read_npy(stream: BinaryIO, name: str):
         raise InputError(f"{name}: is not a valid .npy file ({exc}); write it with np.save") from None
     except (EOFError, OSError) as exc:
         raise InputError(f"{name}: is truncated or damaged ({exc}); write it again with np.save") from None
+    return _numeric_array(array, name)
+
+
+def _numeric_array(array: np.ndarray, name: str):
+    """A NumPy array as (N, C) float64 values, with its index locator."""
     if array.dtype.kind not in "biuf":
         raise InputError(f"{name}: holds values of dtype {array.dtype}, not real numbers; save a float or int array")
     if array.ndim not in (1, 2):
@@ -293,11 +347,11 @@ def _read_npy(stream: BinaryIO, name: str):
 # --- JSON ---------------------------------------------------------------------------
 
 
-def _read_json(stream: BinaryIO, name: str):
+def _load_json(stream: BinaryIO, name: str):
     import json  # here, not at the top: start-up time matters for the other formats
 
     try:
-        data = json.load(stream)
+        return json.load(stream)
     except UnicodeDecodeError:
         raise InputError(f"{name}: is not UTF-8 text; give a .npy file its extension") from None
     except json.JSONDecodeError as exc:
@@ -305,6 +359,28 @@ def _read_json(stream: BinaryIO, name: str):
             f"{name}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg}); "
             f"give a list of numbers or a list of equal-length lists of numbers"
         ) from None
+
+
+def _pick_key(data: dict, key: str, name: str):
+    if key not in data:
+        keys = ", ".join(map(str, list(data)[:10]))
+        raise InputError(f"{name}: no key {key!r}; the keys are {keys}")
+    return data[key]
+
+
+def _read_json(stream: BinaryIO, name: str, key: str | None = None):
+    data = _load_json(stream, name)
+    if isinstance(data, dict):
+        if key is None:
+            keys = ", ".join(map(str, list(data)[:10]))
+            raise InputError(f"{name}: top level is an object; name one of its arrays as FILE:KEY (keys: {keys})")
+        data = _pick_key(data, key, name)
+    elif key is not None:
+        raise InputError(f"{name}: top level is {_json_kind(data)}, not an object with keys")
+    return _json_rows(data, name)
+
+
+def _json_rows(data, name: str):
     if not isinstance(data, list):
         raise InputError(
             f"{name}: top level is {_json_kind(data)}, not a list; give a list of numbers "
@@ -333,6 +409,78 @@ def _read_json(stream: BinaryIO, name: str):
         return f"[{i}]" if one_d else f"[{i}][{j}]"
 
     return values, locate
+
+
+def _read_jsonl(stream: BinaryIO, name: str):
+    """One sample per line: a number, or a list of numbers."""
+    import json
+
+    rows, lines = [], []
+    for line_no, line in enumerate(_text(stream), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name}: line {line_no}: invalid JSON ({exc.msg}); give one JSON value a line") from None
+        if isinstance(rows[-1], dict):
+            raise InputError(f"{name}: line {line_no} is an object; pick its keys with --pred-col and --target-col")
+        lines.append(line_no)
+    values, _ = _json_rows(rows, name)
+
+    def locate(i: int, j: int) -> str:
+        return f"line {lines[i]}" + (f", item {j}" if values.shape[1] > 1 else "")
+
+    return values, locate
+
+
+def _npz_array(stream: BinaryIO, name: str, key: str | None) -> np.ndarray:
+    import zipfile
+
+    try:
+        archive = np.load(stream, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{name}: is not a valid .npz archive ({exc}); write it with np.savez") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise InputError(f"{name}: is a .npy file, not an .npz archive; give it the .npy extension")
+    with archive:
+        keys = list(archive.files)
+        if key is None:
+            if len(keys) != 1:
+                raise InputError(f"{name}: holds {len(keys)} arrays; name one as FILE:KEY (keys: {', '.join(keys)})")
+            key = keys[0]
+        elif key not in keys:
+            raise InputError(f"{name}: no array {key!r}; the arrays are {', '.join(keys)}")
+        try:
+            return archive[key]
+        except ValueError:  # an object array: refused, never unpickled
+            raise InputError(
+                f"{name}: array {key!r} holds pickled Python objects, which losscli never loads; "
+                f"save numeric arrays with np.savez"
+            ) from None
+
+
+def _parquet_column(stream: BinaryIO, name: str, key: str | None) -> np.ndarray:
+    table = read_parquet_table(stream, name)
+    columns = table.column_names
+    if key is None:
+        if len(columns) != 1:
+            raise InputError(f"{name}: has {len(columns)} columns; name one as FILE:COLUMN or use --pred-col")
+        key = columns[0]
+    if key not in columns:
+        raise InputError(f"{name}: no column {key!r}; the columns are {', '.join(columns[:10])}")
+    return table.column(key).to_numpy()
+
+
+def read_parquet_table(stream: BinaryIO, name: str):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise UsageError(f"{name}: reading Parquet needs pyarrow: pip install 'losscli[parquet]'") from None
+    try:
+        return pq.read_table(stream)
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid family
+        raise InputError(f"{name}: is not a valid Parquet file ({exc})") from None
 
 
 def _check_json_numbers(items: list, name: str, prefix: str) -> None:

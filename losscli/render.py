@@ -47,13 +47,18 @@ def _print_section(console: Console, heading: str, table: Table, notes: list[str
             console.print(Text(note, style="dim"))
 
 
-def _vector_section(console: Console, heading: str, index_name: str, values: np.ndarray, max_rows: int) -> None:
+def _vector_section(
+    console: Console, heading: str, index_name: str, values: np.ndarray, max_rows: int, ids: list[str] | None = None
+) -> None:
     rows = _shown(len(values), max_rows)
     table = _table()
     table.add_column(index_name, justify="right")
+    if ids is not None:
+        table.add_column("id")
     table.add_column("loss", justify="right")
     for i in rows:
-        table.add_row("…", "…") if i is None else table.add_row(str(i), _number(values[i]))
+        label = [] if ids is None else ["…" if i is None else ids[i]]
+        table.add_row("…", *label, "…") if i is None else table.add_row(str(i), *label, _number(values[i]))
     _print_section(console, heading, table, [_elided("rows", len(values), rows, "--max-rows")])
 
 
@@ -191,6 +196,7 @@ def render_result(
     explanation: list[tuple[str, str]] | None = None,
     comparison: list | None = None,
     top: int = 0,
+    ids: list[str] | None = None,
 ) -> None:
     """Print the tables and the batch summary of ``result``, and its explanation if given."""
     console = console or Console(highlight=False, markup=False)
@@ -200,10 +206,10 @@ def render_result(
         # views are the same numbers.
         if result.per_element is not None:
             per_sample += f"   (l = {result.formula})"
-        _vector_section(console, per_sample, "sample", result.per_sample, max_rows)
+        _vector_section(console, per_sample, "sample", result.per_sample, max_rows, ids)
     else:
         _element_section(console, result, max_rows)
-        _vector_section(console, per_sample, "sample", result.per_sample, max_rows)
+        _vector_section(console, per_sample, "sample", result.per_sample, max_rows, ids)
         _vector_section(console, f"Per-output loss  {result.per_output_formula}", "output", result.per_output, max_rows)
     if result.shape[0] >= HISTOGRAM_FROM:
         _histogram_section(console, result)
@@ -237,6 +243,34 @@ def render_result(
         for heading, text in explanation:
             grid.add_row(heading, text)
         console.print(grid)
+
+
+def render_many(
+    results: list[Result], *, ids: list[str] | None = None, max_rows: int = 20, console: Console | None = None
+) -> None:
+    """Several losses of one pass, side by side: per-sample values, then the batch values."""
+    console = console or Console(highlight=False, markup=False)
+    n_samples = results[0].shape[0]
+    rows = _shown(n_samples, max_rows)
+    table = _table()
+    table.add_column("sample", justify="right")
+    if ids is not None:
+        table.add_column("id")
+    for result in results:
+        table.add_column(result.loss, justify="right")
+    for i in rows:
+        if i is None:
+            table.add_row(*["…"] * (1 + (ids is not None) + len(results)))
+            continue
+        label = [] if ids is None else [ids[i]]
+        table.add_row(str(i), *label, *(_number(r.per_sample[i]) for r in results))
+    _print_section(console, "Per-sample losses", table, [_elided("rows", n_samples, rows, "--max-rows")])
+    batch = _table()
+    for name in ("loss", "--reduce", "n", "value", "formula"):
+        batch.add_column(name, justify="right" if name in ("n", "value") else "left")
+    for r in results:
+        batch.add_row(r.loss, r.reduce, r.n_text, short(r.value), r.batch_formula)
+    _print_section(console, "Batch values", batch, [])
 
 
 def render_list(console: Console | None = None) -> None:

@@ -75,19 +75,3 @@ class Result:
             "per_element": None if self.per_element is None else self.per_element.tolist(),
             "gradient": None if self.gradient is None else self.gradient.tolist(),
         }
-
-    def to_json(self) -> str:
-        import json  # not at the top: --format value should not pay for it
-
-        # One top-level key a line: readable, yet the arrays stay compact.
-        fields = (f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in self.to_dict().items())
-        return "{\n" + ",\n".join(fields) + "\n}\n"
-
-    def to_csv(self) -> str:
-        """Per-sample losses: header ``sample,loss``, full precision."""
-        lines = ["sample,loss"]
-        lines.extend(f"{i},{x!r}" for i, x in enumerate(self.per_sample.tolist()))
-        return "\n".join(lines) + "\n"
-
-    def value_text(self) -> str:
-        return repr(self.value) + "\n"

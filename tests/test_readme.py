@@ -37,3 +37,15 @@ def test_readme_example_output(run, monkeypatch, stdin, argv, expected):
     monkeypatch.chdir(ROOT)
     result = run(*argv, input=stdin)
     assert result.stdout + result.stderr == expected
+
+
+def test_readme_python_example_runs():
+    import doctest
+    import re
+
+    block = re.search(r"```python\n(.*?)```", README, re.DOTALL).group(1)
+    test = doctest.DocTestParser().get_doctest(block, {}, "README", "README.md", 0)
+    runner = doctest.DocTestRunner()
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+    assert len(test.examples) >= 6

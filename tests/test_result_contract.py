@@ -23,6 +23,7 @@ EXPECTED_KEYS = [
     "per_output",
     "per_element",
     "gradient",  # null unless --grad
+    "ids",  # null unless --id-col
 ]
 
 
