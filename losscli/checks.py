@@ -42,12 +42,12 @@ def parse_tolerance(text: str | None) -> Tolerance:
 
 def load_config(folder: Path) -> tuple[dict, str | None]:
     """``[tool.losscli]`` from losscli.toml or pyproject.toml in ``folder``, and which file."""
-    import tomllib
-
     for name, table in (("losscli.toml", None), ("pyproject.toml", ("tool", "losscli"))):
         path = folder / name
-        if not path.is_file():
-            continue
+        if not path.is_file() or (table and b"[tool.losscli]" not in path.read_bytes()):
+            continue  # no settings here: not worth a TOML parser's start-up
+        import tomllib
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -14,10 +14,8 @@ import typer
 from typer.core import TyperCommand
 
 from . import __version__
-from .checks import check_thresholds, compare_baseline, load_baseline, load_config, parse_tolerance, report_baseline
 from .compute import compute
 from .errors import ExitCode, LossCliError, UsageError
-from .outputs import refuse_inputs, to_csv, to_json, to_jsonl, to_markdown, to_value, write_atomically
 from .readers import FORMATS, STDIN, read_input
 from .reduce import REDUCTIONS
 from .registry import LOSSES, get_loss, options_by_name
@@ -272,6 +270,10 @@ def run(
     if compare and output_format not in (OutputFormat.table, OutputFormat.json):
         raise UsageError("--compare gives a table of conventions; use it with --format table or json")
 
+    # Imported here, not at the top: start-up time is most of a small job.
+    from .checks import check_thresholds, compare_baseline, load_baseline, parse_tolerance, report_baseline
+    from .outputs import refuse_inputs, to_json, write_atomically
+
     settings = _settings(fail_above, fail_below, baseline, tolerance)
     fmt = input_format.value if input_format else None
     stdin = sys.stdin.buffer
@@ -380,6 +382,8 @@ def _settings(fail_above, fail_below, baseline, tolerance) -> dict:
     """CI settings: the command line wins over [tool.losscli] / losscli.toml."""
     from pathlib import Path
 
+    from .checks import load_config
+
     config, source = load_config(Path.cwd())
     settings = {"fail-above": fail_above, "fail-below": fail_below, "baseline": baseline, "tolerance": tolerance}
     for key, value in settings.items():
@@ -407,6 +411,8 @@ def _options_per_loss(specs, given: dict) -> dict[str, dict]:
 
 
 def _machine_text(results, fmt: str, level: str, ids, max_rows: int) -> str:
+    from .outputs import to_csv, to_json, to_jsonl, to_markdown, to_value
+
     if fmt == "json":
         return to_json(results, ids)
     if fmt == "csv":
