@@ -444,13 +444,7 @@ def _npz_array(stream: BinaryIO, name: str, key: str | None) -> np.ndarray:
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise InputError(f"{name}: is a .npy file, not an .npz archive; give it the .npy extension")
     with archive:
-        keys = list(archive.files)
-        if key is None:
-            if len(keys) != 1:
-                raise InputError(f"{name}: holds {len(keys)} arrays; name one as FILE:KEY (keys: {', '.join(keys)})")
-            key = keys[0]
-        elif key not in keys:
-            raise InputError(f"{name}: no array {key!r}; the arrays are {', '.join(keys)}")
+        key = _one_or_named(name, list(archive.files), key, "array")
         try:
             return archive[key]
         except ValueError:  # an object array: refused, never unpickled
@@ -462,14 +456,19 @@ def _npz_array(stream: BinaryIO, name: str, key: str | None) -> np.ndarray:
 
 def _parquet_column(stream: BinaryIO, name: str, key: str | None) -> np.ndarray:
     table = read_parquet_table(stream, name)
-    columns = table.column_names
+    return table.column(_one_or_named(name, list(table.column_names), key, "column")).to_numpy()
+
+
+def _one_or_named(name: str, names: list[str], key: str | None, what: str) -> str:
+    """The named array of a file, or its only one."""
+    listed = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
     if key is None:
-        if len(columns) != 1:
-            raise InputError(f"{name}: has {len(columns)} columns; name one as FILE:COLUMN or use --pred-col")
-        key = columns[0]
-    if key not in columns:
-        raise InputError(f"{name}: no column {key!r}; the columns are {', '.join(columns[:10])}")
-    return table.column(key).to_numpy()
+        if len(names) != 1:
+            raise InputError(f"{name}: holds {len(names)} {what}s; name one as FILE:KEY ({listed})")
+        return names[0]
+    if key not in names:
+        raise InputError(f"{name}: no {what} {key!r}; the {what}s are {listed}")
+    return key
 
 
 def read_parquet_table(stream: BinaryIO, name: str):

@@ -131,28 +131,21 @@ def _histogram_section(console: Console, result: Result) -> None:
 
 def _top_section(console: Console, result: Result, k: int) -> None:
     """The k worst samples, outputs and elements, with their indices."""
-    worst = np.argsort(-result.per_sample, kind="stable")[:k]
-    table = _table()
-    table.add_column("sample", justify="right")
-    table.add_column("L[i]", justify="right")
-    for i in worst:
-        table.add_row(str(i), _number(result.per_sample[i]))
-    _print_section(console, f"The {len(worst)} worst samples", table, [])
-    if result.per_output is not None and result.shape[1] > 1:
-        worst = np.argsort(-result.per_output, kind="stable")[:k]
+
+    def ranked(what: str, index_names: tuple[str, ...], value_name: str, values: np.ndarray) -> None:
+        worst = np.argsort(-values, axis=None, kind="stable")[:k]
         table = _table()
-        table.add_column("output", justify="right")
-        table.add_column("O[j]", justify="right")
-        for j in worst:
-            table.add_row(str(j), _number(result.per_output[j]))
-        _print_section(console, f"The {len(worst)} worst outputs", table, [])
-        flat = np.argsort(-result.per_element, axis=None, kind="stable")[:k]
-        table = _table()
-        for name in ("sample", "output", "l[i, j]"):
+        for name in (*index_names, value_name):
             table.add_column(name, justify="right")
-        for i, j in zip(*np.unravel_index(flat, result.shape), strict=True):
-            table.add_row(str(i), str(j), _number(result.per_element[i, j]))
-        _print_section(console, f"The {len(flat)} worst elements", table, [])
+        for flat in worst:
+            index = np.unravel_index(flat, values.shape)
+            table.add_row(*(str(i) for i in index), _number(values[index]))
+        _print_section(console, f"The {len(worst)} worst {what}", table, [])
+
+    ranked("samples", ("sample",), "L[i]", result.per_sample)
+    if result.per_output is not None and result.shape[1] > 1:
+        ranked("outputs", ("output",), "O[j]", result.per_output)
+        ranked("elements", ("sample", "output"), "l[i, j]", result.per_element)
 
 
 def _option_text(value) -> str:

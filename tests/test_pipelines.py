@@ -66,7 +66,7 @@ def test_keyed_two_file_form(run, tmp_path):
         expected, rel=1e-12
     )
     _fails(run("mse", f"{tmp_path}/r.npz:q", f"{tmp_path}/r.npz:y"), "no array 'q'; the arrays are y, p")
-    _fails(run("mse", tmp_path / "r.npz", f"{tmp_path}/r.npz:y"), "holds 2 arrays; name one as FILE:KEY")
+    _fails(run("mse", tmp_path / "r.npz", f"{tmp_path}/r.npz:y"), "holds 2 arrays; name one as FILE:KEY (y, p)")
 
 
 def test_gzip_inputs(run, tmp_path):

@@ -37,7 +37,7 @@ def check_case(case, result_for):
         np.testing.assert_allclose(result.value, expected["value"], rtol=RTOL, atol=0, err_msg=label)
 
 
-def compute_case(case, reduce):
+def compute_case(case, reduce, grad=False):
     return compute(
         case["loss"],
         case["preds"],
@@ -45,6 +45,7 @@ def compute_case(case, reduce):
         reduce=reduce,
         weights=case.get("weights"),
         weight_divisor=case.get("weight_divisor", "sum"),
+        grad=grad,
         **case["options"],
     )
 
@@ -61,16 +62,7 @@ def test_gradient_matches_torch_autograd(case):
             # torch's autograd gives NaN there (sqrt'(0) at a zero vector's norm); see below
             assert case["loss"] == "cosine_similarity"
             continue
-        result = compute(
-            case["loss"],
-            case["preds"],
-            case["targets"],
-            reduce=reduce,
-            weights=case.get("weights"),
-            weight_divisor=case.get("weight_divisor", "sum"),
-            grad=True,
-            **case["options"],
-        )
+        result = compute_case(case, reduce, grad=True)
         expected = np.asarray(expected).reshape(result.gradient.shape)
         np.testing.assert_allclose(
             result.gradient,
