@@ -57,10 +57,11 @@ def _run(argv: list[str]) -> tuple[float, float, str]:
     return wall, usage.ru_maxrss / 1024, out.decode().strip()
 
 
-def _best(argv: list[str], repeat: int) -> tuple[float, float, str]:
-    _run(argv)  # warm-up: bytecode and file caches, as on a second run
-    runs = [_run(argv) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
+def _best_pair(plain: list[str], ours: list[str], repeat: int):
+    """Best wall time and peak memory of each; runs alternate, so drift hits both alike."""
+    _run(plain), _run(ours)  # warm-up: bytecode and file caches, as on a second run
+    runs = [(_run(plain), _run(ours)) for _ in range(repeat)]
+    return [(min(r[k][0] for r in runs), max(r[k][1] for r in runs), runs[0][k][2]) for k in (0, 1)]
 
 
 def _losscli() -> list[str]:
@@ -116,9 +117,8 @@ def main() -> int:
                 )
             )
         for label, plain, ours in jobs:
-            repeat = args.repeat if "x 10" in label else max(args.repeat, 15)  # tiny jobs are noisy
-            plain_wall, plain_mem, plain_out = _best(plain, repeat)
-            our_wall, our_mem, our_out = _best(ours, repeat)
+            repeat = args.repeat if "x 10" in label else max(args.repeat, 25)  # tiny jobs are noisy
+            (plain_wall, plain_mem, plain_out), (our_wall, our_mem, our_out) = _best_pair(plain, ours, repeat)
             if plain_out and abs(float(plain_out) - float(our_out)) > 1e-12 * abs(float(plain_out)):
                 raise SystemExit(f"{label}: plain NumPy says {plain_out}, losscli says {our_out}")
             baseline = "import numpy" if plain[1] == "-c" else "np.loadtxt/np.load + np.mean"

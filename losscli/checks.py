@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import InputError, UsageError
 from .result import Result, short
 
-CONFIG_KEYS = ("fail-above", "fail-below", "baseline", "tolerance")
 
-
-@dataclass(frozen=True)
-class Tolerance:
+class Tolerance(NamedTuple):
     amount: float
     relative: bool  # a fraction of |before|, from "5%"
 
@@ -38,32 +34,6 @@ def parse_tolerance(text: str | None) -> Tolerance:
     if not amount >= 0:
         raise UsageError(f"--tolerance {text!r} must be >= 0")
     return Tolerance(amount / 100 if relative else amount, relative)
-
-
-def load_config(folder: Path) -> tuple[dict, str | None]:
-    """``[tool.losscli]`` from losscli.toml or pyproject.toml in ``folder``, and which file."""
-    for name, table in (("losscli.toml", None), ("pyproject.toml", ("tool", "losscli"))):
-        path = folder / name
-        if not path.is_file() or (table and b"[tool.losscli]" not in path.read_bytes()):
-            continue  # no settings here: not worth a TOML parser's start-up
-        import tomllib
-
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: is not valid TOML ({exc})") from None
-        for key in table or ():
-            data = data.get(key, {})
-        if table and not data:
-            continue
-        config = {key.replace("_", "-"): value for key, value in data.items()}
-        unknown = sorted(set(config) - set(CONFIG_KEYS))
-        if unknown:
-            raise InputError(
-                f"{path}: unknown key {unknown[0]!r} in the losscli settings; use {', '.join(CONFIG_KEYS)}"
-            )
-        return config, str(path)
-    return {}, None
 
 
 def _annotate(message: str) -> None:
@@ -91,6 +61,8 @@ def check_thresholds(results: list[Result], fail_above: float | None, fail_below
 
 def load_baseline(path: str) -> dict[str, dict]:
     """Loss name -> the earlier ``--format json`` object."""
+    import json
+
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -103,8 +75,7 @@ def load_baseline(path: str) -> dict[str, dict]:
     return {o["loss"]: o for o in objects}
 
 
-@dataclass(frozen=True)
-class BaselineRow:
+class BaselineRow(NamedTuple):
     loss: str
     before: float | None
     after: float

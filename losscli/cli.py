@@ -270,11 +270,13 @@ def run(
     if compare and output_format not in (OutputFormat.table, OutputFormat.json):
         raise UsageError("--compare gives a table of conventions; use it with --format table or json")
 
-    # Imported here, not at the top: start-up time is most of a small job.
-    from .checks import check_thresholds, compare_baseline, load_baseline, parse_tolerance, report_baseline
-    from .outputs import refuse_inputs, to_json, write_atomically
-
     settings = _settings(fail_above, fail_below, baseline, tolerance)
+    checking = any(settings[key] is not None for key in ("fail-above", "fail-below", "baseline"))
+    # Imported only when used: start-up time is most of a small job.
+    if checking:
+        from .checks import check_thresholds, compare_baseline, load_baseline, parse_tolerance, report_baseline
+    if output or save_baseline:
+        from .outputs import refuse_inputs, to_json, write_atomically
     fmt = input_format.value if input_format else None
     stdin = sys.stdin.buffer
     inputs = [p for p in (preds, targets, weights, settings["baseline"]) if p]
@@ -372,6 +374,8 @@ def run(
         sys.stdout.write(text)
         sys.stdout.flush()
 
+    if not checking:
+        return ExitCode.OK
     failed = check_thresholds(results, settings["fail-above"], settings["fail-below"])
     if baseline_rows is not None:
         failed = report_baseline(baseline_rows, tol, quiet) or failed
@@ -382,7 +386,7 @@ def _settings(fail_above, fail_below, baseline, tolerance) -> dict:
     """CI settings: the command line wins over [tool.losscli] / losscli.toml."""
     from pathlib import Path
 
-    from .checks import load_config
+    from .config import load_config
 
     config, source = load_config(Path.cwd())
     settings = {"fail-above": fail_above, "fail-below": fail_below, "baseline": baseline, "tolerance": tolerance}

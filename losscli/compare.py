@@ -8,7 +8,7 @@ reduction. Rows whose framework has no such loss, option or weighting say so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 from .registry import Loss
 from .result import Result
@@ -16,8 +16,7 @@ from .result import Result
 FRAMEWORKS = ("PyTorch", "Keras", "scikit-learn")
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     framework: str
     call: str
     reduce: str | None  # the --reduce that gives this number; None: not one number
@@ -26,7 +25,7 @@ class Row:
     note: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return self._asdict()
 
 
 # A run computes the result under (reduce, weight_divisor, extra options).

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -130,6 +129,8 @@ def replaced_atomically(path: str | Path):
 
     Readers of ``path`` see the old file or the whole new one, never a part.
     """
+    import tempfile
+
     target = Path(path)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
     os.close(handle)

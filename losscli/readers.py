@@ -15,9 +15,8 @@ import io
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -35,8 +34,7 @@ STDIN = "-"
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class ArrayInput:
+class ArrayInput(NamedTuple):
     """An array read from one input, and where each of its elements came from."""
 
     name: str

@@ -7,15 +7,14 @@ size of the sample axis is N, or the sum of the sample weights when there are an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .errors import UsageError
 
 
-@dataclass(frozen=True)
-class Reduction:
+class Reduction(NamedTuple):
     name: str
     mean_over_samples: bool
     mean_over_outputs: bool
@@ -51,16 +50,14 @@ def get_reduction(name: str) -> Reduction:
         raise UsageError(f"unknown reduction {name!r}; use one of {', '.join(REDUCTIONS)}") from None
 
 
-@dataclass(frozen=True)
-class SampleAxis:
+class SampleAxis(NamedTuple):
     """What averaging over samples divides by: N, or a sum of weights."""
 
     size: float
     text: str  # "2 samples", "sum of weights = 3.5", ...
 
 
-@dataclass(frozen=True)
-class Reduced:
+class Reduced(NamedTuple):
     total: float  # sum of every (weighted) term
     n: float  # the divisor of the batch value
     value: float  # total / n

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,8 +24,7 @@ REDUCES = ("all", "samples", "outputs", "none")
 # --- domains ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Domain:
+class Domain(NamedTuple):
     """What values an input may take: ``allowed`` gives a mask of the good ones."""
 
     allowed: Callable[[np.ndarray], np.ndarray]
@@ -90,8 +89,7 @@ def _smoothing(value: float) -> bool:
     return 0 <= value < 1
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """A loss option: one ``--flag`` on the command line, one keyword in ``compute``.
 
     ``kind`` is ``float``, ``int``, ``flag`` (a bool) or ``array`` (a file of numbers,
@@ -219,8 +217,7 @@ VAR = Option(
 # --- the registry -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Loss:
+class Loss(NamedTuple):
     """One registry entry."""
 
     name: str

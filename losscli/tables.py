@@ -9,8 +9,7 @@ outputs: ``--pred-col p0,p1,p2``. ``--id-col`` carries sample ids into the outpu
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -30,8 +29,7 @@ from .readers import (
 )
 
 
-@dataclass(frozen=True)
-class Columns:
+class Columns(NamedTuple):
     """The selected columns of one file: predictions, targets and sample ids."""
 
     preds: ArrayInput
