@@ -350,7 +350,7 @@ def run(
             text = json.dumps([row.to_dict() for row in rows], indent=2) + "\n"
     else:
         rows = None
-    if text is None:
+    if text is None and not (quiet and not output):  # --quiet alone: nothing to render
         if output_format is OutputFormat.table:
             text = _table_text(
                 specs,

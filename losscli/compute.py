@@ -216,11 +216,10 @@ def _sample_axis(n_samples, sample_weights, counted, target_class_weights, weigh
         return SampleAxis(n_samples, _plural(n_samples, "sample")), None
     n_counted = n_samples if counted is None else int(counted.sum())
     ignored = "" if counted is None else f" ({n_samples - n_counted} ignored)"
-    per_sample = _product(_product(sample_weights, target_class_weights), counted)
-    if weight_divisor == "count" or per_sample is None or (sample_weights is None and target_class_weights is None):
+    if weight_divisor == "count" or (sample_weights is None and target_class_weights is None):
         size = float(n_counted)
         return SampleAxis(size, _plural(n_counted, "sample") + ignored), {"divisor": "count", "value": size}
-    size = float(per_sample.sum())
+    size = float(_product(_product(sample_weights, target_class_weights), counted).sum())
     if target_class_weights is not None:
         text = f"sum of the targets' class weights = {short(size)}{ignored}"
         return SampleAxis(size, text), {"divisor": "class_weights", "value": size}
