@@ -51,12 +51,12 @@ def read_columns(
     header: bool | None = None,
     stdin: BinaryIO | None = None,
 ) -> Columns:
-    stream, fmt, name, key, reopen, _ = open_source(path, input_format, stdin)
+    stream, fmt, name, key, reopen, fast_path = open_source(path, input_format, stdin)
     if key is not None:
         raise UsageError(f"{path}: with --pred-col, give the file without :KEY")
     with stream:
         if fmt in _DELIMITERS:
-            names, column = _text_table(stream, name, _DELIMITERS[fmt], header)
+            names, column = _text_table(stream, name, _DELIMITERS[fmt], header, reopen, fast_path)
         elif fmt == "jsonl":
             names, column = _jsonl_table(stream, name)
         elif fmt == "json":
@@ -111,33 +111,57 @@ def _numbers(name, names, column: Callable[[str], np.ndarray], wanted: list[str]
     return ArrayInput(f"{name} ({', '.join(chosen)})", values, locate)
 
 
-def _text_table(stream, name, delimiter, header):
+def _text_table(stream, name, delimiter, header, reopen, path):
     text = _text(stream)
     try:
         skip, header_cells = _find_header(text, delimiter, header)
         text.seek(0)
-        rows = []
-        for line_no, line in enumerate(text, start=1):
-            if line_no <= skip:
-                continue
-            cells = _cells(line, delimiter)
-            if not _is_blank(cells):
-                rows.append([cell.strip() for cell in cells])
+        first = next((_cells(line, delimiter) for k, line in enumerate(text, 1) if k > skip and line.strip()), [])
     except UnicodeDecodeError:
         raise InputError(f"{name}: is not UTF-8 text") from None
     finally:
         text.detach()
-    width = len(header_cells) if header_cells else (len(rows[0]) if rows else 0)
+    width = len(header_cells) if header_cells else len(first)
     names = [cell.strip() for cell in header_cells] if header_cells else [str(k) for k in range(width)]
-    for k, row in enumerate(rows):
-        if len(row) != width:
-            raise InputError(f"{name}: data row {k + 1} has {len(row)} cells but the header has {width}")
-    table = np.array(rows, dtype=object).reshape(len(rows), width)
+    slow_table = []  # parsed in Python only if NumPy's parser refuses the file
 
     def column(col: str) -> np.ndarray:
-        return table[:, names.index(col)]
+        k = names.index(col)
+        for dtype in (np.float64, str):  # numbers through NumPy's C parser; ids as text
+            source = path if path is not None else _text(reopen())
+            try:
+                return np.loadtxt(
+                    source,
+                    dtype=dtype,
+                    delimiter=delimiter,
+                    skiprows=skip,
+                    usecols=[k],
+                    comments=None,
+                    quotechar='"',
+                    ndmin=1,
+                    encoding="utf-8-sig",
+                )
+            except ValueError:
+                continue
+        if not slow_table:
+            slow_table.append(_python_table(reopen, name, delimiter, skip, width))
+        return slow_table[0][:, k]
 
     return names, column
+
+
+def _python_table(reopen, name, delimiter, skip, width) -> np.ndarray:
+    """Every cell as text, with a clear error for a ragged row."""
+    rows = []
+    with reopen() as stream:
+        for line_no, line in enumerate(_text(stream), start=1):
+            cells = _cells(line, delimiter)
+            if line_no <= skip or _is_blank(cells):
+                continue
+            if len(cells) != width:
+                raise InputError(f"{name}: line {line_no} has {len(cells)} cells but the header has {width}")
+            rows.append([cell.strip() for cell in cells])
+    return np.array(rows, dtype=object).reshape(len(rows), width)
 
 
 def _jsonl_table(stream, name):

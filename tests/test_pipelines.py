@@ -302,3 +302,22 @@ def test_readme_shell_pipeline():
     done = _shell(command)
     assert done.returncode == 0, done.stderr
     assert done.stdout == shown
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("id,y,p\na,1,2\nb,x,3\n", "d.csv: row 2 of column 'y': 'x' is not a number"),
+        ("id,y,p\na,1,2\nb,3\n", "d.csv: line 3 has 2 cells but the header has 3"),
+        ("id,y,p\na,1,2\n", "no column 'q' for --pred-col; the columns are id, y, p"),
+    ],
+)
+def test_one_file_errors(run, tmp_path, text, message):
+    (tmp_path / "d.csv").write_text(text)
+    pred = "q" if "'q'" in message else "p"
+    _fails(run("mse", tmp_path / "d.csv", "--pred-col", pred, "--target-col", "y"), message)
+
+
+def test_one_file_needs_both_columns_and_one_file(run):
+    _fails(run("mse", RESULTS, "--pred-col", "y_pred"), "give both --pred-col and --target-col")
+    _fails(run("mse", RESULTS, RESULTS, "--pred-col", "y_pred", "--target-col", "y_true"), "give one file")
