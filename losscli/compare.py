@@ -49,13 +49,19 @@ def compare(spec: Loss, options: dict, n_outputs: int, weighted: bool, run: Run)
     by_class = options.get("class_weights") is not None or options.get("ignore_index") is not None
     elementwise = not spec.per_sample_only and not spec.ratio and not by_class
     root, close = ("np.sqrt(", ")") if spec.root else ("", "")
+    one_root = {"per_output_root": False} if spec.root else {}  # a root of the whole mean
     if elementwise:
         if weighted:
-            row("NumPy", f"{root}np.average(l, weights=w[:, None] * np.ones_like(l)){close}", "all")
+            row("NumPy", f"{root}np.average(l, weights=w[:, None] * np.ones_like(l)){close}", "all", **one_root)
         else:
-            row("NumPy", f"{root}np.mean(l){close}", "all")
+            row("NumPy", f"{root}np.mean(l){close}", "all", **one_root)
     if "samples" in spec.reductions and not by_class:
-        row("textbook", f"{'root of the ' if spec.root else ''}sum over outputs, mean over samples", "samples")
+        row(
+            "textbook",
+            f"{'root of the ' if spec.root else ''}sum over outputs, mean over samples",
+            "samples",
+            **one_root,
+        )
 
     calls = spec.calls(options)
     for framework, call, convention in calls:

@@ -696,6 +696,8 @@ def _none(options: Mapping) -> tuple[Call, ...]:
 
 
 def _bce_calls(options: Mapping) -> tuple[Call, ...]:
+    if options["label_smoothing"]:
+        return ()  # PyTorch's BCE losses have no label smoothing; Keras's BCE clips differently
     if options["from_logits"]:
         return (("PyTorch", "BCEWithLogitsLoss", "elements"),)
     return (("PyTorch", "BCELoss", "elements"),)
@@ -713,6 +715,8 @@ def _cce_calls(options: Mapping) -> tuple[Call, ...]:
 def _sparse_cce_calls(options: Mapping) -> tuple[Call, ...]:
     if options["from_logits"]:
         return (("PyTorch", "CrossEntropyLoss", "samples"),)
+    if options["class_weights"] is not None:
+        return ()  # Keras's loss takes no class weights
     return (("Keras", "SparseCategoricalCrossentropy", "sum"),)
 
 

@@ -842,7 +842,8 @@ def compare_values(case: dict) -> dict[str, float]:
     e = ref.terms.reshape(len(ref.terms), -1)
     root = np.sqrt if ref.root else float
     wrap = ("np.sqrt(", ")") if ref.root else ("", "")
-    if "class_weights" not in o:  # PyTorch's class-weighted mean is no plain mean
+    # PyTorch's class-weighted or ignoring mean is no plain mean; WMAPE is a ratio
+    if "class_weights" not in o and "ignore_index" not in o and ref.ratio_scale is None:
         if not ref.per_sample_only:
             if w is None:
                 values[f"NumPy: {wrap[0]}np.mean(l){wrap[1]}"] = float(root(np.mean(e)))
@@ -871,57 +872,158 @@ def compare_values(case: dict) -> dict[str, float]:
         values[key] = float(fn(t, p, sample_weight=w, multioutput="uniform_average", **kwargs))
 
     loss = case["loss"]
-    if loss == "mse":
+    labels = torch.tensor(np.where(t[:, 0] >= 0, t[:, 0], -100).astype(np.int64)) if t.shape[1] == 1 else None
+    one_output = t.shape[1] == 1 and p.shape[1] == 1
+    cw = o.get("class_weights")
+    cw = None if cw is None else torch.tensor(np.asarray(cw, dtype=np.float64))
+
+    def torch_module(cls, **kwargs):
+        return lambda reduction: cls(reduction=reduction, **kwargs)
+
+    if loss in ("mse", "mae"):
+        torch_name, keras_name, sk_name = {
+            "mse": ("MSELoss", "MeanSquaredError", "mean_squared_error"),
+            "mae": ("L1Loss", "MeanAbsoluteError", "mean_absolute_error"),
+        }[loss]
         if w is None:
-            torch_rows("MSELoss", nn.MSELoss, (tp, tt))
-        keras_rows("MeanSquaredError", keras.losses.MeanSquaredError)
-        sklearn_row("mean_squared_error", metrics.mean_squared_error)
-    elif loss == "mae":
-        torch_rows("L1Loss", nn.L1Loss, (tp, tt))
-        keras_rows("MeanAbsoluteError", keras.losses.MeanAbsoluteError)
-        sklearn_row("mean_absolute_error", metrics.mean_absolute_error)
+            torch_rows(torch_name, getattr(nn, torch_name), (tp, tt))
+        keras_rows(keras_name, getattr(keras.losses, keras_name))
+        sklearn_row(sk_name, getattr(metrics, sk_name))
+    elif loss in ("rmse", "msle", "rmsle", "pinball") or (loss == "mape" and o.get("fraction")):
+        name = {
+            "rmse": "root_mean_squared_error",
+            "msle": "mean_squared_log_error",
+            "mape": "mean_absolute_percentage_error",
+            "rmsle": "root_mean_squared_log_error",
+            "pinball": "mean_pinball_loss",
+        }[loss]
+        extra = {"alpha": o.get("quantile", 0.5)} if loss == "pinball" else {}
+        sklearn_row(name, getattr(metrics, name), **extra)
     elif loss == "huber":
-        keras_rows("Huber", keras.losses.Huber, delta=o["delta"])
-    elif loss == "cce":
+        if w is None:
+            torch_rows("HuberLoss", torch_module(nn.HuberLoss, delta=o.get("delta", 1.0)), (tp, tt))
+        keras_rows("Huber", keras.losses.Huber, delta=o.get("delta", 1.0))
+    elif loss == "smooth_l1":
+        torch_rows("SmoothL1Loss", torch_module(nn.SmoothL1Loss, beta=o.get("beta", 1.0)), (tp, tt))
+    elif loss in ("log_cosh", "mape", "poisson", "hinge", "squared_hinge", "categorical_hinge"):
+        name = {
+            "log_cosh": "LogCosh",
+            "mape": "MeanAbsolutePercentageError",
+            "poisson": "Poisson",
+            "hinge": "Hinge",
+            "squared_hinge": "SquaredHinge",
+            "categorical_hinge": "CategoricalHinge",
+        }[loss]
+        keras_rows(name, getattr(keras.losses, name))
+    elif loss == "poisson_nll":
+        module = torch_module(
+            nn.PoissonNLLLoss, log_input=o.get("log_input", True), full=o.get("full", False), eps=o.get("eps", 1e-8)
+        )
+        torch_rows("PoissonNLLLoss", module, (tp, tt))
+    elif loss in ("poisson_deviance", "gamma_deviance", "tweedie_deviance") and one_output:
+        name = "mean_" + loss
+        extra = {"power": o.get("power", 0.0)} if loss == "tweedie_deviance" else {}
+        values[f"scikit-learn: {name}(y_true, y_pred)"] = float(getattr(metrics, name)(t[:, 0], p[:, 0], **extra))
+    elif loss == "gaussian_nll":
+        var = torch.tensor(np.asarray(o["var"], dtype=np.float64))
+        module = torch_module(nn.GaussianNLLLoss, full=o.get("full", False), eps=o.get("eps", 1e-6))
+        torch_rows("GaussianNLLLoss", module, (tp, tt, var.expand_as(tp) if var.numel() == 1 else var))
+    elif loss == "bce" and not o.get("label_smoothing"):
         if o.get("from_logits"):
-            torch_rows("CrossEntropyLoss", nn.CrossEntropyLoss, (tp, tt))
-            keras_rows(
-                "CategoricalCrossentropy(from_logits=True)", keras.losses.CategoricalCrossentropy, from_logits=True
-            )
+            pw = o.get("pos_weight")
+            pw = None if pw is None else torch.tensor(np.asarray(pw, dtype=np.float64))
+            torch_rows("BCEWithLogitsLoss", torch_module(nn.BCEWithLogitsLoss, pos_weight=pw), (tp, tt))
         else:
-            keras_rows("CategoricalCrossentropy", keras.losses.CategoricalCrossentropy)
-    elif loss == "sparse_cce":
-        weight = torch.tensor(np.asarray(o["class_weights"], dtype=np.float64))
-        labels = torch.tensor(t[:, 0].astype(np.int64))
-        torch_rows(
-            "CrossEntropyLoss", lambda reduction: nn.CrossEntropyLoss(reduction=reduction, weight=weight), (tp, labels)
-        )
+            torch_rows("BCELoss", nn.BCELoss, (tp, tt))
+    elif loss == "focal":
+        kw = {
+            "gamma": o.get("gamma", 2.0),
+            "from_logits": bool(o.get("from_logits")),
+            "label_smoothing": o.get("label_smoothing", 0.0),
+        }
+        if o.get("alpha") is not None:
+            kw.update(apply_class_balancing=True, alpha=o["alpha"])
+        keras_rows("BinaryFocalCrossentropy", keras.losses.BinaryFocalCrossentropy, **kw)
+    elif loss in ("soft_margin", "multilabel_soft_margin"):
+        name = {"soft_margin": "SoftMarginLoss", "multilabel_soft_margin": "MultiLabelSoftMarginLoss"}[loss]
+        torch_rows(name, getattr(nn, name), (tp, tt))
+    elif loss == "hinge_embedding":
+        torch_rows("HingeEmbeddingLoss", torch_module(nn.HingeEmbeddingLoss, margin=o.get("margin", 1.0)), (tp, tt))
+    elif loss in ("cce", "sparse_cce"):
+        a = o.get("label_smoothing", 0.0)
+        if o.get("from_logits"):
+            ignore = o.get("ignore_index")
+            kwargs = {"label_smoothing": a, "weight": cw, "ignore_index": -100 if ignore is None else int(ignore)}
+            target = tt if loss == "cce" else torch.tensor(t[:, 0].astype(np.int64))
+            torch_rows("CrossEntropyLoss", torch_module(nn.CrossEntropyLoss, **kwargs), (tp, target))
+            if loss == "cce":
+                keras_rows(
+                    "CategoricalCrossentropy(from_logits=True)",
+                    keras.losses.CategoricalCrossentropy,
+                    from_logits=True,
+                    label_smoothing=a,
+                )
+        elif cw is None:
+            old_eps = keras.config.epsilon()
+            keras.config.set_epsilon(o.get("eps", 1e-7))
+            try:
+                if loss == "cce":
+                    keras_rows("CategoricalCrossentropy", keras.losses.CategoricalCrossentropy, label_smoothing=a)
+                else:
+                    ignore = o.get("ignore_index")
+                    keras_rows(
+                        "SparseCategoricalCrossentropy",
+                        keras.losses.SparseCategoricalCrossentropy,
+                        ignore_class=None if ignore is None else int(ignore),
+                    )
+            finally:
+                keras.config.set_epsilon(old_eps)
+    elif loss == "nll":
+        ignore = o.get("ignore_index")
+        module = torch_module(nn.NLLLoss, weight=cw, ignore_index=-100 if ignore is None else int(ignore))
+        torch_rows("NLLLoss", module, (tp, torch.tensor(t[:, 0].astype(np.int64))))
     elif loss == "kld":
-        torch_rows("KLDivLoss", nn.KLDivLoss, (tp, tt), kinds=("mean", "batchmean", "sum"))
-    elif loss == "multilabel_soft_margin":
-        torch_rows("MultiLabelSoftMarginLoss", nn.MultiLabelSoftMarginLoss, (tp, tt))
-    elif loss == "rmse":
-        sklearn_row("root_mean_squared_error", metrics.root_mean_squared_error)
+        if o.get("log_input"):
+            module = torch_module(nn.KLDivLoss, log_target=bool(o.get("log_target")))
+            torch_rows("KLDivLoss", module, (tp, tt), kinds=("mean", "batchmean", "sum"))
+        else:
+            keras_rows("KLDivergence", keras.losses.KLDivergence)
+    elif loss == "categorical_focal":
+        keras_rows(
+            "CategoricalFocalCrossentropy",
+            keras.losses.CategoricalFocalCrossentropy,
+            gamma=o.get("gamma", 2.0),
+            alpha=o.get("alpha", 0.25),
+            from_logits=bool(o.get("from_logits")),
+            label_smoothing=o.get("label_smoothing", 0.0),
+        )
+    elif loss == "multi_margin":
+        module = torch_module(nn.MultiMarginLoss, p=o.get("p", 1), margin=o.get("margin", 1.0))
+        torch_rows("MultiMarginLoss", module, (tp, labels))
     elif loss == "brier":
-        values["scikit-learn: brier_score_loss(y_true, y_proba)"] = float(
-            metrics.brier_score_loss(t[:, 0].astype(int), p, labels=list(range(p.shape[1])))
-        )
-    elif loss == "tweedie_deviance":
-        values["scikit-learn: mean_tweedie_deviance(y_true, y_pred)"] = float(
-            metrics.mean_tweedie_deviance(t[:, 0], p[:, 0], power=o["power"])
-        )
-    elif loss == "cosine_similarity":
-        keras_rows("CosineSimilarity", keras.losses.CosineSimilarity)
-    elif loss == "bce":
-        torch_rows("BCELoss", nn.BCELoss, (tp, tt))
+        y = t[:, 0].astype(int) if t.shape[1] == 1 else t.argmax(axis=1)
+        proba = p[:, 0] if p.shape[1] == 1 else p
+        kwargs = {} if p.shape[1] == 1 else {"labels": list(range(p.shape[1]))}
+        values["scikit-learn: brier_score_loss(y_true, y_proba)"] = float(metrics.brier_score_loss(y, proba, **kwargs))
+    elif loss in ("cosine_similarity", "dice", "tversky"):
+        if loss == "cosine_similarity":
+            keras_rows("CosineSimilarity", keras.losses.CosineSimilarity)
+        elif loss == "dice":
+            keras_rows("Dice(axis=-1)", keras.losses.Dice, axis=-1)
+        else:
+            keras_rows(
+                "Tversky(axis=-1)", keras.losses.Tversky, alpha=o.get("alpha", 0.5), beta=o.get("beta", 0.5), axis=-1
+            )
     return values
 
 
 def build_compare() -> list[dict]:
+    """The hand-made cases, and every unweighted reference case: each loss and option set."""
     import warnings
 
     warnings.simplefilter("ignore", UserWarning)
-    return [{**case, "values": compare_values(case)} for case in compare_cases()]
+    every = compare_cases() + [case for case in cases() if "weights" not in case]
+    return [{**case, "values": compare_values(case)} for case in every]
 
 
 # --- gradients: torch.autograd of the same terms -------------------------------------------

@@ -23,6 +23,8 @@ def _args(case, tmp_path):
         flag = "--" + name.replace("_", "-")
         if value is True:
             args.append(flag)
+        elif value is False:
+            args.append("--no-" + flag[2:])
         elif isinstance(value, list):
             (tmp_path / f"{name}.json").write_text(json.dumps(value))
             args += [flag, tmp_path / f"{name}.json"]
