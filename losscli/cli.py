@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperCommand
 
 from . import __version__
-from .compute import compute
+from .compute import WEIGHT_DIVISORS, compute
 from .errors import ExitCode, LossCliError, UsageError
 from .readers import FORMATS, STDIN, read_input
 from .reduce import REDUCTIONS
@@ -24,35 +24,16 @@ from .registry import LOSSES, get_loss, options_by_name
 _TyperUsageError = typer.BadParameter.__base__
 
 
-class Reduce(enum.StrEnum):
-    all = "all"
-    samples = "samples"
-    outputs = "outputs"
-    none = "none"
+def _choices(name: str, values) -> type[enum.StrEnum]:
+    """A Typer choice type over values named once, where they are defined."""
+    return enum.StrEnum(name, {value: value for value in values})
 
 
-class OutputFormat(enum.StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    jsonl = "jsonl"
-    markdown = "markdown"
-    value = "value"
-
-
-class Level(enum.StrEnum):
-    element = "element"
-    sample = "sample"
-    output = "output"
-    batch = "batch"
-
-
-class WeightDivisor(enum.StrEnum):
-    sum = "sum"
-    count = "count"
-
-
-InputFormat = enum.StrEnum("InputFormat", {name: name for name in FORMATS})
+Reduce = _choices("Reduce", REDUCTIONS)
+OutputFormat = _choices("OutputFormat", ("table", "json", "csv", "jsonl", "markdown", "value"))
+Level = _choices("Level", ("element", "sample", "output", "batch"))
+WeightDivisor = _choices("WeightDivisor", WEIGHT_DIVISORS)
+InputFormat = _choices("InputFormat", FORMATS)
 
 
 def _error(message: str) -> None:
@@ -495,7 +476,7 @@ def _loss_option_parameters() -> list[inspect.Parameter]:
         kinds = {opt.kind for _, opt in users}
         assert len(kinds) == 1, f"option {name} has kinds {kinds} across losses"
         takes = "; ".join(
-            loss.name if opt.default is None else f"{loss.name}: default {_default_text(opt)}" for loss, opt in users
+            loss.name if opt.default is None else f"{loss.name}: default {opt.default_text}" for loss, opt in users
         )
         help_text = f"{option.help} [{takes}]"
         if option.kind == "flag":
@@ -511,12 +492,6 @@ def _loss_option_parameters() -> list[inspect.Parameter]:
             annotation = Annotated[Optional[kind], typer.Option(option.flag, help=help_text, show_default=False)]
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
     return params
-
-
-def _default_text(option) -> str:
-    if option.kind == "flag":
-        return "on" if option.default else "off"
-    return f"{option.default:g}"
 
 
 def _with_loss_options(func):

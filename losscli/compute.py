@@ -164,6 +164,7 @@ def compute(
         weights=weight_info,
         notes=spec.notes,
         gradient=gradient,
+        mean_of_terms=not (spec.root or spec.ratio),
     )
 
 

@@ -10,11 +10,9 @@ from .registry import LOSSES, Loss
 
 def options_text(loss: Loss) -> str:
     def one(option) -> str:
-        if option.kind == "flag":
-            return option.flag + (" (default on)" if option.default else "")
-        if option.default is None:
+        if (option.kind == "flag" and not option.default) or option.default is None:
             return option.flag
-        return f"{option.flag} (default {option.default:g})"
+        return f"{option.flag} (default {option.default_text})"
 
     return ", ".join(one(option) for option in loss.options)
 

@@ -74,7 +74,7 @@ def explain(
 def _batch_text(result: Result) -> str:
     r = result.reduction
     note = f"   (n = {result.n_text}; {result.summed_text})"
-    if result.batch_formula.count("sqrt") or "/ sum|t|" in result.batch_formula or result.weights:
+    if not result.mean_of_terms or result.weights:
         return result.batch_formula + note
     per_sample = result.per_sample
     # Per-sample values are already means over the outputs when outputs are averaged.
@@ -110,8 +110,7 @@ def gradient_lines(
     products = {short(float(other.gradient[0, 0] * other.n)) for other in by_reduce.values()}
     same = f"; n x grad[0, 0] = {products.pop()} under each" if len(products) == 1 else ""
     lines.append(("n scales it", "grad[0, 0] under --reduce " + ", ".join(scaled) + same))
-    plain = not result.weights and result.options.get("var") is None and "sqrt" not in result.batch_formula
-    plain = plain and "sum|t|" not in result.batch_formula
+    plain = result.mean_of_terms and not result.weights and result.options.get("var") is None
     n_samples = result.shape[0]
     if not plain or n_samples > MAX_ROWS_CHECKED:
         why = "weights, variances or a root change n per sample" if not plain else f"over {MAX_ROWS_CHECKED} samples"

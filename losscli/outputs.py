@@ -16,8 +16,6 @@ from pathlib import Path
 from .errors import InputError, UsageError
 from .result import Result, short
 
-LEVELS = ("element", "sample", "output", "batch")
-
 
 def _ids_column(ids: list[str] | None, i: int) -> list[str]:
     return [] if ids is None else [ids[i]]

@@ -110,6 +110,12 @@ class Option(NamedTuple):
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
+    @property
+    def default_text(self) -> str:
+        if self.kind == "flag":
+            return "on" if self.default else "off"
+        return "none" if self.default is None else f"{self.default:g}"
+
 
 DELTA = Option(
     "delta", 1.0, "Huber threshold between the squared and the linear part.", valid=_positive, need="must be > 0"

@@ -52,6 +52,7 @@ class Result:
     weights: dict[str, Any] | None = None  # {"divisor": "sum" | "count" | "class_weights", "value": ...}
     notes: str = ""  # how this loss's reductions relate to its framework's
     gradient: np.ndarray | None = None  # d value / d predictions, when asked for
+    mean_of_terms: bool = True  # value = total / n; False after a root (RMSE) or for a ratio (WMAPE)
 
     @property
     def reduce(self) -> str:
