@@ -8,11 +8,11 @@
 
 __version__ = "0.1.0"
 
-from .compute import compute  # noqa: E402
+from .core.compute import compute  # noqa: E402
+from .core.registry import LOSSES, get_loss  # noqa: E402
+from .core.result import Result  # noqa: E402
 from .errors import ExitCode, InputError, LossCliError, UsageError  # noqa: E402
-from .readers import read_input  # noqa: E402
-from .registry import LOSSES, get_loss  # noqa: E402
-from .result import Result  # noqa: E402
+from .io.readers import read_input  # noqa: E402
 
 __all__ = [
     "LOSSES",

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from losscli.docs import readme_loss_table  # noqa: E402
+from losscli.report.docs import readme_loss_table  # noqa: E402
 
 README = ROOT / "README.md"
 SECTION = re.compile(r"(<!-- losses:start -->\n).*?(<!-- losses:end -->)", re.DOTALL)

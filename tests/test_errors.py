@@ -35,7 +35,7 @@ def test_directory(run, tmp_path):
 
 def test_unreadable_file(run, tmp_path, monkeypatch):
     # Tests run as root in CI, where chmod 0 still reads: make open() refuse instead.
-    from losscli import readers
+    from losscli.io import readers
 
     def refuse(path, mode="r", *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))

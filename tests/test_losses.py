@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from losscli import LOSSES, UsageError, compute, get_loss
-from losscli import losses as L
+from losscli.core import losses as L
 
 
 def test_names_and_aliases_are_unique_and_canonical():

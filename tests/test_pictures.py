@@ -13,7 +13,7 @@ from rich.console import Console
 from test_errors import _fails
 
 from losscli import compute
-from losscli.render import histogram_lines, render_result
+from losscli.report.render import histogram_lines, render_result
 
 
 def _rendered(monkeypatch, no_color: bool) -> str:

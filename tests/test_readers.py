@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from losscli import InputError
-from losscli.readers import read_array, read_input
+from losscli.io.readers import read_array, read_input
 
 
 def _csv(text, header=None, fmt="csv"):

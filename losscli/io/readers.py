@@ -20,7 +20,7 @@ from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
-from .errors import InputError, UsageError
+from ..errors import InputError, UsageError
 
 FORMATS = ("csv", "tsv", "npy", "json", "jsonl", "npz", "parquet")
 _EXTENSIONS = {f".{fmt}": fmt for fmt in FORMATS}

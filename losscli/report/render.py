@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..core.registry import LOSSES
+from ..core.result import Result, short
 from .docs import options_text
-from .registry import LOSSES
-from .result import Result, short
 
 _COLUMN_PADDING = 3  # Rich pads each cell and separates columns
 

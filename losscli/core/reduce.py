@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 class Reduction(NamedTuple):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UsageError
+from ..core.result import Result
+from ..errors import UsageError
 from .outputs import refuse_inputs, replaced_atomically
-from .result import Result
 
 FORMATS = (".png", ".svg")
 SIZE_INCHES = (10.0, 4.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .registry import LOSSES, Loss
+from ..core.registry import LOSSES, Loss
 
 
 def options_text(loss: Loss) -> str:

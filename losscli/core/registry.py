@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..errors import UsageError
 from . import losses as L
-from .errors import UsageError
 
 REDUCES = ("all", "samples", "outputs", "none")
 

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import InputError, UsageError
-from .result import Result, short
+from ..core.result import Result, short
+from ..errors import InputError, UsageError
 
 
 class Tolerance(NamedTuple):

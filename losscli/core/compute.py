@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError, UsageError
+from ..errors import InputError, UsageError
+from ..io.readers import ArrayInput
 from .grads import gradient_of
-from .readers import ArrayInput
 from .reduce import SampleAxis, get_reduction, reduce_terms
 from .registry import Domain, Loss, get_loss
 from .result import Result, short

@@ -13,12 +13,12 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperCommand
 
-from . import __version__
-from .compute import WEIGHT_DIVISORS, compute
-from .errors import ExitCode, LossCliError, UsageError
-from .readers import FORMATS, STDIN, read_input
-from .reduce import REDUCTIONS
-from .registry import LOSSES, get_loss, options_by_name
+from .. import __version__
+from ..core.compute import WEIGHT_DIVISORS, compute
+from ..core.reduce import REDUCTIONS
+from ..core.registry import LOSSES, get_loss, options_by_name
+from ..errors import ExitCode, LossCliError, UsageError
+from ..io.readers import FORMATS, STDIN, read_input
 
 # Typer vendors its own click; its usage errors all derive from this class.
 _TyperUsageError = typer.BadParameter.__base__
@@ -255,9 +255,9 @@ def run(
     checking = any(settings[key] is not None for key in ("fail-above", "fail-below", "baseline"))
     # Imported only when used: start-up time is most of a small job.
     if checking:
-        from .checks import check_thresholds, compare_baseline, load_baseline, parse_tolerance, report_baseline
+        from ..report.checks import check_thresholds, compare_baseline, load_baseline, parse_tolerance, report_baseline
     if output or save_baseline:
-        from .outputs import refuse_inputs, to_json, write_atomically
+        from ..report.outputs import refuse_inputs, to_json, write_atomically
     fmt = input_format.value if input_format else None
     stdin = sys.stdin.buffer
     inputs = [p for p in (preds, targets, weights, settings["baseline"]) if p]
@@ -265,7 +265,7 @@ def run(
         if path:
             refuse_inputs(path, inputs, flag)
     if plot is not None:
-        from .plot import check_plot_path
+        from ..report.plot import check_plot_path
 
         check_plot_path(plot, inputs)
 
@@ -278,7 +278,7 @@ def run(
                 options[name] = value
     ids = None
     if one_file:
-        from .tables import read_columns, split_names
+        from ..io.columns import read_columns, split_names
 
         columns = read_columns(
             preds, split_names(pred_col), split_names(target_col), id_col, input_format=fmt, header=header, stdin=stdin
@@ -307,7 +307,7 @@ def run(
         tol = parse_tolerance(settings["tolerance"])
         baseline_rows = compare_baseline(results, load_baseline(settings["baseline"]), tol)
     if plot is not None:
-        from .plot import write_plot
+        from ..report.plot import write_plot
 
         write_plot(results[0], plot)
     if save_baseline:
@@ -315,7 +315,7 @@ def run(
 
     text = None
     if compare:
-        from .compare import compare as compare_rows
+        from ..report.compare import compare as compare_rows
 
         spec = specs[0]
         rows = compare_rows(
@@ -396,7 +396,7 @@ def _options_per_loss(specs, given: dict) -> dict[str, dict]:
 
 
 def _machine_text(results, fmt: str, level: str, ids, max_rows: int) -> str:
-    from .outputs import to_csv, to_json, to_jsonl, to_markdown, to_value
+    from ..report.outputs import to_csv, to_json, to_jsonl, to_markdown, to_value
 
     if fmt == "json":
         return to_json(results, ids)
@@ -417,7 +417,7 @@ def _table_text(
 
     from rich.console import Console
 
-    from .render import render_many, render_result  # Rich only when a table is asked for
+    from ..report.render import render_many, render_result  # Rich only when a table is asked for
 
     buffer = None if to_terminal else io.StringIO()
     console = Console(file=buffer, highlight=False, markup=False)
@@ -427,12 +427,12 @@ def _table_text(
     spec, result = specs[0], results[0]
     explanation = None
     if explain:
-        from .explain import explain as explain_lines
+        from ..report.explain import explain as explain_lines
 
         by_reduce = {name: compute_with(spec, name) for name in spec.reductions}
         explanation = explain_lines(result, pred.values, target.values, by_reduce, source=pred.name)
         if grad:
-            from .explain import gradient_lines
+            from ..report.explain import gradient_lines
 
             explanation += gradient_lines(result, pred.values, target.values, by_reduce)
     render_result(
@@ -451,19 +451,19 @@ def _number_or_file(value: str, fmt, header, stdin):
 
 def _write_list(output_format: str) -> None:
     if output_format == "table":
-        from .render import render_list
+        from ..report.render import render_list
 
         render_list()
     elif output_format == "json":
         import json
 
-        from .docs import loss_catalogue
+        from ..report.docs import loss_catalogue
 
         sys.stdout.write(json.dumps(loss_catalogue(), indent=2) + "\n")
     elif output_format == "value":
         sys.stdout.write("".join(loss.name + "\n" for loss in LOSSES))
     else:
-        from .docs import loss_list_csv
+        from ..report.docs import loss_list_csv
 
         sys.stdout.write(loss_list_csv())
 

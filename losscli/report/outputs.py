@@ -13,8 +13,8 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import InputError, UsageError
-from .result import Result, short
+from ..core.result import Result, short
+from ..errors import InputError, UsageError
 
 
 def _ids_column(ids: list[str] | None, i: int) -> list[str]:
@@ -111,7 +111,7 @@ def to_value(results: list[Result]) -> str:
 
 def refuse_inputs(path: str, inputs: list[str], flag: str) -> None:
     """An output never replaces an input."""
-    from .readers import split_key
+    from ..io.readers import split_key
 
     target = Path(path).resolve()
     for name in inputs:

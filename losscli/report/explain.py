@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .result import Result, short
+from ..core.result import Result, short
 
 SPELL_OUT = 6  # at most this many terms are written out in a sum
 
@@ -92,7 +92,7 @@ def gradient_lines(
 ) -> list[tuple[str, str]]:
     """The second seed's question on the user's data: the mean of the per-sample gradients
     is the gradient of the mean, and n only scales it."""
-    from .compute import compute
+    from ..core.compute import compute
 
     lines = [
         (

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from .registry import Loss
-from .result import Result
+from ..core.registry import Loss
+from ..core.result import Result
 
 FRAMEWORKS = ("PyTorch", "Keras", "scikit-learn")
 
