@@ -6,13 +6,13 @@
 (0.5, 3)
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-from .core.compute import compute  # noqa: E402
+from .api import compute  # noqa: E402
 from .core.registry import LOSSES, get_loss  # noqa: E402
 from .core.result import Result  # noqa: E402
 from .errors import ExitCode, InputError, LossCliError, UsageError  # noqa: E402
-from .io.readers import read_input  # noqa: E402
+from .io.inputs import read_array  # noqa: E402
 
 __all__ = [
     "LOSSES",
@@ -23,5 +23,5 @@ __all__ = [
     "UsageError",
     "compute",
     "get_loss",
-    "read_input",
+    "read_array",
 ]

@@ -11,8 +11,10 @@ from enum import IntEnum
 
 class ExitCode(IntEnum):
     OK = 0
-    CHECK_FAILED = 1  # a --fail-above / --fail-below threshold was crossed
-    USAGE = 2  # bad command line or bad input
+    CHECK_FAILED = 1  # a check failed: --fail-above / --fail-below, --baseline, --fail-if-worse
+    USAGE = 2  # bad command line, bad input, or an output that cannot be written
+    INTERNAL = 70  # a bug: an error no check foresaw (EX_SOFTWARE)
+    INTERRUPTED = 130  # Ctrl-C or SIGINT (128 + 2, as shells report it)
 
 
 class LossCliError(Exception):

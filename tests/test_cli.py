@@ -86,8 +86,13 @@ def test_large_tables_are_elided(run, tmp_path):
     np.save(tmp_path / "t.npy", rng.normal(size=(500, 3)))
     result = run("mae", tmp_path / "p.npy", tmp_path / "t.npy", "--max-rows", "6")
     assert result.exit_code == 0
-    assert result.stdout.count("6 of 500 rows shown (--max-rows to change)") == 2  # elements, samples
+    # the first 3 and the last 3 rows, and the rows of the 3 largest terms, in both tables
+    worst = np.argsort(-np.abs(np.load(tmp_path / "p.npy") - np.load(tmp_path / "t.npy")).max(axis=1))[:3]
+    shown = len({0, 1, 2, 497, 498, 499} | set(worst.tolist()))
+    assert result.stdout.count(f"{shown} of 500 rows shown (--max-rows to change)") == 2  # elements, samples
     assert " 499 " in result.stdout  # the tail is shown
+    for i in worst:
+        assert f"\n {i:>6} " in result.stdout or f"\n {i} " in result.stdout
 
 
 def test_csv_format_is_per_sample(run):
@@ -167,11 +172,14 @@ def test_version(run):
     assert result.stdout == f"losscli {__version__}\n"
 
 
-def test_help_lists_loss_options_from_the_registry(run):
-    result = run("--help")
-    assert result.exit_code == 0
-    for flag in ("--delta", "--beta", "--from-logits", "--reduce", "--fail-above"):
-        assert flag in result.stdout
+def test_each_loss_help_lists_its_own_options_from_the_registry(run):
+    huber = run("huber", "--help")
+    assert huber.exit_code == 0
+    for flag in ("--delta", "--reduce", "--fail-above"):
+        assert flag in huber.stdout
+    for flag in ("--beta", "--from-logits"):  # other losses' options
+        assert flag not in huber.stdout
+    assert "--beta" in run("smooth_l1", "--help").stdout
 
 
 def test_python_dash_m(tmp_path):

@@ -35,17 +35,17 @@ def test_directory(run, tmp_path):
 
 def test_unreadable_file(run, tmp_path, monkeypatch):
     # Tests run as root in CI, where chmod 0 still reads: make open() refuse instead.
-    from losscli.io import readers
+    from losscli.io import source
 
     def refuse(path, mode="r", *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(readers, "open", refuse, raising=False)
+    monkeypatch.setattr(source, "open", refuse, raising=False)
     _fails(run("mse", _csv(tmp_path, "1\n"), GOOD), "bad.csv: permission denied; make the file readable")
 
 
 def test_unknown_extension(run, tmp_path):
-    _fails(run("mse", _csv(tmp_path, "1\n", "p.txt"), GOOD), "p.txt: unknown file type '.txt'", "--input-format")
+    _fails(run("mse", _csv(tmp_path, "1\n", "p.xyz"), GOOD), "p.xyz: unknown file type '.xyz'", "--input-format")
 
 
 def test_unknown_loss_suggests(run):
@@ -53,11 +53,13 @@ def test_unknown_loss_suggests(run):
 
 
 def test_shape_mismatch_shows_both_shapes(run, tmp_path):
-    _fails(run("mse", GOOD, _csv(tmp_path, "1,2\n3,4\n")), "(2, 10)", "(2, 2)", "bad.csv", "same shape")
+    _fails(
+        run("mse", GOOD, _csv(tmp_path, "1,2\n3,4\n")), "preds.csv has 10 columns but", "bad.csv has 2", "same shape"
+    )
 
 
 def test_1d_against_2d_is_a_shape_mismatch(run, tmp_path):
-    _fails(run("mse", _csv(tmp_path, "1\n2\n"), _csv(tmp_path, "1,2\n3,4\n", "t.csv")), "(2, 1)", "(2, 2)")
+    _fails(run("mse", _csv(tmp_path, "1\n2\n"), _csv(tmp_path, "1,2\n3,4\n", "t.csv")), "has 1 column but", "has 2")
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "a,b\n"])
@@ -73,8 +75,12 @@ def test_non_numeric_cell(run, tmp_path):
     _fails(run("mse", _csv(tmp_path, "1,2\n3,abc\n"), GOOD), "bad.csv: line 2, column 2: 'abc' is not a number")
 
 
-def test_empty_cell(run, tmp_path):
-    _fails(run("mse", _csv(tmp_path, "1,2\n\n3,\n"), GOOD), "bad.csv: line 3, column 2: an empty cell is not a number")
+def test_empty_cell_is_missing(run, tmp_path):
+    _fails(
+        run("mse", _csv(tmp_path, "1,2\n\n3,\n"), _csv(tmp_path, "0,0\n0,0\n", "t.csv")),
+        "bad.csv: line 3, column 2: is missing (1 missing value in 1 sample",
+        "--drop-missing",
+    )
 
 
 def test_mixed_first_row_suggests_header(run, tmp_path):
@@ -92,7 +98,6 @@ def test_ragged_json(run, tmp_path):
 @pytest.mark.parametrize(
     "text, where, shown",
     [
-        ("1,2\n3,nan\n", "line 2, column 2", "nan"),
         ("1,inf\n3,4\n", "line 1, column 2", "inf"),
         ("x,y\n\n1,2\n-Infinity,4\n", "line 4, column 1", "-inf"),
         ("1,2\n3,1e400\n", "line 2, column 2", "inf"),  # overflows float64
@@ -105,18 +110,26 @@ def test_nan_or_infinity_in_csv(run, tmp_path, text, where, shown):
     )
 
 
+def test_nan_in_csv_is_missing(run, tmp_path):
+    # pandas writes NaN as an empty cell, np.savetxt as nan: both are missing values
+    _fails(
+        run("mse", _csv(tmp_path, "1,2\n3,nan\n"), _csv(tmp_path, "0,0\n0,0\n", "t.csv")),
+        "bad.csv: line 2, column 2: is missing",
+    )
+
+
 def test_nan_in_npy_names_the_index(run, tmp_path):
     a = np.zeros((3, 2))
     a[2, 1] = np.nan
     np.save(tmp_path / "p.npy", a)
     np.save(tmp_path / "t.npy", np.zeros((3, 2)))
-    _fails(run("mse", tmp_path / "t.npy", tmp_path / "p.npy"), "p.npy: index [2, 1]: nan is not a finite number")
+    _fails(run("mse", tmp_path / "t.npy", tmp_path / "p.npy"), "p.npy: index [2, 1]: is missing")
 
 
 def test_nan_in_json_names_the_key(run, tmp_path):
     _fails(
         run("mse", _csv(tmp_path, "[1, NaN]", "p.json"), _csv(tmp_path, "[1, 2]", "t.json")),
-        "p.json: [1]: nan is not a finite number",
+        "p.json: [1]: is missing",
     )
 
 
@@ -124,10 +137,9 @@ def test_nan_in_json_names_the_key(run, tmp_path):
     "text, found",
     [
         ('[1, "2"]', "the string '2'"),
-        ("[1, true]", "true"),
-        ("[1, null]", "null"),
-        ('{"preds": [1]}', "top level is an object"),
-        ("[[1, [2]]]", "a list inside a row"),
+        ("[1, null]", "is missing"),
+        ('{"preds": [1, 2], "t": [1, 2]}', "holds 2 arrays; name one as FILE:KEY (preds, t)"),
+        ("[[1, [2]]]", "expected a number, found a list"),
     ],
 )
 def test_bad_json_values(run, tmp_path, text, found):
@@ -219,7 +231,8 @@ def test_unknown_reduce(run):
 
 
 def test_missing_targets(run):
-    _fails(run("mse", GOOD), "give PREDS and TARGETS")
+    _fails(run("mse", GOOD), "give TARGETS too, e.g. 'losscli mse preds.csv targets.csv'")
+    _fails(run("mse"), "give the predictions and the targets, e.g. 'losscli mse preds.csv targets.csv'")
 
 
 def test_inputs_are_never_modified(run, tmp_path):

@@ -78,7 +78,7 @@ def test_compute_accepts_plain_lists_and_checks_options():
 def test_compute_rejects_bad_shapes():
     from losscli import InputError
 
-    with pytest.raises(InputError, match="predictions has shape \\(2, 1\\) but targets has shape \\(3, 1\\)"):
+    with pytest.raises(InputError, match="predictions has shape \\(2,\\) but targets has shape \\(3,\\)"):
         compute("mse", [1, 2], [1, 2, 3])
     with pytest.raises(InputError, match="3 dimensions"):
         compute("mse", np.zeros((1, 1, 1)), np.zeros((1, 1, 1)))

@@ -47,11 +47,16 @@ def _counts(lines):
 
 
 def test_histogram_lines():
-    lines = histogram_lines(np.array([0.0, 1.0, 1.0, 2.0, 9.0, 10.0]), bins=5, width=10)
-    # bins of width 2 over [0, 10]: counts 3 (0, 1, 1), 1 (2), 0, 0, 2 (9, 10; the last bin is closed)
-    assert _counts(lines) == [3, 1, 0, 0, 2]
+    from losscli.core.sums import Sketch
+
+    sketch = Sketch()
+    sketch.add(np.array([0.0, 1.0, 1.0, 2.0, 9.0, 10.0]))
+    lines = histogram_lines(sketch.bins(5), width=10)
+    # bins of width 2 over [0, 10], empty ones left out: 3 (0, 1, 1), 1 (2), 2 (9, 10; the last bin is closed)
+    assert _counts(lines) == [3, 1, 2]
     assert lines[0].endswith("█" * 10) and lines[-1].endswith("█" * 7)
     assert "]" in lines[-1] and "]" not in lines[0]
+    assert lines[0].startswith("[         0,") and lines[-1].split(",")[1].strip().startswith("10]")
 
 
 def test_histogram_in_the_table_output(run, tmp_path):

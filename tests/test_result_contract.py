@@ -23,7 +23,9 @@ EXPECTED_KEYS = [
     "per_output",
     "per_element",
     "gradient",  # null unless --grad
-    "ids",  # null unless --id-col
+    "ids",  # null unless --id-col or row labels
+    "inputs",  # how each input was read; an addition, so schema_version stays 1
+    "non_finite",  # null, or why a value that is null is not a finite number
 ]
 
 

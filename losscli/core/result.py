@@ -1,9 +1,10 @@
-"""The result of one loss computation, and its machine-readable forms."""
+"""The result of one loss computation, what was read to get it, and its JSON form."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import math
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,14 +22,101 @@ def _plain(value: Any) -> Any:
     return value.tolist() if isinstance(value, np.ndarray) else value
 
 
+@dataclass
+class InputInfo:
+    """How one input was read: what ``inputs`` in the JSON and the table's input lines say."""
+
+    path: str
+    format: str
+    roles: list[str]  # "predictions", "targets", "weights"
+    rows: int  # data rows read
+    columns: int  # columns in the file
+    used: dict[str, list[str]]  # role -> the columns it was read from
+    header: dict | None = None  # {"names", "how", "line"}: the header row taken
+    labels: dict | None = None  # {"column", "how"}: the column of row labels or ids
+    matched: str = "one file"  # how its rows were matched to the others'
+    dropped: int = 0  # samples dropped (missing values)
+    details: dict = field(default_factory=dict)  # delimiter, compression, shape, ...
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "roles": self.roles,
+            "rows": self.rows,
+            "columns": self.columns,
+            "used": self.used,
+            "header": self.header,
+            "labels": self.labels,
+            "matched": self.matched,
+            "dropped": self.dropped,
+            "details": self.details,
+        }
+
+    def text(self) -> str:
+        """One line: how the file was read and which of its columns are what."""
+        kind = self.format.upper()
+        if self.details.get("delimiter") not in (None, ","):
+            kind += f" ({self.details['delimiter']}-separated)"
+        if self.details.get("compression"):
+            kind += ", gzip"
+        rows = f"{self.rows:,} row{'s' if self.rows != 1 else ''}"
+        parts = [f"{self.path}: {kind}, {rows} x {self.columns} column{'s' if self.columns != 1 else ''}"]
+        if self.header:
+            where = f"line {self.header['line']}" if "line" in self.header else "names"
+            parts[0] += f", header on {where} ({self.header['how']})"
+        elif self.format in ("csv", "tsv", "txt"):
+            parts[0] += ", no header"
+        if self.labels:
+            parts.append(f"row labels: {self.labels['column']!r} ({self.labels['how']})")
+        for role, names in self.used.items():
+            parts.append(f"{role}: {_columns_text(names, self.columns)}")
+        if "predictions" not in self.roles and self.matched != "one file":
+            parts.append(f"rows matched {self.matched}")
+        if self.dropped:
+            parts.append(f"{self.dropped:,} samples dropped (missing values)")
+        return "; ".join(parts)
+
+
+def _columns_text(names: list[str], width: int) -> str:
+    if names == [str(k) for k in range(width)] and width > 1:
+        return f"all {width} columns"
+    shown = ", ".join(repr(n) for n in names[:6])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > 6 else "")
+
+
+class Alternative(NamedTuple):
+    """The same terms under another reduction: what --explain lists."""
+
+    n: float
+    n_text: str
+    value: float
+    summed_text: str
+
+
+class Kept(NamedTuple):
+    """The rows kept for people, by increasing sample index."""
+
+    index: np.ndarray  # (K,) sample indices
+    per_sample: np.ndarray  # (K,)
+    terms: np.ndarray  # (K, C) element terms (or (K, 1) per-sample-only)
+    gradient: np.ndarray | None  # (K, C) d value / d p
+    ids: list[str] | None
+    preds: np.ndarray  # (K, C)
+    targets: np.ndarray  # (K, C) as the loss saw them (one-hot for labels)
+    labels: np.ndarray | None  # (K,) class labels, when targets are labels
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     """What ``losscli.compute`` returns and every output format renders.
 
-    ``per_element`` is ``l[i, j]`` (None for losses that exist only per sample);
-    ``per_sample``, ``per_output`` and ``value`` follow the reduction (see
-    ``design/reductions.md``); ``n`` divides ``total`` to give ``value`` (before the
+    ``per_element`` is ``l[i, j]`` (None for losses that exist only per sample, or when the
+    rows were not kept); ``per_sample``, ``per_output`` and ``value`` follow the reduction
+    (see ``design/reductions.md``); ``n`` divides ``total`` to give ``value`` (before the
     square root, for RMSE). With weights, every term is already multiplied by its weight.
+    ``kept`` holds a few rows (the first, the last, those of the largest terms) even when
+    the full arrays were not kept.
     """
 
     loss: str
@@ -39,7 +127,7 @@ class Result:
     reduction: Reduction
     shape: tuple[int, int]
     per_element: np.ndarray | None
-    per_sample: np.ndarray
+    per_sample: np.ndarray | None
     per_output: np.ndarray | None
     total: float
     n: float
@@ -51,16 +139,37 @@ class Result:
     batch_formula: str  # with the sum and n filled in
     weights: dict[str, Any] | None = None  # {"divisor": "sum" | "count" | "class_weights", "value": ...}
     notes: str = ""  # how this loss's reductions relate to its framework's
-    gradient: np.ndarray | None = None  # d value / d predictions, when asked for
+    gradient: np.ndarray | None = None  # d value / d predictions, when asked for and kept
     mean_of_terms: bool = True  # value = total / n; False after a root (RMSE) or for a ratio (WMAPE)
+    elements: bool = True  # the loss has element terms (not a max or a norm over the outputs)
+    kept: Kept | None = None
+    histogram: list[tuple[float, float, int]] = field(default_factory=list)
+    worst_samples: list[tuple[int, float]] = field(default_factory=list)
+    worst_elements: list[tuple[int, int, float]] = field(default_factory=list)
+    ids: list[str] | None = None  # every sample's id, when kept
+    inputs: list[InputInfo] = field(default_factory=list)
+    alternatives: dict[str, Alternative] = field(default_factory=dict)
+    non_finite: str | None = None  # why the value is not a finite number
+    grad: bool = False  # the gradient was asked for
 
     @property
     def reduce(self) -> str:
         return self.reduction.name
 
+    @property
+    def n_samples(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(loss={self.loss!r}, reduce={self.reduce!r}, value={self.value!r}, n={self.n!r} "
+            f"({self.n_text}), shape={self.shape})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of ``--format json`` (schema_version 1)."""
-        return {
+        """The JSON object of ``--format json`` (schema_version 1); not-finite numbers are null,
+        and ``non_finite`` says why."""
+        data = {
             "schema_version": SCHEMA_VERSION,
             "loss": self.loss,
             "formula": self.formula,
@@ -71,8 +180,15 @@ class Result:
             "total": self.total,
             "value": self.value,
             "weights": self.weights,
-            "per_sample": self.per_sample.tolist(),
-            "per_output": None if self.per_output is None else self.per_output.tolist(),
-            "per_element": None if self.per_element is None else self.per_element.tolist(),
-            "gradient": None if self.gradient is None else self.gradient.tolist(),
+            "per_sample": None if self.per_sample is None else self.per_sample,
+            "per_output": None if self.per_output is None else self.per_output,
+            "per_element": None if self.per_element is None else self.per_element,
+            "gradient": None if self.gradient is None else self.gradient,
+            "ids": self.ids,
+            "inputs": [info.to_dict() for info in self.inputs],
+            "non_finite": self.non_finite,
         }
+        for key in ("n", "total", "value"):
+            if not math.isfinite(data[key]):
+                data[key] = None
+        return data

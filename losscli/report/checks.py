@@ -1,14 +1,27 @@
-"""CI checks: thresholds, a baseline with a tolerance, the config file, annotations."""
+"""CI checks: thresholds, a baseline with a tolerance, annotations.
+
+A check never passes on a value that is not a finite number: a NaN or an infinite batch
+value fails every check it is under, with a line that says why, and a threshold or a
+tolerance that is not a finite number is a usage error (every comparison with NaN is
+false, so it would never fail).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import sys
-from pathlib import Path
 from typing import NamedTuple
 
 from ..core.result import Result, short
 from ..errors import InputError, UsageError
+
+
+def check_threshold(key: str, value: float, source: str | None) -> None:
+    if not math.isfinite(value):
+        where = f"{source}: {key} = {value!r}" if source else f"--{key} {value!r}"
+        raise UsageError(f"{where} is not a finite number; a check against it would never fail")
 
 
 class Tolerance(NamedTuple):
@@ -22,7 +35,7 @@ class Tolerance(NamedTuple):
         return f"{short(self.amount * 100)}%" if self.relative else short(self.amount)
 
 
-def parse_tolerance(text: str | None) -> Tolerance:
+def parse_tolerance(text: str | float | None) -> Tolerance:
     if text is None:
         return Tolerance(0.0, False)
     raw = str(text).strip()
@@ -31,69 +44,101 @@ def parse_tolerance(text: str | None) -> Tolerance:
         amount = float(raw[:-1] if relative else raw)
     except ValueError:
         raise UsageError(f"--tolerance {text!r}: give a number (0.01) or a percentage (5%)") from None
+    if not math.isfinite(amount):
+        raise UsageError(f"--tolerance {text!r} is not a finite number; a check against it would never fail")
     if not amount >= 0:
         raise UsageError(f"--tolerance {text!r} must be >= 0")
     return Tolerance(amount / 100 if relative else amount, relative)
 
 
-def _annotate(message: str) -> None:
+def annotate(message: str) -> None:
     # GitHub Actions turns this line into an error annotation on the run.
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        sys.stderr.write(f"::error title=losscli check failed::{message}\n")
+        _stderr(f"::error title=losscli check failed::{message}\n")
+
+
+def _stderr(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(text)
+
+
+def fail(message: str) -> None:
+    _stderr(f"losscli: check failed: {message}\n")
+    annotate(message)
+
+
+def not_finite(result: Result) -> str:
+    return f"{result.loss} = {result.value!r} (--reduce {result.reduce}) is not a finite number ({result.non_finite})"
 
 
 def check_thresholds(results: list[Result], fail_above: float | None, fail_below: float | None) -> bool:
     """Say every crossed threshold on stderr; True if one was crossed."""
     failed = False
+    if fail_above is None and fail_below is None:
+        return False
     for result in results:
+        if not math.isfinite(result.value):
+            fail(not_finite(result) + "; no threshold check can pass on it")
+            failed = True
+            continue
         crossed = []
         if fail_above is not None and result.value > fail_above:
             crossed.append(f"is above --fail-above {fail_above!r}")
         if fail_below is not None and result.value < fail_below:
             crossed.append(f"is below --fail-below {fail_below!r}")
         for what in crossed:
-            message = f"{result.loss} = {result.value!r} (--reduce {result.reduce}) {what}"
-            sys.stderr.write(f"losscli: check failed: {message}\n")
-            _annotate(message)
+            fail(f"{result.loss} = {result.value!r} (--reduce {result.reduce}) {what}")
             failed = True
     return failed
 
 
 def load_baseline(path: str) -> dict[str, dict]:
-    """Loss name -> the earlier ``--format json`` object."""
+    """Loss name -> the earlier ``--format json`` object, every field checked."""
     import json
 
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
     except FileNotFoundError:
         raise InputError(f"--baseline {path}: no such file; write one with --save-baseline") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"--baseline {path}: is not a losscli JSON result ({exc})") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(f"--baseline {path}: is not a losscli JSON result ({str(exc)[:120]})") from None
     objects = data if isinstance(data, list) else [data]
-    if not all(isinstance(o, dict) and "loss" in o and "value" in o for o in objects):
+    if not objects or not all(isinstance(o, dict) and isinstance(o.get("loss"), str) for o in objects):
         raise InputError(f"--baseline {path}: is not a losscli JSON result; write one with --save-baseline")
+    for o in objects:
+        value = o.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise InputError(
+                f"--baseline {path}: the value of {o['loss']} is {json.dumps(value)}, not a finite number; "
+                f"save a new baseline"
+            )
     return {o["loss"]: o for o in objects}
 
 
 class BaselineRow(NamedTuple):
     loss: str
-    before: float | None
+    before: float
     after: float
-    allowed: float | None
+    allowed: float
     worse: bool
+    why: str = ""
 
     @property
-    def change(self) -> float | None:
-        return None if self.before is None else self.after - self.before
+    def change(self) -> float:
+        return self.after - self.before
 
 
 def compare_baseline(results: list[Result], baseline: dict[str, dict], tolerance: Tolerance) -> list[BaselineRow]:
+    missing = [r.loss for r in results if r.loss not in baseline]
+    if missing:
+        held = ", ".join(baseline)
+        raise InputError(
+            f"--baseline holds no {missing[0]} (it holds {held}); compare like with like, or save a new baseline"
+        )
     rows = []
     for result in results:
-        old = baseline.get(result.loss)
-        if old is None:
-            rows.append(BaselineRow(result.loss, None, result.value, None, False))
-            continue
+        old = baseline[result.loss]
         if old.get("reduce") != result.reduce:
             raise UsageError(
                 f"--baseline has {result.loss} under --reduce {old.get('reduce')}, this run uses {result.reduce}; "
@@ -101,6 +146,9 @@ def compare_baseline(results: list[Result], baseline: dict[str, dict], tolerance
             )
         before = float(old["value"])
         allowed = tolerance.allowed(before)
+        if not math.isfinite(result.value):
+            rows.append(BaselineRow(result.loss, before, result.value, allowed, True, not_finite(result)))
+            continue
         rows.append(BaselineRow(result.loss, before, result.value, allowed, result.value - before > allowed))
     return rows
 
@@ -108,22 +156,30 @@ def compare_baseline(results: list[Result], baseline: dict[str, dict], tolerance
 def report_baseline(rows: list[BaselineRow], tolerance: Tolerance, quiet: bool) -> bool:
     """The before/after table on stderr (unless quiet); True if a loss got worse."""
     failed = [row for row in rows if row.worse]
+    relative = tolerance.relative
     if not quiet or failed:
-        lines = [f"{'loss':<16} {'before':>14} {'after':>14} {'change':>14}  tolerance {tolerance}"]
+        change = "change %" if relative else "change"
+        lines = [f"{'loss':<16} {'before':>14} {'after':>14} {change:>14}  tolerance {tolerance}"]
         for row in rows:
-            if row.before is None:
-                lines.append(f"{row.loss:<16} {'-':>14} {short(row.after):>14} {'-':>14}  not in the baseline")
-                continue
             status = "WORSE" if row.worse else "ok"
             lines.append(
-                f"{row.loss:<16} {short(row.before):>14} {short(row.after):>14} {row.change:>+14.6g}  {status}"
+                f"{row.loss:<16} {short(row.before):>14} {short(row.after):>14} {_change(row, relative):>14}  {status}"
             )
-        sys.stderr.write("\n".join(lines) + "\n")
+        _stderr("\n".join(lines) + "\n")
     for row in failed:
-        message = (
+        if row.why:
+            fail(row.why + "; the baseline check cannot pass on it")
+            continue
+        fail(
             f"{row.loss} got worse: {short(row.before)} -> {short(row.after)} "
-            f"({row.change:+.6g}, more than the tolerance {tolerance})"
+            f"({_change(row, relative)}, more than the tolerance {tolerance})"
         )
-        sys.stderr.write(f"losscli: check failed: {message}\n")
-        _annotate(message)
     return bool(failed)
+
+
+def _change(row: BaselineRow, relative: bool) -> str:
+    if relative:
+        if row.before == 0:
+            return "+inf%" if row.change > 0 else ("0%" if row.change == 0 else "-inf%")
+        return f"{100 * row.change / abs(row.before):+.4g}%"
+    return f"{row.change:+.6g}"

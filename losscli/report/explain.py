@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from ..core.result import Result, short
@@ -12,63 +10,91 @@ SPELL_OUT = 6  # at most this many terms are written out in a sum
 
 
 def _sum_text(values: np.ndarray) -> str:
-    """``a + b + c`` for a few values, else ``(sum of K terms)``."""
+    """``a + b + c`` for a few values, else ``sum of K terms``."""
     if len(values) <= SPELL_OUT:
         return " + ".join(short(float(v)) for v in values)
     return f"sum of {len(values):,} terms"
 
 
-def explain(
-    result: Result, preds: np.ndarray, targets: np.ndarray, by_reduce: Mapping[str, Result], source: str = "PREDS"
-) -> list[tuple[str, str]]:
+def _rows_text(result: Result) -> str:
+    """What i runs over: the rows actually used, and how they were matched."""
+    n = result.shape[0]
+    if not result.inputs:
+        return f"the {n:,} samples (rows of the predictions)"
+    first = result.inputs[0]
+    dropped = f", after {first.dropped:,} with a missing value were dropped" if first.dropped else ""
+    if len(result.inputs) > 1 and "label" in result.inputs[1].matched:
+        how = f"; {result.inputs[1].path}'s rows matched to them {result.inputs[1].matched}"
+    elif len(result.inputs) > 1:
+        how = f"; row i of {result.inputs[1].path} with row i of {first.path}"
+    else:
+        how = ""
+    return f"the {n:,} samples (data rows of {first.path}{dropped}{how})"
+
+
+def explain(result: Result) -> list[tuple[str, str]]:
     """(heading, text) lines: each level's formula with the numbers filled in, and what
     n and the value would be under every other ``--reduce``."""
     n_samples, n_outputs = result.shape
     r = result.reduction
+    kept = result.kept
+    first = 0 if kept is None else int(np.searchsorted(kept.index, 0))
+    labels = kept is not None and kept.labels is not None
     lines = [
         (
             "axes",
-            f"i runs over the {n_samples:,} samples (rows of {source}); j over the {n_outputs:,} outputs "
-            f"(columns){'; with class labels, j is the class' if targets.shape != preds.shape else ''}",
+            f"i runs over {_rows_text(result)}; j over the {n_outputs:,} outputs (columns)"
+            f"{'; with class labels, j is the class' if labels else ''}",
         ),
     ]
-    if result.per_element is not None:
-        t00 = targets[0, 0]
+    if result.elements and kept is not None:
+        row = kept.terms[first]
+        target = _target_text(kept, first)
         lines.append(
             (
                 "element",
-                f"l[i, j] = {result.formula}; e.g. l[0, 0] = {short(result.per_element[0, 0])} "
-                f"for p = {short(preds[0, 0])}, t = {short(t00)}",
+                f"l[i, j] = {result.formula}; e.g. l[0, 0] = {short(float(row[0]))} for p = "
+                f"{short(float(kept.preds[first, 0]))}, {target}",
             )
         )
-        row = result.per_element[0]
         over_c = f") / {n_outputs}" if r.mean_over_outputs and not result.weights else ")"
         raw_row = short(float(row.sum()))
         lines.append(
             (
                 "sample",
                 f"{result.per_sample_formula}: L[0] = ({_sum_text(row)}{over_c} = "
-                f"{short(result.per_sample[0])}" + ("" if len(row) <= SPELL_OUT else f"   (the row sums to {raw_row})"),
+                f"{short(float(kept.per_sample[first]))}"
+                + ("" if len(row) <= SPELL_OUT else f"   (the row sums to {raw_row})"),
             )
         )
-    else:
+    elif kept is not None:
         lines.append(
             (
                 "sample",
-                f"{result.per_sample_formula}: L[0] = {short(result.per_sample[0])} "
+                f"{result.per_sample_formula}: L[0] = {short(float(kept.per_sample[first]))} "
                 "(a max or a norm over the outputs: no element terms)",
             )
         )
     lines.append(("batch", _batch_text(result)))
-    for name, other in by_reduce.items():
+    for name, other in result.alternatives.items():
         mark = "   <- this result" if name == result.reduce else ""
         lines.append(
             (
                 f"--reduce {name}",
-                f"n = {other.n_text}: {other.loss} = {short(other.value)}   ({other.summed_text}){mark}",
+                f"n = {other.n_text}: {result.loss} = {short(other.value)}   ({other.summed_text}){mark}",
             )
         )
     return lines
+
+
+def _target_text(kept, first: int) -> str:
+    """t of element [0, 0]; for a class label, the label and the one-hot row it stands for."""
+    if kept.labels is None:
+        return f"t = {short(float(kept.targets[first, 0]))}"
+    label = kept.labels[first]
+    row = kept.targets[first]
+    shown = ", ".join(short(float(x)) for x in row[:8]) + (", ..." if len(row) > 8 else "")
+    return f"t = {short(float(row[0]))} (sample 0's label is {short(float(label))}: the one-hot row [{shown}])"
 
 
 def _batch_text(result: Result) -> str:
@@ -76,10 +102,12 @@ def _batch_text(result: Result) -> str:
     note = f"   (n = {result.n_text}; {result.summed_text})"
     if not result.mean_of_terms or result.weights:
         return result.batch_formula + note
-    per_sample = result.per_sample
-    # Per-sample values are already means over the outputs when outputs are averaged.
     divisor = result.n / (result.shape[1] if r.mean_over_outputs else 1)
-    terms = _sum_text(per_sample) if len(per_sample) <= SPELL_OUT else short(float(per_sample.sum()))
+    kept = result.kept
+    if kept is not None and result.shape[0] <= SPELL_OUT and len(kept.index) == result.shape[0]:
+        terms = _sum_text(kept.per_sample)
+    else:
+        terms = short(result.total / (result.shape[1] if r.mean_over_outputs else 1))
     over = f" / {short(divisor)}" if divisor != 1 else ""
     return f"{result.loss} = ({terms}){over} = {short(result.value)}{note}"
 
@@ -87,13 +115,9 @@ def _batch_text(result: Result) -> str:
 MAX_ROWS_CHECKED = 200  # the per-sample gradient check computes one row at a time
 
 
-def gradient_lines(
-    result: Result, preds: np.ndarray, targets: np.ndarray, by_reduce: Mapping[str, Result]
-) -> list[tuple[str, str]]:
+def gradient_lines(result: Result, under: dict[str, float]) -> list[tuple[str, str]]:
     """The second seed's question on the user's data: the mean of the per-sample gradients
     is the gradient of the mean, and n only scales it."""
-    from ..core.compute import compute
-
     lines = [
         (
             "gradient",
@@ -101,39 +125,41 @@ def gradient_lines(
             f"(1/n) x the derivative of the terms it enters, n = {result.n_text}",
         )
     ]
-    scaled = [
-        f"{name}: {short(float(other.gradient[0, 0]))} (n = {short(other.n)})"
-        for name, other in by_reduce.items()
-        if other.gradient is not None
-    ]
-    # n x gradient is the same under every reduction, unless a root bends it
-    products = {short(float(other.gradient[0, 0] * other.n)) for other in by_reduce.values()}
+    scaled = [f"{name}: {short(g)} (n = {short(result.alternatives[name].n)})" for name, g in under.items()]
+    products = {short(g * result.alternatives[name].n) for name, g in under.items()}
     same = f"; n x grad[0, 0] = {products.pop()} under each" if len(products) == 1 else ""
     lines.append(("n scales it", "grad[0, 0] under --reduce " + ", ".join(scaled) + same))
     plain = result.mean_of_terms and not result.weights and result.options.get("var") is None
     n_samples = result.shape[0]
-    if not plain or n_samples > MAX_ROWS_CHECKED:
+    kept = result.kept
+    if not plain or n_samples > MAX_ROWS_CHECKED or kept is None or len(kept.index) < n_samples:
         why = "weights, variances or a root change n per sample" if not plain else f"over {MAX_ROWS_CHECKED} samples"
         lines.append(("per sample", f"(the per-sample check is left out: {why})"))
         return lines
-    r = result.reduction
-    row_reduce = "outputs" if r.mean_over_outputs else "none"
-    if result.per_element is None:
-        row_reduce = "none"
-    options = {k: v for k, v in result.options.items() if v is not None}
-    rows = [
-        compute(result.loss, preds[i : i + 1], targets[i : i + 1], reduce=row_reduce, grad=True, **options).gradient[0]
-        for i in range(n_samples)
-    ]
-    mean_of_gradients = np.array(rows) / (n_samples if r.mean_over_samples else 1)
-    gap = float(np.max(np.abs(mean_of_gradients - result.gradient)))
-    averaged = "the mean" if r.mean_over_samples else "the sum"
-    lines.append(
-        (
-            "per sample",
-            f"dL[0]/dp[0, :] starts {', '.join(short(float(x)) for x in rows[0][:3])}; "
-            f"{averaged} of the {n_samples} per-sample gradients equals the gradient of "
-            f"{averaged} (largest difference {gap:.1e})",
-        )
-    )
+    lines.append(("per sample", _per_sample_check(result)))
     return lines
+
+
+def _per_sample_check(result: Result) -> str:
+    from ..api import compute
+
+    r = result.reduction
+    kept = result.kept
+    row_reduce = "outputs" if r.mean_over_outputs and result.elements else "none"
+    options = {k: v for k, v in result.options.items() if v is not None}
+    targets = kept.labels if kept.labels is not None else kept.targets
+    rows = [
+        compute(
+            result.loss, kept.preds[i : i + 1], targets[i : i + 1], reduce=row_reduce, grad=True, **options
+        ).gradient[0]
+        for i in range(len(kept.index))
+    ]
+    n_samples = result.shape[0]
+    mean_of_gradients = np.array(rows) / (n_samples if r.mean_over_samples else 1)
+    gap = float(np.max(np.abs(mean_of_gradients - kept.gradient)))
+    averaged = "the mean" if r.mean_over_samples else "the sum"
+    return (
+        f"dL[0]/dp[0, :] starts {', '.join(short(float(x)) for x in rows[0][:3])}; "
+        f"{averaged} of the {n_samples} per-sample gradients equals the gradient of {averaged} "
+        f"(largest difference {gap:.1e})"
+    )

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.result import Result
 from ..errors import UsageError
-from .outputs import refuse_inputs, replaced_atomically
+from ..io.write import refuse_inputs, replaced_atomically
 
 FORMATS = (".png", ".svg")
 SIZE_INCHES = (10.0, 4.0)

@@ -1,9 +1,14 @@
 """Rich tables for people: per-element, per-sample, per-output and the batch summary.
 
-Rich drops colour by itself when stdout is not a terminal or NO_COLOR is set.
+Long tables show their first and last rows, and always the rows and columns that hold
+the largest terms, with "…" where rows are left out. On a terminal the per-element table
+is a heatmap on a log scale, with a legend; Rich drops the colour itself when stdout is
+no terminal or NO_COLOR is set.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from rich import box
@@ -16,18 +21,33 @@ from ..core.result import Result, short
 from .docs import options_text
 
 _COLUMN_PADDING = 3  # Rich pads each cell and separates columns
+LARGEST_SHOWN = 3  # rows (and columns) of the largest terms, never elided
 
 
 def _number(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _shown(count: int, limit: int) -> list[int | None]:
-    """Indices to show out of ``count``: all, or head and tail around a None gap."""
+def _with_gaps(indices: list[int]) -> list[int | None]:
+    """Sorted indices with None wherever some were left out between two."""
+    out: list[int | None] = []
+    for i in sorted(set(indices)):
+        if out and out[-1] is not None and i != out[-1] + 1:
+            out.append(None)
+        out.append(i)
+    return out
+
+
+def shown_rows(count: int, limit: int, must: list[int]) -> list[int | None]:
+    """Row indices to show out of ``count``: all, or head and tail and ``must``, with gaps."""
     if count <= limit:
         return list(range(count))
     head = limit - limit // 2
-    return [*range(head), None, *range(count - (limit - head), count)]
+    picked = [*range(head), *range(count - limit // 2, count), *must]
+    out = _with_gaps(picked)
+    if out[0] != 0:
+        out.insert(0, None)
+    return out
 
 
 def _elided(what: str, count: int, shown: list[int | None], flag: str) -> str:
@@ -47,84 +67,127 @@ def _print_section(console: Console, heading: str, table: Table, notes: list[str
             console.print(Text(note, style="dim"))
 
 
-def _vector_section(
-    console: Console, heading: str, index_name: str, values: np.ndarray, max_rows: int, ids: list[str] | None = None
-) -> None:
-    rows = _shown(len(values), max_rows)
+def _largest_rows(result: Result) -> list[int]:
+    rows = []
+    for i, _, _ in result.worst_elements:
+        if i not in rows:
+            rows.append(i)
+    if not rows:
+        rows = [i for i, _ in result.worst_samples]
+    return rows[:LARGEST_SHOWN]
+
+
+def _largest_columns(result: Result) -> list[int]:
+    columns = []
+    for _, j, _ in result.worst_elements:
+        if j not in columns:
+            columns.append(j)
+    return columns[:LARGEST_SHOWN]
+
+
+def _row_lookup(result: Result) -> dict[int, int]:
+    kept = result.kept
+    return {} if kept is None else {int(i): k for k, i in enumerate(kept.index)}
+
+
+def _vector_section(console, heading, index_name, rows, values_of, ids_of=None, count=0) -> None:
     table = _table()
     table.add_column(index_name, justify="right")
-    if ids is not None:
+    if ids_of is not None:
         table.add_column("id")
     table.add_column("loss", justify="right")
     for i in rows:
-        label = [] if ids is None else ["…" if i is None else ids[i]]
-        table.add_row("…", *label, "…") if i is None else table.add_row(str(i), *label, _number(values[i]))
-    _print_section(console, heading, table, [_elided("rows", len(values), rows, "--max-rows")])
+        label = [] if ids_of is None else ["…" if i is None else ids_of(i)]
+        if i is None:
+            table.add_row("…", *label, "…")
+        else:
+            table.add_row(str(i), *label, _number(values_of(i)))
+    _print_section(console, heading, table, [_elided("rows", count, rows, "--max-rows")])
 
 
-def _element_section(console: Console, result: Result, max_rows: int) -> None:
+# --- the heatmap ------------------------------------------------------------------------
+
+_HEAT = ("on #3b2a14", "on #6b3a12", "on #a8460f", "on #e0500c")
+
+
+class Heat:
+    """Colours by log10 |value| between the smallest nonzero shown and the largest of all."""
+
+    def __init__(self, shown: np.ndarray, largest: float):
+        magnitudes = np.abs(shown[np.isfinite(shown) & (shown != 0)])
+        self.high = math.log10(largest) if largest > 0 and math.isfinite(largest) else None
+        self.low = math.log10(float(magnitudes.min())) if magnitudes.size else self.high
+
+    def style(self, value: float) -> str:
+        if self.high is None or not value or not math.isfinite(value):
+            return _HEAT[-1] if not math.isfinite(value) else ""
+        span = self.high - self.low
+        if span <= 0:
+            return _HEAT[-1]
+        level = (math.log10(abs(value)) - self.low) / span
+        return _HEAT[min(len(_HEAT) - 1, max(0, int(level * len(_HEAT))))]
+
+    def legend(self) -> str:
+        if self.high is None:
+            return ""
+        low, high = 10.0**self.low, 10.0**self.high
+        return f"colour: log scale of |l|, from {low:.3g} (darkest) to {high:.3g} (brightest); 0 uncoloured"
+
+
+def matrix_section(console: Console, heading: str, result: Result, matrix_rows, max_rows: int) -> None:
+    """A per-element table (terms or gradient) of the kept rows; ``matrix_rows`` maps a row index to its values."""
     n_samples, n_outputs = result.shape
-    heading = f"Per-element loss  l[i, j] = {result.formula}   ({n_samples} x {n_outputs})"
-    _matrix_section(console, heading, result.per_element, max_rows)
-
-
-# Heat levels by |value| / max |value|: the worst elements stand out. Rich drops the
-# colour itself when stdout is no terminal or NO_COLOR is set.
-_HEAT = ("", "on #3b2a14", "on #6b3a12", "on #a8460f", "on #e0500c")
-
-
-def _heat(value: float, scale: float) -> str:
-    if scale <= 0:
-        return ""
-    return _HEAT[min(len(_HEAT) - 1, int(abs(value) / scale * len(_HEAT)))]
-
-
-def _matrix_section(console: Console, heading: str, matrix: np.ndarray, max_rows: int) -> None:
-    n_samples, n_outputs = matrix.shape
-    rows = _shown(n_samples, max_rows)
-    shown_rows = [i for i in rows if i is not None]
-    # How many output columns fit: measured on the widest number in the shown rows.
-    cell = max(len(_number(x)) for x in matrix[shown_rows].ravel()) + _COLUMN_PADDING
+    rows = shown_rows(n_samples, max_rows, _largest_rows(result))
+    shown = [i for i in rows if i is not None]
+    values = np.array([matrix_rows(i) for i in shown]) if shown else np.zeros((0, n_outputs))
+    cell = max((len(_number(x)) for x in values.ravel()), default=4) + _COLUMN_PADDING
     index = len(str(n_samples)) + len("sample") + _COLUMN_PADDING
     fit = max(2, (console.width - index) // cell)
-    cols = _shown(n_outputs, fit)
+    cols = shown_rows(n_outputs, fit, _largest_columns(result))
+    largest = max((abs(v) for _, _, v in result.worst_elements), default=0.0)
+    heat = Heat(values, largest if values.size else 0.0)
     table = _table()
     table.add_column("sample", justify="right")
     for j in cols:
         table.add_column("…" if j is None else str(j), justify="right")
-    scale = float(np.abs(matrix).max())
-    for i in rows:
+    for _k, i in enumerate(rows):
         if i is None:
             table.add_row("…", *["…"] * len(cols))
             continue
-        row = matrix[i]
-        cells = [Text("…") if j is None else Text(_number(row[j]), style=_heat(row[j], scale)) for j in cols]
+        row = values[shown.index(i)]
+        cells = [Text("…") if j is None else Text(_number(row[j]), style=heat.style(row[j])) for j in cols]
         table.add_row(str(i), *cells)
-    notes = [_elided("rows", n_samples, rows, "--max-rows"), _elided("outputs", n_outputs, cols, "wider terminal")]
+    notes = [
+        _elided("rows", n_samples, rows, "--max-rows"),
+        _elided("outputs", n_outputs, cols, "wider terminal"),
+        heat.legend() if console.is_terminal and not console.no_color else "",
+    ]
     _print_section(console, heading, table, notes)
 
+
+# --- the histogram -----------------------------------------------------------------------
 
 HISTOGRAM_FROM = 10  # samples; fewer are all in the per-sample table already
 
 
-def histogram_lines(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
+def histogram_lines(bins: list[tuple[float, float, int]], width: int = 40) -> list[str]:
     """A text histogram: one line per bin, ``[low, high)  count  bar``."""
-    low, high = float(values.min()), float(values.max())
-    if low == high:
-        return [f"all {len(values):,} values are {short(low)}"]
-    counts, edges = np.histogram(values, bins=bins, range=(low, high))
-    top = counts.max()
+    if not bins:
+        return []
+    if len(bins) == 1 and bins[0][0] == bins[0][1]:
+        return [f"all {bins[0][2]:,} values are {short(bins[0][0])}"]
+    top = max(count for _, _, count in bins)
     lines = []
-    for k, count in enumerate(counts):
+    for k, (low, high, count) in enumerate(bins):
         bar = "█" * int(round(width * count / top)) if count else ""
-        close = "]" if k == len(counts) - 1 else ")"
-        lines.append(f"[{edges[k]:>10.4g}, {edges[k + 1]:>10.4g}{close} {count:>8,}  {bar}")
+        close = "]" if k == len(bins) - 1 else ")"
+        lines.append(f"[{low:>10.4g}, {high:>10.4g}{close} {count:>8,}  {bar}")
     return lines
 
 
 def _histogram_section(console: Console, result: Result) -> None:
     console.print(Text("Distribution of the per-sample losses", style="bold"))
-    for line in histogram_lines(result.per_sample):
+    for line in histogram_lines(result.histogram):
         console.print(Text(line))
     console.print()
 
@@ -132,20 +195,19 @@ def _histogram_section(console: Console, result: Result) -> None:
 def _top_section(console: Console, result: Result, k: int) -> None:
     """The k worst samples, outputs and elements, with their indices."""
 
-    def ranked(what: str, index_names: tuple[str, ...], value_name: str, values: np.ndarray) -> None:
-        worst = np.argsort(-values, axis=None, kind="stable")[:k]
+    def ranked(what: str, index_names: tuple[str, ...], value_name: str, rows) -> None:
         table = _table()
         for name in (*index_names, value_name):
             table.add_column(name, justify="right")
-        for flat in worst:
-            index = np.unravel_index(flat, values.shape)
-            table.add_row(*(str(i) for i in index), _number(values[index]))
-        _print_section(console, f"The {len(worst)} worst {what}", table, [])
+        for *index, value in rows:
+            table.add_row(*(str(i) for i in index), _number(value))
+        _print_section(console, f"The {len(rows)} worst {what}", table, [])
 
-    ranked("samples", ("sample",), "L[i]", result.per_sample)
+    ranked("samples", ("sample",), "L[i]", result.worst_samples[:k])
     if result.per_output is not None and result.shape[1] > 1:
-        ranked("outputs", ("output",), "O[j]", result.per_output)
-        ranked("elements", ("sample", "output"), "l[i, j]", result.per_element)
+        order = np.argsort(-result.per_output, kind="stable")[:k]
+        ranked("outputs", ("output",), "O[j]", [(int(j), float(result.per_output[j])) for j in order])
+        ranked("elements", ("sample", "output"), "l[i, j]", result.worst_elements[:k])
 
 
 def _option_text(value) -> str:
@@ -178,6 +240,10 @@ def _summary(result: Result) -> Table:
     if result.notes:
         summary.add_row("note", result.notes)
     summary.add_row("value", repr(result.value))
+    if result.non_finite:
+        summary.add_row("warning", f"the value is not a finite number: {result.non_finite}")
+    for info in result.inputs:
+        summary.add_row("input", info.text())
     return summary
 
 
@@ -189,45 +255,40 @@ def render_result(
     explanation: list[tuple[str, str]] | None = None,
     comparison: list | None = None,
     top: int = 0,
-    ids: list[str] | None = None,
 ) -> None:
     """Print the tables and the batch summary of ``result``, and its explanation if given."""
     console = console or Console(highlight=False, markup=False)
+    lookup = _row_lookup(result)
+    kept = result.kept
+    ids_of = None if kept is None or kept.ids is None else (lambda i: kept.ids[lookup[i]])
+    rows = shown_rows(result.shape[0], max_rows, _largest_rows(result))
     per_sample = f"Per-sample loss  {result.per_sample_formula}"
-    if result.per_element is None or result.shape[1] == 1:
+    n_samples, n_outputs = result.shape
+    if not result.elements or n_outputs == 1:
         # No element terms, or one output: then element, per-sample and per-output
         # views are the same numbers.
-        if result.per_element is not None:
+        if result.elements:
             per_sample += f"   (l = {result.formula})"
-        _vector_section(console, per_sample, "sample", result.per_sample, max_rows, ids)
+        _vector_section(console, per_sample, "sample", rows, lambda i: kept.per_sample[lookup[i]], ids_of, n_samples)
     else:
-        _element_section(console, result, max_rows)
-        _vector_section(console, per_sample, "sample", result.per_sample, max_rows, ids)
-        _vector_section(console, f"Per-output loss  {result.per_output_formula}", "output", result.per_output, max_rows)
-    if result.shape[0] >= HISTOGRAM_FROM:
+        heading = f"Per-element loss  l[i, j] = {result.formula}   ({n_samples} x {n_outputs})"
+        matrix_section(console, heading, result, lambda i: kept.terms[lookup[i]], max_rows)
+        _vector_section(console, per_sample, "sample", rows, lambda i: kept.per_sample[lookup[i]], ids_of, n_samples)
+        outputs = shown_rows(n_outputs, max_rows, _largest_columns(result))
+        heading = f"Per-output loss  {result.per_output_formula}"
+        _vector_section(console, heading, "output", outputs, lambda j: result.per_output[j], count=n_outputs)
+    if n_samples >= HISTOGRAM_FROM:
         _histogram_section(console, result)
     if top:
         _top_section(console, result, top)
     console.print(_summary(result))
-    if result.gradient is not None:
+    if result.grad and kept is not None and kept.gradient is not None:
         heading = (
             f"\nGradient  d {result.loss} / d p[i, j]   (the predictions' shape; n = {short(result.n)} divides it)"
         )
-        _matrix_section(console, heading, result.gradient, max_rows)
+        matrix_section(console, heading, result, lambda i: kept.gradient[lookup[i]], max_rows)
     if comparison:
-        console.print(Text("\nThe same data under each framework's convention", style="bold"))
-        table = _table()
-        table.add_column("framework and call", ratio=1)
-        table.add_column("--reduce", no_wrap=True)
-        for name in ("n", "value"):
-            table.add_column(name, justify="right", no_wrap=True)
-        for row in comparison:
-            call = Text(f"{row.framework}: {row.call}")
-            if row.note:
-                call.append(f"  ({row.note})", style="dim")
-            n = "" if row.n is None else short(row.n)
-            table.add_row(call, row.reduce or "-", n, "-" if row.value is None else short(row.value))
-        console.print(table)
+        _comparison_section(console, comparison)
     if explanation:
         console.print(Text("\nExplanation", style="bold"))
         grid = Table.grid(padding=(0, 2))
@@ -238,13 +299,30 @@ def render_result(
         console.print(grid)
 
 
-def render_many(
-    results: list[Result], *, ids: list[str] | None = None, max_rows: int = 20, console: Console | None = None
-) -> None:
+def _comparison_section(console: Console, comparison: list) -> None:
+    console.print(Text("\nThe same data under each framework's convention", style="bold"))
+    table = _table()
+    table.add_column("framework and call", ratio=1)
+    table.add_column("--reduce", no_wrap=True)
+    for name in ("n", "value"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in comparison:
+        call = Text(f"{row.framework}: {row.call}")
+        if row.note:
+            call.append(f"  ({row.note})", style="dim")
+        n = "" if row.n is None else short(row.n)
+        table.add_row(call, row.reduce or "-", n, "-" if row.value is None else short(row.value))
+    console.print(table)
+
+
+def render_many(results: list[Result], *, max_rows: int = 20, console: Console | None = None) -> None:
     """Several losses of one pass, side by side: per-sample values, then the batch values."""
     console = console or Console(highlight=False, markup=False)
     n_samples = results[0].shape[0]
-    rows = _shown(n_samples, max_rows)
+    rows = shown_rows(n_samples, max_rows, [])
+    lookups = [_row_lookup(r) for r in results]
+    kept0 = results[0].kept
+    ids = kept0.ids if kept0 is not None else None
     table = _table()
     table.add_column("sample", justify="right")
     if ids is not None:
@@ -255,8 +333,9 @@ def render_many(
         if i is None:
             table.add_row(*["…"] * (1 + (ids is not None) + len(results)))
             continue
-        label = [] if ids is None else [ids[i]]
-        table.add_row(str(i), *label, *(_number(r.per_sample[i]) for r in results))
+        label = [] if ids is None else [ids[lookups[0][i]]]
+        values = [_number(r.kept.per_sample[lookup[i]]) for r, lookup in zip(results, lookups, strict=True)]
+        table.add_row(str(i), *label, *values)
     _print_section(console, "Per-sample losses", table, [_elided("rows", n_samples, rows, "--max-rows")])
     batch = _table()
     for name in ("loss", "--reduce", "n", "value", "formula"):
@@ -264,6 +343,12 @@ def render_many(
     for r in results:
         batch.add_row(r.loss, r.reduce, r.n_text, short(r.value), r.batch_formula)
     _print_section(console, "Batch values", batch, [])
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for info in results[0].inputs:
+        grid.add_row("input", info.text())
+    console.print(grid)
 
 
 def render_list(console: Console | None = None) -> None:

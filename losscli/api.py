@@ -1,0 +1,207 @@
+"""The Python API: ``compute(loss, preds, targets, ...) -> Result``, over the same engine as
+the command line.
+
+Inputs may be lists, NumPy arrays, pandas Series and DataFrames (name their columns with
+``pred_col`` / ``target_col``), or torch tensors (read detached, on the CPU).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .core.result import Result
+from .core.state import Keep
+from .core.terms import LossTask, prepare, takes_labels
+from .engine.run import Settings, run
+from .errors import InputError, UsageError
+from .io.inputs import BLOCK_ROWS, Block
+from .io.table import Rows
+
+
+def as_array(data: Any, role: str) -> np.ndarray:
+    """An array-like as a 1-D or 2-D array: numbers as float64, labels given as text kept as text."""
+    if hasattr(data, "detach") and hasattr(data, "cpu"):  # a torch tensor, maybe requiring grad
+        data = data.detach().cpu().numpy()
+    elif hasattr(data, "to_numpy"):  # pandas
+        data = data.to_numpy()
+    try:
+        values = np.asarray(data)
+        if values.dtype.kind not in "OUS":
+            values = values.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{role}: not an array of numbers ({exc})") from None
+    if values.ndim not in (1, 2):
+        raise InputError(f"{role}: has {values.ndim} dimensions; give shape (N,) or (N samples, C outputs)")
+    if values.size == 0:
+        raise InputError(f"{role}: is empty; give at least one sample")
+    return values
+
+
+def _numbers(values: np.ndarray, role: str) -> np.ndarray:
+    if values.dtype.kind in "OUS":
+        from .io.cells import cell_number
+
+        try:
+            return np.array([[cell_number(str(v)) for v in row] for row in values.reshape(len(values), -1)])
+        except ValueError:
+            raise InputError(f"{role}: not an array of numbers (it holds text)") from None
+    return values.reshape(len(values), -1)
+
+
+class ArrayInputs:
+    """Arrays in memory as the engine's source: messages name the role and the index."""
+
+    def __init__(self, preds, targets, weights=None, *, labels: bool = False, block_rows: int = BLOCK_ROWS):
+        self.notes: list[str] = []
+        self.block_rows = block_rows
+        self.one_d = {}
+        self.arrays = {}
+        for role, data in (("predictions", preds), ("targets", targets), ("weights", weights)):
+            if data is None:
+                continue
+            values = as_array(data, role)
+            self.one_d[role] = values.ndim == 1
+            if role == "targets" and labels and values.dtype.kind in "OUS":
+                self.arrays[role] = values.reshape(-1)
+            else:
+                self.arrays[role] = _numbers(values, role)
+        n = len(self.arrays["predictions"])
+        for role, values in self.arrays.items():
+            if len(values) != n:
+                self._length_error(role, len(values), n)
+
+    def _length_error(self, role: str, count: int, n: int) -> None:
+        if role == "weights":
+            raise InputError(f"weights: holds {count} weights for {n} samples; give one weight per sample")
+        p, t = self.arrays["predictions"], self.arrays["targets"]
+        raise InputError(
+            f"predictions has shape {_shape(p, self.one_d['predictions'])} but targets has shape "
+            f"{_shape(t, self.one_d['targets'])}; predictions and targets must have the same shape "
+            f"(losscli never broadcasts)"
+        )
+
+    def name_of(self, role: str) -> str:
+        return role
+
+    def blocks(self) -> Iterator[Block]:
+        n = len(self.arrays["predictions"])
+        for start in range(0, n, self.block_rows):
+            stop = min(n, start + self.block_rows)
+            rows = np.arange(start, stop)
+            parts, labels = {}, {}
+            for role, values in self.arrays.items():
+                if values.ndim == 1:  # class labels as text
+                    labels[role] = values[start:stop]
+                    parts[role] = Rows(np.full((stop - start, 1), np.nan), None, rows, None)
+                else:
+                    parts[role] = Rows(values[start:stop], None, rows, None)
+            yield Block(parts, labels, None)
+
+    def where(self, role: str, rows: Rows, i: int, j: int) -> str:
+        row = int(rows.rows[i])
+        return f"{role}: [{row}]" if self.one_d.get(role, True) else f"{role}: [{row}, {j}]"
+
+    def infos(self) -> list:
+        return []
+
+
+def _shape(values: np.ndarray, one_d: bool) -> tuple:
+    return (len(values),) if one_d else tuple(values.shape)
+
+
+def _columns(data, spec, role: str):
+    if spec is None:
+        return data
+    if not hasattr(data, "columns"):
+        raise UsageError(f"{role}_col picks columns of a pandas DataFrame; {role} is not one")
+    from .io.select import select
+    from .io.table import Layout
+
+    names = tuple(str(c) for c in data.columns)
+    picked = select(
+        "the DataFrame", Layout(names), ",".join(spec) if isinstance(spec, list | tuple) else spec, f"{role}_col"
+    )
+    return data.iloc[:, picked]
+
+
+def compute(
+    loss: str,
+    preds: Any,
+    targets: Any = None,
+    *,
+    reduce: str | None = None,
+    weights: Any = None,
+    weight_divisor: str = "sum",
+    grad: bool = False,
+    drop_missing: bool = False,
+    pred_col: str | list[str] | None = None,
+    target_col: str | list[str] | None = None,
+    classes: list[str] | None = None,
+    **options: Any,
+) -> Result | list[Result]:
+    """Compute ``loss`` of ``preds`` against ``targets`` under a reduction.
+
+    ``preds`` and ``targets`` are array-likes of shape (N,) or (N samples, C outputs)
+    (targets of shape (N,) for losses that take class labels, as numbers or as class
+    names matched by ``classes``), or one pandas DataFrame ``preds`` with ``pred_col`` and
+    ``target_col`` naming its columns. ``reduce`` is ``all``, ``samples``, ``outputs`` or
+    ``none`` (default: the loss's own). ``weights`` are N sample weights; averaging over
+    samples then divides by their sum (``weight_divisor="sum"``, scikit-learn) or by N
+    (``"count"``, Keras). ``options`` are the loss's options, e.g. ``delta=2.0``. With
+    ``grad``, the result also holds the gradient of the batch value with respect to every
+    prediction. Several losses (``"mse,mae"``) give a list, as on the command line.
+
+    >>> r = compute("mse", [[0.9, 0.1], [0.2, 0.9]], [[1, 0], [0, 1]], reduce="samples")
+    >>> round(r.value, 12), r.n, r.n_text
+    (0.035, 2, '2 samples')
+    >>> compute("mae", [1.0, 2.0, 4.0], [1.5, 2.0, 3.0], weights=[1, 1, 2]).value
+    0.625
+    >>> [round(r.value, 12) for r in compute("mse,mae", [1.0, 3.0], [0.0, 0.0])]
+    [5.0, 2.0]
+    """
+    names = [name for name in loss.split(",") if name.strip()] if isinstance(loss, str) else [loss]
+    if pred_col is not None or target_col is not None:
+        if targets is not None:
+            raise UsageError("with pred_col and target_col, give one DataFrame as preds and no targets")
+        preds, targets = _columns(preds, pred_col, "pred"), _columns(preds, target_col, "target")
+    if targets is None:
+        raise UsageError("give targets, or one DataFrame with pred_col and target_col")
+    tasks = _tasks(names, preds, targets, reduce, weight_divisor, weights is not None, options)
+    labels = any(task.labels for task in tasks)
+    source = ArrayInputs(preds, targets, weights, labels=labels)
+    class_names = tuple(str(c) for c in preds.columns) if hasattr(preds, "columns") else None
+    settings = Settings(
+        drop_missing=drop_missing, keep=Keep(), keep_all=True, grad=grad, classes=classes, class_names=class_names
+    )
+    results = run(source, tasks, settings)
+    return results if len(names) > 1 else results[0]
+
+
+def _tasks(names, preds, targets, reduce, weight_divisor, weighted, options) -> list[LossTask]:
+    from .core.registry import get_loss
+
+    specs = [get_loss(name) if isinstance(name, str) else name for name in names]
+    if not specs:
+        raise UsageError("give a loss, e.g. compute('mse', preds, targets)")
+    p, t = as_array(preds, "predictions"), as_array(targets, "targets")
+    n_pred = 1 if p.ndim == 1 else p.shape[1]
+    n_target = 1 if t.ndim == 1 else t.shape[1]
+    tasks = []
+    for spec in specs:
+        given = (
+            {k: v for k, v in options.items() if any(o.name == k for o in spec.options)} if len(specs) > 1 else options
+        )
+        tasks.append(
+            prepare(
+                spec,
+                reduce=reduce,
+                weight_divisor=weight_divisor,
+                weighted=weighted,
+                labels=takes_labels(spec, n_pred, n_target),
+                options=given,
+            )
+        )
+    return tasks

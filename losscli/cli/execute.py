@@ -1,0 +1,230 @@
+"""One run of a loss command: the arguments parsed, the inputs opened, the engine run,
+the results rendered and checked. No maths here."""
+
+from __future__ import annotations
+
+import sys
+from types import SimpleNamespace
+
+from ..core.terms import LossTask, prepare, takes_labels
+from ..errors import ExitCode, UsageError
+from ..io.source import STDIN
+from .options import COMMON
+
+
+def execute(specs, arguments: dict) -> int:
+    args = SimpleNamespace(**{name: arguments[name] for name in COMMON})
+    given = {name: value for name, value in arguments.items() if name not in COMMON and value is not None}
+    _check_arguments(specs, args)
+    settings = _check_settings(args)
+    checking = any(settings[key] is not None for key in ("fail-above", "fail-below", "baseline"))
+    _refuse_outputs(args, given, settings)
+    per_loss = _options_per_loss(specs, given)
+
+    from ..engine.run import Pass
+    from ..io.inputs import Columns, open_inputs
+    from ..io.source import limits_from
+
+    stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+    fmt = args.input_format.value if args.input_format else None
+    limits = limits_from(args.max_inflate)
+    kinds = {spec.targets for spec in specs}
+    if "labels" in kinds and "same" in kinds:
+        raise UsageError(
+            "losses that take class labels and losses that take targets like the predictions cannot share one run"
+        )
+    inputs = open_inputs(
+        args.preds,
+        args.targets,
+        columns=Columns(args.pred_col, args.target_col, args.id_col, args.weight_col),
+        weights=args.weights,
+        takes_labels=next((k for k in ("labels", "labels_or_same") if k in kinds), "same"),
+        input_format=fmt,
+        header=args.header,
+        match=not args.by_position,
+        stdin=stdin,
+        limits=limits,
+    )
+    try:
+        tasks = _tasks(specs, args, per_loss, inputs, fmt, stdin, limits)
+        run = Pass(inputs, tasks, _engine_settings(args, inputs))
+        results = run.run()
+    finally:
+        inputs.close()
+    if not args.quiet:
+        for note in inputs.notes:
+            sys.stderr.write(f"losscli: note: {note}\n")
+    return _report(specs, args, settings, checking, run, results)
+
+
+def _check_arguments(specs, args) -> None:
+    from .helptext import examples
+
+    one_file = args.pred_col is not None or args.target_col is not None
+    if args.preds is None:
+        raise UsageError(f"give the predictions and the targets, e.g. '{examples(specs[0])[0]}'")
+    if args.targets is None and not one_file:
+        raise UsageError(
+            f"give TARGETS too, e.g. '{examples(specs[0])[0]}', or one file with --pred-col and --target-col"
+        )
+    if args.targets is None and (args.pred_col is None or args.target_col is None):
+        raise UsageError("give both --pred-col and --target-col to read predictions and targets from one file")
+    if args.preds == STDIN and args.targets == STDIN:
+        raise UsageError("PREDS and TARGETS are both '-'; at most one of them can be read from stdin")
+    single = len(specs) == 1
+    for flag, wanted in (("--explain", args.explain), ("--compare", args.compare), ("--plot", args.plot)):
+        if wanted and not single:
+            raise UsageError(f"{flag} takes one loss at a time")
+    fmt = args.output_format.value
+    if args.explain and fmt != "table":
+        raise UsageError("--explain writes sentences for people; use it with --format table")
+    if args.compare and fmt not in ("table", "json"):
+        raise UsageError("--compare gives a table of conventions; use it with --format table or json")
+
+
+def _check_settings(args) -> dict:
+    """CI settings: the command line wins over [tool.losscli] / losscli.toml."""
+    from .config import load_config
+
+    config, source = load_config()
+    settings = {
+        "fail-above": args.fail_above,
+        "fail-below": args.fail_below,
+        "baseline": args.baseline,
+        "tolerance": args.tolerance,
+    }
+    for key, value in settings.items():
+        if value is None and key in config:
+            settings[key] = config[key]
+    from ..report.checks import check_threshold
+
+    for key in ("fail-above", "fail-below"):
+        if settings[key] is not None:
+            check_threshold(
+                key, settings[key], source if settings[key] is not getattr(args, key.replace("-", "_")) else None
+            )
+    return settings
+
+
+def _inputs_named(args, given: dict, settings: dict) -> list[str]:
+    names = [args.preds, args.targets, args.weights, settings["baseline"]]
+    for name in ("class_weights", "var", "pos_weight"):
+        value = given.get(name)
+        if isinstance(value, str):
+            names.append(value)
+    return [n for n in names if n]
+
+
+def _refuse_outputs(args, given: dict, settings: dict) -> None:
+    from ..io.write import refuse_inputs
+
+    inputs = _inputs_named(args, given, settings)
+    for path, flag in ((args.output, "--output"), (args.save_baseline, "--save-baseline")):
+        if path:
+            refuse_inputs(path, inputs, flag)
+    if args.plot is not None:
+        from ..report.plot import check_plot_path
+
+        check_plot_path(args.plot, inputs)
+
+
+def _options_per_loss(specs, given: dict) -> dict[str, dict]:
+    """The given loss options, each to the losses that take it; every option to at least one."""
+    per_loss = {spec.name: {} for spec in specs}
+    for name, value in given.items():
+        takers = [spec for spec in specs if any(o.name == name for o in spec.options)]
+        if not takers:
+            specs[0].resolve_options({name: value})  # raises the usual "does not apply" error
+        for spec in takers:
+            per_loss[spec.name][name] = value
+    for spec in specs:  # check values before any file is read (array options are files: checked later)
+        arrays = {o.name for o in spec.options if o.kind == "array"}
+        spec.resolve_options({k: (0.0 if k in arrays else v) for k, v in per_loss[spec.name].items()})
+    return per_loss
+
+
+def _tasks(specs, args, per_loss, inputs, fmt, stdin, limits) -> list[LossTask]:
+    from ..io.inputs import read_array
+
+    n_pred = inputs.width("predictions")
+    n_target = inputs.width("targets")
+    tasks = []
+    for spec in specs:
+        options = dict(per_loss[spec.name])
+        for option in spec.options:
+            if option.kind == "array" and isinstance(options.get(option.name), str):
+                value = options[option.name]
+                try:
+                    options[option.name] = float(value)
+                except ValueError:
+                    options[option.name] = read_array(
+                        value, input_format=fmt, header=args.header, stdin=stdin, limits=limits
+                    )
+        tasks.append(
+            prepare(
+                spec,
+                reduce=args.reduce.value if args.reduce else None,
+                weight_divisor=args.weight_divisor.value,
+                weighted=args.weights is not None or args.weight_col is not None,
+                labels=takes_labels(spec, n_pred, n_target),
+                options=options,
+            )
+        )
+    return tasks
+
+
+def _engine_settings(args, inputs):
+    from ..core.state import Keep
+    from ..engine.run import Settings
+
+    fmt = args.output_format.value
+    keep_all = fmt in ("json", "jsonl", "csv") or args.plot is not None or args.save_baseline is not None
+    half = max(1, args.max_rows // 2)
+    head = max(half, 200 if (args.explain and args.grad) else 0)
+    keep = Keep(head=head, tail=half, top=max(args.top, half))
+    classes = None if args.classes is None else [c.strip() for c in args.classes.split(",") if c.strip()]
+    return Settings(
+        drop_missing=args.drop_missing,
+        keep=keep,
+        keep_all=keep_all,
+        grad=args.grad,
+        classes=classes,
+        class_names=inputs.class_names(),
+    )
+
+
+def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
+    from ..report.output import render
+
+    baseline_rows = tolerance = None
+    if settings["baseline"]:  # before any output: a baseline that does not fit is an error, not a result
+        from ..report.checks import compare_baseline, load_baseline, parse_tolerance
+
+        tolerance = parse_tolerance(settings["tolerance"])
+        baseline_rows = compare_baseline(results, load_baseline(settings["baseline"]), tolerance)
+    if args.plot is not None:
+        from ..report.plot import write_plot
+
+        write_plot(results[0], args.plot)
+    if args.save_baseline:
+        from ..io.write import write_atomically
+        from ..report.outputs import to_json
+
+        write_atomically(args.save_baseline, to_json(results), "--save-baseline")
+    text = render(results, run, args)
+    if args.output:
+        from ..io.write import write_atomically
+
+        write_atomically(args.output, text or "")
+    elif not args.quiet and text:
+        from ..io.write import write_stdout
+
+        write_stdout(text)
+    if not checking:
+        return ExitCode.OK
+    from ..report.checks import check_thresholds, report_baseline
+
+    failed = check_thresholds(results, settings["fail-above"], settings["fail-below"])
+    if baseline_rows is not None:
+        failed = report_baseline(baseline_rows, tolerance, args.quiet) or failed
+    return ExitCode.CHECK_FAILED if failed else ExitCode.OK

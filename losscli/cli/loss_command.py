@@ -1,0 +1,74 @@
+"""The command of one loss (or of several, ``mse,mae``): shared options, then its own."""
+
+from __future__ import annotations
+
+import inspect
+
+import typer
+from typer.core import TyperCommand
+
+from ..core.registry import get_loss, options_by_name
+from .options import LOSS, common_parameters, loss_parameters, section_of
+
+SECTION_ORDER = ("Inputs", "Reduction and weights", "Output", "Analysis", "CI checks", LOSS)
+
+
+class LossCommand(TyperCommand):
+    """A loss command whose help lists its options by section, wrapped, never cut."""
+
+    def format_help(self, ctx, formatter) -> None:
+        self.format_usage(ctx, formatter)
+        if self.help:
+            formatter.write_paragraph()
+            formatter.write(self.help.rstrip() + "\n")
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None and param.param_type_name == "option":
+                section = section_of(param.name) if param.name not in ("help",) else "Other"
+                sections.setdefault(section, []).append(record)
+        for section in (*SECTION_ORDER, "Other"):
+            if section in sections:
+                with formatter.section(section):
+                    formatter.write_dl(sections[section], col_max=26)
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except typer.BadParameter.__base__ as exc:  # Typer's click UsageError
+            option = getattr(exc, "option_name", None)
+            if option:
+                name = option.split("=")[0].lstrip("-").removeprefix("no-").replace("-", "_")
+                if name in options_by_name():
+                    self.specs[0].resolve_options({name: 0.0})  # raises "--x does not apply to ..."
+            raise
+
+    def format_usage(self, ctx, formatter) -> None:
+        formatter.write_usage(ctx.command_path, "PREDS [TARGETS] [OPTIONS]")
+
+
+def build(name: str):
+    """The click command for ``name`` (a loss, an alias, or several as ``mse,mae``)."""
+    from ..errors import UsageError
+
+    specs = [get_loss(part) for part in name.split(",") if part.strip()]
+    if not specs:
+        raise UsageError("give a loss, e.g. 'losscli mse preds.csv targets.csv' ('losscli list' shows them)")
+    params = common_parameters() + loss_parameters(specs)
+
+    def callback(**arguments) -> int:
+        from .execute import execute
+
+        return execute(specs, arguments)
+
+    callback.__signature__ = inspect.Signature(params)
+    callback.__annotations__ = {p.name: p.annotation for p in params}
+    from .app import CONTEXT
+    from .helptext import loss_description
+
+    help_text = loss_description(specs[0]) if len(specs) == 1 else f"The losses {', '.join(s.name for s in specs)}."
+    sub = typer.Typer(rich_markup_mode=None, add_completion=False)
+    sub.command(name=name, cls=LossCommand, help=help_text, context_settings=CONTEXT)(callback)
+    command = typer.main.get_command(sub)
+    command.specs = specs
+    return command

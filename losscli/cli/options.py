@@ -1,0 +1,326 @@
+"""The options every loss command shares, declared once, and each loss's own options
+from the registry. A loss command's parameters are these (see ``loss_command.py``).
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from typing import Annotated, Optional
+
+import typer
+
+from ..core.reduce import REDUCTIONS
+from ..core.registry import Loss, Option
+from ..core.terms import WEIGHT_DIVISORS
+from ..io.source import FORMATS
+
+
+def _choices(name: str, values) -> type[enum.StrEnum]:
+    """A Typer choice type over values named once, where they are defined."""
+    return enum.StrEnum(name, {value: value for value in values})
+
+
+Reduce = _choices("Reduce", REDUCTIONS)
+OUTPUT_FORMATS = ("table", "json", "csv", "jsonl", "markdown", "value")
+OutputFormat = _choices("OutputFormat", OUTPUT_FORMATS)
+Level = _choices("Level", ("element", "sample", "output", "batch"))
+WeightDivisor = _choices("WeightDivisor", WEIGHT_DIVISORS)
+InputFormat = _choices("InputFormat", FORMATS)
+
+INPUTS, REDUCTION, OUTPUT, ANALYSIS, CHECKS, LOSS = (
+    "Inputs",
+    "Reduction and weights",
+    "Output",
+    "Analysis",
+    "CI checks",
+    "Options of this loss",
+)
+
+
+def _param(name: str, annotation, default=None) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def _text(*decls: str, help: str, metavar: str | None = None):
+    return Annotated[Optional[str], typer.Option(*decls, help=help, metavar=metavar, show_default=False)]
+
+
+def _flag(*decls: str, help: str):
+    return Annotated[bool, typer.Option(*decls, help=help)]
+
+
+# name -> (section, annotation, default). Declared once; every loss command takes them all.
+COMMON: dict[str, tuple[str, object, object]] = {
+    "preds": (
+        INPUTS,
+        Annotated[
+            Optional[str],
+            typer.Argument(
+                help="Predictions: a file (.csv .tsv .txt .npy .npz .json .jsonl .parquet, any text or .npy "
+                "also .gz), FILE:KEY, or - for stdin. With --pred-col and --target-col, the one file holding both.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "targets": (
+        INPUTS,
+        Annotated[Optional[str], typer.Argument(help="Targets, as PREDS.", show_default=False)],
+        None,
+    ),
+    "pred_col": (
+        INPUTS,
+        _text(
+            "--pred-col",
+            help="Prediction columns: names, 0-based positions, globs ('proba_*') or ranges (p0:p9), comma-separated.",
+            metavar="COLS",
+        ),
+        None,
+    ),
+    "target_col": (INPUTS, _text("--target-col", help="Target columns, as --pred-col.", metavar="COLS"), None),
+    "id_col": (
+        INPUTS,
+        _text(
+            "--id-col",
+            help="Column of sample ids: carried into every per-sample output; with two files, their rows are "
+            "matched by it (a Kaggle row_id).",
+            metavar="COL",
+        ),
+        None,
+    ),
+    "weights": (
+        INPUTS,
+        _text("--weights", help="Sample weights: a file of N numbers, or FILE:KEY (a column).", metavar="FILE"),
+        None,
+    ),
+    "weight_col": (
+        INPUTS,
+        _text("--weight-col", help="Column of sample weights in the one data file.", metavar="COL"),
+        None,
+    ),
+    "classes": (
+        INPUTS,
+        _text(
+            "--classes",
+            help="Class names of the prediction columns, in order (clf.classes_): class labels are matched to "
+            "them. Default: the predictions' header names.",
+            metavar="A,B,...",
+        ),
+        None,
+    ),
+    "input_format": (
+        INPUTS,
+        Annotated[
+            Optional[InputFormat],
+            typer.Option(
+                help="Format of stdin and of files with no known extension. Default: sniffed for stdin.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "header": (
+        INPUTS,
+        Annotated[
+            Optional[bool],
+            typer.Option(
+                "--header/--no-header",
+                help="The first row of text files is a header. Default: detected, and said when unsure.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "drop_missing": (
+        INPUTS,
+        _flag(
+            "--drop-missing",
+            help="Drop the samples with a missing value (NA, NaN, null, an empty cell) in predictions, targets "
+            "or weights; n counts the rest. Default: a missing value is an error.",
+        ),
+        False,
+    ),
+    "by_position": (
+        INPUTS,
+        _flag("--by-position", help="Match the rows of two files by position even when both have row labels."),
+        False,
+    ),
+    "max_inflate": (
+        INPUTS,
+        _text(
+            "--max-inflate",
+            help="Largest size a .gz or .npz input may inflate to (8G, 500M; 0 for no limit). Default: 2 GiB or "
+            "200 times its compressed size.",
+            metavar="SIZE",
+        ),
+        None,
+    ),
+    "reduce": (
+        REDUCTION,
+        Annotated[
+            Optional[Reduce],
+            typer.Option(
+                "--reduce",
+                "-r",
+                help="Axes averaged; the others are summed. Default: the loss's own.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "weight_divisor": (
+        REDUCTION,
+        Annotated[
+            WeightDivisor,
+            typer.Option(
+                help="With weights, a mean over samples divides by their sum (scikit-learn, Keras "
+                "mean_with_sample_weight) or by N (Keras sum_over_batch_size)."
+            ),
+        ],
+        WeightDivisor.sum,
+    ),
+    "output_format": (
+        OUTPUT,
+        Annotated[
+            OutputFormat,
+            typer.Option("--format", "-f", help="table or markdown for people; json, jsonl, csv or value for pipes."),
+        ],
+        OutputFormat.table,
+    ),
+    "level": (
+        OUTPUT,
+        Annotated[Level, typer.Option(help="With --format csv: a row per element, sample, output or loss (batch).")],
+        Level.sample,
+    ),
+    "output": (
+        OUTPUT,
+        _text("--output", "-o", help="Write the output to FILE (atomically), not stdout.", metavar="FILE"),
+        None,
+    ),
+    "quiet": (OUTPUT, _flag("--quiet", "-q", help="No output: only the exit status and errors."), False),
+    "max_rows": (
+        OUTPUT,
+        Annotated[int, typer.Option(min=2, help="Rows shown per table before eliding the middle.")],
+        20,
+    ),
+    "top": (
+        OUTPUT,
+        Annotated[int, typer.Option(min=0, help="List the K worst samples, outputs and elements.", metavar="K")],
+        0,
+    ),
+    "plot": (
+        OUTPUT,
+        _text(
+            "--plot",
+            help="Write a figure (.png or .svg) of the per-sample losses and the per-element heatmap; needs "
+            "matplotlib: pip install 'losscli[plot]'.",
+            metavar="FILE",
+        ),
+        None,
+    ),
+    "explain": (
+        ANALYSIS,
+        _flag("--explain", help="Each formula with your numbers, and n and the value under every --reduce."),
+        False,
+    ),
+    "compare": (
+        ANALYSIS,
+        _flag("--compare", help="One row per framework's call: its n and its value on your data."),
+        False,
+    ),
+    "grad": (
+        ANALYSIS,
+        _flag(
+            "--grad",
+            help="The gradient of the batch value w.r.t. every prediction (PyTorch's subgradients at kinks).",
+        ),
+        False,
+    ),
+    "fail_above": (
+        CHECKS,
+        Annotated[
+            Optional[float],
+            typer.Option(
+                help="Exit 1 if a batch value is above X. [config: fail-above]", metavar="X", show_default=False
+            ),
+        ],
+        None,
+    ),
+    "fail_below": (
+        CHECKS,
+        Annotated[
+            Optional[float],
+            typer.Option(
+                help="Exit 1 if a batch value is below X. [config: fail-below]", metavar="X", show_default=False
+            ),
+        ],
+        None,
+    ),
+    "baseline": (
+        CHECKS,
+        _text(
+            "--baseline",
+            help="An earlier --format json result: exit 1 if a loss got worse by more than --tolerance. "
+            "[config: baseline]",
+            metavar="FILE",
+        ),
+        None,
+    ),
+    "tolerance": (
+        CHECKS,
+        _text(
+            "--tolerance",
+            help="With --baseline: an amount (0.01) or a percentage (5%). Default 0. [config: tolerance]",
+            metavar="T",
+        ),
+        None,
+    ),
+    "save_baseline": (
+        CHECKS,
+        _text("--save-baseline", help="Write this run's JSON result to FILE, for a later --baseline.", metavar="FILE"),
+        None,
+    ),
+}
+
+
+def common_parameters() -> list[inspect.Parameter]:
+    return [_param(name, annotation, default) for name, (_, annotation, default) in COMMON.items()]
+
+
+def option_help(option: Option, losses: list[tuple[Loss, Option]]) -> str:
+    """An option's help, with the losses that take it and their defaults."""
+    takes = "; ".join(
+        loss.name if opt.default is None else f"{loss.name}: default {opt.default_text}" for loss, opt in losses
+    )
+    return f"{option.help} [{takes}]"
+
+
+def loss_parameters(specs: list[Loss]) -> list[inspect.Parameter]:
+    """One option per loss option the given losses take."""
+    users: dict[str, list[tuple[Loss, Option]]] = {}
+    for spec in specs:
+        for option in spec.options:
+            users.setdefault(option.name, []).append((spec, option))
+    params = []
+    for name, takers in users.items():
+        option = takers[0][1]
+        help_text = option_help(option, takers)
+        if option.kind == "flag":
+            flag = option.flag
+            annotation = Annotated[
+                Optional[bool], typer.Option(f"{flag}/--no-{flag[2:]}", help=help_text, show_default=False)
+            ]
+        elif option.kind == "array":
+            annotation = Annotated[
+                Optional[str], typer.Option(option.flag, help=help_text, metavar="FILE|X", show_default=False)
+            ]
+        else:
+            kind = int if option.kind == "int" else float
+            annotation = Annotated[Optional[kind], typer.Option(option.flag, help=help_text, show_default=False)]
+        params.append(_param(name, annotation))
+    return params
+
+
+def section_of(name: str) -> str:
+    return COMMON[name][0] if name in COMMON else LOSS

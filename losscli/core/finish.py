@@ -1,0 +1,237 @@
+"""From the merged state of a loss to its :class:`~losscli.core.result.Result`.
+
+The batch value of every reduction is the same sum of weighted terms divided by its own
+n, so any reduction and weight divisor can be finished from one state: ``--explain``
+and ``--compare`` cost no second pass.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import InputError
+from .reduce import REDUCTIONS, Reduction, SampleAxis
+from .result import Alternative, Kept, Result, short
+from .state import LossState
+from .terms import RATIO_FLOOR, LossTask
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def summed_text(reduction: Reduction) -> str:
+    if reduction.mean_over_samples and reduction.mean_over_outputs:
+        return "mean over every element"
+    if reduction.mean_over_samples:
+        return "outputs summed, mean over samples"
+    if reduction.mean_over_outputs:
+        return "samples summed, mean over outputs"
+    return "everything summed"
+
+
+def sample_axis(task: LossTask, state: LossState, weight_divisor: str) -> tuple[SampleAxis, dict | None]:
+    """What averaging over samples divides by, and the JSON ``weights`` block."""
+    class_weighted = task.class_weights is not None
+    if not task.weighted and not task.counted and not class_weighted:
+        return SampleAxis(state.rows, plural(state.rows, "sample")), None
+    ignored = f" ({state.rows - state.counted:,} ignored)" if task.counted else ""
+    if weight_divisor == "count" or (not task.weighted and not class_weighted):
+        size = float(state.counted)
+        return SampleAxis(size, plural(state.counted, "sample") + ignored), {"divisor": "count", "value": size}
+    size = state.divisor.value
+    if class_weighted:
+        text = f"sum of the targets' class weights = {short(size)}{ignored}"
+        return SampleAxis(size, text), {"divisor": "class_weights", "value": size}
+    return SampleAxis(size, f"sum of weights = {short(size)}{ignored}"), {"divisor": "sum", "value": size}
+
+
+def n_text(reduction: Reduction, samples: SampleAxis, n_outputs: int, n: float) -> str:
+    outputs = plural(n_outputs, "output")
+    if reduction.mean_over_samples and reduction.mean_over_outputs:
+        return f"{samples.text} x {outputs} = {short(n)}"
+    if reduction.mean_over_samples:
+        return samples.text
+    if reduction.mean_over_outputs:
+        return outputs
+    return "1"
+
+
+class Batch(NamedTuple):
+    """The batch figures of one reduction."""
+
+    total: float
+    n: float
+    value: float
+    per_output: np.ndarray | None
+    n_text: str
+    batch_formula: str
+    per_sample_formula: str
+    per_output_formula: str
+    weights: dict | None
+    sample_divisor: float
+    output_divisor: int
+
+
+def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, weight_divisor: str | None = None):
+    """The batch value, n and per-output values of ``state`` under a reduction."""
+    spec = task.spec
+    reduction = reduction or task.reduction
+    samples, weights = sample_axis(task, state, weight_divisor or task.weight_divisor)
+    n_outputs = state.n_outputs
+    if reduction.mean_over_samples and samples.size == 0:
+        raise InputError(f"no sample counts ({samples.text}); the mean over samples is undefined")
+    sd = samples.size if reduction.mean_over_samples else 1
+    od = n_outputs if reduction.mean_over_outputs else 1
+    total = state.total.value
+    n = sd * od
+    with np.errstate(all="ignore"):
+        value = total / n
+        per_output = None if spec.per_sample_only else state.per_output.value / sd
+    formula = f"{spec.name} = sum(l) / n = {short(total)} / {short(n)} = {short(value)}"
+    ps_formula = "L[i] = sum_j l[i, j] / C" if reduction.mean_over_outputs else "L[i] = sum_j l[i, j]"
+    po_formula = f"O[j] = sum_i l[i, j] / {'N' if weights is None else 'sum(w)'}"
+    if not reduction.mean_over_samples:
+        po_formula = "O[j] = sum_i l[i, j]"
+    if spec.ratio:
+        n = max(state.scale_total.value, RATIO_FLOOR)
+        with np.errstate(all="ignore"):
+            value = total / n
+            per_output = state.per_output.value / np.maximum(state.scale_per_output.value, RATIO_FLOOR)
+        formula = f"{spec.name} = sum(l) / sum|t| = {short(total)} / {short(n)} = {short(value)}"
+        ps_formula, po_formula = "L[i] = sum_j l[i, j] / sum_j |t[i, j]|", "O[j] = sum_i l[i, j] / sum_i |t[i, j]|"
+        text = f"sum |t| = {short(n)}"
+    else:
+        text = n_text(reduction, samples, n_outputs, n)
+    if spec.root:
+        with np.errstate(all="ignore"):
+            per_output = np.sqrt(per_output)
+        ps_formula = ps_formula.replace("= ", "= sqrt(", 1) + ")"
+        po_formula = po_formula.replace("= ", "= sqrt(", 1) + ")"
+        if task.options.get("per_output_root"):
+            value = float(per_output.sum()) / od
+            over = " / C" if reduction.mean_over_outputs else ""
+            formula = f"{spec.name} = sum_j sqrt(O[j]){over} = {short(value)}   (roots taken per output)"
+        else:
+            value = math.sqrt(value) if value >= 0 else math.nan
+            formula = (
+                f"{spec.name} = sqrt(sum(l) / n) = sqrt({short(total)} / {short(n)}) = {short(value)}"
+                "   (root taken after the reduction)"
+            )
+    if spec.per_sample_only:
+        ps_formula = f"L[i] = {spec.formula}"
+    return Batch(total, n, value, per_output, text, formula, ps_formula, po_formula, weights, sd, od)
+
+
+def gradient_scale(task: LossTask, figures: Batch) -> np.ndarray | float:
+    """What the raw gradient (of the sum of weighted terms) is multiplied by: 1/n, and the
+    root's chain rule."""
+    if task.spec.root and task.options.get("per_output_root"):
+        with np.errstate(divide="ignore"):
+            return 1.0 / (figures.sample_divisor * figures.output_divisor * 2.0 * figures.per_output)
+    if task.spec.root:
+        return 1.0 / (2.0 * figures.value * figures.n)
+    return 1.0 / figures.n
+
+
+def why_not_finite(task: LossTask, state: LossState, value: float) -> str | None:
+    if math.isfinite(value):
+        return None
+    if state.non_finite:
+        return f"{state.non_finite:,} element terms are inf or NaN"
+    if math.isinf(value):
+        return "the sum of the terms overflows float64"
+    return "the value is undefined (NaN)"
+
+
+class Arrays(NamedTuple):
+    """Every sample's values, when a run kept them."""
+
+    per_sample: np.ndarray
+    terms: np.ndarray
+    gradient: np.ndarray | None
+    ids: list[str] | None
+
+
+def finish(task: LossTask, state: LossState, *, arrays: Arrays | None = None, inputs=(), grad: bool = False) -> Result:
+    """The Result of a loss from its merged state (and every sample's values, if kept)."""
+    spec = task.spec
+    figures = batch(task, state)
+    scale = gradient_scale(task, figures) if grad else None
+    alternatives = {}
+    for name in spec.reductions:
+        other = figures if name == task.reduction.name else batch(task, state, REDUCTIONS[name])
+        alternatives[name] = Alternative(other.n, other.n_text, other.value, summed_text(REDUCTIONS[name]))
+    per_element = per_sample = gradient = ids = None
+    if arrays is not None:
+        per_sample, ids = arrays.per_sample, arrays.ids
+        per_element = None if spec.per_sample_only else arrays.terms
+        if grad and arrays.gradient is not None:
+            with np.errstate(all="ignore"):
+                gradient = arrays.gradient * scale
+    return Result(
+        loss=spec.name,
+        title=spec.title,
+        formula=spec.formula,
+        matches=spec.matches,
+        options=task.options,
+        reduction=task.reduction,
+        shape=(state.rows, state.n_outputs),
+        per_element=per_element,
+        per_sample=per_sample,
+        per_output=figures.per_output,
+        total=figures.total,
+        n=figures.n,
+        value=figures.value,
+        n_text=figures.n_text,
+        summed_text=summed_text(task.reduction),
+        per_sample_formula=figures.per_sample_formula,
+        per_output_formula=figures.per_output_formula,
+        batch_formula=figures.batch_formula,
+        weights=figures.weights,
+        notes=spec.notes,
+        gradient=gradient,
+        mean_of_terms=not (spec.root or spec.ratio),
+        elements=not spec.per_sample_only,
+        kept=_kept(state, scale),
+        histogram=state.sketch.bins(),
+        worst_samples=[
+            (int(k[0]), float(v))
+            for k, v in zip(state.kept.top_samples.keys, state.kept.top_samples.values, strict=True)
+        ],
+        worst_elements=[
+            (int(k[0]), int(k[1]), float(v))
+            for k, v in zip(state.worst_elements.keys, state.worst_elements.values, strict=True)
+        ],
+        ids=ids,
+        inputs=list(inputs),
+        alternatives=alternatives,
+        non_finite=why_not_finite(task, state, figures.value),
+        grad=grad,
+    )
+
+
+def _kept(state: LossState, scale) -> Kept | None:
+    records = state.kept.records
+    if not records:
+        return None
+    index = sorted(records)
+    rows = [records[i] for i in index]
+    gradient = None
+    if scale is not None and rows[0].gradient is not None:
+        with np.errstate(all="ignore"):
+            gradient = np.stack([r.gradient for r in rows]) * scale
+    labels = None if rows[0].label is None else np.array([r.label for r in rows])
+    return Kept(
+        np.array(index, dtype=np.int64),
+        np.array([r.per_sample for r in rows]),
+        np.stack([r.terms for r in rows]),
+        gradient,
+        None if rows[0].id is None else [r.id for r in rows],
+        np.stack([r.pred for r in rows]),
+        np.stack([r.target for r in rows]),
+        labels,
+    )

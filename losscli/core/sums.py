@@ -1,0 +1,248 @@
+"""Sums that merge: exact scalars, compensated vectors, a histogram and top-K that combine.
+
+Every figure losscli reports is a sum over blocks of rows. These accumulators make the
+figure independent of how the rows were split: blocks are fixed, and their sums are
+merged in block order, exactly for the batch total (Shewchuk's partials, as
+``math.fsum``) and with Neumaier's compensation for the per-output sums, so a run
+gives the same bits whatever ``--jobs`` is, and states saved by separate runs merge to
+what one run gives.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_HUGE = 2.0**1020  # below this, two partials cannot overflow when added
+
+
+class ExactSum:
+    """A float sum kept exactly: non-overlapping partials (Shewchuk 1997, as ``math.fsum``);
+    past 2^1020 exact fractions, so an intermediate overflow cannot spoil it. Terms that
+    are inf or NaN are summed apart, by IEEE rules, and win."""
+
+    __slots__ = ("partials", "special", "exact")
+
+    def __init__(self):
+        self.partials: list[float] = []
+        self.special = 0.0  # the sum of the inf and NaN terms
+        self.exact = None  # a Fraction, once a partial nears overflow
+
+    def add(self, x: float) -> None:
+        x = float(x)
+        if not math.isfinite(x):
+            self.special += x
+            return
+        if self.exact is None and (abs(x) >= _HUGE or (self.partials and abs(self.partials[-1]) >= _HUGE)):
+            from fractions import Fraction
+
+            self.exact = sum((Fraction(p) for p in self.partials), Fraction(0))
+            self.partials = []
+        if self.exact is not None:
+            from fractions import Fraction
+
+            self.exact += Fraction(x)
+            return
+        kept = []
+        for y in self.partials:
+            if abs(x) < abs(y):
+                x, y = y, x
+            high = x + y
+            low = y - (high - x)
+            if low:
+                kept.append(low)
+            x = high
+        kept.append(x)
+        self.partials = kept
+
+    def merge(self, other: ExactSum) -> None:
+        self.special += other.special
+        for x in other.partials:
+            self.add(x)
+        if other.exact is not None:
+            self.add(0.0)
+            if self.exact is None:
+                from fractions import Fraction
+
+                self.exact = sum((Fraction(p) for p in self.partials), Fraction(0))
+                self.partials = []
+            self.exact += other.exact
+
+    @property
+    def value(self) -> float:
+        if self.special != 0.0 or self.special != self.special:
+            return self.special
+        if self.exact is not None:
+            try:
+                return float(self.exact)
+            except OverflowError:
+                return math.copysign(math.inf, self.exact)
+        return math.fsum(self.partials)
+
+    def to_dict(self) -> dict:
+        exact = None if self.exact is None else f"{self.exact.numerator}/{self.exact.denominator}"
+        return {"partials": [p.hex() for p in self.partials], "special": repr(self.special), "exact": exact}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ExactSum:
+        out = cls()
+        out.partials = [float.fromhex(p) for p in data["partials"]]
+        out.special = float(data["special"])
+        if data.get("exact"):
+            from fractions import Fraction
+
+            out.exact = Fraction(data["exact"])
+        return out
+
+
+class VectorSum:
+    """Per-component sums with Neumaier's compensation: error ~ eps |sum|, whatever the order."""
+
+    __slots__ = ("high", "low")
+
+    def __init__(self, size: int, high: np.ndarray | None = None, low: np.ndarray | None = None):
+        self.high = np.zeros(size) if high is None else np.asarray(high, dtype=np.float64).copy()
+        self.low = np.zeros(size) if low is None else np.asarray(low, dtype=np.float64).copy()
+
+    def add(self, x: np.ndarray) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            total = self.high + x
+            big = np.abs(self.high) >= np.abs(x)
+            self.low += np.where(big, (self.high - total) + x, (x - total) + self.high)
+        self.high = total
+
+    def merge(self, other: VectorSum) -> None:
+        self.add(other.high)
+        with np.errstate(invalid="ignore", over="ignore"):
+            self.low += other.low
+
+    @property
+    def value(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            out = self.high + self.low
+        return np.where(np.isfinite(self.high), out, self.high)
+
+
+# --- the histogram ----------------------------------------------------------------------
+
+STEPS = 256  # buckets per octave: adjacent bucket edges differ by 0.27%
+
+
+class Sketch:
+    """Counts of values in logarithmic buckets (sign, floor(log2|v| * STEPS)): a histogram
+    that merges by adding counts. Exact min and max; counts exact per bucket."""
+
+    def __init__(self):
+        self.counts: dict[int, int] = {}
+        self.zeros = 0
+        self.count = 0
+        self.low = math.inf
+        self.high = -math.inf
+
+    def add(self, values: np.ndarray) -> None:
+        v = values[np.isfinite(values)]
+        if not v.size:
+            return
+        self.count += int(v.size)
+        self.low, self.high = min(self.low, float(v.min())), max(self.high, float(v.max()))
+        zero = v == 0
+        self.zeros += int(zero.sum())
+        v = v[~zero]
+        with np.errstate(divide="ignore"):
+            keys = np.floor(np.log2(np.abs(v)) * STEPS).astype(np.int64) * 2 + (v < 0)
+        unique, counts = np.unique(keys, return_counts=True)
+        for key, count in zip(unique.tolist(), counts.tolist(), strict=True):
+            self.counts[key] = self.counts.get(key, 0) + count
+
+    def merge(self, other: Sketch) -> None:
+        for key, count in other.counts.items():
+            self.counts[key] = self.counts.get(key, 0) + count
+        self.zeros += other.zeros
+        self.count += other.count
+        self.low, self.high = min(self.low, other.low), max(self.high, other.high)
+
+    def buckets(self) -> list[tuple[float, float, int]]:
+        """(low edge, high edge, count) of every non-empty bucket, in increasing order."""
+        out = []
+        for key, count in self.counts.items():
+            step, negative = key >> 1, key & 1
+            a, b = 2.0 ** (step / STEPS), 2.0 ** ((step + 1) / STEPS)
+            out.append((-b, -a, count) if negative else (a, b, count))
+        if self.zeros:
+            out.append((0.0, 0.0, self.zeros))
+        return sorted(out)
+
+    def bins(self, n_bins: int = 10) -> list[tuple[float, float, int]]:
+        """About ``n_bins`` contiguous bins from min to max: buckets grouped at the bucket edges
+        nearest to equal steps, so every count is exact and min and max are exact."""
+        buckets = self.buckets()
+        if not buckets:
+            return []
+        width = (self.high - self.low) / n_bins
+        groups: list[list] = []  # [high edge, count, slot]
+        for low, high, count in buckets:
+            slot = min(n_bins - 1, max(0, int((low - self.low) / width))) if width > 0 else 0
+            if groups and groups[-1][2] == slot:
+                groups[-1][0], groups[-1][1] = high, groups[-1][1] + count
+            else:
+                groups.append([high, count, slot])
+        out, low = [], self.low
+        for high, count, _ in groups:
+            high = min(max(high, low), self.high)
+            out.append((low, high, count))
+            low = high
+        out[-1] = (out[-1][0], self.high, out[-1][2])
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "counts": {str(k): v for k, v in self.counts.items()},
+            "zeros": self.zeros,
+            "count": self.count,
+            "low": self.low if self.count else None,
+            "high": self.high if self.count else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Sketch:
+        sketch = cls()
+        sketch.counts = {int(k): int(v) for k, v in data["counts"].items()}
+        sketch.zeros, sketch.count = int(data["zeros"]), int(data["count"])
+        if sketch.count:
+            sketch.low, sketch.high = float(data["low"]), float(data["high"])
+        return sketch
+
+
+# --- top K --------------------------------------------------------------------------------
+
+
+def rank_key(values: np.ndarray) -> np.ndarray:
+    """Largest first, NaN counted as the largest (a term that is not a number is the worst)."""
+    return np.where(np.isnan(values), np.inf, values)
+
+
+class TopK:
+    """The k largest values seen, with their keys (sample index, or (sample, output))."""
+
+    def __init__(self, k: int):
+        self.k = k
+        self.values = np.empty(0)
+        self.keys = np.empty((0, 2), dtype=np.int64)
+
+    def add(self, values: np.ndarray, keys: np.ndarray) -> None:
+        if not self.k or not len(values):
+            return
+        if len(values) > self.k:
+            pick = np.argpartition(-rank_key(values), self.k - 1)[: self.k]
+            values, keys = values[pick], keys[pick]
+        self._keep(np.concatenate([self.values, values]), np.concatenate([self.keys, keys]))
+
+    def merge(self, other: TopK) -> None:
+        self._keep(np.concatenate([self.values, other.values]), np.concatenate([self.keys, other.keys]))
+
+    def _keep(self, values: np.ndarray, keys: np.ndarray) -> None:
+        # largest first; ties by key, so that the order never depends on how rows were split
+        order = np.lexsort((*keys.T[::-1], -rank_key(values)))[: self.k]
+        self.values, self.keys = values[order], keys[order]

@@ -1,0 +1,294 @@
+"""One loss as a run computes it (:class:`LossTask`), and the terms of one block of rows.
+
+A block's terms carry every weight (sample weights, class weights, ignored samples), so
+the batch value of any reduction is their sum over all blocks divided by n; what a block
+adds to n (its samples, the sum of their weights) travels with its terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..errors import InputError, UsageError
+from .grads import gradient_of
+from .reduce import Reduction, get_reduction
+from .registry import Domain, Loss, get_loss
+
+WEIGHT_DIVISORS = ("sum", "count")
+RATIO_FLOOR = 1.17e-6  # torchmetrics WMAPE's floor on sum |t|
+
+# where(role, i, j) -> "preds.csv: line 5, column 2": the place of value [i, j] of this block
+Where = Callable[[str, int, int], str]
+
+
+class LossTask(NamedTuple):
+    """A loss with its options resolved, its reduction and its weighting."""
+
+    spec: Loss
+    options: dict[str, Any]  # resolved (defaults filled in, arrays as arrays)
+    reduction: Reduction
+    weight_divisor: str
+    weighted: bool  # sample weights are given
+    labels: bool  # targets are class labels, one-hot encoded here
+
+    @property
+    def counted(self) -> bool:
+        """Some samples may be ignored (--ignore-index)."""
+        return self.options.get("ignore_index") is not None
+
+    @property
+    def class_weights(self) -> np.ndarray | None:
+        return self.options.get("class_weights")
+
+    @property
+    def output_divisor_applies(self) -> bool:
+        return self.reduction.mean_over_outputs
+
+
+def prepare(
+    loss: str | Loss,
+    *,
+    reduce: str | None = None,
+    weight_divisor: str = "sum",
+    weighted: bool = False,
+    labels: bool = False,
+    options: dict[str, Any] | None = None,
+) -> LossTask:
+    """Check the loss, its reduction and its options before any data is read."""
+    spec = loss if isinstance(loss, Loss) else get_loss(loss)
+    reduction = get_reduction(reduce or spec.default_reduce)
+    if reduction.name not in spec.reductions:
+        raise UsageError(why_not(spec, reduction.name))
+    if weight_divisor not in WEIGHT_DIVISORS:
+        raise UsageError(f"unknown weight divisor {weight_divisor!r}; use sum or count")
+    resolved = spec.resolve_options(options or {})
+    return LossTask(spec, resolved, reduction, weight_divisor, weighted, labels)
+
+
+def why_not(spec: Loss, reduce: str) -> str:
+    if spec.ratio:
+        return f"{spec.name} is a ratio of sums over every element; only --reduce all applies"
+    return (
+        f"--reduce {reduce} needs per-element terms, and {spec.name} exists only per sample "
+        f"(a max or a norm over the outputs); use --reduce samples or none"
+    )
+
+
+def takes_labels(spec: Loss, n_pred_columns: int, n_target_columns: int) -> bool:
+    return spec.targets == "labels" or (spec.targets == "labels_or_same" and n_target_columns == 1 < n_pred_columns)
+
+
+# --- one block ----------------------------------------------------------------------------
+
+
+class BlockTerms(NamedTuple):
+    """The weighted terms of a block and what the block adds to every divisor."""
+
+    terms: np.ndarray  # (B, C), or (B, 1) for losses that exist only per sample; weights applied
+    row_sums: np.ndarray  # (B,) sum over outputs of the terms
+    targets: np.ndarray  # (B, C) the targets as the loss saw them (labels one-hot)
+    term_weights: np.ndarray | None  # (B, C) or (B, 1): the weight each term carries, for the gradient
+    divisor: np.ndarray | None  # (B,) what each sample adds to a weighted mean's divisor
+    counted: np.ndarray | None  # (B,) bool: the samples not ignored
+    scale: np.ndarray | None  # (B, C) |t| times the weights: WMAPE's denominators
+    element_options: dict[str, Any]
+
+
+def check_shapes(task: LossTask, pred: np.ndarray, target: np.ndarray, names: tuple[str, str]) -> None:
+    if task.labels:
+        if target.shape[1] != 1:
+            raise InputError(
+                f"{names[1]} has {target.shape[1]} columns; {task.spec.name} takes class labels, one integer per "
+                f"sample: targets of shape (N,) for predictions {names[0]} with {pred.shape[1]} columns"
+            )
+    elif pred.shape[1] != target.shape[1]:
+        columns = "column" if pred.shape[1] == 1 else "columns"
+        raise InputError(
+            f"{names[0]} has {pred.shape[1]} {columns} but {names[1]} has {target.shape[1]}; predictions and "
+            f"targets must have the same shape (losscli never broadcasts)"
+        )
+
+
+def block_terms(
+    task: LossTask, pred: np.ndarray, target: np.ndarray, weights: np.ndarray | None, where: Where, var_rows=None
+) -> BlockTerms:
+    """The terms of one block: values checked against the loss's domain, labels one-hot,
+    every weight applied."""
+    spec, options = task.spec, task.options
+    n_rows, n_outputs = pred.shape
+    pred_domain, target_domain = spec.domains(options)
+    check_values(pred, "predictions", pred_domain, spec.name, where)
+    if task.labels:
+        t, labels, counted = one_hot(target[:, 0], n_outputs, options.get("ignore_index"), spec.name, where)
+    else:
+        check_values(target, "targets", target_domain, spec.name, where)
+        t, labels, counted = target, None, None
+
+    element_options = {o.name: options[o.name] for o in spec.options if o.to_elements and options[o.name] is not None}
+    if "pos_weight" in element_options:
+        element_options["pos_weight"] = pos_weight(element_options["pos_weight"], n_outputs)
+    if "var" in element_options:
+        element_options["var"] = variance(as_variance(element_options["var"], n_outputs), var_rows, n_rows)
+    with np.errstate(all="ignore"):  # overflow, 0 * inf: the terms say so themselves (inf, nan)
+        terms = spec.elements(pred, t, **element_options)
+    if spec.per_sample_only:
+        terms = terms.reshape(n_rows, 1)
+
+    sample_weights = None if weights is None else check_weights(weights, where)
+    row_weights = _product(sample_weights, None if counted is None else counted.astype(np.float64))
+    class_weights = task.class_weights
+    term_weights = None
+    if class_weights is not None:
+        class_weights = checked_class_weights(class_weights, n_outputs)
+        term_weights = np.broadcast_to(class_weights, terms.shape)
+    if row_weights is not None:
+        term_weights = row_weights[:, None] * (1.0 if term_weights is None else term_weights)
+    if term_weights is not None:
+        with np.errstate(all="ignore"):
+            terms = terms * term_weights
+    target_class_weights = None if class_weights is None else class_weights[labels]
+    divisor = _product(_product(sample_weights, target_class_weights), counted)
+    if divisor is not None:
+        divisor = np.asarray(divisor, dtype=np.float64)
+    scale = None
+    if spec.ratio:
+        scale = np.abs(target) if row_weights is None else np.abs(target) * row_weights[:, None]
+    with np.errstate(all="ignore"):
+        row_sums = terms @ np.ones(terms.shape[1]) if terms.shape[1] > 1 else terms[:, 0].copy()
+    return BlockTerms(terms, row_sums, t, term_weights, divisor, counted, scale, element_options)
+
+
+def per_sample_values(task: LossTask, block: BlockTerms) -> np.ndarray:
+    """L[i] of each sample of the block under the task's reduction."""
+    with np.errstate(all="ignore"):
+        if task.spec.ratio:
+            return block.row_sums / np.maximum(block.scale @ np.ones(block.scale.shape[1]), RATIO_FLOOR)
+        values = block.row_sums / (block.terms.shape[1] if task.reduction.mean_over_outputs else 1)
+        return np.sqrt(values) if task.spec.root else values
+
+
+def raw_gradient(task: LossTask, pred: np.ndarray, block: BlockTerms) -> np.ndarray:
+    """d(sum of the weighted terms)/dp: the gradient of the batch value before dividing by n."""
+    upstream = np.ones(block.terms.shape) if block.term_weights is None else np.array(block.term_weights)
+    with np.errstate(all="ignore"):
+        return gradient_of(task.spec.elements)(pred, block.targets, upstream, **block.element_options)
+
+
+# --- checks -------------------------------------------------------------------------------
+
+
+def check_values(values: np.ndarray, role: str, domain: Domain | None, loss: str, where: Where) -> None:
+    # One sum screens for infinity far cheaper than a mask; finite values that overflow
+    # the sum only cost the mask below. Missing values (NaN) were dealt with before.
+    with np.errstate(all="ignore"):
+        total = values.sum()
+    if not np.isfinite(total):
+        reject_first(values, ~np.isfinite(values), "is not a finite number", "drop or fill it first", role, where)
+    if domain is not None:
+        advice = f"{loss} needs {domain.need.replace('{role}', role)}"
+        reject_first(values, ~domain.allowed(values), domain.problem, advice, role, where)
+
+
+def reject_first(values: np.ndarray, bad: np.ndarray, problem, advice: str, role: str, where: Where) -> None:
+    """Raise for the first True in ``bad``; ``problem`` is a text or a function of the value."""
+    found = np.argwhere(bad)
+    if len(found):
+        i, j = (int(k) for k in found[0])
+        value = float(values[i, j])
+        what = problem if isinstance(problem, str) else problem(value)
+        raise InputError(f"{where(role, i, j)}: {value!r} {what}; {advice}")
+
+
+def one_hot(y: np.ndarray, n_classes: int, ignore_index: int | None, loss: str, where: Where):
+    """One-hot targets from class labels, the labels, and the mask of counted samples."""
+    check_values(y[:, None], "targets", None, loss, where)
+    counted = np.ones(len(y), dtype=bool) if ignore_index is None else y != ignore_index
+    bad = counted & ((y != np.floor(y)) | (y < 0) | (y >= n_classes))
+    reject_first(
+        y[:, None],
+        bad[:, None],
+        f"is not a class label in [0, {n_classes})",
+        f"{loss} needs integer labels, one per sample, below the number of prediction columns",
+        "targets",
+        where,
+    )
+    labels = np.where(counted, y, 0).astype(np.intp)
+    encoded = np.zeros((len(y), n_classes))
+    rows = np.flatnonzero(counted)
+    encoded[rows, labels[rows]] = 1.0
+    return encoded, labels, None if ignore_index is None else counted
+
+
+def check_weights(weights: np.ndarray, where: Where) -> np.ndarray:
+    w = weights.reshape(-1)
+    check_values(w[:, None], "weights", Domain(lambda a: a >= 0, "is negative", "{role} >= 0"), "--weights", where)
+    return w
+
+
+def _product(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return a * b
+
+
+def flat(values, flag: str) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 2 and 1 in values.shape:
+        values = values.ravel()
+    if values.ndim > 1:
+        raise InputError(f"{flag}: has shape {values.shape}; give one row or one column of numbers")
+    return values.reshape(-1)
+
+
+def checked_class_weights(values, n_classes: int) -> np.ndarray:
+    w = flat(values, "--class-weights")
+    if len(w) != n_classes:
+        raise InputError(f"--class-weights: holds {len(w)} weights for {n_classes} classes; give one per class")
+    if (w < 0).any():
+        raise InputError(f"--class-weights: weight {int(np.argmax(w < 0))} is negative; class weights must be >= 0")
+    return w
+
+
+def pos_weight(values, n_outputs: int) -> np.ndarray | float:
+    w = flat(values, "--pos-weight")
+    if w.size == 1:
+        return float(w[0])
+    if w.size != n_outputs:
+        raise InputError(
+            f"--pos-weight: holds {w.size} weights for {n_outputs} outputs; give one number or one per output"
+        )
+    return w.reshape(1, n_outputs)
+
+
+def as_variance(values, n_outputs: int) -> np.ndarray:
+    """--var as a 2-D array of k rows (k = 1: every sample; else one row per sample) and C or 1 columns."""
+    var = np.asarray(values, dtype=np.float64)
+    if var.ndim == 0 or var.size == 1:
+        var = var.reshape(1, 1)
+    elif var.ndim == 1:
+        var = var.reshape(-1, 1)  # one variance per sample, as PyTorch unsqueezes a short var
+    if var.ndim != 2 or var.shape[1] not in (1, n_outputs):
+        raise InputError(f"--var: has shape {var.shape}; give (N, {n_outputs}), (N, 1), (1, {n_outputs}) or one number")
+    if (var < 0).any():
+        raise InputError("--var: holds a negative variance; variances must be >= 0")
+    return var
+
+
+def check_variance(var: np.ndarray, n_samples: int, n_outputs: int) -> None:
+    if var.shape[0] not in (1, n_samples):
+        raise InputError(
+            f"--var: has shape {var.shape}; give ({n_samples}, {n_outputs}), ({n_samples}, 1), "
+            f"(1, {n_outputs}) or one number"
+        )
+
+
+def variance(var: np.ndarray, rows: np.ndarray | None, n_rows: int) -> np.ndarray:
+    """The variances of this block's rows: per-sample rows picked by the rows' indices."""
+    if var.shape[0] == 1:
+        return var
+    if rows is None or (len(rows) and int(rows.max()) >= var.shape[0]):
+        raise InputError(f"--var: holds {var.shape[0]} rows, fewer than the samples; give one per sample")
+    return var[rows]

@@ -1,0 +1,513 @@
+"""The inputs of one run: which file gives the predictions, the targets and the weights,
+which of their columns, how their rows are matched, and one pass over them in blocks.
+
+Two files (``losscli mse preds.csv targets.csv``): every column of each that is not a
+row label is an output, unless ``--pred-col`` / ``--target-col`` pick some. One file
+(``losscli mse data.csv --pred-col p --target-col y``): both come from it. Rows are
+matched by position, or by label when both files carry row labels (pandas' index) or
+an ``--id-col``; labels then come out as the ids of the samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO, NamedTuple
+
+import numpy as np
+
+from ..core.result import InputInfo
+from ..errors import InputError, UsageError
+from .open import open_table
+from .select import select
+from .source import Limits, Source, resolve
+from .table import Rows, concat_rows, slice_rows, take_rows
+
+BLOCK_ROWS = 1 << 16  # rows per block: fixed, so that sums come out the same whatever runs them
+
+
+class Columns(NamedTuple):
+    """What the user asked of the inputs' columns."""
+
+    pred_col: str | None = None
+    target_col: str | None = None
+    id_col: str | None = None
+    weight_col: str | None = None
+
+
+class Role(NamedTuple):
+    """One part of the data (predictions, targets, weights) and where in a table it is."""
+
+    name: str  # "predictions", "targets", "weights"
+    reading: int  # which reading (table) gives it
+    numeric: slice  # its columns among the reading's numeric columns
+    text: slice | None  # its class-label column among the reading's text columns (labels read as text)
+    columns: tuple[int, ...]  # the file columns, for messages
+
+
+class Reading:
+    """One table and the columns read from it in the pass."""
+
+    def __init__(self, opened, source: Source):
+        self.table, self.key, self.close = opened.table, opened.key, opened.close
+        self.source = source
+        self.numeric: list[int] = []
+        self.text: list[int] = []
+        self.label: int | None = None  # the column of row labels (pandas' index or --id-col)
+        self.label_how = ""
+        self.roles: list[str] = []
+        self.rows_read = 0
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    def add(self, role: str, numeric: list[int], text: list[int] = ()) -> Role:
+        a, b = len(self.numeric), len(self.numeric) + len(numeric)
+        self.numeric += numeric
+        text_slice = None
+        if text:
+            c = len(self.text)
+            self.text += list(text)
+            text_slice = slice(c, c + len(text))
+        self.roles.append(role)
+        return Role(role, -1, slice(a, b), text_slice, tuple(numeric or text))
+
+    def set_label(self, column: int, how: str) -> None:
+        self.label, self.label_how = column, how
+        self.text.append(column)
+
+    def label_slot(self) -> int | None:
+        return None if self.label is None else len(self.text) - 1 - self.text[::-1].index(self.label)
+
+    def rows(self) -> Iterator[Rows]:
+        for part in self.table.rows(self.numeric, self.text):
+            self.rows_read += len(part)
+            yield part
+
+
+class Block(NamedTuple):
+    """The same rows of every role, aligned."""
+
+    parts: dict[str, Rows]  # role -> its rows (values: the role's numeric columns)
+    labels: dict[str, np.ndarray]  # role -> class labels read as text (targets of label losses)
+    ids: np.ndarray | None  # (B,) the samples' ids (row labels), or None
+
+
+class Inputs:
+    """The opened inputs of one run; :meth:`blocks` is the one pass over them."""
+
+    def __init__(self, readings: list[Reading], roles: dict[str, Role], match: str, ids_from: int | None):
+        self.readings, self.roles, self.match, self.ids_from = readings, roles, match, ids_from
+        self.notes: list[str] = []  # what was decided for the user, said on stderr
+        self.dropped = 0
+        self.drop_note = ""
+
+    def role_table(self, role: str):
+        return self.readings[self.roles[role].reading].table
+
+    def name_of(self, role: str) -> str:
+        return self.role_table(role).name
+
+    def width(self, role: str) -> int:
+        """How many columns a role has (class labels: one)."""
+        spec = self.roles[role]
+        return len(spec.columns)
+
+    def class_names(self) -> tuple[str, ...] | None:
+        """The predictions' column names when a header gave them (pandas writes clf.classes_ there)."""
+        table = self.role_table("predictions")
+        if table.layout.header is None:
+            return None
+        return tuple(table.layout.names[c] for c in self.roles["predictions"].columns)
+
+    def where(self, role: str, rows: Rows, i: int, j: int) -> str:
+        """'preds.csv: line 5, column 2' for value ``[i, j]`` of a role's block."""
+        spec = self.roles[role]
+        table = self.role_table(role)
+        column = spec.columns[j] if j < len(spec.columns) else spec.columns[-1]
+        line = None if rows.lines is None else int(rows.lines[i])
+        return f"{table.name}: {table.where(int(rows.rows[i]), line, column)}"
+
+    def close(self) -> None:
+        for reading in self.readings:
+            reading.close()
+
+    # --- the pass -------------------------------------------------------------------------
+
+    def blocks(self, block_rows: int = BLOCK_ROWS) -> Iterator[Block]:
+        source = _zip(self.readings, block_rows) if self.match == "position" else self._matched(block_rows)
+        for parts in source:
+            yield self._split(parts)
+
+    def _split(self, parts: list[Rows]) -> Block:
+        out, labels = {}, {}
+        for name, role in self.roles.items():
+            rows = parts[role.reading]
+            out[name] = Rows(rows.values[:, role.numeric], None, rows.rows, rows.lines)
+            if role.text is not None:
+                labels[name] = rows.texts[:, role.text][:, 0]
+        ids = None
+        if self.ids_from is not None:
+            reading = self.readings[self.ids_from]
+            ids = parts[self.ids_from].texts[:, reading.label_slot()]
+        return Block(out, labels, ids)
+
+    def _matched(self, block_rows: int) -> Iterator[list[Rows]]:
+        """Rows matched by label: every reading read whole, the others put in the first's order."""
+        whole = []
+        for reading in self.readings:
+            parts = list(reading.rows())
+            whole.append(concat_rows(parts) if parts else None)
+        first = self.readings[0]
+        if whole[0] is None:
+            return
+        labels0 = whole[0].texts[:, first.label_slot()]
+        _check_unique(labels0, first)
+        ordered = [whole[0]]
+        for reading, rows in zip(self.readings[1:], whole[1:], strict=True):
+            if reading.label is None:
+                ordered.append(rows)
+                continue
+            labels = rows.texts[:, reading.label_slot()] if rows is not None else np.array([], dtype=object)
+            _check_unique(labels, reading)
+            ordered.append(take_rows(rows, _order(labels0, labels, first, reading)))
+        count = len(ordered[0])
+        for reading, rows in zip(self.readings[1:], ordered[1:], strict=True):
+            if reading.label is None and len(rows) != count:
+                raise _count_mismatch(self.readings[0], count, reading, len(rows))
+        for start in range(0, count, block_rows):
+            yield [slice_rows(rows, start, start + block_rows) for rows in ordered]
+
+    # --- what was read ------------------------------------------------------------------------
+
+    def infos(self) -> list[InputInfo]:
+        out = []
+        for k, reading in enumerate(self.readings):
+            layout = reading.table.layout
+            used = {
+                name: [layout.names[c] or "(index)" for c in role.columns]
+                for name, role in self.roles.items()
+                if role.reading == k
+            }
+            header = None
+            if layout.header is not None:
+                header = {"names": list(layout.header.names), "how": layout.header.how}
+                if layout.header.line is not None:
+                    header["line"] = layout.header.line
+            labels = None
+            if reading.label is not None:
+                labels = {"column": layout.names[reading.label] or "(index)", "how": reading.label_how}
+            out.append(
+                InputInfo(
+                    path=reading.source.spec if reading.source.path else "<stdin>",
+                    format=reading.table.format,
+                    roles=list(reading.roles),
+                    rows=reading.rows_read,
+                    columns=len(layout.names),
+                    used=used,
+                    header=header,
+                    labels=labels,
+                    matched=self._matched_text(k),
+                    dropped=self.dropped,
+                    details=dict(reading.table.details),
+                )
+            )
+        return out
+
+    def _matched_text(self, k: int) -> str:
+        if len(self.readings) == 1:
+            return "one file"
+        if self.match == "position":
+            return "by position"
+        reading = self.readings[k]
+        if reading.label is None:
+            return "by position"
+        return f"by label ({reading.label_how})"
+
+
+def _check_unique(labels: np.ndarray, reading: Reading) -> None:
+    unique, counts = np.unique(labels.astype(str), return_counts=True)
+    repeated = unique[counts > 1]
+    if len(repeated):
+        shown = ", ".join(repr(str(x)) for x in repeated[:5])
+        raise InputError(
+            f"{reading.name}: the row label{'s' if len(repeated) > 1 else ''} {shown} "
+            f"{'occur' if len(repeated) > 1 else 'occurs'} more than once ({len(repeated):,} repeated in all); "
+            f"rows are matched by label, so each label must be unique"
+        )
+
+
+def _order(first: np.ndarray, other: np.ndarray, a: Reading, b: Reading) -> np.ndarray:
+    """The rows of ``other`` in the order of ``first``; every label in exactly both."""
+    position = {label: k for k, label in enumerate(other.tolist())}
+    order = np.fromiter((position.get(label, -1) for label in first.tolist()), dtype=np.int64, count=len(first))
+    missing = first[order < 0]
+    if len(missing):
+        shown = ", ".join(repr(str(x)) for x in missing[:5])
+        raise InputError(
+            f"{b.name}: has no row for the label{'s' if len(missing) > 1 else ''} {shown} of {a.name} "
+            f"({len(missing):,} in all); rows are matched by label (--by-position matches them by position)"
+        )
+    if len(other) > len(first):
+        extra = np.setdiff1d(other.astype(str), first.astype(str))
+        shown = ", ".join(repr(str(x)) for x in extra[:5])
+        raise InputError(
+            f"{a.name}: has no row for the label{'s' if len(extra) > 1 else ''} {shown} of {b.name} "
+            f"({len(extra):,} in all); rows are matched by label (--by-position matches them by position)"
+        )
+    return order
+
+
+def _count_mismatch(a: Reading, na: int, b: Reading, nb: int) -> InputError:
+    for reading, count in ((a, na), (b, nb)):
+        if count == 0:
+            return InputError(f"{reading.name}: holds no numbers; give at least one sample")
+    hint = ""
+    for reading in (a, b):
+        header = reading.table.layout.header
+        if header is not None and header.how.startswith("pandas' default column names"):
+            hint = f" (is the first row of {reading.name} a header? --header / --no-header say)"
+    return InputError(f"{a.name} has {na:,} rows but {b.name} has {nb:,}; every input needs one row per sample{hint}")
+
+
+def _zip(readings: list[Reading], block_rows: int) -> Iterator[list[Rows]]:
+    """Rows of several tables by position, in blocks of ``block_rows`` (the last one shorter)."""
+    iterators = [reading.rows() for reading in readings]
+    buffers: list[list[Rows]] = [[] for _ in readings]
+    counts = [0] * len(readings)
+    done = [False] * len(readings)
+    while True:
+        for k, iterator in enumerate(iterators):
+            while counts[k] < block_rows and not done[k]:
+                part = next(iterator, None)
+                if part is None:
+                    done[k] = True
+                elif len(part):
+                    buffers[k].append(part)
+                    counts[k] += len(part)
+        take = min(counts)
+        if take < block_rows and len(set(counts)) > 1:
+            for iterator in iterators:  # read on, to say how many rows each has
+                for _ in iterator:
+                    pass
+            totals = [reading.rows_read for reading in readings]
+            k = next(k for k, total in enumerate(totals) if total != totals[0])
+            raise _count_mismatch(readings[0], totals[0], readings[k], totals[k])
+        if take == 0:
+            return
+        out = []
+        for k in range(len(readings)):
+            merged = concat_rows(buffers[k])
+            out.append(slice_rows(merged, 0, take))
+            rest = slice_rows(merged, take, len(merged))
+            buffers[k], counts[k] = ([rest] if len(rest) else []), len(rest)
+        yield out
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+NO_COLUMNS = Columns()
+DEFAULT_LIMITS = Limits()
+
+
+def _other_columns(layout, exclude: set[int]) -> list[int]:
+    return [k for k in range(len(layout.names)) if k not in exclude and k not in layout.index]
+
+
+def open_inputs(
+    preds: str,
+    targets: str | None,
+    *,
+    columns: Columns = NO_COLUMNS,
+    weights: str | None = None,
+    takes_labels: str = "same",
+    input_format: str | None = None,
+    header: bool | None = None,
+    match: bool = True,
+    stdin: BinaryIO | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    chunk_bytes: int | None = None,
+) -> Inputs:
+    """Open the inputs and plan the pass: which columns of which file are what.
+
+    ``takes_labels`` is the loss's kind of targets ("same", "labels", "labels_or_same").
+    """
+    readings: list[Reading] = []
+
+    def open_reading(spec: str, flag_header=header) -> Reading:
+        source = resolve(spec, input_format)
+        reading = Reading(open_table(source, stdin, flag_header, limits, chunk_bytes), source)
+        readings.append(reading)
+        return reading
+
+    try:
+        return _plan(open_reading, readings, preds, targets, columns, weights, takes_labels, header, match)
+    except BaseException:
+        for reading in readings:
+            reading.close()
+        raise
+
+
+def _plan(open_reading, readings, preds, targets, columns: Columns, weights, takes_labels, header, match) -> Inputs:
+    roles: dict[str, Role] = {}
+    notes: list[str] = []
+    if targets is None:
+        data = open_reading(preds)
+        notes += _settle_header(data, None)
+        _one_file_roles(data, columns, takes_labels, roles)
+    else:
+        if columns.weight_col is not None:
+            raise UsageError("--weight-col picks a column of the one data file; with two files use --weights FILE:KEY")
+        p, t = open_reading(preds), open_reading(targets)
+        notes += _settle_header(p, t) + _settle_header(t, p)
+        _two_file_roles(p, t, columns, takes_labels, roles)
+    if weights is not None:
+        w = open_reading(weights)
+        notes += _settle_header(w, None)
+        picked = [w.key] if w.key is not None else None
+        numeric = select(w.name, w.table.layout, ",".join(picked), "FILE:KEY") if picked else None
+        if numeric is None:
+            numeric = _other_columns(w.table.layout, set())
+        if len(numeric) != 1:
+            raise InputError(f"{w.name}: holds {len(numeric)} columns; --weights takes one (name it as FILE:KEY)")
+        _take_index_labels(w)
+        roles["weights"] = w.add("weights", numeric)._replace(reading=len(readings) - 1)
+    for k, reading in enumerate(readings):
+        for name in reading.roles:
+            roles[name] = roles[name]._replace(reading=k)
+    labelled = [k for k, r in enumerate(readings) if r.label is not None]
+    by_label = match and len(readings) > 1 and 0 in labelled and len(labelled) > 1
+    ids_from = 0 if readings[0].label is not None else next(iter(labelled), None)
+    inputs = Inputs(readings, roles, "label" if by_label else "position", ids_from)
+    inputs.notes += notes
+    if len(labelled) == 1 and targets is not None:
+        only, other = readings[labelled[0]], readings[1 - labelled[0]] if labelled[0] < 2 else readings[0]
+        inputs.notes.append(
+            f"{only.name}: has row labels and {other.name} has none; rows are matched by position, "
+            f"and the labels are the samples' ids"
+        )
+    return inputs
+
+
+def _take_index_labels(reading: Reading) -> None:
+    layout = reading.table.layout
+    if layout.index and reading.label is None:
+        reading.set_label(layout.index[-1] if len(layout.index) == 1 else layout.index[0], layout.index_how)
+
+
+def _one_file_roles(data: Reading, columns: Columns, takes_labels: str, roles: dict) -> None:
+    layout, name = data.table.layout, data.name
+    if columns.pred_col is None or columns.target_col is None:
+        raise UsageError("give both --pred-col and --target-col to read predictions and targets from one file")
+    if data.key is not None:
+        raise UsageError(f"{data.source.spec}: with --pred-col, give the file without :KEY")
+    pred = select(name, layout, columns.pred_col, "--pred-col")
+    target = select(name, layout, columns.target_col, "--target-col")
+    if columns.id_col is not None:
+        data.set_label(select(name, layout, columns.id_col, "--id-col")[0], f"--id-col {columns.id_col}")
+    else:
+        _take_index_labels(data)
+    roles["predictions"] = data.add("predictions", pred)
+    roles["targets"] = _target_role(data, target, len(pred), takes_labels)
+    if columns.weight_col is not None:
+        weight = select(name, layout, columns.weight_col, "--weight-col")
+        if len(weight) != 1:
+            raise UsageError(f"--weight-col names {len(weight)} columns; give one")
+        roles["weights"] = data.add("weights", weight)
+
+
+def _target_role(reading: Reading, target: list[int], n_pred: int, takes_labels: str) -> Role:
+    labels = takes_labels == "labels" or (takes_labels == "labels_or_same" and len(target) == 1 < n_pred)
+    if labels:
+        if len(target) != 1:
+            raise InputError(
+                f"{reading.name}: has {len(target)} columns; the loss takes class labels, one per sample in one "
+                f"column (N labels for predictions with {n_pred} columns)"
+            )
+        return reading.add("targets", [], target)
+    return reading.add("targets", target)
+
+
+def _two_file_roles(p: Reading, t: Reading, columns: Columns, takes_labels: str, roles: dict) -> None:
+    for reading in (p, t):
+        if columns.id_col is not None:
+            names = reading.table.layout.names
+            if columns.id_col not in names:
+                raise InputError(
+                    f"{reading.name}: no id column {columns.id_col!r} (the columns are "
+                    f"{', '.join(repr(n) for n in names[:12])}); --id-col names a column of both files"
+                )
+            reading.set_label(names.index(columns.id_col), f"--id-col {columns.id_col}")
+        else:
+            _take_index_labels(reading)
+    pred = _value_columns(p, columns.pred_col, "--pred-col")
+    target = _value_columns(t, columns.target_col, "--target-col")
+    roles["predictions"] = p.add("predictions", pred)
+    roles["targets"] = _target_role(t, target, len(pred), takes_labels)
+
+
+def _value_columns(reading: Reading, spec: str | None, flag: str) -> list[int]:
+    layout = reading.table.layout
+    if not layout.names:
+        raise InputError(f"{reading.name}: holds no numbers; give at least one sample")
+    if reading.key is not None:
+        return select(reading.name, layout, reading.key, "FILE:KEY")
+    if spec is not None:
+        return select(reading.name, layout, spec, flag)
+    arrays = reading.table.details.get("arrays")
+    if arrays and len(arrays) > 1:
+        listed = ", ".join(arrays[:10])
+        raise InputError(f"{reading.name}: holds {len(arrays)} arrays; name one as FILE:KEY ({listed})")
+    exclude = {reading.label} if reading.label is not None else set()
+    out = _other_columns(layout, exclude)
+    if not out:
+        raise InputError(f"{reading.name}: holds no columns of values (only row labels)")
+    return out
+
+
+def _settle_header(reading: Reading, partner: Reading | None) -> list[str]:
+    """A first row that could be pandas' default column names or data: decide, and say so."""
+    table = reading.table
+    header = table.layout.header
+    if header is None or not header.ambiguous:
+        return []
+    partner_header = None if partner is None else partner.table.layout.header
+    if partner_header is not None and not partner_header.ambiguous and "pandas' default" in partner_header.how:
+        take, why = True, f"as {partner.name} has pandas' default column names"
+    else:
+        take = header.lean
+        why = "pandas writes these names by default" if take else "its numbers may well be data"
+    table.take_header(take)
+    if take:
+        table.layout = table.layout._replace(header=table.layout.header._replace(how=f"{header.how}; {why}"))
+    flip, what = ("--no-header", "a header") if take else ("--header", "data")
+    cells = ",".join(header.names)
+    return [f"{reading.name}: first row {cells!r} read as {what} ({why}); pass {flip} to read it as the other"]
+
+
+def read_array(
+    spec: str,
+    *,
+    input_format: str | None = None,
+    header: bool | None = None,
+    stdin: BinaryIO | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> np.ndarray:
+    """A whole (small) input as one (N, C) float64 array: class weights, variances, pos weights."""
+    source = resolve(spec, input_format)
+    opened = open_table(source, stdin, header, limits)
+    try:
+        table = opened.table
+        layout = table.layout
+        columns = select(table.name, layout, opened.key, "FILE:KEY") if opened.key else _other_columns(layout, set())
+        parts = list(table.rows(columns, []))
+    finally:
+        opened.close()
+    if not parts:
+        raise InputError(f"{source.name}: holds no numbers")
+    rows = concat_rows(parts)
+    if np.isnan(rows.values).any():
+        i, j = (int(k) for k in np.argwhere(np.isnan(rows.values))[0])
+        line = None if rows.lines is None else int(rows.lines[i])
+        raise InputError(f"{table.name}: {table.where(int(rows.rows[i]), line, columns[j])}: a missing value")
+    return rows.values

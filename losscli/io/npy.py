@@ -1,0 +1,197 @@
+""".npy arrays and .npz archives, read in runs of rows without holding the file.
+
+The header is read and checked first: a numeric dtype (object arrays are refused before
+anything is unpickled), one or two dimensions, and a claimed size that the file (or the
+archive member) really holds, so a header that claims 10^11 elements is refused before
+anything is allocated. Rows are then read a chunk at a time.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import numpy as np
+
+from ..errors import InputError
+from .source import ZIP_MAGIC, Limits
+from .table import Layout, Rows, position_names
+
+CHUNK_BYTES = 1 << 23
+
+
+class NpyHeader:
+    """shape, dtype and order from an NPY header; the stream is left at the data."""
+
+    def __init__(self, stream: BinaryIO, name: str):
+        fmt = np.lib.format
+        try:
+            magic = stream.read(6)
+            if magic != b"\x93NUMPY":
+                what = "an .npz archive" if magic.startswith(b"PK") else "not a .npy file"
+                raise InputError(f"{name}: is {what} (no NPY header); save one array with np.save")
+            version = tuple(stream.read(2))
+            reader = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(version)
+            if reader is None:
+                raise InputError(f"{name}: has an NPY header of unknown version {version}; write it with np.save")
+            self.shape, self.fortran, self.dtype = reader(stream, max_header_size=1 << 16)
+        except InputError:
+            raise
+        except (ValueError, EOFError, OSError, SyntaxError, TypeError) as exc:
+            raise InputError(f"{name}: has a damaged NPY header ({exc}); write it again with np.save") from None
+        if self.dtype.hasobject:
+            raise InputError(
+                f"{name}: holds pickled Python objects, which losscli never loads; save a numeric array "
+                f"instead (np.save with a float or int dtype)"
+            )
+        if self.dtype.kind not in "biuf" or self.dtype.subdtype is not None or self.dtype.names:
+            raise InputError(f"{name}: holds values of dtype {self.dtype}, not real numbers; save a float or int array")
+        if len(self.shape) not in (1, 2):
+            raise InputError(
+                f"{name}: has {len(self.shape)} dimensions (shape {self.shape}); losscli takes a 1-D (N,) or 2-D "
+                f"(N samples, C outputs) array, so reshape it first"
+            )
+        self.rows = int(self.shape[0])
+        self.width = int(self.shape[1]) if len(self.shape) == 2 else 1
+        self.nbytes = self.rows * self.width * self.dtype.itemsize
+
+    def check_size(self, available: int | None, name: str) -> None:
+        """Refuse a header that claims more data than there is, before allocating any."""
+        if available is not None and self.nbytes > available:
+            held = available // max(1, self.width * self.dtype.itemsize)
+            raise InputError(
+                f"{name}: is truncated: its header claims shape {tuple(self.shape)} ({self.nbytes:,} bytes) but "
+                f"the file holds {available:,} bytes (about {held:,} rows); write it again with np.save"
+            )
+
+
+class NpyTable:
+    """One array, from an .npy file or stream, or one member of an .npz archive."""
+
+    format = "npy"
+
+    def __init__(self, stream: BinaryIO, name: str, available: int | None = None, chunk_bytes: int = CHUNK_BYTES):
+        self.stream, self.name, self.chunk_bytes = stream, name, chunk_bytes
+        self.header = NpyHeader(stream, name)
+        if available is not None:
+            available -= stream.tell() if hasattr(stream, "tell") and _tells(stream) else 0
+        self.header.check_size(available, name)
+        self.layout = Layout(position_names(self.header.width))
+        self.details = {"shape": list(self.header.shape), "dtype": str(self.header.dtype)}
+
+    def rows(self, numeric: list[int], text: list[int]) -> Iterator[Rows]:
+        if text:
+            raise InputError(f"{self.name}: an .npy array holds numbers only; it has no text column")
+        h = self.header
+        if h.fortran and h.width > 1:
+            yield from self._fortran_rows(numeric)
+            return
+        row_bytes = h.width * h.dtype.itemsize
+        per_chunk = max(1, self.chunk_bytes // max(1, row_bytes))
+        done = 0
+        while done < h.rows:
+            count = min(per_chunk, h.rows - done)
+            data = _read_exactly(self.stream, count * row_bytes, self.name, h, done)
+            block = np.frombuffer(data, dtype=h.dtype).reshape(count, h.width)
+            yield Rows(_as_float(block, numeric), None, np.arange(done, done + count, dtype=np.int64), None)
+            done += count
+
+    def _fortran_rows(self, numeric: list[int]) -> Iterator[Rows]:
+        h = self.header
+        data = _read_exactly(self.stream, h.nbytes, self.name, h, 0)
+        array = np.frombuffer(data, dtype=h.dtype).reshape(h.shape, order="F")
+        yield Rows(_as_float(array, numeric), None, np.arange(h.rows, dtype=np.int64), None)
+
+    def where(self, row: int, line: int | None, column: int) -> str:
+        return f"index [{row}]" if len(self.header.shape) == 1 else f"index [{row}, {column}]"
+
+
+def _tells(stream) -> bool:
+    try:
+        stream.tell()
+        return True
+    except (OSError, AttributeError, ValueError):
+        return False
+
+
+def _as_float(block: np.ndarray, numeric: list[int]) -> np.ndarray:
+    picked = block if numeric == list(range(block.shape[1])) else block[:, numeric]
+    return np.array(picked, dtype=np.float64, order="C")
+
+
+def _read_exactly(stream: BinaryIO, size: int, name: str, header: NpyHeader, done: int) -> bytes:
+    try:
+        data = stream.read(size)
+    except InputError:
+        raise
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{name}: is damaged ({exc}); write it again") from None
+    except Exception as exc:  # zipfile.BadZipFile (a bad CRC) and the like
+        raise InputError(f"{name}: is damaged ({exc}); write it again") from None
+    if len(data) < size:
+        rows = done + len(data) // max(1, header.width * header.dtype.itemsize)
+        raise InputError(
+            f"{name}: is truncated: its header claims shape {tuple(header.shape)} but it ends after about "
+            f"{rows:,} rows; write it again"
+        )
+    return data
+
+
+# --- .npz ---------------------------------------------------------------------------------
+
+
+class NpzArchive:
+    """An .npz archive: its members as arrays, each checked before it is read."""
+
+    def __init__(self, stream: BinaryIO, name: str, limits: Limits):
+        import zipfile
+
+        self.name, self.limits = name, limits
+        try:
+            head = stream.read(4)
+            stream.seek(0)
+        except (OSError, ValueError, AttributeError):
+            head = b""
+        if head != ZIP_MAGIC:
+            what = "a .npy file, not an .npz archive" if head.startswith(b"\x93NU") else "not an .npz archive"
+            raise InputError(f"{name}: is {what}; write archives with np.savez")
+        try:
+            self.zip = zipfile.ZipFile(stream)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise InputError(f"{name}: is not a valid .npz archive ({exc}); write it with np.savez") from None
+        self.members = {info.filename.removesuffix(".npy"): info for info in self.zip.infolist()}
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.members)
+
+    def table(self, key: str) -> NpyTable:
+        info = self.members[key]
+        member = f"{self.name}:{key}"
+        limit = self.limits.allowed(info.compress_size)
+        if limit is not None and info.file_size > limit:
+            raise self.limits.refuse(member, info.file_size, info.compress_size)
+        try:
+            stream = self.zip.open(info)
+        except Exception as exc:  # BadZipFile, NotImplementedError (an unknown compression), ...
+            raise InputError(f"{member}: cannot be read ({exc}); write the archive again with np.savez") from None
+        return NpyTable(_Guarded(stream, member), member, available=info.file_size)
+
+
+class _Guarded:
+    """A zip member's stream whose read errors (bad CRC, bad deflate) are input errors."""
+
+    def __init__(self, stream, name: str):
+        self.stream, self.name, self.position = stream, name, 0
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            data = self.stream.read(size)
+        except Exception as exc:
+            raise InputError(f"{self.name}: is damaged ({exc}); write the archive again with np.savez") from None
+        self.position += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.position

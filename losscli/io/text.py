@@ -1,0 +1,392 @@
+"""Delimited text: CSV, TSV, whitespace (``np.savetxt``), semicolons.
+
+The first lines are read once to learn the layout: the delimiter, whether the first
+row is a header (a cell that is not a number; or pandas' default names ``0,1,...``
+above non-integer numbers), and which leading columns are pandas' row labels (an empty
+or ``Unnamed: 0`` header cell). Then the data is read in chunks of whole lines, each
+parsed by the fastest parser at hand: pyarrow's CSV reader when it is installed, else
+NumPy's ``loadtxt``. Either gives up on anything unusual (a missing value, a boolean, a
+bad cell) to a careful Python parser, which reads missing values and booleans and names
+the line and column of a bad cell; so every parser reads the same numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import numpy as np
+
+from ..errors import InputError
+from . import cells as C
+from .table import Header, Layout, Rows, position_names
+
+CHUNK_BYTES = 1 << 23  # 8 MiB of lines per parse: large enough for the parsers, small enough to bound memory
+HEAD_BYTES = 1 << 16  # the first lines, read to learn the layout
+SAMPLE_ROWS = 200  # data rows looked at to decide a header
+_UNNAMED = re.compile(r"Unnamed: \d+(_level_\d+)?")
+csv.field_size_limit(1 << 24)  # 16 MiB: a longer cell is refused with a message, not a csv.Error traceback
+
+
+def _decode(data: bytes, name: str, offset: int) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = offset + exc.start
+        raise InputError(
+            f"{name}: is not UTF-8 text (byte {data[exc.start]:#04x} at offset {at}); save it as UTF-8, or if it "
+            f"is an .npy or .parquet file give it that extension or pass --input-format"
+        ) from None
+
+
+def _split(line: str, delimiter: str | None) -> list[str]:
+    if delimiter is None:
+        return line.split()
+    if '"' not in line:
+        return line.split(delimiter)
+    try:
+        return next(csv.reader([line], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return line.split(delimiter)
+
+
+def _is_blank(line: str) -> bool:
+    return not line.strip()
+
+
+def _sniff_delimiter(line: str, fmt: str) -> str | None:
+    """The delimiter of a first line: tab for .tsv; else the first of , tab ; found; else whitespace."""
+    if fmt == "tsv":
+        return "\t"
+    for candidate in (",", "\t", ";"):
+        if candidate in line:
+            return candidate
+    stripped = line.strip()
+    if fmt == "txt" or any(c.isspace() for c in stripped):
+        return None  # np.savetxt's spaces, or aligned columns
+    return ","
+
+
+class TextTable:
+    """A delimited text file, read in chunks of lines."""
+
+    def __init__(self, stream: BinaryIO, name: str, fmt: str, header: bool | None, chunk_bytes: int = CHUNK_BYTES):
+        self.stream, self.name, self.chunk_bytes = stream, name, chunk_bytes
+        self.format = fmt
+        self._read_head()
+        self.delimiter = _sniff_delimiter(self._first_line(), fmt) if self._lines else ","
+        self.layout = self._layout(header)
+        self.details = {"delimiter": {",": ",", "\t": "tab", ";": ";", None: "whitespace"}[self.delimiter]}
+
+    # --- the head: layout ----------------------------------------------------------------
+
+    def _read_head(self) -> None:
+        data = _read(self.stream, HEAD_BYTES, self.name)
+        self._eof = len(data) < HEAD_BYTES
+        while not self._eof and b"\n" not in data[-(1 << 20) :]:  # at least one whole line
+            more = _read(self.stream, HEAD_BYTES, self.name)
+            self._eof = not more
+            data += more
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]  # a byte-order mark
+        cut = len(data) if self._eof else data.rfind(b"\n") + 1
+        self._head, self._rest = data[:cut], data[cut:]
+        self._lines = _decode(self._head, self.name, 0).splitlines()
+
+    def _first_line(self) -> str:
+        return next((line for line in self._lines if not _is_blank(line) and not self._comment(line)), "")
+
+    def _comment(self, line: str) -> bool:
+        # np.savetxt writes its header and footer as "# ..." lines
+        return self.format == "txt" and line.lstrip().startswith("#")
+
+    def _numbered(self) -> list[tuple[int, list[str]]]:
+        """(line number, cells) of the head's non-blank, non-comment lines."""
+        out = []
+        for number, line in enumerate(self._lines, start=1):
+            if not _is_blank(line) and not self._comment(line):
+                out.append((number, _split(line, self.delimiter)))
+        return out
+
+    def _layout(self, header: bool | None) -> Layout:
+        rows = self._numbered()
+        if not rows:
+            self._data_line, self._skip = 1, len(self._lines)
+            return Layout(())
+        line, first = rows[0]
+        data = [cells for _, cells in rows[1 : 1 + SAMPLE_ROWS]]
+        taken = _decide_header(first, data, header)
+        if taken is None:
+            self._skip = line - 1
+            names = self._comment_names(line, len(first)) or position_names(len(first))
+            return Layout(names)
+        how, ambiguous, lean = taken
+        self._skip = line
+        names = tuple(cell.strip() for cell in first)
+        index = _index_columns(names)
+        return Layout(
+            names,
+            index=index,
+            header=Header(names, how, line, ambiguous, lean),
+            index_how="pandas' unnamed index (an empty header cell)" if index else "",
+        )
+
+    def _comment_names(self, line: int, width: int) -> tuple[str, ...] | None:
+        """np.savetxt(header="a b c") names: the last comment line above the data."""
+        above = [ln for ln in self._lines[: line - 1] if self._comment(ln)]
+        if above:
+            names = above[-1].lstrip()[1:].split()
+            if len(names) == width:
+                return tuple(names)
+        return None
+
+    def take_header(self, take: bool) -> None:
+        """Settle an ambiguous first row: a header (``take``) or data."""
+        header = self.layout.header
+        if header is None or not header.ambiguous:
+            return
+        if take:
+            self.layout = self.layout._replace(header=header._replace(ambiguous=False))
+        else:
+            self._skip = header.line - 1
+            self.layout = Layout(position_names(len(header.names)))
+
+    # --- the data: chunks of lines ---------------------------------------------------------
+
+    def _chunks(self) -> Iterator[tuple[bytes, int]]:
+        """(bytes of whole data lines, the line number of the first)."""
+        head = self._head
+        line = 1
+        if self._skip:
+            at = 0
+            for _ in range(self._skip):
+                at = head.index(b"\n", at) + 1 if b"\n" in head[at:] else len(head)
+            head, line = head[at:], self._skip + 1
+        pending = head + self._rest
+        if self._eof and not self._rest:
+            if pending:
+                yield pending, line
+            return
+        while True:
+            more = _read(self.stream, self.chunk_bytes, self.name)
+            if not more:
+                if pending:
+                    yield pending, line
+                return
+            buffer = pending + more if pending else more
+            cut = buffer.rfind(b"\n") + 1
+            if cut == 0:
+                pending = buffer
+                continue
+            chunk = buffer[:cut]
+            yield chunk, line
+            line += chunk.count(b"\n")
+            pending = buffer[cut:]
+
+    def rows(self, numeric: list[int], text: list[int]) -> Iterator[Rows]:
+        row = 0
+        for chunk, line in self._chunks():
+            parsed = self._parse(chunk, line, numeric, text, row)
+            if len(parsed):
+                row += len(parsed)
+                yield parsed
+
+    def _parse(self, chunk: bytes, line: int, numeric: list[int], text: list[int], row: int) -> Rows:
+        fast = _parse_fast(chunk, line, numeric, text, row, self)
+        return fast if fast is not None else self._parse_carefully(chunk, line, numeric, text, row)
+
+    def _parse_carefully(self, chunk: bytes, line: int, numeric: list[int], text: list[int], row: int) -> Rows:
+        """Cell by cell: missing values and booleans read, a bad cell named by line and column."""
+        width = len(self.layout.names)
+        values, texts, lines = [], [], []
+        decoded = _decode(chunk, self.name, 0)
+        for number, raw in enumerate(decoded.splitlines(), start=line):
+            if _is_blank(raw) or self._comment(raw):
+                continue
+            cells = _split(raw, self.delimiter)
+            if len(cells) != width:
+                self._ragged(number, len(cells), width)
+            values.append([self._number(cells[k], number, k, not values and row == 0) for k in numeric])
+            texts.append([cells[k].strip() for k in text])
+            lines.append(number)
+        count = len(lines)
+        return Rows(
+            np.array(values, dtype=np.float64).reshape(count, len(numeric)),
+            np.array(texts, dtype=object).reshape(count, len(text)) if text else None,
+            np.arange(row, row + count, dtype=np.int64),
+            np.array(lines, dtype=np.int64),
+        )
+
+    def _number(self, cell: str, line: int, column: int, first_row: bool) -> float:
+        try:
+            return C.cell_number(cell)
+        except ValueError:
+            pass
+        hint = C.decimal_comma_hint(cell, self.delimiter)
+        if not hint and first_row and self.layout.header is None:
+            hint = "; if that line is a header, pass --header"
+        raise InputError(
+            f"{self.name}: line {line}, column {column + 1}: {C.describe(cell)} is not a number; every cell "
+            f"after the header must be a number{hint}"
+        )
+
+    def _ragged(self, line: int, found: int, width: int) -> None:
+        first = self.layout.header.line if self.layout.header else self._skip + 1
+        what = "the header" if self.layout.header else f"line {first}"
+        raise InputError(
+            f"{self.name}: line {line} has {_count(found, 'cell')} but {what} has {width}; every row needs "
+            f"the same number of columns"
+        )
+
+    def where(self, row: int, line: int | None, column: int) -> str:
+        where = f"line {line}" if line is not None else f"data row {row + 1}"
+        return f"{where}, column {column + 1}"
+
+
+def _count(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _read(stream: BinaryIO, size: int, name: str) -> bytes:
+    try:
+        return stream.read(size)
+    except InputError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{name}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+# --- the header --------------------------------------------------------------------------
+
+
+def _index_columns(names: tuple[str, ...]) -> tuple[int, ...]:
+    """pandas' row labels: the leading header cells that are empty or ``Unnamed: k``."""
+    k = 0
+    while k < len(names) - 1 and (names[k] == "" or _UNNAMED.fullmatch(names[k])):
+        k += 1
+    return tuple(range(k))
+
+
+def _decide_header(first: list[str], data: list[list[str]], forced: bool | None):
+    """None: the first row is data; else (why it is a header, whether it could be data, the
+    reading to take when unsure)."""
+    if forced is not None:
+        return ("--header", False, True) if forced else None
+    cells = [cell.strip() for cell in first]
+    if len(cells) > 1 and (cells[0] == "" or _UNNAMED.fullmatch(cells[0])) and all(cells[1:]):
+        return ("pandas' index column (an empty first header cell)", False, True)
+    if not any(C.is_plain_number(cell) for cell in cells) and any(not C.is_number(cell) for cell in cells):
+        return ("no cell of the first row is a number", False, True)
+    if cells == list(position_names(len(cells))):
+        non_integer = any(C.is_plain_number(cell) and not C.is_integer_text(cell) for row in data for cell in row)
+        if non_integer and len(cells) > 1:
+            return ("pandas' default column names 0, 1, ... above non-integer numbers", False, True)
+        if non_integer:  # one column: "0" above numbers could be a value as well as pandas' name
+            return ("pandas' default column name 0 above non-integer numbers", True, True)
+        return ("pandas' default column names 0, 1, ...", True, len(cells) >= 3)
+    return None
+
+
+# --- fast parsers --------------------------------------------------------------------------
+
+
+def _blank_free(chunk: bytes) -> bool:
+    return not (
+        chunk.startswith((b"\n", b"\r\n")) or b"\n\n" in chunk or b"\n\r\n" in chunk or b"\n#" in chunk
+    ) and not chunk.startswith(b"#")
+
+
+def _parse_fast(chunk: bytes, line: int, numeric, text, row, table: TextTable) -> Rows | None:
+    """The chunk through pyarrow (or NumPy), or None when it needs the careful parser."""
+    if not _blank_free(chunk):
+        return None
+    parsed = _with_pyarrow(chunk, numeric, text, table) if table.delimiter is not None else None
+    if parsed is None and not text:
+        parsed = _with_numpy(chunk, numeric, table)
+    if parsed is None:
+        return None
+    values, texts = parsed
+    count = len(values)
+    if count != chunk.count(b"\n") + (not chunk.endswith(b"\n")):
+        return None  # lines of only spaces, or anything else a fast parser counted differently
+    lines = np.arange(line, line + count, dtype=np.int64)
+    return Rows(values, texts, np.arange(row, row + count, dtype=np.int64), lines)
+
+
+_PYARROW = []  # the pyarrow modules once imported; [None] when not installed
+
+
+def pyarrow_csv():
+    if not _PYARROW:
+        try:
+            import pyarrow
+            import pyarrow.csv
+
+            _PYARROW.append((pyarrow, pyarrow.csv))
+        except ImportError:
+            _PYARROW.append(None)
+    return _PYARROW[0]
+
+
+def _with_pyarrow(chunk: bytes, numeric, text, table: TextTable):
+    modules = pyarrow_csv()
+    if modules is None:
+        return None
+    pa, pacsv = modules
+    width = len(table.layout.names)
+    names = [f"c{k}" for k in range(width)]
+    types = {names[k]: pa.float64() for k in numeric} | {names[k]: pa.string() for k in text}
+    try:
+        result = pacsv.read_csv(
+            pa.py_buffer(chunk),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=len(chunk) + 1),
+            parse_options=pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                include_columns=[names[k] for k in (*numeric, *text)],
+                null_values=sorted(C.MISSING),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, UnicodeDecodeError):
+        return None
+    count = result.num_rows
+    values = np.empty((count, len(numeric)), dtype=np.float64)
+    for k, column in enumerate(numeric):
+        values[:, k] = result.column(names[column]).to_numpy(zero_copy_only=False)
+    texts = None
+    if text:
+        texts = np.empty((count, len(text)), dtype=object)
+        for k, column in enumerate(text):
+            texts[:, k] = [cell.strip() for cell in result.column(names[column]).to_pylist()]
+    return values, texts
+
+
+def _with_numpy(chunk: bytes, numeric, table: TextTable):
+    try:
+        lines = chunk.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = np.loadtxt(
+                lines,
+                dtype=np.float64,
+                delimiter=table.delimiter,
+                usecols=numeric if numeric else None,
+                comments=None,
+                quotechar='"' if table.delimiter is not None else None,
+                ndmin=2,
+            )
+    except (ValueError, IndexError):
+        return None
+    if not numeric:
+        return None
+    if np.isnan(values).any():
+        return None  # a missing value: the careful parser reads every spelling of one alike
+    return values.reshape(len(lines), len(numeric)), None

@@ -1,0 +1,124 @@
+"""Writing outputs safely: never over an input, atomically, nothing left behind.
+
+An output path is refused when it is the same file as any input, compared by device
+and inode (so a link, a bind mount or ``./x`` and ``x`` cannot fool it), and when it is
+anything but a regular file or a new name: a device, a FIFO or a directory is never
+replaced by a rename. A regular file is written to a temporary file beside it and
+renamed over it, so readers see the old file or the whole new one; the temporary file
+is removed on any error, on Ctrl-C and on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from contextlib import contextmanager, suppress
+
+from ..errors import InputError, UsageError
+from .source import STDIN, split_key
+
+_TEMPORARY: set[str] = set()  # temporary files to remove if the process is told to stop
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def refuse_inputs(path: str, inputs: list[str | None], flag: str) -> None:
+    """An output never replaces an input, nor anything but a regular file."""
+    target = _identity(path)
+    if target is not None:
+        for name in inputs:
+            if name and name != STDIN and _identity(split_key(name)[0]) == target:
+                raise UsageError(f"{flag} {path} is one of the inputs ({name}); losscli never overwrites an input")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"{flag} {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise InputError(f"{flag} {path}: is a directory; give a file name")
+
+
+def _special(path: str) -> bool:
+    """A device, a FIFO or a socket: written to in place, never replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _cleanup_on_signals() -> None:
+    import signal
+
+    def stop(signum, frame):
+        for temporary in list(_TEMPORARY):
+            with suppress(OSError):
+                os.unlink(temporary)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, stop)
+
+
+@contextmanager
+def replaced_atomically(path: str, flag: str = "--output"):
+    """A temporary path beside ``path``: write it, and on success it is renamed over ``path``."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    base = os.path.basename(path)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"{flag} {path}: cannot write there ({exc.strerror or exc})") from None
+    os.close(handle)
+    _TEMPORARY.add(temporary)
+    _cleanup_on_signals()
+    try:
+        yield temporary
+        # mkstemp makes the file private; give it the mode a new file would have
+        mask = os.umask(0)
+        os.umask(mask)
+        mode = (os.stat(path).st_mode & 0o777) if os.path.exists(path) else 0o666 & ~mask
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise InputError(f"{flag} {path}: cannot write it ({exc.strerror or exc})") from None
+    finally:
+        _TEMPORARY.discard(temporary)
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def write_atomically(path: str, text: str | bytes, flag: str = "--output") -> None:
+    """Write ``text`` to ``path``: in place for a device or FIFO, else by an atomic rename."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if _special(path):
+        try:
+            with open(path, "wb") as out:
+                out.write(data)
+        except OSError as exc:
+            raise InputError(f"{flag} {path}: cannot write it ({exc.strerror or exc})") from None
+        return
+    with replaced_atomically(path, flag) as temporary, open(temporary, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def write_stdout(text: str) -> None:
+    """Data to stdout, as bytes in UTF-8 whatever the locale says."""
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is None:  # a text-only stdout (a test runner)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    sys.stdout.flush()
+    stream.write(text.encode("utf-8"))
+    stream.flush()

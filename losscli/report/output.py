@@ -1,0 +1,61 @@
+"""Render the results of a run in the format asked for: text for stdout or a file, or a
+table printed straight to the terminal (with colour)."""
+
+from __future__ import annotations
+
+import io
+
+
+def render(results, run, args) -> str | None:
+    """The output text; None when a table went to the terminal itself."""
+    fmt = args.output_format.value
+    rows = None
+    if args.compare:
+        from ..engine.finishing import compare_rows
+
+        rows = compare_rows(run, 0)
+        if fmt == "json":
+            from .outputs import dumps
+
+            return dumps([row.to_dict() for row in rows], indent=True) + "\n"
+    if args.quiet and not args.output:
+        return None
+    if fmt == "table":
+        return _table(results, run, args, rows)
+    from . import outputs
+
+    if fmt == "json":
+        return outputs.to_json(results)
+    if fmt == "csv":
+        return outputs.to_csv(results, args.level.value)
+    if fmt == "jsonl":
+        return outputs.to_jsonl(results)
+    if fmt == "markdown":
+        return outputs.to_markdown(results, args.max_rows)
+    return outputs.to_value(results)
+
+
+def _table(results, run, args, comparison) -> str | None:
+    from rich.console import Console
+
+    from .render import render_many, render_result  # Rich only when a table is asked for
+
+    to_terminal = args.output is None and not args.quiet
+    buffer = None if to_terminal else io.StringIO()
+    console = Console(file=buffer, highlight=False, markup=False)
+    if len(results) > 1:
+        render_many(results, max_rows=args.max_rows, console=console)
+        return None if buffer is None else buffer.getvalue()
+    result = results[0]
+    explanation = None
+    if args.explain:
+        from ..engine.finishing import gradients_under
+        from .explain import explain, gradient_lines
+
+        explanation = explain(result)
+        if args.grad:
+            explanation += gradient_lines(result, gradients_under(run, 0))
+    render_result(
+        result, max_rows=args.max_rows, explanation=explanation, comparison=comparison, top=args.top, console=console
+    )
+    return None if buffer is None else buffer.getvalue()
