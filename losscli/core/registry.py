@@ -798,12 +798,34 @@ for _loss in LOSSES:
         _BY_NAME[_key(_name)] = _loss
 
 
+# Names people type for a loss losscli spells otherwise, where the name alone does not say
+# which of several it means (scikit-learn's log_loss is binary or categorical by its input).
+SYNONYMS = {
+    "log_loss": "scikit-learn's log_loss is cross-entropy: use bce for one probability column and 0/1 targets, "
+    "cce for one-hot or probability targets, sparse_cce for class labels",
+    "cross_entropy": "PyTorch's cross_entropy takes logits: use sparse_cce --from-logits for class labels, "
+    "cce --from-logits for probability targets",
+    "binary_cross_entropy_with_logits": "use bce --from-logits (PyTorch's BCEWithLogitsLoss)",
+    "kl_div": "PyTorch's kl_div takes log-probabilities: use kld --log-input",
+}
+SYNONYMS.update(
+    logloss=SYNONYMS["log_loss"],
+    crossentropy=SYNONYMS["cross_entropy"],
+    ce=SYNONYMS["cross_entropy"],
+    bce_with_logits=SYNONYMS["binary_cross_entropy_with_logits"],
+    bcewithlogits=SYNONYMS["binary_cross_entropy_with_logits"],
+    kldiv=SYNONYMS["kl_div"],
+)
+
+
 def get_loss(name: str) -> Loss:
     """The loss called ``name`` (any case; ``-`` and ``_`` alike), or a UsageError
     that suggests the closest names."""
     try:
         return _BY_NAME[_key(name)]
     except KeyError:
+        if _key(name) in SYNONYMS:
+            raise UsageError(f"{name!r}: {SYNONYMS[_key(name)]}") from None
         import difflib  # only on this error path: it costs start-up time
 
         close = difflib.get_close_matches(_key(name), list(_BY_NAME), n=3, cutoff=0.5)

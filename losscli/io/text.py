@@ -97,17 +97,19 @@ class TextTable:
         self._lines = _decode(self._head, self.name, 0).splitlines()
 
     def _first_line(self) -> str:
-        return next((line for line in self._lines if not _is_blank(line) and not self._comment(line)), "")
+        return next((line for line in self._lines if not _is_blank(line) and not self._comment(line, True)), "")
 
-    def _comment(self, line: str) -> bool:
-        # np.savetxt writes its header and footer as "# ..." lines
-        return self.format == "txt" and line.lstrip().startswith("#")
+    def _comment(self, line: str, leading: bool = False) -> bool:
+        # np.savetxt writes its header and footer as "# ..." lines; np.loadtxt skips them, so
+        # do we: anywhere in .txt, above the data in any text file ("#N/A" is a missing value)
+        stripped = line.lstrip()
+        return (self.format == "txt" or leading) and (stripped == "#" or stripped.startswith("# "))
 
     def _numbered(self) -> list[tuple[int, list[str]]]:
         """(line number, cells) of the head's non-blank, non-comment lines."""
         out = []
         for number, line in enumerate(self._lines, start=1):
-            if not _is_blank(line) and not self._comment(line):
+            if not _is_blank(line) and not self._comment(line, leading=not out):
                 out.append((number, _split(line, self.delimiter)))
         return out
 
@@ -136,7 +138,7 @@ class TextTable:
 
     def _comment_names(self, line: int, width: int) -> tuple[str, ...] | None:
         """np.savetxt(header="a b c") names: the last comment line above the data."""
-        above = [ln for ln in self._lines[: line - 1] if self._comment(ln)]
+        above = [ln for ln in self._lines[: line - 1] if self._comment(ln, True)]
         if above:
             names = above[-1].lstrip()[1:].split()
             if len(names) == width:
