@@ -282,9 +282,7 @@ def test_two_pandas_json_files_match_by_their_index(run, tmp_path, regression):
 def test_globs_ranges_and_a_weight_column(run, tmp_path):
     rng = np.random.default_rng(5)
     p, t, w = rng.random((25, 3)), rng.random((25, 3)), rng.uniform(0.5, 2.0, 25)
-    frame = pd.DataFrame(
-        {**{f"proba_{k}": p[:, k] for k in range(3)}, **{f"t{k}": t[:, k] for k in range(3)}, "w": w}
-    )
+    frame = pd.DataFrame({**{f"proba_{k}": p[:, k] for k in range(3)}, **{f"t{k}": t[:, k] for k in range(3)}, "w": w})
     frame.to_csv(tmp_path / "d.csv", index=False)
     expected = skm.mean_squared_error(t, p, sample_weight=w)
     args = ("mse", tmp_path / "d.csv", "--pred-col", "proba_*", "--target-col", "t0:t2", "--weight-col", "w")
@@ -303,9 +301,7 @@ def test_weights_file_key_of_a_csv(run, tmp_path, regression):
 
 
 def test_id_column_keeps_its_text(run, tmp_path):
-    pd.DataFrame({"id": [7, 8, 10], "p": [0.5, 1.5, 2.0], "y": [1.0, 1.0, 1.0]}).to_csv(
-        tmp_path / "d.csv", index=False
-    )
+    pd.DataFrame({"id": [7, 8, 10], "p": [0.5, 1.5, 2.0], "y": [1.0, 1.0, 1.0]}).to_csv(tmp_path / "d.csv", index=False)
     data = _json(run("mae", tmp_path / "d.csv", "--pred-col", "p", "--target-col", "y", "--id-col", "id", "-f", "json"))
     assert data["ids"] == ["7", "8", "10"]
 
