@@ -4,24 +4,36 @@
 >>> result = losscli.compute("mae", [1.0, 2.0, 4.0], [1.5, 2.0, 3.0])
 >>> result.value, result.n
 (0.5, 3)
+
+The names below load on first use: the command line imports only what a run needs.
 """
 
 __version__ = "0.2.0"
 
-from .api import compute  # noqa: E402
-from .core.registry import LOSSES, get_loss  # noqa: E402
-from .core.result import Result  # noqa: E402
-from .errors import ExitCode, InputError, LossCliError, UsageError  # noqa: E402
-from .io.inputs import read_array  # noqa: E402
+_NAMES = {
+    "compute": ("api", "compute"),
+    "LOSSES": ("core.registry", "LOSSES"),
+    "get_loss": ("core.registry", "get_loss"),
+    "Result": ("core.result", "Result"),
+    "ExitCode": ("errors", "ExitCode"),
+    "InputError": ("errors", "InputError"),
+    "LossCliError": ("errors", "LossCliError"),
+    "UsageError": ("errors", "UsageError"),
+    "read_array": ("io.inputs", "read_array"),
+}
+__all__ = sorted(_NAMES)
 
-__all__ = [
-    "LOSSES",
-    "ExitCode",
-    "InputError",
-    "LossCliError",
-    "Result",
-    "UsageError",
-    "compute",
-    "get_loss",
-    "read_array",
-]
+
+def __getattr__(name: str):
+    if name not in _NAMES:
+        raise AttributeError(f"module 'losscli' has no attribute {name!r}")
+    from importlib import import_module
+
+    module, attribute = _NAMES[name]
+    value = getattr(import_module(f".{module}", __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_NAMES])

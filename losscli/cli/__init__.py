@@ -1,5 +1,16 @@
-"""The command line: parses, calls the engine, hands the result to the report. No maths."""
+"""The command line: parses, calls the engine, hands the result to the report. No maths.
 
-from .app import main
+``main`` is the entry point. It imports the rest only inside its own handlers, so that
+even Ctrl-C while Python loads NumPy ends as one line and exit status 130.
+"""
 
-__all__ = ["main"]
+import sys
+
+
+def main() -> None:
+    try:
+        from .app import run_command
+    except KeyboardInterrupt:
+        sys.stderr.write("losscli: error: interrupted\n")
+        sys.exit(130)
+    run_command()

@@ -23,10 +23,12 @@ ISSUES = "https://github.com/losscli/losscli/issues"
 
 
 def error_line(message: str) -> None:
+    if sys.stderr is None:  # stderr closed: the exit status still says it
+        return
     try:
         sys.stderr.write(f"losscli: error: {message}\n")
         sys.stderr.flush()
-    except (OSError, ValueError):  # stderr closed: the exit status still says it
+    except (OSError, ValueError):
         pass
 
 
@@ -45,6 +47,16 @@ class LossGroup(TyperGroup):
         name = args[0]
         return name, self.get_command(ctx, name), args[1:]
 
+    def invoke(self, ctx):
+        # Here, not in run_safely: Typer turns a broken pipe into exit status 1 before that.
+        try:
+            code = super().invoke(ctx)
+            if sys.stdout is not None:
+                sys.stdout.flush()
+            return code
+        except BrokenPipeError:
+            return _broken_pipe()
+
     def format_help(self, ctx, formatter) -> None:
         from .helptext import root_help
 
@@ -57,16 +69,31 @@ class LossGroup(TyperGroup):
 
             _write_stderr(short_usage())
             sys.exit(int(ExitCode.USAGE))
-        code = run_safely(
-            lambda: super(LossGroup, self).main(
-                args=args, prog_name=prog_name or "losscli", complete_var=complete_var, standalone_mode=False, **extra
-            )
-        )
-        sys.exit(int(code))
+
+        def call():
+            import warnings
+
+            import numpy as np
+
+            # stderr carries messages, never a NumPy warning: a value that is not finite says so itself
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                code = super(LossGroup, self).main(
+                    args=args,
+                    prog_name=prog_name or "losscli",
+                    complete_var=complete_var,
+                    standalone_mode=False,
+                    **extra,
+                )
+                if sys.stdout is not None:
+                    sys.stdout.flush()  # a closed pipe shows here, not at exit
+                return code
+
+        sys.exit(run_safely(call))
 
 
 def _write_stderr(text: str) -> None:
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.write(text)
 
 
@@ -156,5 +183,5 @@ def help_for(loss: str = typer.Argument(None, help="A loss name.", show_default=
     return ExitCode.OK
 
 
-def main() -> None:
+def run_command() -> None:
     typer.main.get_command(app).main()

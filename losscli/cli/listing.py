@@ -9,9 +9,9 @@ from ..errors import UsageError
 
 def write_list(output_format: str) -> None:
     if output_format == "table":
-        from ..report.render import render_list
+        from ..report.render import QuietPipeConsole, render_list
 
-        render_list()
+        render_list(QuietPipeConsole(highlight=False, markup=False))
     elif output_format == "json":
         import json
 

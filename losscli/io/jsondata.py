@@ -22,6 +22,7 @@ from typing import BinaryIO
 import numpy as np
 
 from ..errors import InputError
+from .source import read_chunk
 from .table import Header, Layout, Rows, position_names
 
 MAX_INT_DIGITS = 400  # a float64 holds at most 309 integer digits: anything longer is an error, not a hang
@@ -85,10 +86,7 @@ class JsonTable:
 
     def __init__(self, stream: BinaryIO, name: str, key: str | None = None):
         self.name, self.details = name, {}
-        try:
-            data = loads(stream.read(), name)
-        except OSError as exc:
-            raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+        data = loads(read_chunk(stream, -1, name), name)
         self._columns, self._labels, shape = _frame(data, name)
         names = tuple(self._columns)
         self._one_d = shape == "list"
@@ -269,7 +267,7 @@ class JsonlTable:
         """The first non-blank line's value (None for an empty input); what was read is kept."""
         buffer = b""
         while True:
-            more = self.stream.read(1 << 16)
+            more = read_chunk(self.stream, 1 << 16, self.name)
             buffer += more
             lines = buffer.split(b"\n")
             for number, raw in enumerate(lines if not more else lines[:-1], start=1):
@@ -283,7 +281,7 @@ class JsonlTable:
     def _chunks(self) -> Iterator[tuple[bytes, int]]:
         line, pending = 1, self._pending
         while True:
-            more = self.stream.read(self.chunk_bytes)
+            more = read_chunk(self.stream, self.chunk_bytes, self.name)
             buffer = pending + more
             cut = len(buffer) if not more else buffer.rfind(b"\n") + 1
             if cut:

@@ -302,6 +302,16 @@ def open_binary(source: Source, stdin: BinaryIO | None, limits: Limits) -> tuple
     return raw, source.format
 
 
+def read_chunk(stream: BinaryIO, size: int, name: str) -> bytes:
+    """``stream.read(size)``, a read error (EIO, a dropped network share) as one line."""
+    try:
+        return stream.read(size)
+    except InputError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{name}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+
+
 def _read_head(raw: BinaryIO, name: str) -> bytes:
     try:
         return raw.read(SNIFF_BYTES)

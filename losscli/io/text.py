@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import InputError
 from . import cells as C
+from .source import read_chunk
 from .table import Header, Layout, Rows, position_names
 
 CHUNK_BYTES = 1 << 23  # 8 MiB of lines per parse: large enough for the parsers, small enough to bound memory
@@ -84,10 +85,10 @@ class TextTable:
     # --- the head: layout ----------------------------------------------------------------
 
     def _read_head(self) -> None:
-        data = _read(self.stream, HEAD_BYTES, self.name)
+        data = read_chunk(self.stream, HEAD_BYTES, self.name)
         self._eof = len(data) < HEAD_BYTES
         while not self._eof and b"\n" not in data[-(1 << 20) :]:  # at least one whole line
-            more = _read(self.stream, HEAD_BYTES, self.name)
+            more = read_chunk(self.stream, HEAD_BYTES, self.name)
             self._eof = not more
             data += more
         if data.startswith(b"\xef\xbb\xbf"):
@@ -173,7 +174,7 @@ class TextTable:
                 yield pending, line
             return
         while True:
-            more = _read(self.stream, self.chunk_bytes, self.name)
+            more = read_chunk(self.stream, self.chunk_bytes, self.name)
             if not more:
                 if pending:
                     yield pending, line
@@ -250,15 +251,6 @@ class TextTable:
 
 def _count(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def _read(stream: BinaryIO, size: int, name: str) -> bytes:
-    try:
-        return stream.read(size)
-    except InputError:
-        raise
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{name}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
 
 
 # --- the header --------------------------------------------------------------------------

@@ -114,6 +114,8 @@ def write_atomically(path: str, text: str | bytes, flag: str = "--output") -> No
 
 def write_stdout(text: str) -> None:
     """Data to stdout, as bytes in UTF-8 whatever the locale says."""
+    if sys.stdout is None:
+        raise InputError("standard output is closed; redirect it, or write the output with --output FILE")
     stream = getattr(sys.stdout, "buffer", None)
     if stream is None:  # a text-only stdout (a test runner)
         sys.stdout.write(text)

@@ -58,7 +58,7 @@ def annotate(message: str) -> None:
 
 
 def _stderr(text: str) -> None:
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.write(text)
 
 

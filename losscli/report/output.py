@@ -35,12 +35,32 @@ def render(results, run, args) -> str | None:
     return outputs.to_value(results)
 
 
-def _table(results, run, args, comparison) -> str | None:
-    from rich.console import Console
+def _tolerant_stdout() -> None:
+    """A table for people on a terminal that cannot show every character: '?' for those."""
+    import sys
 
+    from ..io.write import write_stdout  # noqa: F401  (its closed-stdout message)
+
+    if sys.stdout is None:
+        from ..errors import InputError
+
+        raise InputError("standard output is closed; redirect it, or write the output with --output FILE")
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        "…─█".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+
+
+def _table(results, run, args, comparison) -> str | None:
+    from .render import QuietPipeConsole as Console
     from .render import render_many, render_result  # Rich only when a table is asked for
 
     to_terminal = args.output is None and not args.quiet
+    if to_terminal:
+        _tolerant_stdout()
     buffer = None if to_terminal else io.StringIO()
     console = Console(file=buffer, highlight=False, markup=False)
     if len(results) > 1:

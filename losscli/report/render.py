@@ -21,6 +21,16 @@ from ..core.result import Result, short
 from .docs import options_text
 
 _COLUMN_PADDING = 3  # Rich pads each cell and separates columns
+
+
+class QuietPipeConsole(Console):
+    """A console whose reader may go away (``| head``): that is no failure, so no exit 1."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 LARGEST_SHOWN = 3  # rows (and columns) of the largest terms, never elided
 
 
