@@ -8,6 +8,7 @@ Inputs may be lists, NumPy arrays, pandas Series and DataFrames (name their colu
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from .core.result import Result
 from .core.state import Keep
 from .core.terms import LossTask, prepare, takes_labels
-from .engine.run import Settings, run
+from .engine.run import Pass, Settings
 from .errors import InputError, UsageError
 from .io.inputs import BLOCK_ROWS, Block
 from .io.table import Rows
@@ -140,6 +141,8 @@ def compute(
     pred_col: str | list[str] | None = None,
     target_col: str | list[str] | None = None,
     classes: list[str] | None = None,
+    like: str | None = None,
+    compare: bool = False,
     **options: Any,
 ) -> Result | list[Result]:
     """Compute ``loss`` of ``preds`` against ``targets`` under a reduction.
@@ -152,7 +155,9 @@ def compute(
     samples then divides by their sum (``weight_divisor="sum"``, scikit-learn) or by N
     (``"count"``, Keras). ``options`` are the loss's options, e.g. ``delta=2.0``. With
     ``grad``, the result also holds the gradient of the batch value with respect to every
-    prediction. Several losses (``"mse,mae"``) give a list, as on the command line.
+    prediction. ``like="keras"`` (or torch, sklearn, optax, torchmetrics, numpy) computes it
+    as that framework's own call does; ``compare=True`` adds every framework's number as
+    ``result.comparison``. Several losses (``"mse,mae"``) give a list, as on the command line.
 
     >>> r = compute("mse", [[0.9, 0.1], [0.2, 0.9]], [[1, 0], [0, 1]], reduce="samples")
     >>> round(r.value, 12), r.n, r.n_text
@@ -176,7 +181,26 @@ def compute(
     settings = Settings(
         drop_missing=drop_missing, keep=Keep(), keep_all=True, grad=grad, classes=classes, class_names=class_names
     )
-    results = run(source, tasks, settings)
+    n_outputs = 1 if as_array(preds, "predictions").ndim == 1 else as_array(preds, "predictions").shape[1]
+    likes = [None] * len(tasks)
+    if like is not None:
+        from .core.frameworks import like as like_task
+
+        pairs = [like_task(task, like, n_outputs, reduce) for task in tasks]
+        tasks, likes = [t for t, _ in pairs], [info for _, info in pairs]
+    extras = ()
+    if compare:
+        from .core.frameworks import convention_task, conventions_of
+
+        if len(tasks) > 1:
+            raise UsageError("compare=True takes one loss at a time")
+        extras = [(c, convention_task(tasks[0], c)) for c in conventions_of(tasks[0], n_outputs)]
+    done = Pass(source, tasks, settings, extras=extras, likes=likes)
+    results = done.run()
+    if compare:
+        from .engine.finishing import compare_rows
+
+        results = [replace(results[0], comparison=compare_rows(done, 0))]
     return results if len(names) > 1 else results[0]
 
 

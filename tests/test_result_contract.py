@@ -26,6 +26,7 @@ EXPECTED_KEYS = [
     "ids",  # null unless --id-col or row labels
     "inputs",  # how each input was read; an addition, so schema_version stays 1
     "non_finite",  # null, or why a value that is null is not a finite number
+    "like",  # null, or the framework whose own call this is (--like), with its constants
 ]
 
 
@@ -94,7 +95,15 @@ def test_options_carry_defaults_and_given_values(run, tmp_path):
     # |d| = 2 > delta: 0.5 (2 - 0.25) = 0.875; mean over 2 elements
     assert data["value"] == pytest.approx(0.4375, rel=1e-12)
     data = json.loads(run("bce", p.with_name("p.json"), t, "--from-logits", "-f", "json").stdout)
-    assert data["options"] == {"from_logits": True, "label_smoothing": 0.0, "pos_weight": None}
+    # every option, the frameworks' constants included (eps none: PyTorch's, no clip)
+    assert data["options"] == {
+        "from_logits": True,
+        "label_smoothing": 0.0,
+        "pos_weight": None,
+        "eps": None,
+        "log_floor": -100.0,
+        "log1p": True,
+    }
 
 
 def test_floats_are_full_precision(run):

@@ -47,7 +47,9 @@ def execute(specs, arguments: dict) -> int:
     )
     try:
         tasks = _tasks(specs, args, per_loss, inputs, fmt, stdin, limits)
-        run = Pass(inputs, tasks, _engine_settings(args, inputs))
+        tasks, likes = _like(tasks, args, inputs.width("predictions"))
+        extras = _compare_extras(tasks[0], inputs.width("predictions")) if args.compare else ()
+        run = Pass(inputs, tasks, _engine_settings(args, inputs), extras=extras, likes=likes)
         results = run.run()
     finally:
         inputs.close()
@@ -171,6 +173,23 @@ def _tasks(specs, args, per_loss, inputs, fmt, stdin, limits) -> list[LossTask]:
             )
         )
     return tasks
+
+
+def _like(tasks: list[LossTask], args, n_outputs: int):
+    """--like: each task as the framework's own call computes it."""
+    if args.like is None:
+        return tasks, [None] * len(tasks)
+    from ..core.frameworks import like
+
+    pairs = [like(task, args.like.value, n_outputs, args.reduce.value if args.reduce else None) for task in tasks]
+    return [task for task, _ in pairs], [info for _, info in pairs]
+
+
+def _compare_extras(task: LossTask, n_outputs: int):
+    """Every framework's convention of the loss, to compute in the same pass."""
+    from ..core.frameworks import convention_task, conventions_of
+
+    return [(convention, convention_task(task, convention)) for convention in conventions_of(task, n_outputs)]
 
 
 def _engine_settings(args, inputs):

@@ -38,7 +38,7 @@ def _pairs(rows, width: int, first: int = 22) -> list[str]:
     """A two-column list; a long first column puts its text on the next line."""
     lines = []
     for left, right in rows:
-        if len(left) + 4 > first:
+        if len(left) + 2 > first:
             lines.append(f"  {left}")
             lines.append(_wrap(right, width, " " * (first + 2)))
         else:
@@ -94,9 +94,9 @@ def examples(spec: Loss) -> tuple[str, str]:
         first = f"losscli {name} proba.csv labels.csv"
     else:
         first = f"losscli {name} preds.csv targets.csv"
-    option = next((o for o in spec.options if o.kind in ("float", "int") and o.default is not None), None)
+    option = next((o for o in spec.options if o.kind in ("float", "int") and not o.hidden), None)
     if option is not None:
-        value = option.default * 2 if option.kind == "float" and option.default else option.default
+        value = (option.default or 0.05) * 2 if option.kind == "float" else option.default or 1
         second = f"{first} --{option.name.replace('_', '-')} {value:g} --explain"
     else:
         second = f"losscli {name} results.csv --pred-col y_pred --target-col y_true --reduce samples"
@@ -105,16 +105,19 @@ def examples(spec: Loss) -> tuple[str, str]:
 
 def loss_description(spec: Loss, width: int = 80) -> str:
     """What a loss's --help says above its options."""
-    from ..core.registry import FRAMEWORK_CALLS
+    from ..core.conventions import conventions
+    from ..core.frameworks import NAMES
 
     reduction = REDUCTIONS[spec.default_reduce]
     term = "per-sample term L[i]" if spec.per_sample_only else "element term l[i, j]"
-    calls = "; ".join(f"{framework}: {call}" for framework, call, _ in FRAMEWORK_CALLS[spec.name](_defaults(spec)))
+    labels = spec.targets == "labels"
+    found = conventions(spec.name, _defaults(spec), weighted=False, n_outputs=3, labels=labels)
     rows = [
         (term, spec.formula),
-        ("matches", spec.matches + (f" ({calls})" if calls else "")),
+        ("matches", spec.matches),
         ("default", f"--reduce {spec.default_reduce}: {reduction.known_as}"),
     ]
+    rows += [(f"--like {c.framework}", f"{NAMES[c.framework]}: {c.default.call}") for c in found]
     if spec.aliases:
         rows.append(("aliases", ", ".join(spec.aliases)))
     if spec.notes:

@@ -27,6 +27,7 @@ OutputFormat = _choices("OutputFormat", OUTPUT_FORMATS)
 Level = _choices("Level", ("element", "sample", "output", "batch"))
 WeightDivisor = _choices("WeightDivisor", WEIGHT_DIVISORS)
 InputFormat = _choices("InputFormat", FORMATS)
+Like = _choices("Like", ("torch", "keras", "sklearn", "optax", "torchmetrics", "numpy"))
 
 INPUTS, REDUCTION, OUTPUT, ANALYSIS, CHECKS, LOSS = (
     "Inputs",
@@ -169,6 +170,18 @@ COMMON: dict[str, tuple[str, object, object]] = {
         ],
         None,
     ),
+    "like": (
+        REDUCTION,
+        Annotated[
+            Optional[Like],
+            typer.Option(
+                help="Compute it exactly as this framework's own call does, with its defaults: its reduction, its "
+                "clips and epsilons, its weight divisor.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
     "weight_divisor": (
         REDUCTION,
         Annotated[
@@ -301,7 +314,8 @@ def loss_parameters(specs: list[Loss]) -> list[inspect.Parameter]:
     users: dict[str, list[tuple[Loss, Option]]] = {}
     for spec in specs:
         for option in spec.options:
-            users.setdefault(option.name, []).append((spec, option))
+            if not option.hidden:  # a framework's constant: --like sets it
+                users.setdefault(option.name, []).append((spec, option))
     params = []
     for name, takers in users.items():
         option = takers[0][1]

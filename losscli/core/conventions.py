@@ -72,7 +72,7 @@ KERAS_FLOAT32 = (
 
 
 class Constant(NamedTuple):
-    option: str  # the losscli option it sets (an existing one, or one of NEW_OPTIONS)
+    option: str  # the losscli option it sets
     value: object
     why: str
 
@@ -90,177 +90,6 @@ class Convention(NamedTuple):
     constants: tuple[Constant, ...]  # every constant it uses that another framework sets differently
     default: Variant  # the call with the framework's defaults: what --like gives
     variants: tuple[Variant, ...]  # the default, then the same call under its other reductions
-
-
-class NewOption(NamedTuple):
-    name: str
-    losses: tuple[str, ...]
-    default: object  # under losscli's own convention (today's behaviour)
-    meaning: str
-    formula: str
-
-
-NEW_OPTIONS: tuple[NewOption, ...] = (
-    NewOption(
-        "eps",
-        ("bce",),
-        0.0,
-        "Probabilities are clipped into [eps, 1 - eps] before the logs (not with --from-logits).",
-        "c = min(max(p, eps), 1 - eps); the log of p is log(c); the log of 1 - p is log1p(-c), or with "
-        "log1p off log(min(max(1 - p, eps), 1 - eps)) (1 - p rounded first, then clipped: scikit-learn). "
-        "Keras 1e-07 (a Python float: exact), scikit-learn 2.220446049250313e-16, PyTorch and NumPy 0.",
-    ),
-    NewOption(
-        "log_floor",
-        ("bce",),
-        -100.0,
-        "Each log is floored at this value; None: no floor (log 0 = -inf, and 0 * -inf = nan as in IEEE).",
-        "l = -(t max(log c, floor) + (1 - t) max(log(1 - c), floor)). PyTorch -100 (Keras inherits it, "
-        "inactive after its clip); scikit-learn and NumPy None.",
-    ),
-    NewOption(
-        "log1p",
-        ("bce",),
-        True,
-        "log(1 - p) is computed as log1p(-p) (PyTorch, Keras); off: as log(1 - p) with 1 - p rounded "
-        "first (scikit-learn, NumPy). The two differ by up to ~1e-7 relative for p < 1e-8.",
-        "on: log1p(-c); off: log(clip(1 - p)).",
-    ),
-    NewOption(
-        "normalize",
-        ("cce", "sparse_cce"),
-        True,
-        "Each row of the predictions is divided by its sum before the clip (Keras); off: taken as it is "
-        "(scikit-learn log_loss, which only warns, and NumPy).",
-        "q = p / sum_j p[i, j] when on, q = p when off; then q = min(max(q, eps), 1 - eps) when eps > 0.",
-    ),
-    NewOption(
-        "eps",
-        ("cce", "sparse_cce"),
-        1e-7,
-        "The existing clip option, which NumPy's convention sets to 0: no clip at all.",
-        "eps = 0: cce's term is -t log q as IEEE computes it (nan where t = 0 and q = 0, inf where t > 0 = q); "
-        "sparse_cce's per-sample term is -log q[y] alone (other classes add nothing, even where q = 0). "
-        "scikit-learn sets 2.220446049250313e-16 (its clip into [eps, 1 - eps], its xlogy: 0 where t = 0).",
-    ),
-    NewOption(
-        "normalize",
-        ("kld",),
-        False,
-        "Rows of the predictions and of the targets are divided by their sums first (torchmetrics).",
-        "p <- p / sum_j p[i, j], t <- t / sum_j t[i, j].",
-    ),
-    NewOption(
-        "eps",
-        ("kld",),
-        1e-7,
-        "Targets and predictions are clipped into [eps, 1] (probabilities, not --log-input); 0: no clip.",
-        "t' = min(max(t, eps), 1), p' = min(max(p, eps), 1), l = t' log(t' / p'). Keras "
-        "1.0000000116860974e-07 (float32(1e-7): keras.ops.clip makes the bound a float32 tensor, the rest "
-        "stays float64). With eps = 0: l = t log(t / p), and 0 where t = 0 (torchmetrics' _safe_xlogy).",
-    ),
-    NewOption(
-        "eps",
-        ("mape",),
-        None,
-        "|t| is floored at eps in the denominator; None (today's): 1e-07 in percent, "
-        "2.220446049250313e-16 with --fraction.",
-        "l = s |t - p| / max(|t|, eps), s = 100 (percent) or 1 (--fraction). Keras 1e-07 (s = 100), "
-        "scikit-learn 2.220446049250313e-16 (s = 1), torchmetrics 1.17e-06 (s = 1), NumPy 0.",
-    ),
-    NewOption(
-        "eps",
-        ("smape",),
-        1.17e-6,
-        "|t| + |p| is floored at eps in the denominator.",
-        "l = 2 |p - t| / max(|t| + |p|, eps). torchmetrics 1.17e-06; NumPy 0 (0/0 = nan).",
-    ),
-    NewOption(
-        "eps",
-        ("wmape",),
-        1.17e-6,
-        "sum |t| is floored at eps.",
-        "value = sum |p - t| / max(sum |t|, eps). torchmetrics 1.17e-06; NumPy 0.",
-    ),
-    NewOption(
-        "eps",
-        ("msle", "rmsle"),
-        0.0,
-        "Predictions and targets are floored at eps before the logs (Keras).",
-        "l = (log1p(max(p, eps)) - log1p(max(t, eps)))^2. Keras 1.0000000116860974e-07 (it computes "
-        "log(max(x, eps) + 1) all in float32, so its exact form is invisible at rtol 1e-6).",
-    ),
-    NewOption(
-        "eps",
-        ("poisson",),
-        1e-7,
-        "Added to p inside the log.",
-        "l = p - t log(p + eps). Keras 1e-07, PyTorch PoissonNLLLoss(log_input=False) 1e-08, NumPy 0.",
-    ),
-    NewOption(
-        "form",
-        ("log_cosh",),
-        "stable",
-        "How log(cosh(d)) is computed; the frameworks differ in rounding, in overflow, and Keras in log 2.",
-        "stable: log1p(2 sinh(|d|/2)^2) for |d| <= 1, else |d| + log1p(exp(-2|d|)) - log 2 (today's); "
-        "keras: d + softplus(-2 d) - 0.6931471824645996 (log 2 rounded to float32; softplus(x) = x for "
-        "x > 20, else log1p(exp(x)), torch's threshold); optax: logaddexp(d, -d) - log 2; torchmetrics: "
-        "log((exp(d) + exp(-d)) / 2) (inf for |d| > 709.78); numpy: log(cosh(d)) (inf for |d| > 710.47).",
-    ),
-    NewOption(
-        "label_map",
-        ("hinge", "squared_hinge"),
-        "keras",
-        "How targets become -1/1.",
-        "keras: targets all in {0, 1} become 2 t - 1, else used as given; sklearn (LabelBinarizer("
-        "neg_label=-1)): of the distinct target values the greater is +1 and every other -1, so a batch "
-        "with one distinct value is all -1; as_given: used as given (optax, NumPy), so a 0 target gives "
-        "max(0, 1) = 1.",
-    ),
-    NewOption(
-        "exclude_true",
-        ("categorical_hinge",),
-        False,
-        "The max over wrong classes leaves out the true class (Crammer-Singer: scikit-learn, optax).",
-        "off (Keras): neg = max_j (1 - t_j) p_j, which includes the true class as 0, so neg >= 0; on: neg = "
-        "max over j with t_j = 0 of p_j. l = max(neg - sum_j t_j p_j + 1, 0).",
-    ),
-    NewOption(
-        "eps",
-        ("cosine_similarity", "cosine_distance"),
-        1e-7,
-        "Each norm is floored at eps (a zero vector gives cosine 0); 0: no floor (a zero vector gives nan).",
-        "cos = sum_j p_j t_j / (max(|p|, eps) max(|t|, eps)). Keras 1e-07; optax 0 (its epsilon clips the "
-        "squared norm and defaults to 0, so a zero vector gives 0/0 = nan); PyTorch 0 with eps_squared.",
-    ),
-    NewOption(
-        "eps_squared",
-        ("cosine_similarity", "cosine_distance"),
-        0.0,
-        "Added to each squared norm (PyTorch CosineEmbeddingLoss: 1e-12).",
-        "cos = sum_j p_j t_j / sqrt((|p|^2 + e2) (|t|^2 + e2)).",
-    ),
-    NewOption(
-        "eps",
-        ("focal",),
-        1e-7,
-        "Clip of the probability inside the cross-entropy factor; 0: no clip, computed from logits in log "
-        "space (optax).",
-        "eps > 0 (Keras): q = sigmoid(x) with --from-logits, else p; c = clip(q, eps, 1 - eps); bce = -(t "
-        "log c + (1 - t) log1p(-c)); l = (1 - p_t)^gamma bce with p_t = t q + (1 - t)(1 - q) (unclipped q). "
-        "eps = 0 (optax sigmoid_focal_loss): bce = t softplus(-x) + (1 - t) softplus(x); (1 - p_t)^gamma = "
-        "exp(gamma log((1 - t) sigmoid(x) + t sigmoid(-x))), the log as logsumexp([log_sigmoid(x), "
-        "log_sigmoid(-x)], b=[1 - t, t]). alpha (both): times t alpha + (1 - t)(1 - alpha).",
-    ),
-    NewOption(
-        "clip",
-        ("categorical_focal",),
-        (1e-7, 1 - 1e-7),
-        "Bounds of the clip of the renormalised probabilities.",
-        "q = clip(p / sum p, lo, hi). Keras: (1.0000000116860974e-07, 0.9999998807907104), float32 values "
-        "(keras.ops.clip makes its Python bounds float32 tensors).",
-    ),
-)
 
 
 def _num(x: object) -> str:
@@ -639,7 +468,6 @@ def _regression(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> l
                 "sklearn",
                 _sklearn_multioutput("root_mean_squared_log_error", "", weighted),
                 (
-                    _c("eps", 0.0, "no floor"),
                     _c(
                         "per_output_root",
                         True,
@@ -650,7 +478,7 @@ def _regression(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> l
             add(
                 "numpy",
                 _numpy("(np.log1p(p) - np.log1p(t)) ** 2", weighted, root=True),
-                (_c("eps", 0.0, "no floor"), _c("per_output_root", False, "the root of the mean of every element")),
+                (_c("per_output_root", False, "the root of the mean of every element"),),
             )
     elif loss == "pinball":
         q = _num(o.get("quantile", 0.5))
@@ -1021,10 +849,7 @@ def _categorical(loss: str, o: Mapping[str, object], weighted: bool, C: int, lab
         add(
             "keras",
             _keras("CosineSimilarity", "", "t, p", False, weighted),
-            (
-                _c("eps", KERAS_EPSILON, "each norm floored at 1e-07: Keras"),
-                _c("eps_squared", 0.0, "nothing added to the squared norms"),
-            ),
+            (_c("eps", KERAS_EPSILON, "each norm floored at 1e-07: Keras"),),
         )
         if unweighted:
             add(
@@ -1038,10 +863,7 @@ def _categorical(loss: str, o: Mapping[str, object], weighted: bool, C: int, lab
                     ),
                     Variant("-optax.losses.cosine_similarity(p, t).sum()", "none", None),
                 ],
-                (
-                    _c("eps", 0.0, "no floor: optax's epsilon defaults to 0, a zero vector gives nan"),
-                    _c("eps_squared", 0.0, "nothing added to the squared norms"),
-                ),
+                (_c("eps", 0.0, "no floor: optax's epsilon defaults to 0, a zero vector gives nan"),),
             )
     elif loss == "cosine_distance":
         if unweighted:
@@ -1155,10 +977,8 @@ def frameworks_with(loss: str) -> tuple[str, ...]:
 __all__ = [
     "FRAMEWORKS",
     "FRAMEWORKS_WITH",
-    "NEW_OPTIONS",
     "Constant",
     "Convention",
-    "NewOption",
     "Variant",
     "conventions",
     "frameworks_with",

@@ -16,7 +16,7 @@ from ..errors import InputError
 from .reduce import REDUCTIONS, Reduction, SampleAxis
 from .result import Alternative, Kept, Result, short
 from .state import LossState
-from .terms import RATIO_FLOOR, LossTask
+from .terms import LossTask, ratio_floor
 
 
 def plural(count: int, word: str) -> str:
@@ -86,10 +86,10 @@ def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, 
         raise InputError(f"no sample counts ({samples.text}); the mean over samples is undefined")
     sd = samples.size if reduction.mean_over_samples else 1
     od = n_outputs if reduction.mean_over_outputs else 1
-    total = state.total.value
+    total = np.float64(state.total.value)  # NumPy division: 0 / 0 is nan, x / 0 inf, as the frameworks give
     n = sd * od
     with np.errstate(all="ignore"):
-        value = total / n
+        value = float(total / n)
         per_output = None if spec.per_sample_only else state.per_output.value / sd
     formula = f"{spec.name} = sum(l) / n = {short(total)} / {short(n)} = {short(value)}"
     ps_formula = "L[i] = sum_j l[i, j] / C" if reduction.mean_over_outputs else "L[i] = sum_j l[i, j]"
@@ -97,10 +97,11 @@ def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, 
     if not reduction.mean_over_samples:
         po_formula = "O[j] = sum_i l[i, j]"
     if spec.ratio:
-        n = max(state.scale_total.value, RATIO_FLOOR)
+        floor = ratio_floor(task)
+        n = max(state.scale_total.value, floor)
         with np.errstate(all="ignore"):
-            value = total / n
-            per_output = state.per_output.value / np.maximum(state.scale_per_output.value, RATIO_FLOOR)
+            value = float(total / n)
+            per_output = state.per_output.value / np.maximum(state.scale_per_output.value, floor)
         formula = f"{spec.name} = sum(l) / sum|t| = {short(total)} / {short(n)} = {short(value)}"
         ps_formula, po_formula = "L[i] = sum_j l[i, j] / sum_j |t[i, j]|", "O[j] = sum_i l[i, j] / sum_i |t[i, j]|"
         text = f"sum |t| = {short(n)}"
@@ -123,7 +124,7 @@ def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, 
             )
     if spec.per_sample_only:
         ps_formula = f"L[i] = {spec.formula}"
-    return Batch(total, n, value, per_output, text, formula, ps_formula, po_formula, weights, sd, od)
+    return Batch(float(total), n, value, per_output, text, formula, ps_formula, po_formula, weights, sd, od)
 
 
 def gradient_scale(task: LossTask, figures: Batch) -> np.ndarray | float:

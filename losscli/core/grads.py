@@ -66,34 +66,37 @@ def smooth_l1(pred, target, upstream, beta=1.0):
     return upstream * np.where(np.abs(d) < beta, d / beta, _sign(d))
 
 
-def log_cosh(pred, target, upstream):
-    return upstream * np.tanh(pred - target)
+def log_cosh(pred, target, upstream, form="stable"):
+    return upstream * np.tanh(pred - target)  # every form is log(cosh(d)): only their rounding differs
 
 
-def absolute_percentage_error(pred, target, upstream, fraction=False):
-    if fraction:
-        return upstream * _sign(pred - target) / np.maximum(np.abs(target), L.FLOAT64_EPSILON)
-    return upstream * 100.0 * _sign(pred - target) / np.maximum(np.abs(target), L.KERAS_EPSILON)
+def absolute_percentage_error(pred, target, upstream, fraction=False, eps=None):
+    if eps is None:
+        eps = L.FLOAT64_EPSILON if fraction else L.KERAS_EPSILON
+    scale = 1.0 if fraction else 100.0
+    return upstream * scale * _sign(pred - target) / np.maximum(np.abs(target), eps)
 
 
-def symmetric_percentage_error(pred, target, upstream):
+def symmetric_percentage_error(pred, target, upstream, eps=L.TORCHMETRICS_EPSILON):
     d = pred - target
     total = np.abs(target) + np.abs(pred)
-    denominator = np.maximum(total, L.TORCHMETRICS_EPSILON)
-    through_denominator = _inside(total, L.TORCHMETRICS_EPSILON, np.inf) * _sign(pred)
+    denominator = np.maximum(total, eps)
+    through_denominator = _inside(total, eps, np.inf) * _sign(pred)
     return upstream * 2.0 * (_sign(d) / denominator - np.abs(d) * through_denominator / denominator**2)
 
 
-def squared_log_error(pred, target, upstream):
-    return upstream * 2.0 * (np.log1p(pred) - np.log1p(target)) / (1.0 + pred)
+def squared_log_error(pred, target, upstream, eps=0.0):
+    p, t = (np.maximum(pred, eps), np.maximum(target, eps)) if eps else (pred, target)
+    through = _inside(pred, eps, np.inf) if eps else 1.0
+    return upstream * 2.0 * (np.log1p(p) - np.log1p(t)) / (1.0 + p) * through
 
 
 def pinball(pred, target, upstream, quantile=0.5):
     return upstream * np.where(target - pred >= 0, -quantile, 1.0 - quantile)
 
 
-def poisson(pred, target, upstream):
-    return upstream * (1.0 - target / (pred + L.KERAS_EPSILON))
+def poisson(pred, target, upstream, eps=L.KERAS_EPSILON):
+    return upstream * (1.0 - target / (pred + eps))
 
 
 def poisson_nll(pred, target, upstream, log_input=True, full=False, eps=1e-8):
@@ -118,31 +121,57 @@ def gaussian_nll(pred, target, upstream, var=1.0, full=False, eps=1e-6):
     return upstream * (pred - target) / v
 
 
-def hinge(pred, target, upstream):
-    t = L._signed_labels(target)
+def hinge(pred, target, upstream, label_map="keras"):
+    t = L.signed_labels(target, label_map)
     return upstream * np.where(1.0 - t * pred >= 0, -t, 0.0)
 
 
-def squared_hinge(pred, target, upstream):
-    t = L._signed_labels(target)
+def squared_hinge(pred, target, upstream, label_map="keras"):
+    t = L.signed_labels(target, label_map)
     return upstream * 2.0 * np.maximum(1.0 - t * pred, 0.0) * -t
 
 
-def binary_cross_entropy(pred, target, upstream, from_logits=False, label_smoothing=0.0, pos_weight=None):
+def binary_cross_entropy(
+    pred,
+    target,
+    upstream,
+    from_logits=False,
+    label_smoothing=0.0,
+    pos_weight=None,
+    eps=None,
+    log_floor=-100.0,
+    log1p=True,
+):
     t = L.smooth_binary(target, label_smoothing)
     if from_logits:
         w = 1.0 if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
         return upstream * ((w * t + 1.0 - t) * L._sigmoid(pred) - w * t)
-    return upstream * (pred - t) / np.maximum((1.0 - pred) * pred, _TORCH_BCE_EPSILON)
+    if eps is None:
+        eps = L.KERAS_EPSILON if label_smoothing else 0.0
+    c = np.clip(pred, eps, 1.0 - eps) if eps else pred
+    if log_floor == L.TORCH_LOG_FLOOR and log1p:
+        # PyTorch's own backward of binary_cross_entropy (on the clipped p, as Keras calls it)
+        return upstream * (c - t) / np.maximum((1.0 - c) * c, _TORCH_BCE_EPSILON) * _inside(pred, eps, 1.0 - eps)
+    not_c = (1.0 - c) if log1p else (np.clip(1.0 - pred, eps, 1.0 - eps) if eps else 1.0 - pred)
+    through_p = _inside(pred, eps, 1.0 - eps)
+    through_not_p = through_p if log1p else _inside(1.0 - pred, eps, 1.0 - eps)
+    g_p, g_not_p = -t / c * through_p, (1.0 - t) / not_c * through_not_p
+    if log_floor is not None:  # a floored log passes no gradient
+        g_p = np.where(np.log(c) < log_floor, 0.0, g_p)
+        g_not_p = np.where(np.log(not_c) < log_floor, 0.0, g_not_p)
+    return upstream * (g_p + g_not_p)
 
 
-def binary_focal_cross_entropy(pred, target, upstream, gamma=2.0, alpha=None, from_logits=False, label_smoothing=0.0):
+def binary_focal_cross_entropy(
+    pred, target, upstream, gamma=2.0, alpha=None, from_logits=False, label_smoothing=0.0, eps=L.KERAS_EPSILON
+):
     t = L.smooth_binary(target, label_smoothing)
+    if not eps and from_logits:
+        return upstream * _focal_in_log_space_grad(pred, t, gamma, alpha)
     p = L._sigmoid(pred) if from_logits else pred
-    eps = L.KERAS_EPSILON
-    clipped = np.clip(p, eps, 1.0 - eps)
+    clipped = np.clip(p, eps, 1.0 - eps) if eps else p
     bce = -(t * np.log(clipped) + (1.0 - t) * np.log1p(-clipped))
-    d_bce = (-t / clipped + (1.0 - t) / (1.0 - clipped)) * _inside(p, eps, 1.0 - eps)
+    d_bce = (-t / clipped + (1.0 - t) / (1.0 - clipped)) * (_inside(p, eps, 1.0 - eps) if eps else 1.0)
     base = 1.0 - (t * p + (1.0 - t) * (1.0 - p))
     factor = np.power(base, gamma)
     d_factor = 0.0 if gamma == 0 else -gamma * np.power(base, gamma - 1.0) * (2.0 * t - 1.0)
@@ -152,6 +181,19 @@ def binary_focal_cross_entropy(pred, target, upstream, gamma=2.0, alpha=None, fr
     if from_logits:
         g = g * p * (1.0 - p)
     return upstream * g
+
+
+def _focal_in_log_space_grad(x, t, gamma, alpha):
+    """d/dx of optax's sigmoid_focal_loss: (1 - p_t)^gamma bce with p = sigmoid(x)."""
+    p, q = L._sigmoid(x), L._sigmoid(-x)
+    bce = t * L._softplus(-x) + (1.0 - t) * L._softplus(x)
+    base = (1.0 - t) * p + t * q  # 1 - p_t
+    factor = 1.0 if gamma == 0 else np.power(base, gamma)
+    d_factor = 0.0 if gamma == 0 else gamma * np.power(base, gamma - 1.0) * (1.0 - 2.0 * t) * p * q
+    g = d_factor * bce + factor * (p - t)
+    if alpha is not None:
+        g = g * (t * alpha + (1.0 - t) * (1.0 - alpha))
+    return g
 
 
 def soft_margin(pred, target, upstream):
@@ -174,14 +216,26 @@ def brier(pred, target, upstream):
 # --- coupled within a row ----------------------------------------------------------------
 
 
-def categorical_cross_entropy(pred, target, upstream, from_logits=False, eps=L.KERAS_EPSILON, label_smoothing=0.0):
+def categorical_cross_entropy(
+    pred, target, upstream, from_logits=False, eps=L.KERAS_EPSILON, label_smoothing=0.0, normalize=True, xlogy=False
+):
     t = L.smooth_categorical(target, label_smoothing)
     if from_logits:
         g = upstream * t  # d(-sum_j g_j t_j log_softmax_j)/dx_k = softmax_k sum_j g_j t_j - g_k t_k
         return np.exp(L._log_softmax(pred)) * g.sum(axis=1, keepdims=True) - g
-    q_raw = pred / pred.sum(axis=1, keepdims=True)
-    q = np.clip(q_raw, eps, 1.0 - eps)
-    return _through_row_normalisation(pred, upstream * (-t / q) * _inside(q_raw, eps, 1.0 - eps))
+    q_raw = pred / pred.sum(axis=1, keepdims=True) if normalize else pred
+    q = np.clip(q_raw, eps, 1.0 - eps) if eps else q_raw
+    g_q = (-t / q) * (_inside(q_raw, eps, 1.0 - eps) if eps else 1.0)
+    if xlogy:  # a class with no target weight adds nothing, even where q = 0
+        g_q = np.where(t == 0, 0.0, g_q)
+    g_q = upstream * g_q
+    return _through_row_normalisation(pred, g_q) if normalize else g_q
+
+
+def sparse_categorical_cross_entropy(
+    pred, target, upstream, from_logits=False, eps=L.KERAS_EPSILON, label_smoothing=0.0, normalize=True
+):
+    return categorical_cross_entropy(pred, target, upstream, from_logits, eps, label_smoothing, normalize, xlogy=True)
 
 
 def negative_log_likelihood(pred, target, upstream):
@@ -189,25 +243,40 @@ def negative_log_likelihood(pred, target, upstream):
 
 
 def categorical_focal_cross_entropy(
-    pred, target, upstream, gamma=2.0, alpha=0.25, from_logits=False, label_smoothing=0.0
+    pred,
+    target,
+    upstream,
+    gamma=2.0,
+    alpha=0.25,
+    from_logits=False,
+    label_smoothing=0.0,
+    clip=(L.KERAS_EPSILON, 1.0 - L.KERAS_EPSILON),
 ):
     t = L.smooth_categorical(target, label_smoothing)
     p = np.exp(L._log_softmax(pred)) if from_logits else pred
-    eps = L.KERAS_EPSILON
+    low, high = clip
     q_raw = p / p.sum(axis=1, keepdims=True)
-    q = np.clip(q_raw, eps, 1.0 - eps)
+    q = np.clip(q_raw, low, high)
     d_factor = 0.0 if gamma == 0 else -gamma * np.power(1.0 - q, gamma - 1.0)
     d_q = alpha * (d_factor * (-t * np.log(q)) + np.power(1.0 - q, gamma) * (-t / q))
-    g = _through_row_normalisation(p, upstream * d_q * _inside(q_raw, eps, 1.0 - eps))
+    g = _through_row_normalisation(p, upstream * d_q * _inside(q_raw, low, high))
     return _through_softmax(pred, g) if from_logits else g
 
 
-def kl_divergence(pred, target, upstream, log_input=False, log_target=False):
+def kl_divergence(pred, target, upstream, log_input=False, log_target=False, eps=L.KERAS_EPSILON, normalize=False):
     if log_input:
         return -upstream * (np.exp(target) if log_target else target)
-    t = np.clip(target, L.KERAS_EPSILON, 1.0)
-    p = np.clip(pred, L.KERAS_EPSILON, 1.0)
-    return upstream * (-t / p) * _inside(pred, L.KERAS_EPSILON, 1.0)
+    p_raw, t_raw = (
+        (pred / pred.sum(axis=1, keepdims=True), target / target.sum(axis=1, keepdims=True))
+        if normalize
+        else (pred, target)
+    )
+    if eps:
+        t, p = np.clip(t_raw, eps, 1.0), np.clip(p_raw, eps, 1.0)
+        g = upstream * (-t / p) * _inside(p_raw, eps, 1.0)
+    else:
+        g = upstream * np.where(t_raw == 0, 0.0, -t_raw / p_raw)
+    return _through_row_normalisation(pred, g) if normalize else g
 
 
 def jensen_shannon(pred, target, upstream):
@@ -229,31 +298,33 @@ def multi_margin(pred, target, upstream, p=1, margin=1.0):
 # --- per sample only: upstream has shape (N, 1) ------------------------------------------------
 
 
-def categorical_hinge(pred, target, upstream):
-    negatives = (1.0 - target) * pred
+def categorical_hinge(pred, target, upstream, exclude_true=False):
+    negatives = np.where(target == 0, pred, -np.inf) if exclude_true else (1.0 - target) * pred
     first_max = np.zeros_like(pred)
     first_max[np.arange(len(pred)), negatives.argmax(axis=1)] = 1.0
     margin = negatives.max(axis=1) - (target * pred).sum(axis=1) + 1.0
     open_rows = (margin >= 0).astype(np.float64)[:, None]
-    return upstream * open_rows * (first_max * (1.0 - target) - target)
+    wrong = (target == 0) if exclude_true else (1.0 - target)
+    return upstream * open_rows * (first_max * wrong - target)
 
 
-def _unit_rows_grad(x: np.ndarray, y_unit: np.ndarray) -> np.ndarray:
-    """d(unit(x) . y_unit)/dx for unit(x) = x / max(|x|, 1e-7)."""
-    norm = np.sqrt((x * x).sum(axis=1, keepdims=True))
-    big = norm > L.KERAS_EPSILON
-    scale = np.maximum(norm, L.KERAS_EPSILON)
-    x_unit = x / scale
-    along = (x_unit * y_unit).sum(axis=1, keepdims=True)
-    return np.where(big, (y_unit - along * x_unit) / scale, y_unit / scale)
+def _unit_rows_grad(x: np.ndarray, y_unit: np.ndarray, eps: float, eps_squared: float) -> np.ndarray:
+    """d(unit(x) . y_unit)/dx for unit(x) = x / max(sqrt(|x|^2 + eps_squared), eps)."""
+    norm = np.sqrt((x * x).sum(axis=1, keepdims=True) + eps_squared)
+    big = norm > eps if eps else np.ones_like(norm, dtype=bool)
+    scale = np.maximum(norm, eps) if eps else norm
+    x_over = x / scale
+    along = (x_over * y_unit).sum(axis=1, keepdims=True)
+    # through the norm: d(x / n)/dx = I / n - x x^T / n^3 (n = sqrt(|x|^2 + e2))
+    return np.where(big, (y_unit - along * x / norm * (norm / scale)) / scale, y_unit / scale)
 
 
-def cosine_similarity(pred, target, upstream):
-    return -upstream * _unit_rows_grad(pred, L._unit_rows(target))
+def cosine_similarity(pred, target, upstream, eps=L.KERAS_EPSILON, eps_squared=0.0):
+    return -upstream * _unit_rows_grad(pred, L.unit_rows(target, eps, eps_squared), eps, eps_squared)
 
 
-def cosine_distance(pred, target, upstream):
-    return cosine_similarity(pred, target, upstream)
+def cosine_distance(pred, target, upstream, eps=L.KERAS_EPSILON, eps_squared=0.0):
+    return cosine_similarity(pred, target, upstream, eps, eps_squared)
 
 
 def dice(pred, target, upstream):
@@ -297,6 +368,7 @@ GRADIENTS = {
     L.hinge_embedding: hinge_embedding,
     L.brier: brier,
     L.categorical_cross_entropy: categorical_cross_entropy,
+    L.sparse_categorical_cross_entropy: sparse_categorical_cross_entropy,
     L.negative_log_likelihood: negative_log_likelihood,
     L.categorical_focal_cross_entropy: categorical_focal_cross_entropy,
     L.kl_divergence: kl_divergence,

@@ -40,11 +40,6 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
-def _keras_probabilities(pred: np.ndarray, eps: float) -> np.ndarray:
-    # Keras renormalises each row to sum to 1, then clips into [eps, 1 - eps].
-    return np.clip(pred / pred.sum(axis=1, keepdims=True), eps, 1.0 - eps)
-
-
 def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """x log y, and 0 where x == 0 (the convention of scipy, torch and sklearn)."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -111,14 +106,31 @@ def smooth_l1(pred: np.ndarray, target: np.ndarray, beta: float = 1.0) -> np.nda
     return np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
 
 
-def log_cosh(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+KERAS_LOG2 = 0.6931471824645996  # keras.ops.log(2.0): log 2 rounded to float32
+
+
+def log_cosh(pred: np.ndarray, target: np.ndarray, form: str = "stable") -> np.ndarray:
     """``log(cosh(d))`` for any real p, t. Matches ``keras.losses.LogCosh``.
 
     cosh overflows for |d| > 710, so large errors use ``|d| + log1p(exp(-2|d|)) - log 2``;
     small ones use ``log1p(2 sinh(d/2)^2)``, which keeps full relative precision
     where both ``log(cosh(d))`` and Keras's ``d + softplus(-2d) - log 2`` cancel.
+    ``form`` computes it as a framework does instead, rounding and overflow included:
+    ``keras`` (``d + softplus(-2 d) - log 2``, log 2 in float32), ``optax``
+    (``logaddexp(d, -d) - log 2``), ``torchmetrics`` (``log((e^d + e^-d) / 2)``), ``numpy``.
     """
-    z = np.abs(pred - target)
+    d = pred - target
+    if form == "keras":
+        x = -2.0 * d
+        softplus = np.where(x > 20.0, x, np.log1p(np.exp(np.minimum(x, 20.0))))  # torch's threshold
+        return d + softplus - KERAS_LOG2
+    if form == "optax":
+        return np.logaddexp(d, -d) - math.log(2.0)
+    if form == "torchmetrics":
+        return np.log((np.exp(d) + np.exp(-d)) / 2.0)
+    if form == "numpy":
+        return np.log(np.cosh(d))
+    z = np.abs(d)
     small = z <= 1.0
     out = z + np.log1p(np.exp(-2.0 * z)) - math.log(2.0)
     half_sinh = np.sinh(0.5 * z[small])
@@ -126,28 +138,34 @@ def log_cosh(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return out
 
 
-def absolute_percentage_error(pred: np.ndarray, target: np.ndarray, fraction: bool = False) -> np.ndarray:
-    """``100 |t - p| / max(|t|, 1e-7)`` in percent. Matches ``keras.losses.MeanAbsolutePercentageError``.
+def absolute_percentage_error(
+    pred: np.ndarray, target: np.ndarray, fraction: bool = False, eps: float | None = None
+) -> np.ndarray:
+    """``100 |t - p| / max(|t|, eps)`` in percent, eps = 1e-7. Matches
+    ``keras.losses.MeanAbsolutePercentageError``.
 
-    With ``fraction``, ``|t - p| / max(|t|, eps64)``: scikit-learn's
-    ``mean_absolute_percentage_error`` (a fraction, |t| floored at float64 epsilon).
+    With ``fraction``, ``|t - p| / max(|t|, eps)`` with eps = float64 epsilon: scikit-learn's
+    ``mean_absolute_percentage_error`` (a fraction); torchmetrics floors at 1.17e-6.
     """
-    if fraction:
-        return np.abs(target - pred) / np.maximum(np.abs(target), FLOAT64_EPSILON)
-    return 100.0 * np.abs((target - pred) / np.maximum(np.abs(target), KERAS_EPSILON))
+    if eps is None:
+        eps = FLOAT64_EPSILON if fraction else KERAS_EPSILON
+    scale = 1.0 if fraction else 100.0
+    return scale * np.abs((target - pred) / np.maximum(np.abs(target), eps))
 
 
-def symmetric_percentage_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """``2 |p - t| / max(|t| + |p|, 1.17e-6)``, a fraction in [0, 2]. Matches
+def symmetric_percentage_error(pred: np.ndarray, target: np.ndarray, eps: float = TORCHMETRICS_EPSILON) -> np.ndarray:
+    """``2 |p - t| / max(|t| + |p|, eps)``, a fraction in [0, 2], eps = 1.17e-6. Matches
     ``torchmetrics.SymmetricMeanAbsolutePercentageError``."""
-    return 2.0 * np.abs(pred - target) / np.maximum(np.abs(target) + np.abs(pred), TORCHMETRICS_EPSILON)
+    return 2.0 * np.abs(pred - target) / np.maximum(np.abs(target) + np.abs(pred), eps)
 
 
-def squared_log_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+def squared_log_error(pred: np.ndarray, target: np.ndarray, eps: float = 0.0) -> np.ndarray:
     """``(log1p(p) - log1p(t))^2`` for p, t >= 0. Matches scikit-learn's
-    ``mean_squared_log_error``, and Keras's MSLE wherever p, t >= 1e-7 (Keras
-    floors both at 1e-7 first).
+    ``mean_squared_log_error``; with ``eps`` (Keras: float32 1e-7) p and t are floored at
+    eps first, as Keras's MSLE does.
     """
+    if eps:
+        pred, target = np.maximum(pred, eps), np.maximum(target, eps)
     d = np.log1p(pred) - np.log1p(target)
     np.multiply(d, d, out=d)
     return d
@@ -161,9 +179,10 @@ def pinball(pred: np.ndarray, target: np.ndarray, quantile: float = 0.5) -> np.n
     return quantile * sign * diff - (1.0 - quantile) * (1.0 - sign) * diff
 
 
-def poisson(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """``p - t log(p + 1e-7)`` for p, t >= 0 (p a rate). Matches ``keras.losses.Poisson``."""
-    return pred - target * np.log(pred + KERAS_EPSILON)
+def poisson(pred: np.ndarray, target: np.ndarray, eps: float = KERAS_EPSILON) -> np.ndarray:
+    """``p - t log(p + eps)`` for p, t >= 0 (p a rate), eps = 1e-7. Matches ``keras.losses.Poisson``
+    (PyTorch's ``PoissonNLLLoss(log_input=False)`` has eps = 1e-8)."""
+    return pred - target * np.log(pred + eps)
 
 
 def poisson_nll(
@@ -234,23 +253,28 @@ def gaussian_nll(
 # --- binary classification ------------------------------------------------------------
 
 
-def _signed_labels(target: np.ndarray) -> np.ndarray:
-    # Keras converts labels to -1/1 only when every target is 0 or 1.
-    if np.all((target == 0) | (target == 1)):
+def signed_labels(target: np.ndarray, label_map: str = "keras") -> np.ndarray:
+    """Targets as -1/1: ``keras`` turns targets all in {0, 1} into 2 t - 1 (else keeps them);
+    ``sklearn`` (LabelBinarizer(neg_label=-1)) makes the greatest distinct value +1 and every
+    other -1 (one distinct value: all -1); ``as_given`` keeps them."""
+    if label_map == "sklearn":
+        values = np.unique(target)
+        return np.where(target == values[-1], 1.0, -1.0) if len(values) > 1 else -np.ones_like(target)
+    if label_map == "keras" and np.all((target == 0) | (target == 1)):
         return 2.0 * target - 1.0
     return target
 
 
-def hinge(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+def hinge(pred: np.ndarray, target: np.ndarray, label_map: str = "keras") -> np.ndarray:
     """``max(1 - t p, 0)`` with labels t in {-1, 1} (or all in {0, 1}, taken as -1, 1).
-    Matches ``keras.losses.Hinge``.
+    Matches ``keras.losses.Hinge``; ``label_map`` as :func:`signed_labels`.
     """
-    return np.maximum(1.0 - _signed_labels(target) * pred, 0.0)
+    return np.maximum(1.0 - signed_labels(target, label_map) * pred, 0.0)
 
 
-def squared_hinge(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+def squared_hinge(pred: np.ndarray, target: np.ndarray, label_map: str = "keras") -> np.ndarray:
     """``max(1 - t p, 0)^2``, labels as for :func:`hinge`. Matches ``keras.losses.SquaredHinge``."""
-    h = hinge(pred, target)
+    h = hinge(pred, target, label_map)
     np.multiply(h, h, out=h)
     return h
 
@@ -261,22 +285,35 @@ def binary_cross_entropy(
     from_logits: bool = False,
     label_smoothing: float = 0.0,
     pos_weight: np.ndarray | float | None = None,
+    eps: float | None = None,
+    log_floor: float | None = TORCH_LOG_FLOOR,
+    log1p: bool = True,
 ) -> np.ndarray:
     """``-(t log p + (1 - t) log(1 - p))`` for p, t in [0, 1], each log floored at -100.
 
     Matches ``torch.nn.BCELoss``. With ``from_logits``, p is a logit x and the term is
     ``w t softplus(-x) + (1 - t) softplus(x)``, the overflow-free form of
     ``torch.nn.BCEWithLogitsLoss(pos_weight=w)`` (w = 1 without ``pos_weight``).
-    ``label_smoothing`` a replaces t by ``t (1 - a) + a / 2``, as Keras does.
+    ``label_smoothing`` a replaces t by ``t (1 - a) + a / 2``, and then p is clipped into
+    [1e-7, 1 - 1e-7], as ``keras.losses.BinaryCrossentropy(label_smoothing=a)`` does.
+    The constants where frameworks differ: ``eps`` the clip (default 0, or Keras's 1e-7 with
+    label smoothing; scikit-learn's log_loss 2.2e-16); ``log_floor`` None for no floor (log 0
+    = -inf, 0 x -inf = nan, as NumPy); ``log1p`` off computes log(1 - p) with 1 - p rounded
+    (and clipped) first, as scikit-learn does.
     """
     t = smooth_binary(target, label_smoothing)
     if from_logits:
         weight = 1.0 if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
         return weight * t * _softplus(-pred) + (1.0 - t) * _softplus(pred)
-    with np.errstate(divide="ignore"):  # log(0) = -inf, floored just below
-        log_p = np.maximum(np.log(pred), TORCH_LOG_FLOOR)
-        log_not_p = np.maximum(np.log1p(-pred), TORCH_LOG_FLOOR)
-    return -(t * log_p + (1.0 - t) * log_not_p)
+    if eps is None:
+        eps = KERAS_EPSILON if label_smoothing else 0.0
+    c = np.clip(pred, eps, 1.0 - eps) if eps else pred
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf: floored, or as IEEE says
+        log_p = np.log(c)
+        log_not_p = np.log1p(-c) if log1p else np.log(np.clip(1.0 - pred, eps, 1.0 - eps) if eps else 1.0 - pred)
+        if log_floor is not None:
+            log_p, log_not_p = np.maximum(log_p, log_floor), np.maximum(log_not_p, log_floor)
+        return -(t * log_p + (1.0 - t) * log_not_p)
 
 
 def binary_focal_cross_entropy(
@@ -286,18 +323,36 @@ def binary_focal_cross_entropy(
     alpha: float | None = None,
     from_logits: bool = False,
     label_smoothing: float = 0.0,
+    eps: float = KERAS_EPSILON,
 ) -> np.ndarray:
-    """``(1 - p_t)^gamma bce(t, clip(p, 1e-7, 1 - 1e-7))`` with ``p_t = t p + (1 - t)(1 - p)``;
-    with ``alpha``, times ``t alpha + (1 - t)(1 - alpha)``. p, t in [0, 1] (p a logit
-    with ``from_logits``). Matches ``keras.losses.BinaryFocalCrossentropy`` (``alpha``
-    given = ``apply_class_balancing=True``).
+    """``(1 - p_t)^gamma bce(t, clip(p, eps, 1 - eps))`` with ``p_t = t p + (1 - t)(1 - p)``,
+    eps = 1e-7; with ``alpha``, times ``t alpha + (1 - t)(1 - alpha)``. p, t in [0, 1] (p a
+    logit with ``from_logits``). Matches ``keras.losses.BinaryFocalCrossentropy`` (``alpha``
+    given = ``apply_class_balancing=True``). With ``eps`` 0 and logits, everything is
+    computed in log space, as ``optax.losses.sigmoid_focal_loss`` does.
     """
     t = smooth_binary(target, label_smoothing)
+    if not eps and from_logits:
+        return _focal_in_log_space(pred, t, gamma, alpha)
     p = _sigmoid(pred) if from_logits else pred
-    clipped = np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
-    bce = -(t * np.log(clipped) + (1.0 - t) * np.log1p(-clipped))
+    clipped = np.clip(p, eps, 1.0 - eps) if eps else p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bce = -(t * np.log(clipped) + (1.0 - t) * np.log1p(-clipped))
     p_t = t * p + (1.0 - t) * (1.0 - p)
     loss = np.power(1.0 - p_t, gamma) * bce
+    if alpha is not None:
+        loss = (t * alpha + (1.0 - t) * (1.0 - alpha)) * loss
+    return loss
+
+
+def _focal_in_log_space(x: np.ndarray, t: np.ndarray, gamma: float, alpha: float | None) -> np.ndarray:
+    """optax's sigmoid_focal_loss: ``bce = t softplus(-x) + (1 - t) softplus(x)`` and
+    ``(1 - p_t)^gamma = exp(gamma log((1 - t) sigmoid(x) + t sigmoid(-x)))``, the log a logsumexp."""
+    bce = t * _softplus(-x) + (1.0 - t) * _softplus(x)
+    with np.errstate(divide="ignore"):
+        log_one_minus_p_t = np.logaddexp(np.log(1.0 - t) - _softplus(-x), np.log(t) - _softplus(x))
+    factor = 1.0 if gamma == 0 else np.exp(gamma * log_one_minus_p_t)
+    loss = factor * bce
     if alpha is not None:
         loss = (t * alpha + (1.0 - t) * (1.0 - alpha)) * loss
     return loss
@@ -323,12 +378,18 @@ def hinge_embedding(pred: np.ndarray, target: np.ndarray, margin: float = 1.0) -
 # --- categorical and distributions ------------------------------------------------------
 
 
+def _probabilities(pred: np.ndarray, eps: float, normalize: bool) -> np.ndarray:
+    q = pred / pred.sum(axis=1, keepdims=True) if normalize else pred
+    return np.clip(q, eps, 1.0 - eps) if eps else q
+
+
 def categorical_cross_entropy(
     pred: np.ndarray,
     target: np.ndarray,
     from_logits: bool = False,
     eps: float = KERAS_EPSILON,
     label_smoothing: float = 0.0,
+    normalize: bool = True,
 ) -> np.ndarray:
     """``-t log q``, summed over classes per sample.
 
@@ -336,11 +397,37 @@ def categorical_cross_entropy(
     matches ``keras.losses.CategoricalCrossentropy``. With ``from_logits``,
     ``q = softmax(p)`` computed as a stable log-softmax; this matches
     ``torch.nn.CrossEntropyLoss`` with probability targets. ``label_smoothing`` a
-    replaces t by ``t (1 - a) + a / C`` (both frameworks).
+    replaces t by ``t (1 - a) + a / C`` (both frameworks). ``normalize`` off takes the rows
+    as they are and ``eps`` 2.2e-16 clips as scikit-learn's ``log_loss`` does; ``eps`` 0 does
+    not clip (log 0 = -inf, and 0 x -inf = nan where t = 0, as NumPy computes).
     """
     t = smooth_categorical(target, label_smoothing)
-    log_q = _log_softmax(pred) if from_logits else np.log(_keras_probabilities(pred, eps))
-    return -t * log_q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_q = _log_softmax(pred) if from_logits else np.log(_probabilities(pred, eps, normalize))
+        return -t * log_q
+
+
+def sparse_categorical_cross_entropy(
+    pred: np.ndarray,
+    target: np.ndarray,
+    from_logits: bool = False,
+    eps: float = KERAS_EPSILON,
+    label_smoothing: float = 0.0,
+    normalize: bool = True,
+) -> np.ndarray:
+    """:func:`categorical_cross_entropy` of one-hot targets from class labels: ``-log q[y]``.
+    Matches ``keras.losses.SparseCategoricalCrossentropy`` (with ``from_logits``,
+    ``torch.nn.CrossEntropyLoss`` with class indices). A class with no target weight adds
+    nothing, even where q = 0 (``-np.log(p[range(N), y])``)."""
+    t = smooth_categorical(target, label_smoothing)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_q = _log_softmax(pred) if from_logits else np.log(_probabilities(pred, eps, normalize))
+        return -_xlogy_terms(t, log_q)
+
+
+def _xlogy_terms(t: np.ndarray, log_q: np.ndarray) -> np.ndarray:
+    """t log q, and 0 where t = 0 (whatever log q is)."""
+    return np.where(t == 0, 0.0, t * np.where(t == 0, 0.0, log_q))
 
 
 def negative_log_likelihood(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -356,23 +443,31 @@ def categorical_focal_cross_entropy(
     alpha: float = 0.25,
     from_logits: bool = False,
     label_smoothing: float = 0.0,
+    clip: tuple[float, float] = (KERAS_EPSILON, 1.0 - KERAS_EPSILON),
 ) -> np.ndarray:
-    """``-alpha (1 - q)^gamma t log q``, q = p renormalised and clipped as in
-    :func:`categorical_cross_entropy` (softmax first with ``from_logits``). Matches
-    ``keras.losses.CategoricalFocalCrossentropy``."""
+    """``-alpha (1 - q)^gamma t log q``, q = p renormalised and clipped into ``clip`` (softmax
+    first with ``from_logits``). Matches ``keras.losses.CategoricalFocalCrossentropy``, whose
+    clip bounds are float32 1e-7 and 1 - 1e-7."""
     t = smooth_categorical(target, label_smoothing)
     p = np.exp(_log_softmax(pred)) if from_logits else pred
-    q = _keras_probabilities(p, KERAS_EPSILON)
+    q = np.clip(p / p.sum(axis=1, keepdims=True), clip[0], clip[1])
     return alpha * np.power(1.0 - q, gamma) * (-t * np.log(q))
 
 
 def kl_divergence(
-    pred: np.ndarray, target: np.ndarray, log_input: bool = False, log_target: bool = False
+    pred: np.ndarray,
+    target: np.ndarray,
+    log_input: bool = False,
+    log_target: bool = False,
+    eps: float = KERAS_EPSILON,
+    normalize: bool = False,
 ) -> np.ndarray:
     """``t log(t / p)``, summed over classes per sample.
 
-    On probabilities both are clipped into [1e-7, 1] first; this matches
-    ``keras.losses.KLDivergence``. With ``log_input`` the predictions are
+    On probabilities both are clipped into [eps, 1] first, eps = 1e-7; this matches
+    ``keras.losses.KLDivergence`` (whose bound is float32 1e-7). ``eps`` 0 does not clip
+    and counts 0 where t = 0; with ``normalize`` both rows are divided by their sums first
+    (torchmetrics ``kl_divergence``). With ``log_input`` the predictions are
     log-probabilities and the term is ``t (log t - p)`` (0 where t = 0), or
     ``exp(t) (t - p)`` with ``log_target``; this matches ``torch.nn.KLDivLoss``.
     """
@@ -380,8 +475,13 @@ def kl_divergence(
         if log_target:
             return np.exp(target) * (target - pred)
         return _xlogy(target, target) - target * pred
-    t = np.clip(target, KERAS_EPSILON, 1.0)
-    p = np.clip(pred, KERAS_EPSILON, 1.0)
+    if normalize:
+        pred, target = pred / pred.sum(axis=1, keepdims=True), target / target.sum(axis=1, keepdims=True)
+    if not eps:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _xlogy(target, target / pred)
+    t = np.clip(target, eps, 1.0)
+    p = np.clip(pred, eps, 1.0)
     return t * np.log(t / p)
 
 
@@ -413,30 +513,39 @@ def brier(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
 # --- per-sample only: shape (N,) ---------------------------------------------------------
 
 
-def categorical_hinge(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+def categorical_hinge(pred: np.ndarray, target: np.ndarray, exclude_true: bool = False) -> np.ndarray:
     """``max(max_j (1 - t_j) p_j - sum_j t_j p_j + 1, 0)`` per sample, t one-hot.
-    Matches ``keras.losses.CategoricalHinge``."""
+    Matches ``keras.losses.CategoricalHinge``, whose max includes the true class as 0; with
+    ``exclude_true`` the max runs over the other classes only (Crammer-Singer: scikit-learn's
+    multi-class ``hinge_loss``, optax's ``multiclass_hinge_loss``)."""
     positive = (target * pred).sum(axis=1)
-    negative = ((1.0 - target) * pred).max(axis=1)
+    negative = np.where(target == 0, pred, -np.inf).max(axis=1) if exclude_true else ((1.0 - target) * pred).max(axis=1)
     return np.maximum(negative - positive + 1.0, 0.0)
 
 
-def _unit_rows(x: np.ndarray) -> np.ndarray:
-    # Keras's l2 normalisation: a norm below 1e-7 (a zero vector) counts as 1e-7.
-    return x / np.maximum(np.sqrt((x * x).sum(axis=1, keepdims=True)), KERAS_EPSILON)
+def unit_rows(x: np.ndarray, eps: float = KERAS_EPSILON, eps_squared: float = 0.0) -> np.ndarray:
+    """x / max(sqrt(|x|^2 + eps_squared), eps): Keras floors a norm at 1e-7 (a zero vector counts
+    as 1e-7 long); PyTorch's CosineEmbeddingLoss adds 1e-12 to the squared norm."""
+    norm = np.sqrt((x * x).sum(axis=1, keepdims=True) + eps_squared)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return x / (np.maximum(norm, eps) if eps else norm)
 
 
-def cosine_similarity(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """``-sum_j p_j t_j / (|p| |t|)`` per sample: -1 is perfect, 0 for a zero vector.
-    Matches ``keras.losses.CosineSimilarity``."""
-    return -(_unit_rows(pred) * _unit_rows(target)).sum(axis=1)
+def cosine_similarity(
+    pred: np.ndarray, target: np.ndarray, eps: float = KERAS_EPSILON, eps_squared: float = 0.0
+) -> np.ndarray:
+    """``-sum_j p_j t_j / (|p| |t|)`` per sample: -1 is perfect, 0 for a zero vector (each norm
+    floored at eps = 1e-7). Matches ``keras.losses.CosineSimilarity``."""
+    return -(unit_rows(pred, eps, eps_squared) * unit_rows(target, eps, eps_squared)).sum(axis=1)
 
 
-def cosine_distance(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+def cosine_distance(
+    pred: np.ndarray, target: np.ndarray, eps: float = KERAS_EPSILON, eps_squared: float = 0.0
+) -> np.ndarray:
     """``1 - sum_j p_j t_j / (|p| |t|)`` per sample: 0 is perfect. Matches
     ``optax.cosine_distance`` (and 1 - ``torch.nn.functional.cosine_similarity``) for
-    nonzero vectors; a zero vector gives 1, as in Keras, where optax gives NaN."""
-    return 1.0 + cosine_similarity(pred, target)
+    nonzero vectors; a zero vector gives 1, as in Keras, where optax (eps 0) gives NaN."""
+    return 1.0 + cosine_similarity(pred, target, eps, eps_squared)
 
 
 def dice(pred: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -92,8 +92,10 @@ def _smoothing(value: float) -> bool:
 class Option(NamedTuple):
     """A loss option: one ``--flag`` on the command line, one keyword in ``compute``.
 
-    ``kind`` is ``float``, ``int``, ``flag`` (a bool) or ``array`` (a file of numbers,
-    or one number, on the command line; an array-like in ``compute``).
+    ``kind`` is ``float``, ``int``, ``flag`` (a bool), ``array`` (a file of numbers,
+    or one number, on the command line; an array-like in ``compute``), ``choice`` (one of
+    ``choices``) or ``pair`` (two numbers). A ``hidden`` option is a framework's constant:
+    ``--like`` sets it, the API takes it, the command line shows it in results only.
     """
 
     name: str
@@ -105,6 +107,9 @@ class Option(NamedTuple):
     requires: str | None = None  # a flag option that must be on for this one to apply
     to_elements: bool = True  # passed to the loss function (else used by compute)
     required: bool = False
+    hidden: bool = False  # a framework's constant, set by --like; no command-line flag
+    choices: tuple[str, ...] = ()
+    nullable: bool = False  # None is a value of its own (no floor, no clip), not "unset"
 
     @property
     def flag(self) -> str:
@@ -114,7 +119,9 @@ class Option(NamedTuple):
     def default_text(self) -> str:
         if self.kind == "flag":
             return "on" if self.default else "off"
-        return "none" if self.default is None else f"{self.default:g}"
+        if self.kind in ("choice", "pair") or self.default is None:
+            return "none" if self.default is None else str(self.default)
+        return f"{self.default:g}"
 
 
 DELTA = Option(
@@ -122,12 +129,97 @@ DELTA = Option(
 )
 BETA = Option("beta", 1.0, "Smooth-L1 threshold; 0 gives plain L1.", valid=_non_negative, need="must be >= 0")
 FROM_LOGITS = Option("from_logits", False, "Predictions are logits (raw scores), not probabilities.", kind="flag")
-EPS_KERAS = Option(
+
+
+def _clip_eps(help_text: str, default=L.KERAS_EPSILON) -> Option:
+    return Option("eps", default, help_text, valid=lambda v: 0 <= v < 0.5, need="must be in [0, 0.5)")
+
+
+EPS_KERAS = _clip_eps(
+    "q = p / sum(p) per row is clipped into [eps, 1 - eps] before its log (Keras's epsilon; scikit-learn's "
+    "log_loss: 2.2e-16; 0: no clip). Not used with --from-logits."
+)
+EPS_BCE = _clip_eps(
+    "p is clipped into [eps, 1 - eps] before the logs (Keras 1e-7, scikit-learn 2.2e-16). Default: 0, as "
+    "PyTorch's BCELoss; Keras's 1e-7 with --label-smoothing, as Keras. Not used with --from-logits.",
+    default=None,
+)
+LOG_FLOOR = Option(
+    "log_floor",
+    L.TORCH_LOG_FLOOR,
+    "Each log is floored at this value (PyTorch BCELoss: -100); none: no floor.",
+    hidden=True,
+    nullable=True,
+)
+LOG1P = Option(
+    "log1p",
+    True,
+    "log(1 - p) as log1p(-p) (PyTorch, Keras); off: log(1 - p), 1 - p rounded first (scikit-learn).",
+    kind="flag",
+    hidden=True,
+)
+NORMALIZE_CCE = Option(
+    "normalize", True, "Rows of p divided by their sums before the clip (Keras).", kind="flag", hidden=True
+)
+NORMALIZE_KLD = Option(
+    "normalize", False, "Rows of p and t divided by their sums first (torchmetrics).", kind="flag", hidden=True
+)
+EPS_KLD = _clip_eps("t and p are clipped into [eps, 1] before t log(t / p) (Keras); 0: no clip. Not with --log-input.")
+EPS_MAPE = Option(
     "eps",
-    L.KERAS_EPSILON,
-    "Probabilities are clipped into [eps, 1 - eps] (Keras).",
-    valid=lambda v: 0 <= v < 0.5,
-    need="must be in [0, 0.5)",
+    None,
+    "|t| is floored at eps in the denominator (Keras 1e-7, scikit-learn 2.2e-16, torchmetrics 1.17e-6). Default: "
+    "1e-7, or 2.2e-16 with --fraction.",
+    valid=lambda v: math.isfinite(v) and v >= 0,
+    need="must be >= 0",
+)
+
+
+def _floor_eps(default: float, help_text: str) -> Option:
+    return Option("eps", default, help_text, valid=lambda v: math.isfinite(v) and v >= 0, need="must be >= 0")
+
+
+EPS_SMAPE = _floor_eps(L.TORCHMETRICS_EPSILON, "|t| + |p| is floored at eps in the denominator (torchmetrics).")
+EPS_WMAPE = _floor_eps(L.TORCHMETRICS_EPSILON, "sum |t| is floored at eps (torchmetrics).")._replace(to_elements=False)
+EPS_MSLE = _floor_eps(0.0, "p and t are floored at eps before log1p (Keras: float32 1e-7).")
+EPS_POISSON_RATE = _floor_eps(L.KERAS_EPSILON, "Added to p inside the log (Keras 1e-7; PyTorch 1e-8).")
+FORM_LOG_COSH = Option(
+    "form",
+    "stable",
+    "How log(cosh(d)) is computed: stable, or as keras, optax, torchmetrics or numpy compute it.",
+    kind="choice",
+    hidden=True,
+    choices=("stable", "keras", "optax", "torchmetrics", "numpy"),
+)
+LABEL_MAP = Option(
+    "label_map",
+    "keras",
+    "How targets become -1/1: keras ({0, 1} -> {-1, 1}), sklearn (greater +1, the rest -1), as_given.",
+    kind="choice",
+    hidden=True,
+    choices=("keras", "sklearn", "as_given"),
+)
+EXCLUDE_TRUE = Option(
+    "exclude_true",
+    False,
+    "The max over wrong classes leaves out the true class (Crammer-Singer: scikit-learn, optax).",
+    kind="flag",
+    hidden=True,
+)
+EPS_COSINE = _floor_eps(L.KERAS_EPSILON, "Each norm is floored at eps (Keras); 0: none (a zero vector gives nan).")
+EPS_SQUARED = Option(
+    "eps_squared", 0.0, "Added to each squared norm (PyTorch CosineEmbeddingLoss: 1e-12).", hidden=True
+)
+EPS_FOCAL = _clip_eps(
+    "The probability is clipped into [eps, 1 - eps] inside the cross-entropy (Keras); 0 with --from-logits: "
+    "computed in log space (optax)."
+)
+CLIP_FOCAL = Option(
+    "clip",
+    (L.KERAS_EPSILON, 1.0 - L.KERAS_EPSILON),
+    "Bounds of the clip of q = p / sum(p) (Keras: float32 1e-7 and 1 - 1e-7).",
+    kind="pair",
+    hidden=True,
 )
 SMOOTHING_CATEGORICAL = Option(
     "label_smoothing",
@@ -243,11 +335,6 @@ class Loss(NamedTuple):
     notes: str = ""
 
     @property
-    def calls(self) -> Callable[[Mapping], tuple[Call, ...]]:
-        """The framework calls that compute this loss (see :data:`FRAMEWORK_CALLS`)."""
-        return FRAMEWORK_CALLS[self.name]
-
-    @property
     def reductions(self) -> tuple[str, ...]:
         if self.ratio:
             return ("all",)
@@ -273,7 +360,8 @@ class Loss(NamedTuple):
             if option.required and resolved[name] is None:
                 raise UsageError(f"{self.name} needs {option.flag} FILE|X ({option.help[0].lower()}{option.help[1:]})")
         for name, option in known.items():
-            if option.requires and name in given and given[name] is not None and not resolved[option.requires]:
+            value = given.get(name)
+            if option.requires and value is not None and value is not False and not resolved[option.requires]:
                 raise UsageError(f"{option.flag} applies only with --{option.requires.replace('_', '-')}")
         return resolved
 
@@ -283,6 +371,15 @@ def _checked(option: Option, value: object) -> object:
         return None
     if option.kind == "flag":
         return bool(value)
+    if option.kind == "choice":
+        if value not in option.choices:
+            raise UsageError(f"{option.flag} {value!r}: use one of {', '.join(option.choices)}")
+        return value
+    if option.kind == "pair":
+        low, high = (float(x) for x in value)  # type: ignore[union-attr]
+        if not 0 <= low < high <= 1:
+            raise UsageError(f"{option.flag} {value!r}: give two bounds 0 <= low < high <= 1")
+        return (low, high)
     if option.kind == "array":
         array = np.asarray(value, dtype=np.float64)
         if not np.isfinite(array).all():
@@ -314,8 +411,15 @@ def _categorical_domains(options: Mapping) -> tuple[Domain | None, Domain | None
 
 def _kld_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
     if not options["log_input"]:
+        if options.get("normalize"):  # rows divided by their sums first: any distribution
+            return DISTRIBUTION, DISTRIBUTION
         return PROBABILITY, PROBABILITY
     return LOG_PROBABILITY, LOG_PROBABILITY if options["log_target"] else PROBABILITY
+
+
+def _hinge_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
+    # scikit-learn binarises any two values (the greater is +1); Keras and the rest take -1/1 or 0/1
+    return None, (None if options.get("label_map") == "sklearn" else HINGE_LABELS)
 
 
 def _tweedie_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
@@ -367,23 +471,32 @@ LOSSES: tuple[Loss, ...] = (
         L.smooth_l1,
         options=(BETA,),
     ),
-    Loss("log_cosh", "log-cosh loss", "log(cosh(p - t))", "Keras LogCosh", L.log_cosh, aliases=("logcosh",)),
+    Loss(
+        "log_cosh",
+        "log-cosh loss",
+        "log(cosh(p - t))",
+        "Keras LogCosh",
+        L.log_cosh,
+        aliases=("logcosh",),
+        options=(FORM_LOG_COSH,),
+    ),
     Loss(
         "mape",
         "mean absolute percentage error",
-        "100 |t - p| / max(|t|, 1e-7)",
+        "100 |t - p| / max(|t|, eps)",
         "Keras MeanAbsolutePercentageError; with --fraction scikit-learn",
         L.absolute_percentage_error,
         aliases=("mean_absolute_percentage_error",),
-        options=(FRACTION,),
+        options=(FRACTION, EPS_MAPE),
     ),
     Loss(
         "smape",
         "symmetric mean absolute percentage error",
-        "2 |p - t| / max(|t| + |p|, 1.17e-6)",
+        "2 |p - t| / max(|t| + |p|, eps)",
         "torchmetrics SymmetricMeanAbsolutePercentageError",
         L.symmetric_percentage_error,
         aliases=("symmetric_mean_absolute_percentage_error",),
+        options=(EPS_SMAPE,),
     ),
     Loss(
         "wmape",
@@ -392,6 +505,7 @@ LOSSES: tuple[Loss, ...] = (
         "torchmetrics WeightedMeanAbsolutePercentageError",
         L.absolute_error,
         aliases=("weighted_mean_absolute_percentage_error",),
+        options=(EPS_WMAPE,),
         ratio=True,
     ),
     Loss(
@@ -401,6 +515,7 @@ LOSSES: tuple[Loss, ...] = (
         "scikit-learn mean_squared_log_error",
         L.squared_log_error,
         aliases=("mean_squared_logarithmic_error", "mean_squared_log_error"),
+        options=(EPS_MSLE,),
         domains=lambda options: (NON_NEGATIVE, NON_NEGATIVE),
     ),
     Loss(
@@ -426,9 +541,10 @@ LOSSES: tuple[Loss, ...] = (
     Loss(
         "poisson",
         "Poisson loss",
-        "p - t log(p + 1e-7)",
+        "p - t log(p + eps)",
         "Keras Poisson",
         L.poisson,
+        options=(EPS_POISSON_RATE,),
         domains=lambda options: (NON_NEGATIVE, NON_NEGATIVE),
     ),
     Loss(
@@ -481,12 +597,12 @@ LOSSES: tuple[Loss, ...] = (
         "bce",
         "binary cross-entropy",
         "-(t log p + (1 - t) log(1 - p))",
-        "PyTorch BCELoss; with --from-logits BCEWithLogitsLoss",
+        "PyTorch BCELoss; with --from-logits BCEWithLogitsLoss; with --label-smoothing Keras BinaryCrossentropy",
         L.binary_cross_entropy,
         aliases=("binary_crossentropy", "binary_cross_entropy"),
-        options=(FROM_LOGITS, SMOOTHING_BINARY, POS_WEIGHT),
+        options=(FROM_LOGITS, SMOOTHING_BINARY, POS_WEIGHT, EPS_BCE, LOG_FLOOR, LOG1P),
         domains=_bce_domains,
-        notes="Each log is floored at -100, as PyTorch does.",
+        notes="Each log is floored at -100, as PyTorch does; --label-smoothing clips p at Keras's 1e-7, as Keras does.",
     ),
     Loss(
         "focal",
@@ -495,7 +611,7 @@ LOSSES: tuple[Loss, ...] = (
         "Keras BinaryFocalCrossentropy",
         L.binary_focal_cross_entropy,
         aliases=("binary_focal_crossentropy", "binary_focal"),
-        options=(GAMMA, ALPHA_BALANCE, FROM_LOGITS, SMOOTHING_BINARY),
+        options=(GAMMA, ALPHA_BALANCE, FROM_LOGITS, SMOOTHING_BINARY, EPS_FOCAL),
         domains=_bce_domains,
     ),
     Loss(
@@ -504,7 +620,8 @@ LOSSES: tuple[Loss, ...] = (
         "max(1 - t p, 0), t in {-1, 1}",
         "Keras Hinge",
         L.hinge,
-        domains=lambda options: (None, HINGE_LABELS),
+        options=(LABEL_MAP,),
+        domains=_hinge_domains,
         notes="Targets all in {0, 1} are taken as {-1, 1}, as Keras does.",
     ),
     Loss(
@@ -513,7 +630,8 @@ LOSSES: tuple[Loss, ...] = (
         "max(1 - t p, 0)^2, t in {-1, 1}",
         "Keras SquaredHinge",
         L.squared_hinge,
-        domains=lambda options: (None, HINGE_LABELS),
+        options=(LABEL_MAP,),
+        domains=_hinge_domains,
         notes="Targets all in {0, 1} are taken as {-1, 1}, as Keras does.",
     ),
     Loss(
@@ -549,7 +667,7 @@ LOSSES: tuple[Loss, ...] = (
         "Keras CategoricalCrossentropy; with --from-logits PyTorch CrossEntropyLoss",
         L.categorical_cross_entropy,
         aliases=("categorical_crossentropy", "categorical_cross_entropy"),
-        options=(FROM_LOGITS, EPS_KERAS, SMOOTHING_CATEGORICAL),
+        options=(FROM_LOGITS, EPS_KERAS, SMOOTHING_CATEGORICAL, NORMALIZE_CCE),
         default_reduce="samples",
         domains=_categorical_domains,
     ),
@@ -558,9 +676,9 @@ LOSSES: tuple[Loss, ...] = (
         "sparse categorical cross-entropy",
         "-log q[y], y the label; as cce",
         "Keras SparseCategoricalCrossentropy; with --from-logits PyTorch CrossEntropyLoss",
-        L.categorical_cross_entropy,
+        L.sparse_categorical_cross_entropy,
         aliases=("sparse_categorical_crossentropy",),
-        options=(FROM_LOGITS, EPS_KERAS, SMOOTHING_CATEGORICAL, IGNORE_INDEX, CLASS_WEIGHTS),
+        options=(FROM_LOGITS, EPS_KERAS, SMOOTHING_CATEGORICAL, IGNORE_INDEX, CLASS_WEIGHTS, NORMALIZE_CCE),
         default_reduce="samples",
         domains=_categorical_domains,
         targets="labels",
@@ -584,7 +702,7 @@ LOSSES: tuple[Loss, ...] = (
         "Keras KLDivergence; with --log-input PyTorch KLDivLoss",
         L.kl_divergence,
         aliases=("kl_divergence", "kullback_leibler_divergence"),
-        options=(LOG_INPUT_KL, LOG_TARGET),
+        options=(LOG_INPUT_KL, LOG_TARGET, EPS_KLD, NORMALIZE_KLD),
         default_reduce="samples",
         domains=_kld_domains,
         notes="--reduce samples is PyTorch's batchmean; --reduce all is its mean.",
@@ -606,7 +724,7 @@ LOSSES: tuple[Loss, ...] = (
         "Keras CategoricalFocalCrossentropy",
         L.categorical_focal_cross_entropy,
         aliases=("categorical_focal_crossentropy",),
-        options=(GAMMA, ALPHA_FOCAL, FROM_LOGITS, SMOOTHING_CATEGORICAL),
+        options=(GAMMA, ALPHA_FOCAL, FROM_LOGITS, SMOOTHING_CATEGORICAL, CLIP_FOCAL),
         default_reduce="samples",
         domains=_categorical_domains,
     ),
@@ -639,6 +757,7 @@ LOSSES: tuple[Loss, ...] = (
         "Keras CategoricalHinge",
         L.categorical_hinge,
         default_reduce="samples",
+        options=(EXCLUDE_TRUE,),
         per_sample_only=True,
         domains=lambda options: (None, PROBABILITY),
     ),
@@ -650,6 +769,7 @@ LOSSES: tuple[Loss, ...] = (
         L.cosine_similarity,
         aliases=("cosine_proximity",),
         default_reduce="samples",
+        options=(EPS_COSINE,),
         per_sample_only=True,
     ),
     Loss(
@@ -659,6 +779,7 @@ LOSSES: tuple[Loss, ...] = (
         "optax cosine_distance",
         L.cosine_distance,
         default_reduce="samples",
+        options=(EPS_COSINE, EPS_SQUARED),
         per_sample_only=True,
     ),
     Loss(
@@ -683,108 +804,6 @@ LOSSES: tuple[Loss, ...] = (
         domains=lambda options: (PROBABILITY, PROBABILITY),
     ),
 )
-
-
-# --- the same loss in the frameworks ---------------------------------------------------
-
-# (framework, call, convention): the convention says how the framework reduces, for
-# --compare. torch "elements": mean = all, sum = none; "samples" (a per-sample value
-# first): mean = samples, sum = none; "kl": mean = all, batchmean = samples;
-# "output_means": mean = all, sum = outputs. keras "mean" (per-sample mean over the
-# last axis): sum_over_batch_size = all, sum = outputs; "sum" (per-sample sum):
-# sum_over_batch_size = samples, sum = none. sklearn "multioutput": uniform_average
-# = all; "one_output": takes one output only; "brier": samples.
-Call = tuple[str, str, str]
-
-
-def _none(options: Mapping) -> tuple[Call, ...]:
-    return ()
-
-
-def _bce_calls(options: Mapping) -> tuple[Call, ...]:
-    if options["label_smoothing"]:
-        return ()  # PyTorch's BCE losses have no label smoothing; Keras's BCE clips differently
-    if options["from_logits"]:
-        return (("PyTorch", "BCEWithLogitsLoss", "elements"),)
-    return (("PyTorch", "BCELoss", "elements"),)
-
-
-def _cce_calls(options: Mapping) -> tuple[Call, ...]:
-    if options["from_logits"]:
-        return (
-            ("PyTorch", "CrossEntropyLoss", "samples"),
-            ("Keras", "CategoricalCrossentropy(from_logits=True)", "sum"),
-        )
-    return (("Keras", "CategoricalCrossentropy", "sum"),)
-
-
-def _sparse_cce_calls(options: Mapping) -> tuple[Call, ...]:
-    if options["from_logits"]:
-        return (("PyTorch", "CrossEntropyLoss", "samples"),)
-    if options["class_weights"] is not None:
-        return ()  # Keras's loss takes no class weights
-    return (("Keras", "SparseCategoricalCrossentropy", "sum"),)
-
-
-def _kld_calls(options: Mapping) -> tuple[Call, ...]:
-    if options["log_input"]:
-        return (("PyTorch", "KLDivLoss", "kl"),)
-    return (("Keras", "KLDivergence", "sum"),)
-
-
-FRAMEWORK_CALLS: dict[str, Callable[[Mapping], tuple[Call, ...]]] = {
-    "mse": lambda o: (
-        ("PyTorch", "MSELoss", "elements"),
-        ("Keras", "MeanSquaredError", "mean"),
-        ("scikit-learn", "mean_squared_error", "multioutput"),
-    ),
-    "rmse": lambda o: (("scikit-learn", "root_mean_squared_error", "multioutput"),),
-    "mae": lambda o: (
-        ("PyTorch", "L1Loss", "elements"),
-        ("Keras", "MeanAbsoluteError", "mean"),
-        ("scikit-learn", "mean_absolute_error", "multioutput"),
-    ),
-    "l2": _none,
-    "huber": lambda o: (("PyTorch", "HuberLoss", "elements"), ("Keras", "Huber", "mean")),
-    "smooth_l1": lambda o: (("PyTorch", "SmoothL1Loss", "elements"),),
-    "log_cosh": lambda o: (("Keras", "LogCosh", "mean"),),
-    "mape": lambda o: (
-        (("scikit-learn", "mean_absolute_percentage_error", "multioutput"),)
-        if o["fraction"]
-        else (("Keras", "MeanAbsolutePercentageError", "mean"),)
-    ),
-    "smape": _none,
-    "wmape": _none,
-    "msle": lambda o: (("scikit-learn", "mean_squared_log_error", "multioutput"),),
-    "rmsle": lambda o: (("scikit-learn", "root_mean_squared_log_error", "multioutput"),),
-    "pinball": lambda o: (("scikit-learn", "mean_pinball_loss", "multioutput"),),
-    "poisson": lambda o: (("Keras", "Poisson", "mean"),),
-    "poisson_nll": lambda o: (("PyTorch", "PoissonNLLLoss", "elements"),),
-    "poisson_deviance": lambda o: (("scikit-learn", "mean_poisson_deviance", "one_output"),),
-    "gamma_deviance": lambda o: (("scikit-learn", "mean_gamma_deviance", "one_output"),),
-    "tweedie_deviance": lambda o: (("scikit-learn", "mean_tweedie_deviance", "one_output"),),
-    "gaussian_nll": lambda o: (("PyTorch", "GaussianNLLLoss", "elements"),),
-    "bce": _bce_calls,
-    "focal": lambda o: (("Keras", "BinaryFocalCrossentropy", "mean"),),
-    "hinge": lambda o: (("Keras", "Hinge", "mean"),),
-    "squared_hinge": lambda o: (("Keras", "SquaredHinge", "mean"),),
-    "soft_margin": lambda o: (("PyTorch", "SoftMarginLoss", "elements"),),
-    "hinge_embedding": lambda o: (("PyTorch", "HingeEmbeddingLoss", "elements"),),
-    "multilabel_soft_margin": lambda o: (("PyTorch", "MultiLabelSoftMarginLoss", "output_means"),),
-    "cce": _cce_calls,
-    "sparse_cce": _sparse_cce_calls,
-    "nll": lambda o: (("PyTorch", "NLLLoss", "samples"),),
-    "kld": _kld_calls,
-    "js": _none,
-    "categorical_focal": lambda o: (("Keras", "CategoricalFocalCrossentropy", "sum"),),
-    "multi_margin": lambda o: (("PyTorch", "MultiMarginLoss", "samples"),),
-    "brier": lambda o: (("scikit-learn", "brier_score_loss", "brier"),),
-    "categorical_hinge": lambda o: (("Keras", "CategoricalHinge", "sum"),),
-    "cosine_similarity": lambda o: (("Keras", "CosineSimilarity", "sum"),),
-    "cosine_distance": _none,
-    "dice": lambda o: (("Keras", "Dice(axis=-1)", "sum"),),
-    "tversky": lambda o: (("Keras", "Tversky(axis=-1)", "sum"),),
-}
 
 
 def _key(name: str) -> str:

@@ -151,6 +151,8 @@ class Result:
     alternatives: dict[str, Alternative] = field(default_factory=dict)
     non_finite: str | None = None  # why the value is not a finite number
     grad: bool = False  # the gradient was asked for
+    like: object = None  # core.frameworks.Like: the framework whose call this is (--like)
+    comparison: list | None = None  # report.compare.Row: every framework's number (compare=True)
 
     @property
     def reduce(self) -> str:
@@ -187,6 +189,7 @@ class Result:
             "ids": self.ids,
             "inputs": [info.to_dict() for info in self.inputs],
             "non_finite": self.non_finite,
+            "like": None if self.like is None else self.like.to_dict(),
         }
         for key in ("n", "total", "value"):
             if not math.isfinite(data[key]):

@@ -20,6 +20,12 @@ from .registry import Domain, Loss, get_loss
 WEIGHT_DIVISORS = ("sum", "count")
 RATIO_FLOOR = 1.17e-6  # torchmetrics WMAPE's floor on sum |t|
 
+
+def ratio_floor(task) -> float:
+    """What WMAPE's sum |t| is floored at: its eps (torchmetrics' 1.17e-6 unless set)."""
+    return task.options.get("eps", RATIO_FLOOR)
+
+
 # where(role, i, j) -> "preds.csv: line 5, column 2": the place of value [i, j] of this block
 Where = Callable[[str, int, int], str]
 
@@ -127,10 +133,10 @@ def block_terms(
         check_values(target, "targets", target_domain, spec.name, where)
         t, labels, counted = target, None, None
 
-    element_options = {o.name: options[o.name] for o in spec.options if o.to_elements and options[o.name] is not None}
-    if "pos_weight" in element_options:
+    element_options = {o.name: options[o.name] for o in spec.options if o.to_elements}
+    if element_options.get("pos_weight") is not None:
         element_options["pos_weight"] = pos_weight(element_options["pos_weight"], n_outputs)
-    if "var" in element_options:
+    if element_options.get("var") is not None:
         element_options["var"] = variance(as_variance(element_options["var"], n_outputs), var_rows, n_rows)
     with np.errstate(all="ignore"):  # overflow, 0 * inf: the terms say so themselves (inf, nan)
         terms = spec.elements(pred, t, **element_options)
@@ -165,7 +171,7 @@ def per_sample_values(task: LossTask, block: BlockTerms) -> np.ndarray:
     """L[i] of each sample of the block under the task's reduction."""
     with np.errstate(all="ignore"):
         if task.spec.ratio:
-            return block.row_sums / np.maximum(block.scale @ np.ones(block.scale.shape[1]), RATIO_FLOOR)
+            return block.row_sums / np.maximum(block.scale @ np.ones(block.scale.shape[1]), ratio_floor(task))
         values = block.row_sums / (block.terms.shape[1] if task.reduction.mean_over_outputs else 1)
         return np.sqrt(values) if task.spec.root else values
 

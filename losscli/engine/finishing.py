@@ -9,16 +9,11 @@ from ..core.reduce import REDUCTIONS
 
 
 def compare_rows(run, k: int) -> list:
-    """The --compare rows of the k-th loss of a pass."""
+    """The --compare rows of the k-th loss of a pass: every framework's call, from the states of
+    the conventions the pass computed alongside."""
     from ..report.compare import compare
 
-    task, state = run.tasks[k], run.states[k]
-
-    def figures(reduce: str, weight_divisor: str = "sum", **extra):
-        options = {**task.options, **extra}
-        return batch(task._replace(options=options), state, REDUCTIONS[reduce], weight_divisor)
-
-    return compare(task.spec, task.options, state.n_outputs, task.weighted, figures)
+    return compare(run.tasks[k], run.states[k], run.extras_done())
 
 
 def gradients_under(run, k: int) -> dict[str, float]:

@@ -9,6 +9,7 @@ memory only when an output needs them all (JSON, figures, intervals).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import NamedTuple, Protocol
 
 import numpy as np
@@ -70,11 +71,25 @@ class Sink(Protocol):
     def write(self, start: int, ids, per_sample: list[np.ndarray], terms: list[np.ndarray]) -> None: ...
 
 
+class Extra:
+    """A framework's convention of a loss, computed in the same pass for --compare: its sums only.
+    A framework that refuses the data (scikit-learn's log_loss of soft targets) says why."""
+
+    def __init__(self, convention, task: LossTask):
+        self.convention, self.task = convention, task
+        self.state: LossState | None = None
+        self.refused: str | None = None
+
+
 class Pass:
     """The state of every loss of one pass, block by block."""
 
-    def __init__(self, source: Source, tasks: list[LossTask], settings: Settings, sink: Sink | None = None):
+    def __init__(
+        self, source: Source, tasks: list[LossTask], settings: Settings, sink: Sink | None = None, extras=(), likes=()
+    ):
         self.source, self.tasks, self.settings, self.sink = source, tasks, settings, sink
+        self.extras = [Extra(convention, task) for convention, task in extras]
+        self.likes = list(likes) or [None] * len(tasks)
         self.states: list[LossState] | None = None
         self.arrays: list[dict[str, list]] = [{"per_sample": [], "terms": [], "gradient": [], "ids": []} for _ in tasks]
         self.missing = Missing()
@@ -120,6 +135,9 @@ class Pass:
             LossState(self.n_outputs, keep, term_columns=1 if task.spec.per_sample_only else None)
             for task in self.tasks
         ]
+        for extra in self.extras:
+            columns = 1 if extra.task.spec.per_sample_only else None
+            extra.state = LossState(self.n_outputs, Keep(0, 0, 0), term_columns=columns)
 
     def _targets(self, block, rows, n_outputs: int) -> np.ndarray:
         if "targets" not in block.labels and not any(t.labels for t in self.tasks):
@@ -162,7 +180,9 @@ class Pass:
         start = self.samples
         per_samples, term_sets = [], []
         var_rows = block.parts["predictions"].rows
-        for task, state, arrays in zip(self.tasks, self.states, self.arrays, strict=True):
+        for task, state, arrays, like in zip(self.tasks, self.states, self.arrays, self.likes, strict=True):
+            if like is not None:
+                self._check_like(like, task, pred, target)
             terms = block_terms(task, pred, target, weights, where, var_rows=var_rows)
             per_sample = per_sample_values(task, terms)
             gradient = raw_gradient(task, pred, terms) if self.settings.grad else None
@@ -176,9 +196,40 @@ class Pass:
                     arrays["ids"].append(block.ids)
             per_samples.append(per_sample)
             term_sets.append(terms.terms)
+        for extra in self.extras:
+            self._compute_extra(extra, pred, target, weights, where, var_rows, start)
         if self.sink is not None:
             self.sink.write(start, block.ids, per_samples, term_sets)
         self.samples += len(pred)
+
+    def _check_like(self, like, task: LossTask, pred, target) -> None:
+        from ..core.conventions import Convention
+        from ..core.frameworks import refusal
+
+        convention = Convention(like.framework, task.options, like.constants, None, ())
+        why = refusal(convention, task, pred, target)
+        if why:
+            raise InputError(f"--like {like.framework}: {why}")
+
+    def _compute_extra(self, extra: Extra, pred, target, weights, where, var_rows, start: int) -> None:
+        from ..core.frameworks import refusal
+
+        if extra.refused:
+            return
+        extra.refused = refusal(extra.convention, extra.task, pred, target)
+        if extra.refused:
+            return
+        try:
+            terms = block_terms(extra.task, pred, target, weights, where, var_rows=var_rows)
+        except InputError as exc:  # outside this framework's domain: its row says so
+            extra.refused = str(exc)
+            return
+        labels = target[:, 0] if extra.task.labels else None
+        extra.state.add(start, terms, per_sample_values(extra.task, terms), None, None, pred, labels)
+
+    def extras_done(self):
+        """(convention, task, state, why it was refused or None) of every extra."""
+        return [(e.convention, e.task, e.state, e.refused) for e in self.extras]
 
     def finish(self) -> list[Result]:
         if self.missing.values and not self.settings.drop_missing:
@@ -197,9 +248,10 @@ class Pass:
         for info in infos:
             info.dropped = self.missing.samples
         results = []
-        for task, state, arrays in zip(self.tasks, self.states, self.arrays, strict=True):
+        for task, state, arrays, like in zip(self.tasks, self.states, self.arrays, self.likes, strict=True):
             kept = _arrays(arrays) if self.settings.keep_all else None
-            results.append(finish(task, state, arrays=kept, inputs=infos, grad=self.settings.grad))
+            result = finish(task, state, arrays=kept, inputs=infos, grad=self.settings.grad)
+            results.append(result if like is None else replace(result, like=like))
         return results
 
     def _check_var(self) -> None:

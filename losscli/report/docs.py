@@ -14,7 +14,7 @@ def options_text(loss: Loss) -> str:
             return option.flag
         return f"{option.flag} (default {option.default_text})"
 
-    return ", ".join(one(option) for option in loss.options)
+    return ", ".join(one(option) for option in loss.options if not option.hidden)
 
 
 def loss_catalogue() -> list[dict]:

@@ -76,6 +76,7 @@ def explain(result: Result) -> list[tuple[str, str]]:
             )
         )
     lines.append(("batch", _batch_text(result)))
+    lines += _constant_lines(result)
     for name, other in result.alternatives.items():
         mark = "   <- this result" if name == result.reduce else ""
         lines.append(
@@ -85,6 +86,20 @@ def explain(result: Result) -> list[tuple[str, str]]:
             )
         )
     return lines
+
+
+def _constant_lines(result: Result) -> list[tuple[str, str]]:
+    """Each framework constant the number depends on, and where it comes from."""
+    if result.like is None:
+        return []
+    out = []
+    for constant in result.like.constants:
+        value = constant.value
+        if isinstance(value, tuple):
+            value = ", ".join(map(repr, value))
+        shown = "none" if value is None else str(value)
+        out.append(("constant", f"{constant.option} = {shown}: {constant.why}"))
+    return out
 
 
 def _target_text(kept, first: int) -> str:

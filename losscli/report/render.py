@@ -238,6 +238,8 @@ def _summary(result: Result) -> Table:
     summary.add_column(style="bold")
     summary.add_column()
     summary.add_row("loss", f"{result.loss} ({result.title}; matches {result.matches})")
+    if result.like is not None:
+        summary.add_row("like", result.like.text())
     if result.options:
         summary.add_row("options", ", ".join(f"{k}={_option_text(v)}" for k, v in result.options.items()))
     summary.add_row("reduce", f"{result.reduce}: {result.summed_text}")
@@ -312,7 +314,7 @@ def render_result(
 def _comparison_section(console: Console, comparison: list) -> None:
     console.print(Text("\nThe same data under each framework's convention", style="bold"))
     table = _table()
-    table.add_column("framework and call", ratio=1)
+    table.add_column("framework and call", ratio=1, overflow="fold")
     table.add_column("--reduce", no_wrap=True)
     for name in ("n", "value"):
         table.add_column(name, justify="right", no_wrap=True)

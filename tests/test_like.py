@@ -1,0 +1,112 @@
+"""--like and --compare against every framework's own call (tests/fixtures/like.json, written
+by tests/references_like.py from PyTorch, Keras 3, scikit-learn, torchmetrics, optax).
+
+Every number is the framework's; where Keras computes in float32 on the torch backend, the
+fixture also holds its float64 formula (``formula64``): losscli matches that at rtol 1e-9
+and Keras's own number at 1e-6.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from losscli import compute
+from losscli.core.conventions import conventions
+from losscli.core.registry import get_loss
+
+CASES = json.loads((Path(__file__).parent / "fixtures" / "like.json").read_text())
+RTOL, KERAS_RTOL = 1e-9, 1e-6
+
+
+def _id(i: int, case: dict) -> str:
+    options = ",".join(f"{k}={v}" for k, v in case["options"].items() if not isinstance(v, list))
+    return f"{i}-{case['loss']}[{options}{',weights' if 'weights' in case else ''}]"
+
+
+def _inputs(case: dict):
+    p = np.asarray(case["preds"], dtype=np.float64)
+    t = np.asarray(case["targets"], dtype=np.float64)
+    return p, t, case.get("weights")
+
+
+def _close(got: float, want: float, rtol: float) -> bool:
+    if math.isnan(want) or math.isinf(want):
+        return got == want or (math.isnan(want) and math.isnan(got))
+    return abs(got - want) <= rtol * abs(want) + 1e-300
+
+
+def _expected(case: dict, call: str) -> list[tuple[float, float]]:
+    """(value, rtol) pairs a number must meet: the float64 formula at 1e-9 where Keras is float32."""
+    want = [(case["values"][call], KERAS_RTOL if call in case["float32"] else RTOL)]
+    if call in case["formula64"]:
+        want.append((case["formula64"][call], RTOL))
+    return want
+
+
+def _found(case: dict):
+    spec = get_loss(case["loss"])
+    p = np.asarray(case["preds"], dtype=np.float64)
+    n_outputs = 1 if p.ndim == 1 else p.shape[1]
+    options = spec.resolve_options(case["options"])
+    return conventions(spec.name, options, weighted="weights" in case, n_outputs=n_outputs, labels=case["labels"])
+
+
+def _clips_what_losscli_refuses(case: dict, framework: str) -> bool:
+    """Probabilities above 1 for KL divergence: Keras clips them to 1 without a word; losscli
+    refuses them (a silent clip hides logits given as probabilities). torchmetrics
+    renormalises the rows, which is a definition, not a clip: losscli follows it."""
+    return case["loss"] == "kld" and framework != "torchmetrics" and np.max(case["preds"]) > 1
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(i, c) for i, c in enumerate(CASES)])
+def test_like_gives_each_frameworks_own_number(case):
+    from losscli import InputError
+
+    p, t, w = _inputs(case)
+    for convention in _found(case):
+        call = convention.default.call
+        if call in case["errors"]:
+            continue  # the framework refuses these inputs: see test_a_refusal_is_an_error
+        if _clips_what_losscli_refuses(case, convention.framework):
+            with pytest.raises(InputError, match="is not in \\[0, 1\\]"):
+                compute(case["loss"], p, t, weights=w, like=convention.framework, **case["options"])
+            continue
+        result = compute(case["loss"], p, t, weights=w, like=convention.framework, **case["options"])
+        for want, rtol in _expected(case, call):
+            assert _close(result.value, want, rtol), (convention.framework, call, result.value, want)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(i, c) for i, c in enumerate(CASES)])
+def test_every_compare_row_is_the_frameworks_number(case):
+    p, t, w = _inputs(case)
+    if _clips_what_losscli_refuses(case, "keras"):  # losscli's own kld refuses before comparing
+        pytest.skip("the default kld refuses probabilities above 1: see test_like_gives_each_frameworks_own_number")
+    result = compute(case["loss"], p, t, weights=w, compare=True, **case["options"])
+    by_call = {row.call: row for row in result.comparison}
+    for call in case["values"]:
+        row = by_call[call]
+        for want, rtol in _expected(case, call):
+            assert row.value is not None and _close(row.value, want, rtol), (call, row, want)
+    for call in case["errors"]:
+        assert by_call[call].value is None and by_call[call].note.startswith("refused: "), by_call[call]
+
+
+def test_a_refusal_is_an_error():
+    case = next(c for c in CASES if c["errors"] and c["loss"] == "bce")
+    p, t, w = _inputs(case)
+    from losscli import InputError
+
+    with pytest.raises(InputError, match="--like sklearn: scikit-learn's log_loss takes 0/1 labels"):
+        compute("bce", p, t, like="sklearn")
+
+
+def test_a_framework_without_the_loss_is_a_usage_error_naming_those_with_it():
+    from losscli import UsageError
+
+    with pytest.raises(UsageError, match="--like torch: PyTorch has no js; the frameworks that have it: torchmetrics"):
+        compute("js", [[0.5, 0.5]], [[0.2, 0.8]], like="torch")
