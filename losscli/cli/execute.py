@@ -59,16 +59,18 @@ def execute(specs, arguments: dict) -> int:
     return _report(specs, args, settings, checking, run, results)
 
 
-def _check_arguments(specs, args) -> None:
+def _example(spec) -> str:
     from .helptext import examples
 
+    return examples(spec)[0]
+
+
+def _check_arguments(specs, args) -> None:
     one_file = args.pred_col is not None or args.target_col is not None
     if args.preds is None:
-        raise UsageError(f"give the predictions and the targets, e.g. '{examples(specs[0])[0]}'")
+        raise UsageError(f"give the predictions and the targets, e.g. '{_example(specs[0])}'")
     if args.targets is None and not one_file:
-        raise UsageError(
-            f"give TARGETS too, e.g. '{examples(specs[0])[0]}', or one file with --pred-col and --target-col"
-        )
+        raise UsageError(f"give TARGETS too, e.g. '{_example(specs[0])}', or one file with --pred-col and --target-col")
     if args.targets is None and (args.pred_col is None or args.target_col is None):
         raise UsageError("give both --pred-col and --target-col to read predictions and targets from one file")
     if args.preds == STDIN and args.targets == STDIN:
@@ -98,13 +100,12 @@ def _check_settings(args) -> dict:
     for key, value in settings.items():
         if value is None and key in config:
             settings[key] = config[key]
-    from ..report.checks import check_threshold
-
     for key in ("fail-above", "fail-below"):
         if settings[key] is not None:
-            check_threshold(
-                key, settings[key], source if settings[key] is not getattr(args, key.replace("-", "_")) else None
-            )
+            from ..report.checks import check_threshold
+
+            from_config = settings[key] is not getattr(args, key.replace("-", "_"))
+            check_threshold(key, settings[key], source if from_config else None)
     return settings
 
 

@@ -14,13 +14,17 @@ SECTION_ORDER = ("Inputs", "Reduction and weights", "Output", "Analysis", "CI ch
 
 
 class LossCommand(TyperCommand):
-    """A loss command whose help lists its options by section, wrapped, never cut."""
+    """A loss command whose help lists its options by section, wrapped, never cut. Its
+    description is written only when the help is shown (it reads the conventions table)."""
 
     def format_help(self, ctx, formatter) -> None:
+        from .helptext import loss_description
+
         self.format_usage(ctx, formatter)
-        if self.help:
-            formatter.write_paragraph()
-            formatter.write(self.help.rstrip() + "\n")
+        specs = self.specs
+        text = loss_description(specs[0]) if len(specs) == 1 else f"The losses {', '.join(s.name for s in specs)}."
+        formatter.write_paragraph()
+        formatter.write(text.rstrip() + "\n")
         sections: dict[str, list[tuple[str, str]]] = {}
         for param in self.get_params(ctx):
             record = param.get_help_record(ctx)
@@ -64,11 +68,9 @@ def build(name: str):
     callback.__signature__ = inspect.Signature(params)
     callback.__annotations__ = {p.name: p.annotation for p in params}
     from .app import CONTEXT
-    from .helptext import loss_description
 
-    help_text = loss_description(specs[0]) if len(specs) == 1 else f"The losses {', '.join(s.name for s in specs)}."
     sub = typer.Typer(rich_markup_mode=None, add_completion=False)
-    sub.command(name=name, cls=LossCommand, help=help_text, context_settings=CONTEXT)(callback)
+    sub.command(name=name, cls=LossCommand, help=specs[0].title, context_settings=CONTEXT)(callback)
     command = typer.main.get_command(sub)
     command.specs = specs
     return command

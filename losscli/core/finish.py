@@ -133,9 +133,10 @@ def gradient_scale(task: LossTask, figures: Batch) -> np.ndarray | float:
     if task.spec.root and task.options.get("per_output_root"):
         with np.errstate(divide="ignore"):
             return 1.0 / (figures.sample_divisor * figures.output_divisor * 2.0 * figures.per_output)
-    if task.spec.root:
-        return 1.0 / (2.0 * figures.value * figures.n)
-    return 1.0 / figures.n
+    with np.errstate(divide="ignore"):  # a root at 0 has no derivative: inf, then nan, as PyTorch gives
+        if task.spec.root:
+            return float(np.float64(1.0) / (2.0 * figures.value * figures.n))
+        return float(np.float64(1.0) / figures.n)
 
 
 def why_not_finite(task: LossTask, state: LossState, value: float) -> str | None:

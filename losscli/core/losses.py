@@ -19,7 +19,7 @@ import numpy as np
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
 TORCH_LOG_FLOOR = -100.0  # BCELoss clamps log(p) and log(1 - p) at -100
 TORCHMETRICS_EPSILON = 1.17e-6  # torchmetrics' SMAPE and WMAPE floor
-FLOAT64_EPSILON = float(np.finfo(np.float64).eps)  # scikit-learn's MAPE floor
+FLOAT64_EPSILON = 2.220446049250313e-16  # np.finfo(np.float64).eps: scikit-learn's floor
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..errors import InputError, UsageError
-from .grads import gradient_of
 from .reduce import Reduction, get_reduction
 from .registry import Domain, Loss, get_loss
 
@@ -178,6 +177,8 @@ def per_sample_values(task: LossTask, block: BlockTerms) -> np.ndarray:
 
 def raw_gradient(task: LossTask, pred: np.ndarray, block: BlockTerms) -> np.ndarray:
     """d(sum of the weighted terms)/dp: the gradient of the batch value before dividing by n."""
+    from .grads import gradient_of  # only when --grad asks
+
     upstream = np.ones(block.terms.shape) if block.term_weights is None else np.array(block.term_weights)
     with np.errstate(all="ignore"):
         return gradient_of(task.spec.elements)(pred, block.targets, upstream, **block.element_options)

@@ -54,12 +54,15 @@ def _seekable(stream: BinaryIO, name: str) -> BinaryIO:
 
 
 def _table(stream, fmt: str, source: Source, header, limits: Limits, chunk_bytes):
-    from . import jsondata, npy, parquet, text
-
+    """The reader of one format; only that format's module is imported."""
     name = source.name
     extra = {} if chunk_bytes is None else {"chunk_bytes": chunk_bytes}
     if fmt in ("csv", "tsv", "txt"):
+        from . import text
+
         return text.TextTable(stream, name, fmt, header, **extra), source.key
+    if fmt in ("npy", "npz"):
+        from . import npy
     if fmt == "npy":
         if source.key is not None:
             raise InputError(f"{source.spec}: an .npy file holds one array; give it without :KEY")
@@ -74,11 +77,15 @@ def _table(stream, fmt: str, source: Source, header, limits: Limits, chunk_bytes
             listed = ", ".join(archive.keys[:10])
             raise InputError(f"{name}: no array {key!r}; the arrays are {listed}")
         return archive.table(key), None
-    if fmt == "json":
-        return jsondata.JsonTable(stream, name), source.key
-    if fmt == "jsonl":
+    if fmt in ("json", "jsonl"):
+        from . import jsondata
+
+        if fmt == "json":
+            return jsondata.JsonTable(stream, name), source.key
         return jsondata.JsonlTable(stream, name, **extra), source.key
     if fmt == "parquet":
+        from . import parquet
+
         return parquet.ParquetTable(_seekable(stream, name), name), source.key
     raise InputError(f"{name}: unknown input format {fmt!r}")
 
