@@ -121,3 +121,21 @@ def test_plot_refuses_to_overwrite_an_input(run, tmp_path):
 @pytest.mark.parametrize("name", ["loss.pdf", "loss"])
 def test_plot_needs_png_or_svg(run, tmp_path, name):
     _fails(run("mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "--plot", tmp_path / name), ".png or .svg")
+
+
+def test_heatmap_shows_the_order_below_an_outlier(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    rng = np.random.default_rng(4)
+    p = rng.uniform(0.1, 1.0, (100, 30))
+    p[57, 13] = 1000.0  # one outlier: on a linear scale it would leave every other cell uncoloured
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, color_system="truecolor", width=120, highlight=False)
+    render_result(compute("mse", p, np.zeros((100, 30))), console=console, max_rows=10)
+    text = out.getvalue()
+    heatmap = text.split("Per-sample loss")[0]
+    rows = [line for line in heatmap.splitlines() if re.match(r"\s*\d+ ", re.sub(r"\x1b\[[0-9;]*m", "", line))]
+    assert any(re.sub(r"\x1b\[[0-9;]*m", "", line).split()[0] == "57" for line in rows)  # the outlier's row shown
+    cells = sum(line.count("\x1b[") for line in rows)
+    assert cells >= 10 * 8  # every shown row has its cells coloured, not only the outlier's
+    assert "log scale" in heatmap and "brightest" in heatmap  # the legend says what the colours mean
+    assert "13" in heatmap.splitlines()[2]  # the outlier's column is among the columns shown

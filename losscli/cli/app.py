@@ -80,7 +80,7 @@ class LossGroup(TyperGroup):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 code = super(LossGroup, self).main(
                     args=args,
-                    prog_name=prog_name or "losscli",
+                    prog_name="losscli",  # not the callback's name, which a test runner passes
                     complete_var=complete_var,
                     standalone_mode=False,
                     **extra,

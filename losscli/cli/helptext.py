@@ -99,7 +99,7 @@ def examples(spec: Loss) -> tuple[str, str]:
         value = (option.default or 0.05) * 2 if option.kind == "float" else option.default or 1
         second = f"{first} --{option.name.replace('_', '-')} {value:g} --explain"
     else:
-        second = f"losscli {name} results.csv --pred-col y_pred --target-col y_true --reduce samples"
+        second = f"losscli {name} data.csv --pred-col p --target-col y"
     return first, second
 
 
@@ -134,9 +134,13 @@ def _defaults(spec: Loss) -> dict:
 
 def loss_help_text(name: str) -> str:
     """'losscli help mse': the same screen as 'losscli mse --help'."""
+    import typer
+
+    from .app import app
     from .loss_command import build
 
     spec = get_loss(name)
     command = build(spec.name)
-    ctx = command.make_context(f"losscli {spec.name}", [], resilient_parsing=True)
+    parent = typer.main.get_command(app).make_context("losscli", [spec.name], resilient_parsing=True)
+    ctx = command.make_context(spec.name, [], parent=parent, resilient_parsing=True)
     return command.get_help(ctx) + "\n"

@@ -47,7 +47,11 @@ def write_plot(result: Result, path: str) -> None:
             _rows_for_heatmap(result.per_element), aspect="auto", cmap="inferno", interpolation="nearest"
         )
         figure.colorbar(image, ax=right, label="l[i, j]")
-        right.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        n_outputs = result.per_element.shape[1]
+        if n_outputs <= 12:  # a tick per output: MaxNLocator puts -0.5 and 0.5 around a single one
+            right.set_xticks(range(n_outputs))
+        else:
+            right.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         right.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         right.set_title("per-element loss")
         right.set_xlabel("output j")
