@@ -156,7 +156,8 @@ def _null_differences(
     gain = columns_b - columns_a  # what A's sums gain (and B's lose) when sample i is swapped
 
     def moved_sums(swaps: np.ndarray) -> np.ndarray:
-        return np.stack([np.where(swaps, row, 0.0).sum(axis=-1) for row in gain], axis=1)
+        # einsum runs NumPy's own loops (no BLAS threads), so threads cannot change the bits.
+        return np.einsum("rn,kn->rk", swaps.astype(np.float64), gain)
 
     exact = n_samples <= int(resamples).bit_length() - 1  # 2^N <= resamples
     swaps = all_swaps(n_samples) if exact else random_swaps(n_samples, resamples, seed)

@@ -134,8 +134,8 @@ def column_layout(
 ) -> tuple[np.ndarray, list[Block]]:
     """The (k, N) matrix of every column that varies over samples, and each statistic's block.
 
-    Columns are rows of a C-contiguous matrix so that a resample gathers each one from
-    contiguous memory and sums it with NumPy's pairwise summation.
+    Columns are rows of a C-contiguous matrix, so that summing one over a resample's counts
+    is one sequential pass over contiguous memory.
     """
     rows: list[np.ndarray] = []
     blocks: list[Block] = []

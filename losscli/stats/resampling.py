@@ -1,9 +1,9 @@
 """Resamples in batches: draws in a fixed order on one thread, sums on a pool of threads.
 
 The random draws of batch k are made by the calling thread, in batch order, from one
-``np.random.default_rng(seed)``; the pool only gathers and sums. The numbers drawn, and
+``np.random.default_rng(seed)``; the pool only counts and sums. The numbers drawn, and
 therefore every result, are the same to the last bit whatever ``threads`` is. NumPy
-releases the GIL while it draws, gathers and sums, so the threads run in parallel.
+releases the GIL while it draws, counts and sums, so the threads run in parallel.
 
 The draws are the ones scipy makes (scipy.stats._resampling, scipy 1.17), so that a seed
 gives scipy's resamples:
@@ -34,7 +34,7 @@ import numpy as np
 
 # A batch's draws stay under this many bytes (16 MiB of indices: 2 resamples of 10^6
 # samples), or take one resample (8 N bytes) when that is more. Small batches keep the
-# gathers in cache; at most threads + 1 batches are alive at once.
+# counts in cache; at most threads + 1 batches are alive at once.
 BATCH_BYTES = 16 * 2**20
 
 
