@@ -28,9 +28,10 @@ def test_missing_file(run, tmp_path):
     _fails(run("mse", tmp_path / "nope.csv", GOOD), "nope.csv: no such file")
 
 
-def test_directory(run, tmp_path):
+def test_empty_directory(run, tmp_path):
+    # A directory is a set of shards (issue 12); one with none in it is refused.
     (tmp_path / "d.csv").mkdir()
-    _fails(run("mse", tmp_path / "d.csv", GOOD), "d.csv: is a directory")
+    _fails(run("mse", tmp_path / "d.csv", GOOD), "d.csv: a directory with no data files")
 
 
 def test_unreadable_file(run, tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -181,6 +182,23 @@ def help_for(loss: str = typer.Argument(None, help="A loss name.", show_default=
         return ExitCode.OK
     sys.stdout.write(loss_help_text(loss))
     return ExitCode.OK
+
+
+@app.command(name="merge", context_settings=CONTEXT)
+def merge_states(
+    states: Annotated[list[str], typer.Argument(help="State files written by --save-state, merged in this order.")],
+    output_format: str = typer.Option("table", "--format", "-f", help="table, json, markdown, csv or value."),
+    level: str = typer.Option("batch", help="With --format csv: batch or output (a state holds no samples)."),
+    output: str = typer.Option(None, "--output", "-o", help="Write to FILE (atomically).", metavar="FILE"),
+    max_rows: int = typer.Option(20, min=2, help="Rows shown per table before eliding the middle."),
+    allow_duplicates: bool = typer.Option(
+        False, "--allow-duplicates", help="Merge states that read the same input file (by its sha256)."
+    ),
+) -> int:
+    """Add up the states of several runs (shards run anywhere): the result one run over all the inputs gives."""
+    from .merge import merge_command
+
+    return merge_command(states, output_format, level, output, max_rows, allow_duplicates)
 
 
 def run_command() -> None:

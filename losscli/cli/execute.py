@@ -33,26 +33,36 @@ def execute(specs, arguments: dict) -> int:
         raise UsageError(
             "losses that take class labels and losses that take targets like the predictions cannot share one run"
         )
-    inputs = open_inputs(
-        args.preds,
-        args.targets,
-        columns=Columns(args.pred_col, args.target_col, args.id_col, args.weight_col),
-        weights=args.weights,
-        takes_labels=next((k for k in ("labels", "labels_or_same") if k in kinds), "same"),
-        input_format=fmt,
-        header=args.header,
-        match=not args.by_position,
-        stdin=stdin,
-        limits=limits,
-    )
+
+    def open_pair(preds, targets, weights):
+        return open_inputs(
+            preds,
+            targets,
+            columns=Columns(args.pred_col, args.target_col, args.id_col, args.weight_col),
+            weights=weights,
+            takes_labels=next((k for k in ("labels", "labels_or_same") if k in kinds), "same"),
+            input_format=fmt,
+            header=args.header,
+            match=not args.by_position,
+            stdin=stdin,
+            limits=limits,
+        )
+
+    from ..io.shards import Shards, is_pattern
+
+    if any(is_pattern(spec) for spec in (args.preds, args.targets, args.weights)):
+        source = Shards(args.preds, args.targets, args.weights, open_pair)
+        inputs = source.open(0)
+    else:
+        source = inputs = open_pair(args.preds, args.targets, args.weights)
     try:
         tasks = _tasks(specs, args, per_loss, inputs, fmt, stdin, limits)
         tasks, likes = _like(tasks, args, inputs.width("predictions"))
         extras = _compare_extras(tasks[0], inputs.width("predictions")) if args.compare else ()
-        run = Pass(inputs, tasks, _engine_settings(args, inputs), extras=extras, likes=likes)
+        run = Pass(source, tasks, _engine_settings(args, inputs), extras=extras, likes=likes)
         results = run.run()
     finally:
-        inputs.close()
+        source.close()
     if not args.quiet:
         for note in inputs.notes:
             sys.stderr.write(f"losscli: note: {note}\n")
@@ -122,7 +132,11 @@ def _refuse_outputs(args, given: dict, settings: dict) -> None:
     from ..io.write import refuse_inputs
 
     inputs = _inputs_named(args, given, settings)
-    for path, flag in ((args.output, "--output"), (args.save_baseline, "--save-baseline")):
+    for path, flag in (
+        (args.output, "--output"),
+        (args.save_baseline, "--save-baseline"),
+        (args.save_state, "--save-state"),
+    ):
         if path:
             refuse_inputs(path, inputs, flag)
     if args.plot is not None:
@@ -193,6 +207,25 @@ def _compare_extras(task: LossTask, n_outputs: int):
     return [(convention, convention_task(task, convention)) for convention in conventions_of(task, n_outputs)]
 
 
+PARALLEL_FROM = 64 << 20  # bytes of input: below, starting threads costs more than it saves
+
+
+def _jobs(args) -> int:
+    """--jobs, or every core when the inputs are large enough to gain from them."""
+    if args.jobs is not None:
+        return args.jobs
+    import os
+
+    size = 0
+    for spec in (args.preds, args.targets, args.weights):
+        if spec and spec != STDIN:
+            from ..io.source import split_key
+
+            path = split_key(spec)[0]
+            size += os.stat(path).st_size if os.path.isfile(path) else 0
+    return (os.cpu_count() or 1) if size >= PARALLEL_FROM else 1
+
+
 def _engine_settings(args, inputs):
     from ..core.state import Keep
     from ..engine.run import Settings
@@ -204,6 +237,7 @@ def _engine_settings(args, inputs):
     keep = Keep(head=head, tail=half, top=max(args.top, half))
     classes = None if args.classes is None else [c.strip() for c in args.classes.split(",") if c.strip()]
     return Settings(
+        jobs=_jobs(args),
         drop_missing=args.drop_missing,
         keep=keep,
         keep_all=keep_all,
@@ -231,6 +265,13 @@ def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
         from ..report.outputs import to_json
 
         write_atomically(args.save_baseline, to_json(results), "--save-baseline")
+    if args.save_state:
+        import json
+
+        from ..engine.states import document
+        from ..io.write import write_atomically
+
+        write_atomically(args.save_state, json.dumps(document(run, args)) + "\n", "--save-state")
     text = render(results, run, args)
     if args.output:
         from ..io.write import write_atomically

@@ -10,7 +10,7 @@ from typer.core import TyperCommand
 from ..core.registry import get_loss, options_by_name
 from .options import LOSS, common_parameters, loss_parameters, section_of
 
-SECTION_ORDER = ("Inputs", "Reduction and weights", "Output", "Analysis", "CI checks", LOSS)
+SECTION_ORDER = ("Inputs", "Reduction and weights", "Output", "Analysis", "CI checks", "Engine", LOSS)
 
 
 class LossCommand(TyperCommand):

@@ -29,12 +29,13 @@ WeightDivisor = _choices("WeightDivisor", WEIGHT_DIVISORS)
 InputFormat = _choices("InputFormat", FORMATS)
 Like = _choices("Like", ("torch", "keras", "sklearn", "optax", "torchmetrics", "numpy"))
 
-INPUTS, REDUCTION, OUTPUT, ANALYSIS, CHECKS, LOSS = (
+INPUTS, REDUCTION, OUTPUT, ANALYSIS, CHECKS, ENGINE, LOSS = (
     "Inputs",
     "Reduction and weights",
     "Output",
     "Analysis",
     "CI checks",
+    "Engine",
     "Options of this loss",
 )
 
@@ -295,6 +296,35 @@ COMMON: dict[str, tuple[str, object, object]] = {
         None,
     ),
 }
+
+
+COMMON["jobs"] = (
+    ENGINE,
+    Annotated[
+        Optional[int],
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Threads reading and computing blocks. Default: every core for inputs over 64 MiB, else 1. The "
+            "result is the same to the last bit whatever it is.",
+            metavar="N",
+            show_default=False,
+        ),
+    ],
+    None,
+)
+
+
+COMMON["save_state"] = (
+    ENGINE,
+    _text(
+        "--save-state",
+        help="Write this run's merged state (its sums, not its samples) to FILE; 'losscli merge' adds states up.",
+        metavar="FILE",
+    ),
+    None,
+)
 
 
 def common_parameters() -> list[inspect.Parameter]:

@@ -13,7 +13,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .sums import ExactSum, Sketch, TopK, VectorSum, rank_key
+from .sums import (
+    ExactSum,
+    Sketch,
+    TopK,
+    VectorSum,
+    rank_key,
+    topk_from_dict,
+    topk_to_dict,
+    vector_from_dict,
+    vector_to_dict,
+)
 from .terms import BlockTerms
 
 STATE_VERSION = 1
@@ -53,15 +63,14 @@ class Kept:
         self.top_rows = TopK(keep.top)  # by the largest term of the row
         self.top_samples = TopK(keep.top)  # by the per-sample value
 
-    def add(self, start: int, per_sample: np.ndarray, block: BlockTerms, gradient, ids, pred, labels) -> None:
+    def add(self, start: int, per_sample, block: BlockTerms, gradient, ids, pred, labels, row_max) -> None:
+        """``row_max`` is each row's largest term (NaN where a term is NaN)."""
         count = len(per_sample)
-        index = np.arange(start, start + count)
-        wanted = set(index[: max(0, self.keep.head - len(self.head))].tolist())
-        wanted |= set(index[-self.keep.tail :].tolist()) if self.keep.tail else set()
-        with np.errstate(invalid="ignore"):
-            row_max = np.where(np.isnan(block.terms).any(axis=1), np.nan, block.terms.max(axis=1))
-        self.top_rows.add(row_max, index[:, None] * np.array([[1, 0]]))
-        self.top_samples.add(per_sample, index[:, None] * np.array([[1, 0]]))
+        head = list(range(start, start + min(count, max(0, self.keep.head - len(self.head)))))
+        tail = list(range(max(start, start + count - self.keep.tail), start + count)) if self.keep.tail else []
+        self.top_rows.add_rows(row_max, start)
+        self.top_samples.add_rows(per_sample, start)
+        wanted = set(head) | set(tail)
         wanted |= {int(i) for i in self.top_rows.keys[:, 0]} | {int(i) for i in self.top_samples.keys[:, 0]}
         for i in sorted(wanted):
             if start <= i < start + count and i not in self.records:
@@ -75,8 +84,8 @@ class Kept:
                     block.targets[r].copy(),
                     None if labels is None else float(labels[r]),
                 )
-        self.head += index[: max(0, self.keep.head - len(self.head))].tolist()
-        self.tail = (self.tail + index.tolist())[-self.keep.tail :] if self.keep.tail else []
+        self.head += head
+        self.tail = (self.tail + tail)[-self.keep.tail :] if self.keep.tail else []
         self._forget()
 
     def merge(self, other: Kept) -> None:
@@ -125,21 +134,34 @@ class LossState:
         if block.scale is not None:
             self.scale_total.add(float(block.scale.sum()))
             self.scale_per_output.add(block.scale.sum(axis=0))
-        finite = np.isfinite(terms)
-        if not finite.all():
-            self.non_finite += int((~finite).sum())
+        if not np.isfinite(terms.sum()):  # one sum screens for inf and NaN; the mask only then
+            self.non_finite += int((~np.isfinite(terms)).sum())
         self.sketch.add(per_sample)
-        self._worst(start, terms)
-        self.kept.add(start, per_sample, block, gradient, ids, pred, labels)
+        with np.errstate(invalid="ignore"):
+            row_max = terms.max(axis=1) if terms.shape[1] > 1 else terms[:, 0]  # NaN propagates
+        self._worst(start, terms, row_max)
+        self.kept.add(start, per_sample, block, gradient, ids, pred, labels, row_max)
 
-    def _worst(self, start: int, terms: np.ndarray) -> None:
+    def _worst(self, start: int, terms: np.ndarray, row_max: np.ndarray) -> None:
+        """The k largest terms: they lie in the k rows of the largest row maxima."""
         k = self.worst_elements.k
         if not k:
             return
-        flat = terms.ravel()
-        pick = np.arange(flat.size) if flat.size <= k else np.argpartition(-rank_key(flat), k - 1)[:k]
-        i, j = np.divmod(pick, terms.shape[1])
-        self.worst_elements.add(flat[pick], np.stack([i + start, j], axis=1))
+        rows = np.arange(len(terms)) if len(terms) <= k else np.argpartition(-rank_key(row_max), k - 1)[:k]
+        candidates = terms[rows]
+        i, j = np.divmod(np.arange(candidates.size), terms.shape[1])
+        keys = np.stack([rows[i] + start, j], axis=1)
+        self.worst_elements.add(candidates.ravel(), keys)
+
+    def shift(self, offset: int) -> None:
+        """Number this state's samples from ``offset``: a state saved by a run of its own counts from 0."""
+        self.worst_elements.keys[:, 0] += offset
+        kept = self.kept
+        kept.top_rows.keys[:, 0] += offset
+        kept.top_samples.keys[:, 0] += offset
+        kept.head = [i + offset for i in kept.head]
+        kept.tail = [i + offset for i in kept.tail]
+        kept.records = {i + offset: record for i, record in kept.records.items()}
 
     def merge(self, other: LossState) -> None:
         self.total.merge(other.total)
@@ -153,3 +175,81 @@ class LossState:
         self.sketch.merge(other.sketch)
         self.worst_elements.merge(other.worst_elements)
         self.kept.merge(other.kept)
+
+
+# --- to and from a state file ---------------------------------------------------------------
+
+
+def _array(values) -> list | None:
+    return None if values is None else [float(x).hex() for x in np.asarray(values, dtype=np.float64).ravel()]
+
+
+def _from_array(hexes, shape) -> np.ndarray | None:
+    return None if hexes is None else np.array([float.fromhex(x) for x in hexes]).reshape(shape)
+
+
+def state_to_dict(state: LossState) -> dict:
+    """Everything a state holds, every float to the last bit (hex), for ``--save-state``."""
+    kept = state.kept
+    records = {
+        str(i): {
+            "per_sample": float(r.per_sample).hex(),
+            "terms": _array(r.terms),
+            "gradient": _array(r.gradient),
+            "id": r.id,
+            "pred": _array(r.pred),
+            "target": _array(r.target),
+            "label": None if r.label is None else float(r.label).hex(),
+        }
+        for i, r in kept.records.items()
+    }
+    return {
+        "n_outputs": state.n_outputs,
+        "term_columns": len(state.per_output.high),
+        "total": state.total.to_dict(),
+        "per_output": vector_to_dict(state.per_output),
+        "rows": state.rows,
+        "counted": state.counted,
+        "divisor": state.divisor.to_dict(),
+        "scale_total": state.scale_total.to_dict(),
+        "scale_per_output": vector_to_dict(state.scale_per_output),
+        "non_finite": state.non_finite,
+        "sketch": state.sketch.to_dict(),
+        "worst_elements": topk_to_dict(state.worst_elements),
+        "kept": {
+            "keep": list(kept.keep),
+            "head": kept.head,
+            "tail": kept.tail,
+            "top_rows": topk_to_dict(kept.top_rows),
+            "top_samples": topk_to_dict(kept.top_samples),
+            "records": records,
+        },
+    }
+
+
+def state_from_dict(data: dict) -> LossState:
+    state = LossState(int(data["n_outputs"]), Keep(*data["kept"]["keep"]), term_columns=int(data["term_columns"]))
+    state.total = ExactSum.from_dict(data["total"])
+    state.per_output = vector_from_dict(data["per_output"])
+    state.rows, state.counted = int(data["rows"]), int(data["counted"])
+    state.divisor = ExactSum.from_dict(data["divisor"])
+    state.scale_total = ExactSum.from_dict(data["scale_total"])
+    state.scale_per_output = vector_from_dict(data["scale_per_output"])
+    state.non_finite = int(data["non_finite"])
+    state.sketch = Sketch.from_dict(data["sketch"])
+    state.worst_elements = topk_from_dict(data["worst_elements"])
+    kept = data["kept"]
+    state.kept.head, state.kept.tail = [int(i) for i in kept["head"]], [int(i) for i in kept["tail"]]
+    state.kept.top_rows, state.kept.top_samples = topk_from_dict(kept["top_rows"]), topk_from_dict(kept["top_samples"])
+    width = int(data["term_columns"])
+    for i, r in kept["records"].items():
+        state.kept.records[int(i)] = Record(
+            float.fromhex(r["per_sample"]),
+            _from_array(r["terms"], (width,)),
+            _from_array(r["gradient"], (-1,)),
+            r["id"],
+            _from_array(r["pred"], (-1,)),
+            _from_array(r["target"], (-1,)),
+            None if r["label"] is None else float.fromhex(r["label"]),
+        )
+    return state

@@ -150,9 +150,17 @@ class Sketch:
         zero = v == 0
         self.zeros += int(zero.sum())
         v = v[~zero]
+        if not v.size:
+            return
         with np.errstate(divide="ignore"):
             keys = np.floor(np.log2(np.abs(v)) * STEPS).astype(np.int64) * 2 + (v < 0)
-        unique, counts = np.unique(keys, return_counts=True)
+        low, high = int(keys.min()), int(keys.max())
+        if high - low < (1 << 20):  # counting beats sorting over a bounded range
+            counts = np.bincount(keys - low)
+            unique = np.flatnonzero(counts) + low
+            counts = counts[unique - low]
+        else:
+            unique, counts = np.unique(keys, return_counts=True)
         for key, count in zip(unique.tolist(), counts.tolist(), strict=True):
             self.counts[key] = self.counts.get(key, 0) + count
 
@@ -220,6 +228,8 @@ class Sketch:
 
 def rank_key(values: np.ndarray) -> np.ndarray:
     """Largest first, NaN counted as the largest (a term that is not a number is the worst)."""
+    if not np.isnan(values.sum()):  # no NaN: the values themselves (one sum screens them)
+        return values
     return np.where(np.isnan(values), np.inf, values)
 
 
@@ -239,6 +249,20 @@ class TopK:
             values, keys = values[pick], keys[pick]
         self._keep(np.concatenate([self.values, values]), np.concatenate([self.keys, keys]))
 
+    def add_rows(self, values: np.ndarray, start: int) -> None:
+        """``values[i]`` keyed by sample ``start + i``."""
+        if not self.k or not len(values):
+            return
+        rows = (
+            np.arange(len(values))
+            if len(values) <= self.k
+            else np.argpartition(-rank_key(values), self.k - 1)[: self.k]
+        )
+        self._keep(
+            np.concatenate([self.values, values[rows]]),
+            np.concatenate([self.keys, np.stack([rows + start, np.zeros_like(rows)], axis=1)]),
+        )
+
     def merge(self, other: TopK) -> None:
         self._keep(np.concatenate([self.values, other.values]), np.concatenate([self.keys, other.keys]))
 
@@ -246,3 +270,32 @@ class TopK:
         # largest first; ties by key, so that the order never depends on how rows were split
         order = np.lexsort((*keys.T[::-1], -rank_key(values)))[: self.k]
         self.values, self.keys = values[order], keys[order]
+
+
+def _hexes(values: np.ndarray) -> list[str]:
+    return [float(x).hex() for x in np.asarray(values, dtype=np.float64).ravel()]
+
+
+def _floats(hexes: list[str]) -> np.ndarray:
+    return np.array([float.fromhex(x) for x in hexes], dtype=np.float64)
+
+
+def vector_to_dict(vector: VectorSum) -> dict:
+    """A VectorSum to the last bit (hex floats), for a state file."""
+    return {"high": _hexes(vector.high), "low": _hexes(vector.low)}
+
+
+def vector_from_dict(data: dict) -> VectorSum:
+    high, low = _floats(data["high"]), _floats(data["low"])
+    return VectorSum(len(high), high, low)
+
+
+def topk_to_dict(top: TopK) -> dict:
+    return {"k": top.k, "values": _hexes(top.values), "keys": top.keys.tolist()}
+
+
+def topk_from_dict(data: dict) -> TopK:
+    top = TopK(int(data["k"]))
+    top.values = _floats(data["values"])
+    top.keys = np.array(data["keys"], dtype=np.int64).reshape(-1, 2)
+    return top

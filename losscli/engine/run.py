@@ -1,13 +1,19 @@
 """One pass over the inputs: blocks of rows in, the merged state of every loss out.
 
-Each block is checked (missing values dropped or counted, labels encoded), each loss's
-terms computed once, and their state merged in block order. Per-sample values go to a
-sink as they come (the outputs that list them), and every sample's values are kept in
-memory only when an output needs them all (JSON, figures, intervals).
+The main thread reads the blocks in order and prepares each (missing values dropped or
+counted, class labels encoded); the terms of every loss are computed per block, on
+``--jobs`` threads when there are several (NumPy and pyarrow release the GIL), into a
+state of the block alone; the main thread merges the block states in block order. Blocks
+are fixed (``BLOCK_ROWS`` rows) and merged in order with exact and compensated sums, so
+the result is the same to the last bit whatever ``--jobs`` is.
+
+Per-sample values go to a sink as they come (the outputs that list them); every sample's
+values are kept in memory only when an output needs them all (JSON, figures, intervals).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import NamedTuple, Protocol
@@ -28,6 +34,7 @@ from ..core.terms import (
 )
 from ..errors import InputError
 from ..io.labels import ClassLabels, UnknownLabel
+from ..io.table import take_rows
 
 
 class Source(Protocol):
@@ -41,6 +48,8 @@ class Source(Protocol):
 
     def infos(self) -> list: ...
 
+    def name_of(self, role: str) -> str: ...
+
 
 class Settings(NamedTuple):
     """How a pass runs."""
@@ -51,6 +60,8 @@ class Settings(NamedTuple):
     grad: bool = False
     classes: list[str] | None = None  # --classes: the prediction columns' class names
     class_names: tuple[str, ...] | None = None  # the predictions' column names (header), for labels
+    jobs: int = 1  # threads computing blocks
+    keep_stats: bool = False  # every sample's numerator and divisor, for intervals and paired tests
 
 
 class Missing:
@@ -71,6 +82,17 @@ class Sink(Protocol):
     def write(self, start: int, ids, per_sample: list[np.ndarray], terms: list[np.ndarray]) -> None: ...
 
 
+class Prepared(NamedTuple):
+    """A block ready to compute: its values, and where each row came from."""
+
+    start: int  # the sample index of its first row
+    pred: np.ndarray
+    target: np.ndarray
+    weights: np.ndarray | None
+    parts: dict  # role -> Rows, for messages and --var rows
+    ids: np.ndarray | None
+
+
 class Extra:
     """A framework's convention of a loss, computed in the same pass for --compare: its sums only.
     A framework that refuses the data (scikit-learn's log_loss of soft targets) says why."""
@@ -78,66 +100,229 @@ class Extra:
     def __init__(self, convention, task: LossTask):
         self.convention, self.task = convention, task
         self.state: LossState | None = None
+        self.shard_state: LossState | None = None
         self.refused: str | None = None
 
 
+class Plan(NamedTuple):
+    """What every block computes: read-only, shared by the threads."""
+
+    tasks: list[LossTask]
+    likes: list
+    extras: list[Extra]
+    settings: Settings
+    n_outputs: int
+    source: Source
+
+
+class Done(NamedTuple):
+    """What one block contributes."""
+
+    start: int
+    states: list[LossState]
+    extras: list[LossState | str | None]  # a state, or why its framework refuses the data
+    per_sample: list[np.ndarray]
+    terms: list[np.ndarray]
+    gradients: list[np.ndarray | None]
+    stats: list[tuple[np.ndarray, np.ndarray] | None]  # (numerator, divisor) per sample
+    ids: np.ndarray | None
+
+
+def _where(source: Source, parts) -> Callable[[str, int, int], str]:
+    def where(role: str, i: int, j: int) -> str:
+        return source.where(role, parts[role], i, j)
+
+    return where
+
+
+def compute_block(plan: Plan, block: Prepared) -> Done:
+    """Every loss's terms of one block, into states of that block alone."""
+    where = _where(plan.source, block.parts)
+    var_rows = block.parts["predictions"].rows
+    keep, grad = plan.settings.keep, plan.settings.grad
+    states, per_samples, term_sets, gradients, stats = [], [], [], [], []
+    for task, like in zip(plan.tasks, plan.likes, strict=True):
+        if like is not None:
+            _check_like(like, task, block.pred, block.target)
+        terms = block_terms(task, block.pred, block.target, block.weights, where, var_rows=var_rows)
+        per_sample = per_sample_values(task, terms)
+        gradient = raw_gradient(task, block.pred, terms) if grad else None
+        labels = block.target[:, 0] if task.labels else None
+        state = _new_state(task, plan.n_outputs, keep)
+        state.add(block.start, terms, per_sample, gradient, block.ids, block.pred, labels)
+        states.append(state)
+        per_samples.append(per_sample)
+        term_sets.append(terms.terms)
+        gradients.append(gradient)
+        stats.append(_statistic_rows(task, terms) if plan.settings.keep_stats else None)
+    extras = [_compute_extra(extra, block, where, var_rows, plan.n_outputs) for extra in plan.extras]
+    return Done(block.start, states, extras, per_samples, term_sets, gradients, stats, block.ids)
+
+
+def _new_state(task: LossTask, n_outputs: int, keep: Keep) -> LossState:
+    return LossState(n_outputs, keep, term_columns=1 if task.spec.per_sample_only else None)
+
+
+def _statistic_rows(task: LossTask, terms) -> tuple[np.ndarray, np.ndarray]:
+    """Each sample's numerator (its terms' sum, or its terms when roots are per output) and
+    what it adds to the divisor: what intervals and paired tests resample."""
+    numerator = terms.terms if task.options.get("per_output_root") else terms.row_sums
+    if task.spec.ratio:
+        divisor = terms.scale @ np.ones(terms.scale.shape[1])
+    elif terms.divisor is not None and task.weight_divisor != "count":
+        divisor = terms.divisor
+    elif terms.counted is not None:
+        divisor = terms.counted.astype(np.float64)
+    else:
+        divisor = np.ones(len(terms.row_sums))
+    return numerator, divisor
+
+
+def _check_like(like, task: LossTask, pred, target) -> None:
+    from ..core.conventions import Convention
+    from ..core.frameworks import refusal
+
+    convention = Convention(like.framework, task.options, like.constants, None, ())
+    why = refusal(convention, task, pred, target)
+    if why:
+        raise InputError(f"--like {like.framework}: {why}")
+
+
+def _compute_extra(extra: Extra, block: Prepared, where, var_rows, n_outputs: int) -> LossState | str:
+    from ..core.frameworks import refusal
+
+    why = refusal(extra.convention, extra.task, block.pred, block.target)
+    if why:
+        return why
+    try:
+        terms = block_terms(extra.task, block.pred, block.target, block.weights, where, var_rows=var_rows)
+    except InputError as exc:  # outside this framework's domain: its row says so
+        return str(exc)
+    state = _new_state(extra.task, n_outputs, Keep(0, 0, 0))
+    labels = block.target[:, 0] if extra.task.labels else None
+    state.add(block.start, terms, per_sample_values(extra.task, terms), None, None, block.pred, labels)
+    return state
+
+
 class Pass:
-    """The state of every loss of one pass, block by block."""
+    """The state of every loss of one pass, block by block, shard by shard.
+
+    ``source`` is one source, or a list of them (shards: files paired by name); each shard's
+    blocks merge into a state of the shard, and the shards' states merge in order, so a
+    shard computed elsewhere (a Dask worker, a separate run's --save-state) merges the same.
+    """
 
     def __init__(
-        self, source: Source, tasks: list[LossTask], settings: Settings, sink: Sink | None = None, extras=(), likes=()
+        self, source, tasks: list[LossTask], settings: Settings, sink: Sink | None = None, extras=(), likes=()
     ):
-        self.source, self.tasks, self.settings, self.sink = source, tasks, settings, sink
+        self.sources = [source] if hasattr(source, "blocks") else source  # one source, or shards
+        self.source = source if hasattr(source, "blocks") else None  # the shard being read
+        self.tasks, self.settings, self.sink = tasks, settings, sink
         self.extras = [Extra(convention, task) for convention, task in extras]
         self.likes = list(likes) or [None] * len(tasks)
-        self.states: list[LossState] | None = None
+        self.states: list[LossState] | None = None  # of every shard merged
+        self.shard_states: list[LossState] | None = None  # of the shard being read
         self.arrays: list[dict[str, list]] = [{"per_sample": [], "terms": [], "gradient": [], "ids": []} for _ in tasks]
+        self.statistics: list[list] = [[] for _ in tasks]
         self.missing = Missing()
         self.labels: ClassLabels | None = None
         self.samples = 0
         self.n_outputs: int | None = None
+        self.plan: Plan | None = None
+        self.infos: list = []
 
     def run(self) -> list[Result]:
-        for block in self.source.blocks():
-            self.add(block)
+        jobs = max(1, self.settings.jobs)
+        if jobs == 1:
+            for source in self.sources:
+                self._shard(source, None, 1)
+            return self.finish()
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(jobs, thread_name_prefix="losscli") as pool:
+            for source in self.sources:
+                self._shard(source, pool, jobs)
         return self.finish()
 
-    def add(self, block) -> None:
+    def _shard(self, source: Source, pool, jobs: int) -> None:
+        """One shard's blocks, computed (in the pool, if any) and merged in order."""
+        self.source = source
+        if self.plan is not None:
+            self.plan = self.plan._replace(source=source)
+            self._fresh_shard()
+        if pool is not None and hasattr(source, "use_pool"):
+            source.use_pool(pool, jobs)
+        pending: deque = deque()
+        for block in source.blocks():
+            prepared = self.prepare(block)
+            if prepared is None:
+                continue
+            if pool is None:
+                self.merge(compute_block(self.plan, prepared))
+                continue
+            pending.append(pool.submit(compute_block, self.plan, prepared))
+            while len(pending) > 2 * jobs:  # bounded: a few blocks in flight
+                self.merge(pending.popleft().result())
+        while pending:
+            self.merge(pending.popleft().result())
+        self.infos.append(source.infos())
+        self._end_shard()
+
+    def _fresh_shard(self) -> None:
+        keep = self.settings.keep
+        self.shard_states = [_new_state(task, self.n_outputs, keep) for task in self.tasks]
+        for extra in self.extras:
+            extra.shard_state = _new_state(extra.task, self.n_outputs, Keep(0, 0, 0))
+
+    def _end_shard(self) -> None:
+        if self.shard_states is None:
+            return
+        for state, shard in zip(self.states, self.shard_states, strict=True):
+            state.merge(shard)
+        for extra in self.extras:
+            if not extra.refused:
+                extra.state.merge(extra.shard_state)
+
+    # --- the main thread: blocks in order --------------------------------------------------
+
+    def prepare(self, block) -> Prepared | None:
+        """Labels encoded, missing values dropped or counted; None when nothing is left to compute."""
         parts = block.parts
-        pred_rows, target_rows = parts["predictions"], parts["targets"]
+        pred = parts["predictions"].values
+        target = self._targets(block, parts["targets"], pred.shape[1])
         weight_rows = parts.get("weights")
-        pred = pred_rows.values
-        target = self._targets(block, target_rows, pred.shape[1])
         weights = None if weight_rows is None else weight_rows.values[:, 0]
         keep = self._complete(pred, target, weights, block)
+        ids = block.ids
         if keep is not None:
             pred, target = pred[keep], target[keep]
             weights = None if weights is None else weights[keep]
-            parts = {role: _take(rows, keep) for role, rows in parts.items()}
-            block = block._replace(parts=parts, ids=None if block.ids is None else block.ids[keep])
-        if self.missing.values and not self.settings.drop_missing:
-            return  # reading on only to count the missing values
-        if not len(pred):
-            return
-        if self.states is None:
-            self._start(pred, target, block)
+            parts = {role: take_rows(rows, keep) for role, rows in parts.items()}
+            ids = None if ids is None else ids[keep]
+        if (self.missing.values and not self.settings.drop_missing) or not len(pred):
+            return None  # reading on only to count the missing values, or nothing left
+        if self.plan is None:
+            self._start(pred, target)
         elif pred.shape[1] != self.n_outputs:
-            raise InputError(f"predictions change width from {self.n_outputs} to {pred.shape[1]} columns")
-        self._compute(pred, target, weights, block)
+            raise InputError(
+                f"{self.source.name_of('predictions')}: has {pred.shape[1]} columns where the first had "
+                f"{self.n_outputs}; every shard needs the same columns"
+            )
+        prepared = Prepared(self.samples, pred, target, weights, parts, ids)
+        self.samples += len(pred)
+        return prepared
 
-    def _start(self, pred: np.ndarray, target: np.ndarray, block) -> None:
+    def _start(self, pred: np.ndarray, target: np.ndarray) -> None:
         self.n_outputs = pred.shape[1]
         names = (self.source.name_of("predictions"), self.source.name_of("targets"))
         for task in self.tasks:
             check_shapes(task, pred, target, names)
         keep = self.settings.keep
-        self.states = [
-            LossState(self.n_outputs, keep, term_columns=1 if task.spec.per_sample_only else None)
-            for task in self.tasks
-        ]
+        self.states = [_new_state(task, self.n_outputs, keep) for task in self.tasks]
         for extra in self.extras:
-            columns = 1 if extra.task.spec.per_sample_only else None
-            extra.state = LossState(self.n_outputs, Keep(0, 0, 0), term_columns=columns)
+            extra.state = _new_state(extra.task, self.n_outputs, Keep(0, 0, 0))
+        self._fresh_shard()
+        self.plan = Plan(self.tasks, self.likes, self.extras, self.settings, self.n_outputs, self.source)
 
     def _targets(self, block, rows, n_outputs: int) -> np.ndarray:
         if "targets" not in block.labels and not any(t.labels for t in self.tasks):
@@ -157,6 +342,8 @@ class Pass:
 
     def _complete(self, pred, target, weights, block) -> np.ndarray | None:
         """The mask of the rows without a missing value, or None when all are complete."""
+        if not (np.isnan(pred.sum()) or np.isnan(target.sum()) or (weights is not None and np.isnan(weights.sum()))):
+            return None  # one sum each screens for NaN; the row masks only when one may be there
         missing_values = np.isnan(pred).sum(axis=1) + np.isnan(target).sum(axis=1)
         if weights is not None:
             missing_values = missing_values + np.isnan(weights)
@@ -169,67 +356,38 @@ class Pass:
                 row = values[i] if values.ndim > 1 else values[i : i + 1]
                 if np.isnan(row).any():
                     j = int(np.argmax(np.isnan(row)))
-                    self.missing.note(
-                        self.source.where(role, block.parts[role], i, j), int(bad.sum()), int(missing_values.sum())
-                    )
+                    where = self.source.where(role, block.parts[role], i, j)
+                    self.missing.note(where, int(bad.sum()), int(missing_values.sum()))
                     break
         return ~bad
 
-    def _compute(self, pred, target, weights, block) -> None:
-        where = _where(self.source, block.parts)
-        start = self.samples
-        per_samples, term_sets = [], []
-        var_rows = block.parts["predictions"].rows
-        for task, state, arrays, like in zip(self.tasks, self.states, self.arrays, self.likes, strict=True):
-            if like is not None:
-                self._check_like(like, task, pred, target)
-            terms = block_terms(task, pred, target, weights, where, var_rows=var_rows)
-            per_sample = per_sample_values(task, terms)
-            gradient = raw_gradient(task, pred, terms) if self.settings.grad else None
-            labels = target[:, 0] if task.labels else None
-            state.add(start, terms, per_sample, gradient, block.ids, pred, labels)
-            if self.settings.keep_all:
+    def merge(self, done: Done) -> None:
+        """A block's contribution, merged in block order."""
+        for state, block_state in zip(self.shard_states, done.states, strict=True):
+            state.merge(block_state)
+        for extra, contribution in zip(self.extras, done.extras, strict=True):
+            if extra.refused:
+                continue
+            if isinstance(contribution, str):
+                extra.refused = contribution
+            else:
+                extra.shard_state.merge(contribution)
+        if self.settings.keep_all:
+            for arrays, per_sample, terms, gradient in zip(
+                self.arrays, done.per_sample, done.terms, done.gradients, strict=True
+            ):
                 arrays["per_sample"].append(per_sample)
-                arrays["terms"].append(terms.terms)
+                arrays["terms"].append(terms)
                 arrays["gradient"].append(gradient)
-                if block.ids is not None:
-                    arrays["ids"].append(block.ids)
-            per_samples.append(per_sample)
-            term_sets.append(terms.terms)
-        for extra in self.extras:
-            self._compute_extra(extra, pred, target, weights, where, var_rows, start)
+                if done.ids is not None:
+                    arrays["ids"].append(done.ids)
+        if self.settings.keep_stats:
+            for collected, rows in zip(self.statistics, done.stats, strict=True):
+                collected.append(rows)
         if self.sink is not None:
-            self.sink.write(start, block.ids, per_samples, term_sets)
-        self.samples += len(pred)
+            self.sink.write(done.start, done.ids, done.per_sample, done.terms)
 
-    def _check_like(self, like, task: LossTask, pred, target) -> None:
-        from ..core.conventions import Convention
-        from ..core.frameworks import refusal
-
-        convention = Convention(like.framework, task.options, like.constants, None, ())
-        why = refusal(convention, task, pred, target)
-        if why:
-            raise InputError(f"--like {like.framework}: {why}")
-
-    def _compute_extra(self, extra: Extra, pred, target, weights, where, var_rows, start: int) -> None:
-        from ..core.frameworks import refusal
-
-        if extra.refused:
-            return
-        extra.refused = refusal(extra.convention, extra.task, pred, target)
-        if extra.refused:
-            return
-        try:
-            terms = block_terms(extra.task, pred, target, weights, where, var_rows=var_rows)
-        except InputError as exc:  # outside this framework's domain: its row says so
-            extra.refused = str(exc)
-            return
-        labels = target[:, 0] if extra.task.labels else None
-        extra.state.add(start, terms, per_sample_values(extra.task, terms), None, None, pred, labels)
-
-    def extras_done(self):
-        """(convention, task, state, why it was refused or None) of every extra."""
-        return [(e.convention, e.task, e.state, e.refused) for e in self.extras]
+    # --- the end ------------------------------------------------------------------------------
 
     def finish(self) -> list[Result]:
         if self.missing.values and not self.settings.drop_missing:
@@ -244,7 +402,7 @@ class Pass:
                 raise InputError(f"every sample has a missing value ({self.missing.samples:,}); nothing is left")
             raise InputError(f"{self.source.name_of('predictions')}: holds no numbers; give at least one sample")
         self._check_var()
-        infos = self.source.infos()
+        infos = combine_infos(self.infos)
         for info in infos:
             info.dropped = self.missing.samples
         results = []
@@ -260,24 +418,43 @@ class Pass:
             if var is not None:
                 check_variance(as_variance(var, self.n_outputs), self.samples + self.missing.samples, self.n_outputs)
 
+    def statistic_rows(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every sample's (numerator, divisor) of the k-th loss, when kept."""
+        parts = self.statistics[k]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def extras_done(self):
+        """(convention, task, state, why it was refused or None) of every extra."""
+        return [(e.convention, e.task, e.state, e.refused) for e in self.extras]
+
+
+def combine_infos(per_shard: list[list]) -> list:
+    """One InputInfo per input: a single file's own, or the shards' added up."""
+    if len(per_shard) == 1:
+        return per_shard[0]
+    combined = []
+    for infos in zip(*per_shard, strict=True):
+        first = infos[0]
+        combined.append(
+            replace(
+                first,
+                path=first.details.get("pattern", first.path),
+                rows=sum(info.rows for info in infos),
+                details={
+                    **first.details,
+                    "shards": len(infos),
+                    "first_shard": first.path,
+                    "last_shard": infos[-1].path,
+                },
+            )
+        )
+    return combined
+
 
 def _arrays(arrays: dict[str, list]) -> Arrays:
     gradient = None if arrays["gradient"][0] is None else np.concatenate(arrays["gradient"])
     ids = None if not arrays["ids"] else [str(x) for part in arrays["ids"] for x in part]
     return Arrays(np.concatenate(arrays["per_sample"]), np.concatenate(arrays["terms"]), gradient, ids)
-
-
-def _take(rows, keep: np.ndarray):
-    from ..io.table import take_rows
-
-    return take_rows(rows, keep)
-
-
-def _where(source: Source, parts) -> Callable[[str, int, int], str]:
-    def where(role: str, i: int, j: int) -> str:
-        return source.where(role, parts[role], i, j)
-
-    return where
 
 
 def run(source: Source, tasks: list[LossTask], settings: Settings, sink: Sink | None = None):

@@ -132,9 +132,16 @@ class Inputs:
         for reading in self.readings:
             reading.close()
 
+    def use_pool(self, pool, jobs: int) -> None:
+        """Let the readers that can parse their chunks side by side use the engine's threads."""
+        for reading in self.readings:
+            if hasattr(reading.table, "use_pool"):
+                reading.table.use_pool(pool, jobs)
+
     # --- the pass -------------------------------------------------------------------------
 
-    def blocks(self, block_rows: int = BLOCK_ROWS) -> Iterator[Block]:
+    def blocks(self, block_rows: int | None = None) -> Iterator[Block]:
+        block_rows = block_rows or BLOCK_ROWS
         source = _zip(self.readings, block_rows) if self.match == "position" else self._matched(block_rows)
         for parts in source:
             yield self._split(parts)

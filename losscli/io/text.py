@@ -72,6 +72,28 @@ def _sniff_delimiter(line: str, fmt: str) -> str | None:
     return ","
 
 
+class _LineError(Exception):
+    """A bad cell found in a chunk, by its line within the chunk: the reader, which knows where
+    the chunk starts, names the line of the file (chunks may be parsed side by side)."""
+
+    def __init__(self, line: int, template: str):
+        super().__init__(template)
+        self.line, self.template = line, template
+
+    def at(self, offset: int) -> InputError:
+        return InputError(self.template.format(line=self.line + offset))
+
+
+class _Done:
+    """A result already there, with a future's face: the pool-less path of :meth:`TextTable.rows`."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
 class TextTable:
     """A delimited text file, read in chunks of lines."""
 
@@ -160,60 +182,97 @@ class TextTable:
 
     # --- the data: chunks of lines ---------------------------------------------------------
 
-    def _chunks(self) -> Iterator[tuple[bytes, int]]:
-        """(bytes of whole data lines, the line number of the first)."""
+    def _chunks(self) -> Iterator[bytes]:
+        """Bytes of whole data lines, in order; the first starts at line ``self._first_line``."""
         head = self._head
-        line = 1
+        self._first_line = 1
         if self._skip:
             at = 0
             for _ in range(self._skip):
                 at = head.index(b"\n", at) + 1 if b"\n" in head[at:] else len(head)
-            head, line = head[at:], self._skip + 1
+            head, self._first_line = head[at:], self._skip + 1
         pending = head + self._rest
         if self._eof and not self._rest:
             if pending:
-                yield pending, line
+                yield pending
             return
         while True:
             more = read_chunk(self.stream, self.chunk_bytes, self.name)
             if not more:
                 if pending:
-                    yield pending, line
+                    yield pending
                 return
             buffer = pending + more if pending else more
             cut = buffer.rfind(b"\n") + 1
             if cut == 0:
                 pending = buffer
                 continue
-            chunk = buffer[:cut]
-            yield chunk, line
-            line += chunk.count(b"\n")
+            yield buffer[:cut]
             pending = buffer[cut:]
 
+    pool = None  # a thread pool parses chunks side by side (pyarrow releases the GIL)
+    lookahead = 2
+
+    def use_pool(self, pool, jobs: int) -> None:
+        self.pool, self.lookahead = pool, 2 * jobs
+
     def rows(self, numeric: list[int], text: list[int]) -> Iterator[Rows]:
-        row = 0
-        for chunk, line in self._chunks():
-            parsed = self._parse(chunk, line, numeric, text, row)
+        """Chunks parsed in order (side by side in the pool, if there is one), then numbered:
+        each chunk's rows and lines count from 0 and are shifted by what came before."""
+        from collections import deque
+
+        pending: deque = deque()
+        row, line = 0, None
+        for k, chunk in enumerate(self._chunks()):
+            if line is None:
+                line = self._first_line - 1
+            job = (chunk, numeric, text, k == 0)
+            pending.append(self.pool.submit(self._parse, *job) if self.pool is not None else _Done(self._parse(*job)))
+            while len(pending) > (self.lookahead if self.pool is not None else 0):
+                parsed, newlines = _result(pending.popleft(), line)
+                if len(parsed):
+                    yield Rows(parsed.values, parsed.texts, parsed.rows + row, parsed.lines + line)
+                row, line = row + len(parsed), line + newlines
+        while pending:
+            parsed, newlines = _result(pending.popleft(), line)
             if len(parsed):
-                row += len(parsed)
-                yield parsed
+                yield Rows(parsed.values, parsed.texts, parsed.rows + row, parsed.lines + line)
+            row, line = row + len(parsed), line + newlines
 
-    def _parse(self, chunk: bytes, line: int, numeric: list[int], text: list[int], row: int) -> Rows:
-        fast = _parse_fast(chunk, line, numeric, text, row, self)
-        return fast if fast is not None else self._parse_carefully(chunk, line, numeric, text, row)
+    def _parse(self, chunk: bytes, numeric: list[int], text: list[int], first: bool) -> tuple[Rows, int]:
+        try:
+            return self._parse_lines(chunk, numeric, text, first)
+        except _LineError as exc:
+            return exc, 0
 
-    def _parse_carefully(self, chunk: bytes, line: int, numeric: list[int], text: list[int], row: int) -> Rows:
+    def _parse_lines(self, chunk: bytes, numeric: list[int], text: list[int], first: bool) -> tuple[Rows, int]:
+        """The chunk's rows (rows from 0, lines from 1) and its count of newlines."""
+        newlines = chunk.count(b"\n")
+        fast = _parse_fast(chunk, newlines, numeric, text, self)
+        if fast is None:
+            fast = self._parse_carefully(chunk, 1, numeric, text, 0, first)
+        return fast, newlines
+
+    def _parse_carefully(self, chunk, line: int, numeric: list[int], text: list[int], row: int, first: bool) -> Rows:
         """Cell by cell: missing values and booleans read, a bad cell named by line and column."""
         width = len(self.layout.names)
         values, texts, lines = [], [], []
-        decoded = _decode(chunk, self.name, 0)
+        try:
+            decoded = chunk.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            where = chunk.count(b"\n", 0, exc.start) + 1
+            raise _LineError(
+                where,
+                f"{_braces(self.name)}: line {{line}}: is not UTF-8 text (byte {chunk[exc.start]:#04x}); save it as "
+                f"UTF-8, or if it is an .npy or .parquet file give it that extension or pass --input-format",
+            ) from None
         for number, raw in enumerate(decoded.splitlines(), start=line):
             if _is_blank(raw) or self._comment(raw):
                 continue
             cells = _split(raw, self.delimiter)
             if len(cells) != width:
                 self._ragged(number, len(cells), width)
-            values.append([self._number(cells[k], number, k, not values and row == 0) for k in numeric])
+            values.append([self._number(cells[k], number, k, not values and first) for k in numeric])
             texts.append([cells[k].strip() for k in text])
             lines.append(number)
         count = len(lines)
@@ -232,17 +291,20 @@ class TextTable:
         hint = C.decimal_comma_hint(cell, self.delimiter)
         if not hint and first_row and self.layout.header is None:
             hint = "; if that line is a header, pass --header"
-        raise InputError(
-            f"{self.name}: line {line}, column {column + 1}: {C.describe(cell)} is not a number; every cell "
-            f"after the header must be a number{hint}"
+        found = C.describe(cell).replace("{", "{{").replace("}", "}}")
+        raise _LineError(
+            line,
+            f"{_braces(self.name)}: line {{line}}, column {column + 1}: {found} is not a number; every cell "
+            f"after the header must be a number{hint}",
         )
 
     def _ragged(self, line: int, found: int, width: int) -> None:
         first = self.layout.header.line if self.layout.header else self._skip + 1
         what = "the header" if self.layout.header else f"line {first}"
-        raise InputError(
-            f"{self.name}: line {line} has {_count(found, 'cell')} but {what} has {width}; every row needs "
-            f"the same number of columns"
+        raise _LineError(
+            line,
+            f"{_braces(self.name)}: line {{line}} has {_count(found, 'cell')} but {what} has {width}; every row needs "
+            f"the same number of columns",
         )
 
     def where(self, row: int, line: int | None, column: int) -> str:
@@ -252,6 +314,18 @@ class TextTable:
 
 def _count(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _result(job, offset: int) -> tuple[Rows, int]:
+    """A parsed chunk, or its bad cell's error with the line of the file."""
+    parsed, newlines = job.result()
+    if isinstance(parsed, _LineError):
+        raise parsed.at(offset)
+    return parsed, newlines
 
 
 # --- the header --------------------------------------------------------------------------
@@ -288,16 +362,10 @@ def _decide_header(first: list[str], data: list[list[str]], forced: bool | None)
 # --- fast parsers --------------------------------------------------------------------------
 
 
-def _blank_free(chunk: bytes) -> bool:
-    return not (
-        chunk.startswith((b"\n", b"\r\n")) or b"\n\n" in chunk or b"\n\r\n" in chunk or b"\n#" in chunk
-    ) and not chunk.startswith(b"#")
-
-
-def _parse_fast(chunk: bytes, line: int, numeric, text, row, table: TextTable) -> Rows | None:
-    """The chunk through pyarrow (or NumPy), or None when it needs the careful parser."""
-    if not _blank_free(chunk):
-        return None
+def _parse_fast(chunk: bytes, newlines: int, numeric, text, table: TextTable) -> Rows | None:
+    """The chunk through pyarrow (or NumPy), or None when it needs the careful parser: a blank
+    line, a comment, a missing value, a boolean or a bad cell all make the count of rows differ
+    from the count of lines, or the parser refuse."""
     big = len(chunk) >= PYARROW_FROM
     parsed = _with_pyarrow(chunk, numeric, text, table) if big and table.delimiter is not None else None
     if parsed is None and not text:
@@ -306,10 +374,10 @@ def _parse_fast(chunk: bytes, line: int, numeric, text, row, table: TextTable) -
         return None
     values, texts = parsed
     count = len(values)
-    if count != chunk.count(b"\n") + (not chunk.endswith(b"\n")):
-        return None  # lines of only spaces, or anything else a fast parser counted differently
-    lines = np.arange(line, line + count, dtype=np.int64)
-    return Rows(values, texts, np.arange(row, row + count, dtype=np.int64), lines)
+    if count != newlines + (not chunk.endswith(b"\n")) or chunk.startswith((b"\n", b"\r\n")):
+        return None  # blank lines, lines of only spaces: anything a fast parser counted differently
+    lines = np.arange(1, count + 1, dtype=np.int64)
+    return Rows(values, texts, np.arange(count, dtype=np.int64), lines)
 
 
 _PYARROW = []  # the pyarrow modules once imported; [None] when not installed
@@ -399,4 +467,4 @@ def _with_numpy(chunk: bytes, numeric, table: TextTable):
         return None
     if np.isnan(values).any():
         return None  # a missing value: the careful parser reads every spelling of one alike
-    return values.reshape(len(lines), len(numeric)), None
+    return values.reshape(-1, len(numeric)), None  # blank lines skipped: the caller compares the counts

@@ -1,0 +1,181 @@
+"""``--save-state`` and ``losscli merge``: a run's state on disk, and states merged into one result.
+
+A state file is versioned JSON: each loss with its options, reduction and weighting, the
+merged state of its sums (every float to the last bit, in hex), and the digests of the
+inputs read. States merge in the order given into what one run over all the inputs
+gives: any scheduler can run the shards (xargs -P, GNU parallel, a Slurm array).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+from .. import __version__
+from ..core.conventions import Constant
+from ..core.frameworks import Like
+from ..core.state import state_from_dict, state_to_dict
+from ..core.terms import prepare
+from ..errors import InputError, UsageError
+
+FORMAT = "losscli-state"
+VERSION = 1
+
+
+def file_digest(path: str) -> str | None:
+    """sha256 of a file's bytes (a second read: only --save-state asks for it)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 22):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _plain(value):
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _input_files(args) -> list[str]:
+    from ..io.shards import expand, is_pattern
+    from ..io.source import STDIN, split_key
+
+    files = []
+    for spec in (args.preds, args.targets, args.weights):
+        if not spec or spec == STDIN:
+            continue
+        names = expand(spec) if is_pattern(spec) else [split_key(spec)[0]]
+        files += names
+    return files
+
+
+def document(run, args) -> dict:
+    """The state of a finished pass, as a state file holds it."""
+    losses = []
+    for task, state, like in zip(run.tasks, run.states, run.likes, strict=True):
+        losses.append(
+            {
+                "loss": task.spec.name,
+                "options": {name: _plain(value) for name, value in task.options.items()},
+                "reduce": task.reduction.name,
+                "weight_divisor": task.weight_divisor,
+                "weighted": task.weighted,
+                "labels": task.labels,
+                "like": None if like is None else like.to_dict(),
+                "state": state_to_dict(state),
+            }
+        )
+    inputs = [{"path": path, "sha256": file_digest(path), "bytes": _size(path)} for path in _input_files(args)]
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "losscli": __version__,
+        "losses": losses,
+        "inputs": inputs,
+        "dropped": run.missing.samples,
+    }
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
+
+
+def load(path: str) -> dict:
+    """A state file, checked: its format, its version, and what every loss entry holds."""
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; write states with --save-state") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: is not a losscli state file ({str(exc)[:120]})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError(f"{path}: is not a losscli state file; write states with --save-state")
+    if data.get("version") != VERSION:
+        raise InputError(f"{path}: is a state of version {data.get('version')!r}; this losscli reads version {VERSION}")
+    losses = data.get("losses")
+    if not isinstance(losses, list) or not losses or not all(isinstance(x, dict) for x in losses):
+        raise InputError(f"{path}: holds no loss states")
+    return data
+
+
+def _signature(entry: dict) -> str:
+    keys = ("loss", "options", "reduce", "weight_divisor", "weighted", "labels")
+    like = (entry.get("like") or {}).get("framework")
+    width = entry["state"].get("n_outputs")
+    return json.dumps([[entry.get(k) for k in keys], like, width], sort_keys=True)
+
+
+def merge(paths: list[str], allow_duplicates: bool = False):
+    """(task, merged state, like) of every loss, from state files merged in the order given."""
+    documents = [load(path) for path in paths]
+    first = documents[0]
+    for path, data in zip(paths[1:], documents[1:], strict=True):
+        if [_signature(e) for e in data["losses"]] != [_signature(e) for e in first["losses"]]:
+            raise UsageError(
+                f"{path}: holds other losses, options or widths than {paths[0]}; merge states of the same run "
+                f"settings only"
+            )
+    if not allow_duplicates:
+        _refuse_duplicates(paths, documents)
+    merged = []
+    for k, entry in enumerate(first["losses"]):
+        task, like = _task(entry, paths[0])
+        try:
+            state = state_from_dict(entry["state"])
+            for data in documents[1:]:
+                other = state_from_dict(data["losses"][k]["state"])
+                other.shift(state.rows)  # each run numbered its samples from 0
+                state.merge(other)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InputError(f"a state file is damaged ({type(exc).__name__}: {exc}); write it again") from None
+        merged.append((task, state, like))
+    return merged, sum(int(d.get("dropped", 0)) for d in documents)
+
+
+def _refuse_duplicates(paths: list[str], documents: list[dict]) -> None:
+    seen: dict[str, tuple[int, str, str]] = {}
+    for k, (path, data) in enumerate(zip(paths, documents, strict=True)):
+        for item in data.get("inputs", []):
+            digest = item.get("sha256")
+            if not digest:
+                continue
+            if digest in seen and seen[digest][0] != k:
+                _, other_path, other_input = seen[digest]
+                same = "twice" if other_path == path else f"in {other_path} too"
+                raise UsageError(
+                    f"{path}: counts the input {item.get('path')} {same} (the same bytes as {other_input}); pass "
+                    f"--allow-duplicates if that is meant"
+                )
+            seen.setdefault(digest, (k, path, item.get("path")))
+
+
+def _task(entry: dict, path: str):
+    try:
+        task = prepare(
+            entry["loss"],
+            reduce=entry["reduce"],
+            weight_divisor=entry["weight_divisor"],
+            weighted=bool(entry["weighted"]),
+            labels=bool(entry["labels"]),
+            options=entry["options"],
+        )
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"{path}: a loss entry is damaged ({exc}); write the state again") from None
+    like = entry.get("like")
+    if like:
+        constants = tuple(Constant(c["option"], c["value"], c["why"]) for c in like["constants"])
+        like = Like(like["framework"], like["call"], constants, False)
+    return task, like
