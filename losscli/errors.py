@@ -45,3 +45,6 @@ class DomainError(InputError):
         self.need = need
         where = ", ".join(str(i) for i in index)
         super().__init__(f"{role}[{where}] = {value!r}: {need}")
+
+    def __reduce__(self):  # picklable, so that a Dask worker's error reaches the user
+        return (type(self), (self.role, self.index, self.value, self.need))

@@ -22,7 +22,7 @@ def execute(specs, arguments: dict) -> int:
     per_loss = _options_per_loss(specs, given)
 
     from ..engine.run import Pass
-    from ..io.inputs import Columns, open_inputs
+    from ..io.inputs import Columns, Opener
     from ..io.source import limits_from
 
     stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
@@ -34,19 +34,15 @@ def execute(specs, arguments: dict) -> int:
             "losses that take class labels and losses that take targets like the predictions cannot share one run"
         )
 
-    def open_pair(preds, targets, weights):
-        return open_inputs(
-            preds,
-            targets,
-            columns=Columns(args.pred_col, args.target_col, args.id_col, args.weight_col),
-            weights=weights,
-            takes_labels=next((k for k in ("labels", "labels_or_same") if k in kinds), "same"),
-            input_format=fmt,
-            header=args.header,
-            match=not args.by_position,
-            stdin=stdin,
-            limits=limits,
-        )
+    open_pair = Opener(
+        Columns(args.pred_col, args.target_col, args.id_col, args.weight_col),
+        takes_labels=next((k for k in ("labels", "labels_or_same") if k in kinds), "same"),
+        input_format=fmt,
+        header=args.header,
+        match=not args.by_position,
+        limits=limits,
+        stdin=stdin,
+    )
 
     from ..io.shards import Shards, is_pattern
 
@@ -55,13 +51,26 @@ def execute(specs, arguments: dict) -> int:
         inputs = source.open(0)
     else:
         source = inputs = open_pair(args.preds, args.targets, args.weights)
+    sink = progress = None
     try:
         tasks = _tasks(specs, args, per_loss, inputs, fmt, stdin, limits)
         tasks, likes = _like(tasks, args, inputs.width("predictions"))
         extras = _compare_extras(tasks[0], inputs.width("predictions")) if args.compare else ()
-        run = Pass(source, tasks, _engine_settings(args, inputs), extras=extras, likes=likes)
-        results = run.run()
+        sink = _row_sink(args, specs, inputs)
+        run = Pass(source, tasks, _engine_settings(args, inputs), sink=sink, extras=extras, likes=likes)
+        if args.dask is not None:
+            results = _run_on_dask(args, run, source, open_pair, sink)
+        else:
+            progress = _progress(args, source)
+            run.on_block = progress
+            results = run.run()
+    except BaseException:
+        if sink is not None:
+            sink.close()
+        raise
     finally:
+        if progress is not None:
+            progress.close()
         source.close()
     if not args.quiet:
         for note in inputs.notes:
@@ -94,6 +103,10 @@ def _check_arguments(specs, args) -> None:
         raise UsageError("--explain writes sentences for people; use it with --format table")
     if args.compare and fmt not in ("table", "json"):
         raise UsageError("--compare gives a table of conventions; use it with --format table or json")
+    if fmt == "csv" and args.level.value in ("element", "output"):
+        from ..report.outputs import check_elements
+
+        check_elements(specs, args.level.value)
 
 
 def _check_settings(args) -> dict:
@@ -231,7 +244,7 @@ def _engine_settings(args, inputs):
     from ..engine.run import Settings
 
     fmt = args.output_format.value
-    keep_all = fmt in ("json", "jsonl", "csv") or args.plot is not None or args.save_baseline is not None
+    keep_all = fmt == "json" or args.plot is not None or args.save_baseline is not None
     half = max(1, args.max_rows // 2)
     head = max(half, 200 if (args.explain and args.grad) else 0)
     keep = Keep(head=head, tail=half, top=max(args.top, half))
@@ -245,6 +258,44 @@ def _engine_settings(args, inputs):
         classes=classes,
         class_names=inputs.class_names(),
     )
+
+
+def _run_on_dask(args, run, source, open_pair, sink):
+    import os
+
+    from ..engine.distributed import run_on_dask
+    from ..io.shards import Shards
+
+    if STDIN in (args.preds, args.targets, args.weights):
+        raise UsageError("--dask: the workers read files themselves; give paths, not '-' (stdin)")
+    pairs = (
+        [source.names(k) for k in range(len(source))]
+        if isinstance(source, Shards)
+        else [(args.preds, args.targets, args.weights)]
+    )
+    run.source = source.opened[0] if isinstance(source, Shards) else source  # named in messages
+    rows_wanted = run.settings.keep_all or run.settings.keep_stats or sink is not None
+    workers = args.jobs or os.cpu_count() or 1
+    patterns = source.specs if isinstance(source, Shards) else None
+    return run_on_dask(args.dask, run, pairs, patterns, open_pair._replace(stdin=None), workers, rows_wanted)
+
+
+def _progress(args, source):
+    """A progress bar on stderr, when stderr is a terminal (it shows once a pass is slow)."""
+    from ..report.progress import ProgressBar, wanted
+
+    return ProgressBar(source) if wanted(args.quiet) else None
+
+
+def _row_sink(args, specs, inputs):
+    """The streaming writer of the outputs that list every sample, when one is asked for."""
+    fmt, level = args.output_format.value, args.level.value
+    lists_rows = fmt == "jsonl" or (fmt == "csv" and level in ("sample", "element"))
+    if not lists_rows or (args.quiet and not args.output):
+        return None
+    from ..report.rows import RowSink
+
+    return RowSink(fmt, level, [spec.name for spec in specs], inputs.ids_from is not None)
 
 
 def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
@@ -272,7 +323,7 @@ def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
         from ..io.write import write_atomically
 
         write_atomically(args.save_state, json.dumps(document(run, args)) + "\n", "--save-state")
-    text = render(results, run, args)
+    text = run.sink.stream() if run.sink is not None else render(results, run, args)
     if args.output:
         from ..io.write import write_atomically
 
@@ -281,6 +332,8 @@ def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
         from ..io.write import write_stdout
 
         write_stdout(text)
+    if run.sink is not None:
+        run.sink.close()
     if not checking:
         return ExitCode.OK
     from ..report.checks import check_thresholds, report_baseline

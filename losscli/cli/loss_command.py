@@ -37,6 +37,7 @@ class LossCommand(TyperCommand):
                     formatter.write_dl(sections[section], col_max=26)
 
     def parse_args(self, ctx, args):
+        args = optional_value(list(args), "--dask", "local")
         try:
             return super().parse_args(ctx, args)
         except typer.BadParameter.__base__ as exc:  # Typer's click UsageError
@@ -49,6 +50,28 @@ class LossCommand(TyperCommand):
 
     def format_usage(self, ctx, formatter) -> None:
         formatter.write_usage(ctx.command_path, "PREDS [TARGETS] [OPTIONS]")
+
+
+def _looks_like_address(text: str) -> bool:
+    """tcp://host:8786, host:8786: a scheduler's address, not an input file."""
+    import os
+    import re
+
+    if os.path.exists(text):
+        return False
+    return "://" in text or re.fullmatch(r"[\w.\-]+:\d{1,5}", text) is not None
+
+
+def optional_value(args: list[str], flag: str, default: str) -> list[str]:
+    """``--dask`` alone means ``--dask local``: click options cannot take an optional value."""
+    out = []
+    for k, arg in enumerate(args):
+        if arg == "--":
+            return out + args[k:]
+        out.append(arg)
+        if arg == flag and (k + 1 == len(args) or not _looks_like_address(args[k + 1])):
+            out.append(default)
+    return out
 
 
 def build(name: str):

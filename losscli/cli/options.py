@@ -316,6 +316,17 @@ COMMON["jobs"] = (
 )
 
 
+COMMON["dask"] = (
+    ENGINE,
+    _text(
+        "--dask",
+        help="Run the shards as tasks on a dask.distributed cluster at ADDRESS (tcp://HOST:PORT), or on a local "
+        "one of --jobs processes when no address is given. Needs losscli[dask]; the workers read the files "
+        "themselves.",
+        metavar="[ADDRESS]",
+    ),
+    None,
+)
 COMMON["save_state"] = (
     ENGINE,
     _text(

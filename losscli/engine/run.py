@@ -91,6 +91,7 @@ class Prepared(NamedTuple):
     weights: np.ndarray | None
     parts: dict  # role -> Rows, for messages and --var rows
     ids: np.ndarray | None
+    row_offset: int = 0  # file rows of the shards before this one: a per-sample --var row is rows + this
 
 
 class Extra:
@@ -113,6 +114,19 @@ class Plan(NamedTuple):
     settings: Settings
     n_outputs: int
     source: Source
+
+
+class ShardSummary(NamedTuple):
+    """One shard's pass, computed in another process, to merge into the whole."""
+
+    states: list[LossState] | None  # None: no sample in the shard (all dropped, or none)
+    extras: list  # a state, or why its framework refuses the data
+    missing: Missing
+    infos: list
+    samples: int
+    blocks: list  # the blocks' per-sample values, when an output lists them
+    n_outputs: int | None
+    labels_by_name: bool | None  # how class labels were read, when there are any
 
 
 class Done(NamedTuple):
@@ -138,7 +152,7 @@ def _where(source: Source, parts) -> Callable[[str, int, int], str]:
 def compute_block(plan: Plan, block: Prepared) -> Done:
     """Every loss's terms of one block, into states of that block alone."""
     where = _where(plan.source, block.parts)
-    var_rows = block.parts["predictions"].rows
+    var_rows = block.parts["predictions"].rows + block.row_offset
     keep, grad = plan.settings.keep, plan.settings.grad
     states, per_samples, term_sets, gradients, stats = [], [], [], [], []
     for task, like in zip(plan.tasks, plan.likes, strict=True):
@@ -230,19 +244,27 @@ class Pass:
         self.n_outputs: int | None = None
         self.plan: Plan | None = None
         self.infos: list = []
+        self.on_block: Callable[[int], None] | None = None  # told the rows read after every block (progress)
+        self.blocks_kept: list | None = None  # a shard for another process: its blocks' rows, kept whole
+        self.labels_by_name: bool | None = None  # how the shards' class labels were read (Dask)
+        self.rows_before = 0  # file rows of the shards before this one, read or dropped (per-sample --var)
 
     def run(self) -> list[Result]:
+        self.read()
+        return self.finish()
+
+    def read(self) -> None:
+        """Every shard's blocks, merged in order."""
         jobs = max(1, self.settings.jobs)
         if jobs == 1:
             for source in self.sources:
                 self._shard(source, None, 1)
-            return self.finish()
+            return
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(jobs, thread_name_prefix="losscli") as pool:
             for source in self.sources:
                 self._shard(source, pool, jobs)
-        return self.finish()
 
     def _shard(self, source: Source, pool, jobs: int) -> None:
         """One shard's blocks, computed (in the pool, if any) and merged in order."""
@@ -265,7 +287,9 @@ class Pass:
                 self.merge(pending.popleft().result())
         while pending:
             self.merge(pending.popleft().result())
-        self.infos.append(source.infos())
+        infos = source.infos()
+        self.infos.append(infos)
+        self.rows_before += next((info.rows for info in infos if "predictions" in info.roles), 0)
         self._end_shard()
 
     def _fresh_shard(self) -> None:
@@ -308,7 +332,7 @@ class Pass:
                 f"{self.source.name_of('predictions')}: has {pred.shape[1]} columns where the first had "
                 f"{self.n_outputs}; every shard needs the same columns"
             )
-        prepared = Prepared(self.samples, pred, target, weights, parts, ids)
+        prepared = Prepared(self.samples, pred, target, weights, parts, ids, self.rows_before)
         self.samples += len(pred)
         return prepared
 
@@ -372,6 +396,13 @@ class Pass:
                 extra.refused = contribution
             else:
                 extra.shard_state.merge(contribution)
+        self.take_rows(done)
+
+    def take_rows(self, done: Done) -> None:
+        """A block's per-sample values, to the outputs that list them (in block order)."""
+        if self.blocks_kept is not None:  # a shard computed for another process: its rows go back whole
+            self.blocks_kept.append(done._replace(states=[], extras=[]))
+            return
         if self.settings.keep_all:
             for arrays, per_sample, terms, gradient in zip(
                 self.arrays, done.per_sample, done.terms, done.gradients, strict=True
@@ -386,6 +417,71 @@ class Pass:
                 collected.append(rows)
         if self.sink is not None:
             self.sink.write(done.start, done.ids, done.per_sample, done.terms)
+        if self.on_block is not None:
+            self.on_block(self.samples)
+
+    # --- shards computed elsewhere (a Dask worker) ---------------------------------------------
+
+    def summary(self) -> ShardSummary:
+        """What this pass over one shard gives another process to absorb."""
+        extras = [e.refused if e.refused else e.shard_state for e in self.extras]
+        return ShardSummary(
+            self.shard_states,
+            extras,
+            self.missing,
+            self.infos,
+            self.samples,
+            self.blocks_kept or [],
+            self.n_outputs,
+            None if self.labels is None else self.labels.by_name,
+        )
+
+    def absorb(self, shard: ShardSummary) -> None:
+        """A shard's summary merged in, as if its blocks had been read here (its samples
+        numbered on from this pass's)."""
+        offset = self.samples
+        if shard.states is not None:
+            if self.states is None:
+                self.n_outputs = shard.n_outputs
+                self.states = [_new_state(task, self.n_outputs, self.settings.keep) for task in self.tasks]
+                for extra in self.extras:
+                    extra.state = _new_state(extra.task, self.n_outputs, Keep(0, 0, 0))
+            elif shard.n_outputs != self.n_outputs:
+                raise InputError(
+                    f"{shard.infos[0][0].path}: has {shard.n_outputs} columns where the first shard had "
+                    f"{self.n_outputs}; every shard needs the same columns"
+                )
+            self._absorb_labels(shard)
+            for state, other in zip(self.states, shard.states, strict=True):
+                other.shift(offset)
+                state.merge(other)
+            for extra, other in zip(self.extras, shard.extras, strict=True):
+                if extra.refused:
+                    continue
+                if isinstance(other, str):
+                    extra.refused = other
+                else:
+                    other.shift(offset)
+                    extra.state.merge(other)
+        self.samples += shard.samples
+        self.missing.samples += shard.missing.samples
+        self.missing.values += shard.missing.values
+        self.missing.first = self.missing.first or shard.missing.first
+        self.infos += shard.infos
+        for done in shard.blocks:
+            self.take_rows(done._replace(start=done.start + offset))
+
+    def _absorb_labels(self, shard: ShardSummary) -> None:
+        if shard.labels_by_name is None:
+            return
+        if self.labels_by_name is None:
+            self.labels_by_name = shard.labels_by_name
+        elif shard.labels_by_name != self.labels_by_name:
+            raise InputError(
+                f"{shard.infos[0][0].path}: its class labels read as column "
+                f"{'names' if shard.labels_by_name else 'positions'}, those of the first shard as "
+                f"{'names' if self.labels_by_name else 'positions'}; pass --classes to say which"
+            )
 
     # --- the end ------------------------------------------------------------------------------
 

@@ -48,7 +48,9 @@ class Reading:
     """One table and the columns read from it in the pass."""
 
     def __init__(self, opened, source: Source):
-        self.table, self.key, self.close = opened.table, opened.key, opened.close
+        self.table, self.key, self._close = opened.table, opened.key, opened.close
+        self.position = opened.position
+        self.closed = False
         self.source = source
         self.numeric: list[int] = []
         self.text: list[int] = []
@@ -71,6 +73,14 @@ class Reading:
             text_slice = slice(c, c + len(text))
         self.roles.append(role)
         return Role(role, -1, slice(a, b), text_slice, tuple(numeric or text))
+
+    def close(self) -> None:
+        self.closed = True
+        self._close()
+
+    def bytes_read(self) -> int:
+        position, size = self.position
+        return size if self.closed else min(size, position())
 
     def set_label(self, column: int, how: str) -> None:
         self.label, self.label_how = column, how
@@ -131,6 +141,15 @@ class Inputs:
     def close(self) -> None:
         for reading in self.readings:
             reading.close()
+
+    def bytes_total(self) -> int | None:
+        """The inputs' size in bytes, when every one is a file (for a progress bar)."""
+        if any(reading.position is None for reading in self.readings):
+            return None
+        return sum(reading.position[1] for reading in self.readings)
+
+    def bytes_read(self) -> int:
+        return sum(reading.bytes_read() for reading in self.readings if reading.position is not None)
 
     def use_pool(self, pool, jobs: int) -> None:
         """Let the readers that can parse their chunks side by side use the engine's threads."""
@@ -490,6 +509,33 @@ def _settle_header(reading: Reading, partner: Reading | None) -> list[str]:
     flip, what = ("--no-header", "a header") if take else ("--header", "data")
     cells = ",".join(header.names)
     return [f"{reading.name}: first row {cells!r} read as {what} ({why}); pass {flip} to read it as the other"]
+
+
+class Opener(NamedTuple):
+    """How to open one pair of inputs (a shard): a plain value, so that another process (a
+    Dask worker) can open its shards as this one would."""
+
+    columns: Columns = NO_COLUMNS
+    takes_labels: str = "same"
+    input_format: str | None = None
+    header: bool | None = None
+    match: bool = True
+    limits: Limits = DEFAULT_LIMITS
+    stdin: BinaryIO | None = None
+
+    def __call__(self, preds: str, targets: str | None, weights: str | None) -> Inputs:
+        return open_inputs(
+            preds,
+            targets,
+            columns=self.columns,
+            weights=weights,
+            takes_labels=self.takes_labels,
+            input_format=self.input_format,
+            header=self.header,
+            match=self.match,
+            stdin=self.stdin,
+            limits=self.limits,
+        )
 
 
 def read_array(

@@ -248,8 +248,8 @@ class JsonlTable:
 
     format = "jsonl"
 
-    def __init__(self, stream: BinaryIO, name: str, chunk_bytes: int = CHUNK_BYTES):
-        self.stream, self.name, self.chunk_bytes = stream, name, chunk_bytes
+    def __init__(self, stream: BinaryIO, name: str, chunk_bytes: int | None = None):
+        self.stream, self.name, self.chunk_bytes = stream, name, chunk_bytes or CHUNK_BYTES
         self.details = {}
         self._pending = b""
         first = self._first_record()

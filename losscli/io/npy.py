@@ -71,8 +71,8 @@ class NpyTable:
 
     format = "npy"
 
-    def __init__(self, stream: BinaryIO, name: str, available: int | None = None, chunk_bytes: int = CHUNK_BYTES):
-        self.stream, self.name, self.chunk_bytes = stream, name, chunk_bytes
+    def __init__(self, stream: BinaryIO, name: str, available: int | None = None, chunk_bytes: int | None = None):
+        self.stream, self.name, self.chunk_bytes = stream, name, chunk_bytes or CHUNK_BYTES
         self.header = NpyHeader(stream, name)
         if available is not None:
             available -= stream.tell() if hasattr(stream, "tell") and _tells(stream) else 0

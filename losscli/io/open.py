@@ -10,7 +10,7 @@ from typing import BinaryIO, NamedTuple
 import numpy as np
 
 from ..errors import InputError
-from .source import Limits, Source, open_binary
+from .source import Limits, Source, open_binary, position_of
 from .table import Layout, Rows
 
 
@@ -18,6 +18,7 @@ class Opened(NamedTuple):
     table: object  # a Table
     key: str | None  # a column to pick (FILE:KEY), when the key names a column rather than an array
     close: object  # closes what was opened
+    position: tuple | None = None  # (how far into the file it has read, its size), for progress
 
 
 def open_table(source: Source, stdin: BinaryIO | None, header: bool | None, limits: Limits, chunk_bytes=None):
@@ -30,7 +31,7 @@ def open_table(source: Source, stdin: BinaryIO | None, header: bool | None, limi
         raise
     if source.gzip:
         table.details["compression"] = "gzip"
-    return Opened(table, key, stream.close)
+    return Opened(table, key, stream.close, position_of(stream))
 
 
 def _size(stream) -> int | None:

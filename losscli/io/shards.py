@@ -9,6 +9,7 @@ naming the first mismatch. Shards are opened one at a time, as the pass reaches 
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 from collections.abc import Callable, Iterator
 
@@ -26,7 +27,8 @@ def is_pattern(spec: str | None) -> bool:
 
 
 def expand(spec: str) -> list[str]:
-    """The files a glob or a directory stands for, sorted; an error when there are none."""
+    """The files a glob or a directory stands for, sorted; an error when there are none, or
+    when they are of several formats (a stray file would be read as data)."""
     if os.path.isdir(spec):
         files = sorted(
             os.path.join(spec, name)
@@ -36,11 +38,34 @@ def expand(spec: str) -> list[str]:
         if not files:
             known = " ".join(sorted(set(EXTENSIONS)))
             raise InputError(f"{spec}: a directory with no data files ({known})")
-        return files
-    files = sorted(path for path in glob.glob(spec) if os.path.isfile(path))
-    if not files:
-        raise InputError(f"{spec}: no file matches; check the pattern (quote it, so the shell leaves it to losscli)")
+    else:
+        files = sorted(path for path in glob.glob(spec) if os.path.isfile(path))
+        if not files:
+            raise InputError(
+                f"{spec}: no file matches; check the pattern (quote it, so the shell leaves it to losscli)"
+            )
+    _one_format(spec, files)
     return files
+
+
+def _one_format(spec: str, files: list[str]) -> None:
+    formats: dict[str | None, list[str]] = {}
+    for path in files:
+        formats.setdefault(format_from_name(os.path.basename(path)), []).append(path)
+    if len(formats) > 1:
+        formats = dict(sorted(formats.items(), key=lambda item: -len(item[1])))
+        counts = ", ".join(f"{len(paths)} {fmt or 'other'}" for fmt, paths in formats.items())
+        example = os.path.join(spec if os.path.isdir(spec) else os.path.dirname(spec), "*." + next(iter(formats)))
+        raise InputError(f"{spec}: holds files of several formats ({counts}); give one kind, e.g. '{example}'")
+
+
+def tag_patterns(inputs, specs: dict[str, str | None]):
+    """Say in what was read which pattern each shard's file came from."""
+    for reading in inputs.readings:
+        for role, spec in specs.items():
+            if role in reading.roles and spec is not None:
+                reading.table.details["pattern"] = spec
+    return inputs
 
 
 class Shards:
@@ -61,13 +86,13 @@ class Shards:
     def __len__(self) -> int:
         return len(self.pairs)
 
-    def open(self, k: int):
+    def names(self, k: int) -> tuple[str | None, str | None, str | None]:
+        """The files of shard k: (predictions, targets, weights)."""
         names = dict(zip(self.roles, self.pairs[k], strict=True))
-        inputs = self.open_pair(names.get("predictions"), names.get("targets"), names.get("weights"))
-        for reading in inputs.readings:
-            for role, spec in self.specs.items():
-                if role in reading.roles and spec is not None:
-                    reading.table.details["pattern"] = spec
+        return names.get("predictions"), names.get("targets"), names.get("weights")
+
+    def open(self, k: int):
+        inputs = tag_patterns(self.open_pair(*self.names(k)), self.specs)
         self.opened.append(inputs)
         return inputs
 
@@ -80,3 +105,17 @@ class Shards:
     def close(self) -> None:
         for inputs in self.opened:
             inputs.close()
+
+    def bytes_total(self) -> int | None:
+        """Every shard's size in bytes (for a progress bar)."""
+        try:
+            sizes = [sum(os.stat(path).st_size for path in pair) for pair in self.pairs]
+        except OSError:
+            return None
+        self.done_before = [0, *itertools.accumulate(sizes)]  # bytes in the shards before shard k
+        return self.done_before[-1]
+
+    def bytes_read(self) -> int:
+        if not self.opened:
+            return 0
+        return self.done_before[len(self.opened) - 1] + self.opened[-1].bytes_read()

@@ -9,7 +9,9 @@ No pathlib here: it costs start-up time, and a suffix is a string operation.
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Callable
 from typing import BinaryIO, NamedTuple
 
 from ..errors import InputError, UsageError
@@ -281,6 +283,28 @@ def sniff_format(head: bytes) -> str:
 
 
 SNIFF_BYTES = 1 << 16
+
+
+def position_of(stream) -> tuple[Callable[[], int], int] | None:
+    """(how far into its file the stream has read, the file's size) for a progress bar; None
+    when that is not known (stdin, a pipe). Under gzip it is the compressed file's offset."""
+    raw = getattr(stream, "raw", stream)
+    try:
+        fd = raw.fileno()
+        size = os.fstat(fd).st_size
+        os.lseek(fd, 0, os.SEEK_CUR)
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return None
+    if not size:
+        return None
+
+    def position() -> int:
+        try:
+            return os.lseek(fd, 0, os.SEEK_CUR)
+        except OSError:  # closed: read to its end
+            return size
+
+    return position, size
 
 
 def open_binary(source: Source, stdin: BinaryIO | None, limits: Limits) -> tuple[BinaryIO, str]:

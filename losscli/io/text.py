@@ -97,8 +97,8 @@ class _Done:
 class TextTable:
     """A delimited text file, read in chunks of lines."""
 
-    def __init__(self, stream: BinaryIO, name: str, fmt: str, header: bool | None, chunk_bytes: int = CHUNK_BYTES):
-        self.stream, self.name, self.chunk_bytes = stream, name, chunk_bytes
+    def __init__(self, stream: BinaryIO, name: str, fmt: str, header: bool | None, chunk_bytes: int | None = None):
+        self.stream, self.name, self.chunk_bytes = stream, name, chunk_bytes or CHUNK_BYTES
         self.format = fmt
         self._read_head()
         self.delimiter = _sniff_delimiter(self._first_line(), fmt) if self._lines else ","

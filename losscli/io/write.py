@@ -96,31 +96,43 @@ def replaced_atomically(path: str, flag: str = "--output"):
             os.unlink(temporary)
 
 
-def write_atomically(path: str, text: str | bytes, flag: str = "--output") -> None:
-    """Write ``text`` to ``path``: in place for a device or FIFO, else by an atomic rename."""
-    data = text.encode("utf-8") if isinstance(text, str) else text
+def _copy(data, out) -> None:
+    """Text, bytes, or a binary file (a spooled output) into ``out``."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if isinstance(data, bytes):
+        out.write(data)
+    else:
+        import shutil
+
+        shutil.copyfileobj(data, out, 1 << 20)
+
+
+def write_atomically(path: str, text, flag: str = "--output") -> None:
+    """Write ``text`` (str, bytes or a binary file) to ``path``: in place for a device or FIFO,
+    else by an atomic rename."""
     if _special(path):
         try:
             with open(path, "wb") as out:
-                out.write(data)
+                _copy(text, out)
         except OSError as exc:
             raise InputError(f"{flag} {path}: cannot write it ({exc.strerror or exc})") from None
         return
     with replaced_atomically(path, flag) as temporary, open(temporary, "wb") as out:
-        out.write(data)
+        _copy(text, out)
         out.flush()
         os.fsync(out.fileno())
 
 
-def write_stdout(text: str) -> None:
-    """Data to stdout, as bytes in UTF-8 whatever the locale says."""
+def write_stdout(text) -> None:
+    """Data (str, or a binary file) to stdout, as bytes in UTF-8 whatever the locale says."""
     if sys.stdout is None:
         raise InputError("standard output is closed; redirect it, or write the output with --output FILE")
     stream = getattr(sys.stdout, "buffer", None)
     if stream is None:  # a text-only stdout (a test runner)
-        sys.stdout.write(text)
+        sys.stdout.write(text if isinstance(text, str) else text.read().decode("utf-8"))
         sys.stdout.flush()
         return
     sys.stdout.flush()
-    stream.write(text.encode("utf-8"))
+    _copy(text, stream)
     stream.flush()

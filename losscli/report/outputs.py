@@ -103,68 +103,50 @@ def _csv_line(cells) -> str:
     return out.getvalue()
 
 
-def _numbers(values: np.ndarray) -> list[str]:
-    return [repr(float(x)) for x in values]
-
-
 def to_csv(results: list[Result], level: str) -> str:
-    names = [r.loss for r in results]
-    value_header = ["loss"] if len(results) == 1 else names
-    ids = results[0].ids
+    value_header = ["loss"] if len(results) == 1 else [r.loss for r in results]
     if level == "batch":
         lines = [_csv_line(["loss", "reduce", "n", "value"])]
         lines += [_csv_line([r.loss, r.reduce, repr(r.n), repr(r.value)]) for r in results]
         return "".join(lines)
-    if level == "sample":
-        header = _csv_line(["sample", *(["id"] if ids else []), *value_header])
-        columns = [np.arange(results[0].shape[0]).astype(str)]
-        if ids:
-            columns.append(np.array([_csv_cell(x) for x in ids], dtype=object))
-        columns += [np.array(_numbers(r.per_sample), dtype=object) for r in results]
-        return header + _join_rows(columns)
-    missing = [r.loss for r in results if not r.elements]
-    if missing:
-        from ..errors import UsageError
-
-        raise UsageError(f"--level {level}: {', '.join(missing)} exists only per sample; use --level sample or batch")
+    if level != "sample":
+        check_elements(results, level)
     if level == "output":
         lines = [_csv_line(["output", *value_header])]
         for j in range(results[0].shape[1]):
             lines.append(_csv_line([j, *(repr(float(r.per_output[j])) for r in results)]))
         return "".join(lines)
-    n_samples, n_outputs = results[0].shape
-    header = _csv_line(["sample", *(["id"] if ids else []), "output", *value_header])
-    columns = [np.repeat(np.arange(n_samples), n_outputs).astype(str)]
-    if ids:
-        columns.append(np.repeat(np.array([_csv_cell(x) for x in ids], dtype=object), n_outputs))
-    columns.append(np.tile(np.arange(n_outputs), n_samples).astype(str))
-    columns += [np.array(_numbers(r.per_element.ravel()), dtype=object) for r in results]
-    return header + _join_rows(columns)
+    return _listed(results, "csv", level)
 
 
-def _csv_cell(text: str) -> str:
-    if any(c in text for c in ',"\n\r'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
+def check_elements(results_or_specs, level: str) -> None:
+    """--level element and output need element values: a loss that exists only per sample has none."""
+    missing = [getattr(r, "loss", None) or r.name for r in results_or_specs if _per_sample_only(r)]
+    if missing:
+        from ..errors import UsageError
+
+        raise UsageError(f"--level {level}: {', '.join(missing)} exists only per sample; use --level sample or batch")
 
 
-def _join_rows(columns: list[np.ndarray]) -> str:
-    rows = columns[0].astype(object)
-    for column in columns[1:]:
-        rows = rows + "," + column.astype(object)
-    return "\n".join(rows.tolist()) + "\n" if len(rows) else ""
+def _per_sample_only(item) -> bool:
+    return not item.elements if isinstance(item, Result) else item.per_sample_only
 
 
 def to_jsonl(results: list[Result]) -> str:
+    return _listed(results, "jsonl", "sample")
+
+
+def _listed(results: list[Result], fmt: str, level: str) -> str:
+    """Every sample's (or element's) line, as the streaming writer writes them."""
+    from .rows import RowSink
+
     ids = results[0].ids
-    lines = []
-    for i in range(results[0].shape[0]):
-        record = {"sample": i}
-        if ids:
-            record["id"] = ids[i]
-        record.update({r.loss: _plain(float(r.per_sample[i])) for r in results})
-        lines.append(json.dumps(record, allow_nan=False))
-    return "\n".join(lines) + "\n"
+    sink = RowSink(fmt, level, [r.loss for r in results], bool(ids))
+    try:
+        sink.write(0, ids, [r.per_sample for r in results], [r.per_element for r in results])
+        return sink.stream().read().decode("utf-8")
+    finally:
+        sink.close()
 
 
 # --- Markdown and value --------------------------------------------------------------

@@ -373,7 +373,7 @@ def render_list(console: Console | None = None) -> None:
     for loss in LOSSES:
         about = Text(loss.formula)
         details = [f"matches {loss.matches}"]
-        if loss.options:
+        if options_text(loss):  # hidden options (e.g. log_cosh's --form) are not listed
             details.append(f"options {options_text(loss)}")
         if loss.aliases:
             details.append(f"aliases {', '.join(loss.aliases)}")

@@ -1,0 +1,89 @@
+"""Outputs that list every sample (``--format csv`` at the sample or element level, and
+``--format jsonl``), written block by block as the pass goes: a block's lines are built
+column-wise from whole arrays (no per-row writer), and held in a spooled temporary file
+(memory up to a few MiB, then disk), so memory stays bounded however many samples there
+are. The text is the same as the in-memory writers in ``outputs.py`` would give.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+
+import numpy as np
+
+IN_MEMORY = 8 << 20  # bytes of text held in memory before the spool moves to disk
+
+
+def _numbers(values: np.ndarray) -> list[str]:
+    """Shortest round-trip text of every value (Python's repr, as json and csv write it)."""
+    return list(map(repr, values.tolist()))
+
+
+def _csv_cell(text: str) -> str:
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _json_numbers(values: np.ndarray) -> list[str]:
+    """Numbers as strict JSON writes them: null for a value that is not finite."""
+    out = _numbers(values)
+    if not np.isfinite(values).all():
+        for k in np.flatnonzero(~np.isfinite(values)).tolist():
+            out[k] = "null"
+    return out
+
+
+class RowSink:
+    """Lines of CSV (``level`` sample or element) or JSON Lines, one block at a time."""
+
+    def __init__(self, fmt: str, level: str, names: list[str], with_ids: bool):
+        self.fmt, self.level, self.names, self.with_ids = fmt, level, names, with_ids
+        self.file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY, mode="w+b")  # noqa: SIM115 (closed by close())
+        self.rows = 0
+        if fmt == "csv":
+            values = ["loss"] if len(names) == 1 else names
+            middle = ["output"] if level == "element" else []
+            self.file.write((",".join(["sample", *(["id"] if with_ids else []), *middle, *values]) + "\n").encode())
+
+    def write(self, start: int, ids, per_sample: list[np.ndarray], terms: list[np.ndarray]) -> None:
+        n = len(per_sample[0])
+        samples = list(map(str, range(start, start + n)))
+        ids = None if ids is None or not self.with_ids else [str(x) for x in ids]
+        if self.fmt == "jsonl":
+            text = self._jsonl(samples, ids, per_sample)
+        elif self.level == "element":
+            text = self._elements(samples, ids, terms)
+        else:
+            columns = [samples, *([list(map(_csv_cell, ids))] if ids is not None else []), *map(_numbers, per_sample)]
+            text = "".join(",".join(row) + "\n" for row in zip(*columns, strict=True))
+        self.file.write(text.encode("utf-8"))
+        self.rows += n
+
+    def _elements(self, samples: list[str], ids, terms: list[np.ndarray]) -> str:
+        c = terms[0].shape[1]
+        columns = [[s for s in samples for _ in range(c)]]
+        if ids is not None:
+            columns.append([cell for x in ids for cell in [_csv_cell(x)] * c])
+        columns.append(list(map(str, range(c))) * len(samples))
+        columns += [_numbers(t.ravel()) for t in terms]
+        return "".join(",".join(row) + "\n" for row in zip(*columns, strict=True))
+
+    def _jsonl(self, samples: list[str], ids, per_sample: list[np.ndarray]) -> str:
+        keys = [json.dumps(name) for name in self.names]
+        columns = [[f'{{"sample": {s}' for s in samples]]
+        if ids is not None:
+            columns.append([f', "id": {json.dumps(x)}' for x in ids])
+        for key, values in zip(keys, per_sample, strict=True):
+            columns.append([f", {key}: {v}" for v in _json_numbers(values)])
+        return "".join("".join(row) + "}\n" for row in zip(*columns, strict=True))
+
+    def stream(self):
+        """The text written, from its start: a binary file to copy out."""
+        self.file.flush()
+        self.file.seek(0)
+        return self.file
+
+    def close(self) -> None:
+        self.file.close()
