@@ -1,67 +1,283 @@
-"""losscli against the plain NumPy way of doing the same job, side by side in one run.
+"""losscli side by side with the plain NumPy way and with its peers, in one run.
 
-    python benchmarks/bench.py [--rows 1000000] [--repeat 3]
+    python benchmarks/bench.py [--rows 1000000] [--repeat 5] [--only csv,npy,...] [--big]
 
-Each job runs as a fresh process (as a user would run it), ``--repeat`` times; the
-table shows the best wall time and the peak resident memory of each, and their
-ratios to the plain way:
+Every job is a fresh process, as a user runs it, measured from outside (wall time, and the
+peak resident memory the kernel accounts to it). A job and its baseline run in turn
+(A B A B ...), after one warm-up each, and the table gives the MEDIAN of each and their
+ratio: ``ratio < 1`` means losscli is faster (or smaller). Every job that prints a number
+is checked against its baseline's number (rtol 1e-12): a fast wrong answer fails the run.
 
-- tiny: the seed example (2 x 10 CSV). Baseline: ``python -c "import numpy"``, the
-  least any NumPy tool can cost; also the plain loadtxt-and-mean script.
-- large CSV / large NPY: ROWS x 10 predictions and targets. Baseline: a script that
-  does ``np.loadtxt`` (or ``np.load``) of both, then ``np.mean((p - t) ** 2)``.
+Groups (``--only``):
 
-losscli runs with ``--format value`` so that the comparison is of the same work:
-read, check, compute, print one number.
+- ``start``: the seed example (2 x 10 CSV) against ``python -c "import numpy"``, the
+  least any NumPy tool can cost (issue 11: value <= 1.25x, table <= 1.5x).
+- ``csv``, ``onefile``, ``gz``, ``npy``, ``jsonl``: a ROWS x 10 pair read and reduced to
+  one MSE (``--format value``), against ``np.loadtxt`` / ``np.load`` / ``json.loads`` and
+  a mean, and against pandas, polars and pyarrow doing the same (each where installed;
+  their imports included, as a user pays them).
+- ``work``: ``--explain``, ``--compare``, ``--grad``, three losses and ``--format json``
+  against ``--format value`` on the NPY pair (issue 12: <= 1.3x; json <= 2x).
+- ``memory``: peak memory of each output format on the NPY pair, as a fraction of the
+  inputs' size (issue 12: under 0.3x).
+- ``--big`` adds ``jobs``: ``--jobs 2`` against ``--jobs 1`` on a 10,000,000 x 10 CSV pair
+  (4 GB), and ``huge``: peak memory on a pair of 4 GB ``.npy`` files and a pair of 1 GB
+  CSV files (issue 12: under 300 MB). These write about 14 GB to the temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-PLAIN = {
-    "csv": "import numpy as np, sys\n"
+# As a user's machine runs it: bytecode caches written (pip install compiles them too).
+ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "NO_COLOR")}
+MIB = 1 << 20
+
+# --- the baselines and the peers, as a user would write them ------------------------------
+
+SCRIPTS = {
+    "numpy-loadtxt": "import numpy as np, sys\n"
     "p = np.loadtxt(sys.argv[1], delimiter=',', ndmin=2)\n"
     "t = np.loadtxt(sys.argv[2], delimiter=',', ndmin=2)\n"
     "print(repr(float(np.mean((p - t) ** 2))))\n",
-    "npy": "import numpy as np, sys\n"
+    "numpy-load": "import numpy as np, sys\n"
     "p = np.load(sys.argv[1])\n"
     "t = np.load(sys.argv[2])\n"
     "print(repr(float(np.mean((p - t) ** 2))))\n",
+    "pandas": "import pandas as pd, numpy as np, sys\n"
+    "p = pd.read_csv(sys.argv[1], header=None).to_numpy()\n"
+    "t = pd.read_csv(sys.argv[2], header=None).to_numpy()\n"
+    "print(repr(float(np.mean((p - t) ** 2))))\n",
+    "polars": "import polars as pl, numpy as np, sys\n"
+    "p = pl.read_csv(sys.argv[1], has_header=False).to_numpy()\n"
+    "t = pl.read_csv(sys.argv[2], has_header=False).to_numpy()\n"
+    "print(repr(float(np.mean((p - t) ** 2))))\n",
+    "pyarrow": "import pyarrow.csv as pc, numpy as np, sys\n"
+    "o = pc.ReadOptions(autogenerate_column_names=True)\n"
+    "p = np.column_stack([c.to_numpy() for c in pc.read_csv(sys.argv[1], read_options=o).columns])\n"
+    "t = np.column_stack([c.to_numpy() for c in pc.read_csv(sys.argv[2], read_options=o).columns])\n"
+    "print(repr(float(np.mean((p - t) ** 2))))\n",
+    "numpy-onefile": "import numpy as np, sys\n"
+    "d = np.loadtxt(sys.argv[1], delimiter=',', skiprows=1)\n"
+    "print(repr(float(np.mean((d[:, :10] - d[:, 10:]) ** 2))))\n",
+    "pandas-onefile": "import pandas as pd, numpy as np, sys\n"
+    "d = pd.read_csv(sys.argv[1])\n"
+    "p = d[[f'p{j}' for j in range(10)]].to_numpy(); t = d[[f't{j}' for j in range(10)]].to_numpy()\n"
+    "print(repr(float(np.mean((p - t) ** 2))))\n",
+    "polars-onefile": "import polars as pl, numpy as np, sys\n"
+    "d = pl.read_csv(sys.argv[1])\n"
+    "p = d.select([f'p{j}' for j in range(10)]).to_numpy(); t = d.select([f't{j}' for j in range(10)]).to_numpy()\n"
+    "print(repr(float(np.mean((p - t) ** 2))))\n",
+    "json-loads": "import json, numpy as np, sys\n"
+    "with open(sys.argv[1]) as f:\n"
+    "    rows = [json.loads(line) for line in f]\n"
+    "p = np.array([[r[f'p{j}'] for j in range(10)] for r in rows])\n"
+    "t = np.array([[r[f't{j}'] for j in range(10)] for r in rows])\n"
+    "print(repr(float(np.mean((p - t) ** 2))))\n",
+    "pandas-jsonl": "import pandas as pd, numpy as np, sys\n"
+    "d = pd.read_json(sys.argv[1], lines=True, precise_float=True)\n"
+    "p = d[[f'p{j}' for j in range(10)]].to_numpy(); t = d[[f't{j}' for j in range(10)]].to_numpy()\n"
+    "print(repr(float(np.mean((p - t) ** 2))))\n",
+    "polars-jsonl": "import polars as pl, numpy as np, sys\n"
+    "d = pl.read_ndjson(sys.argv[1])\n"
+    "p = d.select([f'p{j}' for j in range(10)]).to_numpy(); t = d.select([f't{j}' for j in range(10)]).to_numpy()\n"
+    "print(repr(float(np.mean((p - t) ** 2))))\n",
 }
+NEEDS = {"pandas": "pandas", "polars": "polars", "pyarrow": "pyarrow"}
 
 
-# As a user's machine runs it: bytecode caches written (pip install compiles them too).
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+def _available(script: str) -> bool:
+    module = NEEDS.get(script.split("-")[0])
+    if module is None:
+        return True
+    return subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode == 0
 
 
-def _run(argv: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MiB and stdout of one process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
-    out, err = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {err.decode()}")
-    return wall, usage.ru_maxrss / 1024, out.decode().strip()
+# --- measuring ----------------------------------------------------------------------------
 
 
-def _best_pair(plain: list[str], ours: list[str], repeat: int):
-    """Best wall time and peak memory of each; runs alternate, so drift hits both alike."""
-    _run(plain), _run(ours)  # warm-up: bytecode and file caches, as on a second run
-    runs = [(_run(plain), _run(ours)) for _ in range(repeat)]
-    return [(min(r[k][0] for r in runs), max(r[k][1] for r in runs), runs[0][k][2]) for k in (0, 1)]
+def _measured(argv: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak memory (MiB) and stdout of one process: run from a fresh Python, so
+    that the peak is the child's alone (RUSAGE_CHILDREN keeps the largest child's)."""
+    code = (
+        "import os, subprocess, sys, time, json\n"
+        "s = time.perf_counter()\n"
+        "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+        "out, err = p.communicate()\n"
+        "w = time.perf_counter() - s\n"
+        "import resource\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(json.dumps([p.returncode, w, peak, out.decode(), err.decode()[-2000:]]))\n"
+    )
+    import json
+
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, env=ENV, text=True)
+    code_, wall, peak, out, err = json.loads(proc.stdout)
+    if code_ != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {err}")
+    return wall, peak, out.strip()
+
+
+def _pair(ours: list[str], baseline: list[str], repeat: int):
+    """Median wall time and peak memory of each, run in turn after a warm-up of each."""
+    _measured(ours), _measured(baseline)
+    runs = [(_measured(ours), _measured(baseline)) for _ in range(repeat)]
+    out = []
+    for k in (0, 1):
+        out.append(
+            (
+                statistics.median(r[k][0] for r in runs),
+                statistics.median(r[k][1] for r in runs),
+                runs[0][k][2],
+            )
+        )
+    return out
+
+
+def _check(label: str, ours: str, theirs: str) -> None:
+    """Both printed one number: they must agree."""
+    try:
+        a, b = float(ours), float(theirs)
+    except ValueError:
+        return
+    if abs(a - b) > 1e-12 * abs(b):
+        raise SystemExit(f"{label}: the baseline says {theirs}, losscli says {ours}")
+
+
+# --- the inputs ---------------------------------------------------------------------------
+
+
+def write_inputs(folder: Path, rows: int, big: bool) -> None:
+    """The benchmark's files, written once (in a child process: its memory is not counted)."""
+    rng = np.random.default_rng(0)
+    p = rng.random((rows, 10))
+    t = (rng.random((rows, 10)) > 0.5).astype(np.float64)
+    np.save(folder / "preds.npy", p)
+    np.save(folder / "targets.npy", t)
+    _write_csv(folder / "preds.csv", p)
+    _write_csv(folder / "targets.csv", t)
+    for name in ("preds", "targets"):
+        with open(folder / f"{name}.csv", "rb") as src, gzip.open(folder / f"{name}.csv.gz", "wb", 6) as dst:
+            shutil.copyfileobj(src, dst, 1 << 22)
+    header = ",".join([f"p{j}" for j in range(10)] + [f"t{j}" for j in range(10)])
+    _write_csv(folder / "data.csv", np.hstack([p, t]), header)
+    _write_jsonl(folder / "data.jsonl", p, t)
+    if big:
+        _write_big(folder, rng)
+
+
+def _write_csv(path: Path, values: np.ndarray, header: str | None = None) -> None:
+    """As pandas' to_csv(index=False) writes floats: the shortest text that reads back exactly."""
+    with open(path, "w") as out:
+        if header:
+            out.write(header + "\n")
+        for start in range(0, len(values), 100_000):
+            block = values[start : start + 100_000]
+            text = repr(block.tolist()).replace("], [", "\n").replace(" ", "")
+            out.write(text[2:-2] + "\n")
+
+
+def _write_jsonl(path: Path, p: np.ndarray, t: np.ndarray) -> None:
+    keys = [f'"p{j}": ' for j in range(10)] + [f'"t{j}": ' for j in range(10)]
+    with open(path, "w") as out:
+        for start in range(0, len(p), 100_000):
+            block = np.hstack([p[start : start + 100_000], t[start : start + 100_000]]).tolist()
+            out.write(
+                "".join("{" + ", ".join(k + repr(v) for k, v in zip(keys, row, strict=True)) + "}\n" for row in block)
+            )
+
+
+def _write_big(folder: Path, rng) -> None:
+    rows = 10_000_000
+    for name in ("preds", "targets"):
+        path = folder / f"big_{name}.csv"
+        with open(path, "w") as out:
+            for _ in range(rows // 1_000_000):
+                block = rng.random((1_000_000, 10))
+                out.write(repr(block.tolist()).replace("], [", "\n").replace(" ", "")[2:-2] + "\n")
+        # 4 GB .npy: written block by block into a memory map
+        array = np.lib.format.open_memmap(
+            folder / f"huge_{name}.npy", mode="w+", dtype=np.float64, shape=(50_000_000, 10)
+        )
+        for start in range(0, 50_000_000, 5_000_000):
+            array[start : start + 5_000_000] = rng.random((5_000_000, 10))
+        array.flush()
+        del array
+    # 1 GB CSV pair: the first ~5,000,000 rows of the 10,000,000-row pair
+    for name in ("preds", "targets"):
+        with open(folder / f"big_{name}.csv", "rb") as src, open(folder / f"gb_{name}.csv", "wb") as dst:
+            dst.write(src.read(1 << 30).rsplit(b"\n", 1)[0] + b"\n")
+
+
+# --- the groups -----------------------------------------------------------------------------
+
+
+class Table:
+    def __init__(self):
+        self.rows: list[tuple] = []
+
+    def add(self, group, job, baseline, ours, theirs):
+        self.rows.append((group, job, baseline, *ours[:2], *theirs[:2]))
+        print(self.line(self.rows[-1]), flush=True)
+
+    @staticmethod
+    def header() -> str:
+        return (
+            f"{'group':<7} {'job':<30} {'baseline':<24} {'losscli s':>9} {'base s':>8} {'time':>6} "
+            f"{'losscli MiB':>11} {'base MiB':>9} {'memory':>6}"
+        )
+
+    @staticmethod
+    def line(row) -> str:
+        group, job, baseline, ow, om, bw, bm = row
+        return (
+            f"{group:<7} {job:<30} {baseline:<24} {ow:9.3f} {bw:8.3f} {ow / bw:6.2f} {om:11.1f} {bm:9.1f} "
+            f"{om / bm:6.2f}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default="start,csv,onefile,gz,npy,jsonl,work,memory")
+    parser.add_argument("--big", action="store_true", help="also the 10M-row --jobs and the 4 GB memory jobs")
+    parser.add_argument("--folder", type=Path, help="keep the inputs here (written when missing)")
+    parser.add_argument("--write-to", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.write_to:
+        write_inputs(args.write_to, args.rows, args.big)
+        return 0
+    groups = set(args.only.split(",")) | ({"jobs", "huge"} if args.big else set())
+    tmp = None
+    if args.folder is None:
+        tmp = tempfile.TemporaryDirectory()
+        folder = Path(tmp.name)
+    else:
+        folder = args.folder
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        if not (folder / "data.jsonl").exists() or (args.big and not (folder / "gb_targets.csv").exists()):
+            print(f"writing the inputs ({args.rows:,} x 10) to {folder} ...", file=sys.stderr, flush=True)
+            cmd = [sys.executable, __file__, "--write-to", str(folder), "--rows", str(args.rows)]
+            subprocess.run([*cmd, *(["--big"] if args.big else [])], check=True)
+        for name, code in SCRIPTS.items():
+            (folder / f"bench_{name}.py").write_text(code)
+        run_groups(folder, groups, args.repeat, args.rows)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    return 0
 
 
 def _losscli() -> list[str]:
@@ -69,68 +285,115 @@ def _losscli() -> list[str]:
     return [str(script)] if script.exists() else [shutil.which("losscli") or "losscli"]
 
 
-def _write_pair(folder: Path, rows: int) -> None:
-    rng = np.random.default_rng(0)
-    p = rng.random((rows, 10))
-    t = (rng.random((rows, 10)) > 0.5).astype(np.float64)
-    for name, array in (("preds", p), ("targets", t)):
-        np.save(folder / f"{name}.npy", array)
-        np.savetxt(folder / f"{name}.csv", array, delimiter=",", fmt="%.6f")
+def run_groups(folder: Path, groups: set[str], repeat: int, rows: int) -> None:
+    losscli, py = _losscli(), sys.executable
+    table = Table()
+    print(Table.header(), flush=True)
+    f = {name: str(folder / name) for name in os.listdir(folder)}
+    size = f"{rows // 1_000_000}M" if rows >= 1_000_000 else f"{rows:,}"
 
+    def job(group, label, ours, baseline_name, baseline, times=repeat):
+        result = _pair(ours, baseline, times)
+        _check(label, result[0][2], result[1][2])
+        table.add(group, label, baseline_name, result[0], result[1])
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--write-to", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.write_to:
-        _write_pair(args.write_to, args.rows)
-        return 0
-    losscli = _losscli()
-    py = sys.executable
-    samples = Path(__file__).resolve().parent.parent / "samples"
+    def peers(group, label, ours, names, inputs):
+        for name in names:
+            if _available(name):
+                job(group, label, ours, name, [py, f[f"bench_{name}.py"], *inputs])
 
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        plain_script = {fmt: folder / f"plain_{fmt}.py" for fmt in PLAIN}
-        for fmt, path in plain_script.items():
-            path.write_text(PLAIN[fmt])
-        tiny = (str(samples / "preds.csv"), str(samples / "targets.csv"))
-        print(f"writing {args.rows:,} x 10 pairs ...", file=sys.stderr)
-        # In a child process: a forked child's peak memory would count this one's arrays.
-        subprocess.run([py, __file__, "--write-to", str(folder), "--rows", str(args.rows)], check=True)
-        large = {fmt: (folder / f"preds.{fmt}", folder / f"targets.{fmt}") for fmt in ("npy", "csv")}
-
-        jobs = [
-            ("tiny CSV", [py, "-c", "import numpy"], [*losscli, "mse", *tiny, "-f", "value"]),
-            ("tiny CSV", [py, str(plain_script["csv"]), *tiny], [*losscli, "mse", *tiny, "-f", "value"]),
-        ]
-        for fmt in ("csv", "npy"):
-            paths = [str(p) for p in large[fmt]]
-            jobs.append(
-                (
-                    f"{args.rows:,} x 10 {fmt.upper()}",
-                    [py, str(plain_script[fmt]), *paths],
-                    [*losscli, "mse", *paths, "-f", "value"],
-                )
+    if "start" in groups:
+        samples = Path(__file__).resolve().parent.parent / "samples"
+        tiny = [str(samples / "preds.csv"), str(samples / "targets.csv")]
+        job(
+            "start",
+            "seed example, value",
+            [*losscli, "mse", *tiny, "-f", "value"],
+            "import numpy",
+            [py, "-c", "import numpy"],
+            max(repeat, 21),
+        )
+        job(
+            "start",
+            "seed example, table",
+            [*losscli, "mse", *tiny],
+            "import numpy",
+            [py, "-c", "import numpy"],
+            max(repeat, 21),
+        )
+    csv_pair = [f["preds.csv"], f["targets.csv"]]
+    if "csv" in groups:
+        ours = [*losscli, "mse", *csv_pair, "-f", "value"]
+        job("csv", f"{size} x 10 CSV pair", ours, "np.loadtxt + mean", [py, f["bench_numpy-loadtxt.py"], *csv_pair])
+        peers("csv", f"{size} x 10 CSV pair", ours, ("pandas", "polars", "pyarrow"), csv_pair)
+    if "onefile" in groups:
+        ours = [*losscli, "mse", f["data.csv"], "--pred-col", "p0:p9", "--target-col", "t0:t9", "-f", "value"]
+        job(
+            "onefile",
+            f"{size} x 20 one-file CSV",
+            ours,
+            "np.loadtxt + mean",
+            [py, f["bench_numpy-onefile.py"], f["data.csv"]],
+        )
+        peers("onefile", f"{size} x 20 one-file CSV", ours, ("pandas-onefile", "polars-onefile"), [f["data.csv"]])
+    if "gz" in groups:
+        gz = [f["preds.csv.gz"], f["targets.csv.gz"]]
+        ours = [*losscli, "mse", *gz, "-f", "value"]
+        job("gz", f"{size} x 10 CSV.gz pair", ours, "np.loadtxt + mean", [py, f["bench_numpy-loadtxt.py"], *gz])
+        peers("gz", f"{size} x 10 CSV.gz pair", ours, ("pandas",), gz)
+    npy_pair = [f["preds.npy"], f["targets.npy"]]
+    value = [*losscli, "mse", *npy_pair, "-f", "value"]
+    if "npy" in groups:
+        job("npy", f"{size} x 10 NPY pair", value, "np.load + mean", [py, f["bench_numpy-load.py"], *npy_pair])
+    if "jsonl" in groups:
+        ours = [*losscli, "mse", f["data.jsonl"], "--pred-col", "p0:p9", "--target-col", "t0:t9", "-f", "value"]
+        job(
+            "jsonl",
+            f"{size} x 20 JSON Lines",
+            ours,
+            "json.loads + np.array",
+            [py, f["bench_json-loads.py"], f["data.jsonl"]],
+        )
+        peers("jsonl", f"{size} x 20 JSON Lines", ours, ("pandas-jsonl", "polars-jsonl"), [f["data.jsonl"]])
+    if "work" in groups:
+        base = [*losscli, "mse", *npy_pair]
+        for label, extra in (
+            ("--explain", ["--explain"]),
+            ("--compare", ["--compare"]),
+            ("--grad (table)", ["--grad"]),
+            ("three losses (value)", None),
+            ("--format json", ["-f", "json"]),
+            ("--format csv", ["-f", "csv"]),
+        ):
+            ours = [*losscli, "mse,mae,huber", *npy_pair, "-f", "value"] if extra is None else [*base, *extra]
+            job("work", label, ours, "--format value", value)
+    if "memory" in groups:
+        inputs_mib = sum(os.path.getsize(p) for p in npy_pair) / MIB
+        for fmt in ("value", "table", "csv", "json"):
+            wall, peak, _ = _measured([*losscli, "mse", *npy_pair, "-f", fmt])
+            print(
+                f"memory  {fmt:<30} peak {peak:7.1f} MiB = {peak / inputs_mib:.2f}x the inputs ({inputs_mib:.0f} MiB)"
             )
-        for label, plain, ours in jobs:
-            repeat = args.repeat if "x 10" in label else max(args.repeat, 25)  # tiny jobs are noisy
-            (plain_wall, plain_mem, plain_out), (our_wall, our_mem, our_out) = _best_pair(plain, ours, repeat)
-            if plain_out and abs(float(plain_out) - float(our_out)) > 1e-12 * abs(float(plain_out)):
-                raise SystemExit(f"{label}: plain NumPy says {plain_out}, losscli says {our_out}")
-            baseline = "import numpy" if plain[1] == "-c" else "np.loadtxt/np.load + np.mean"
-            rows.append((label, baseline, plain_wall, our_wall, plain_mem, our_mem))
-
-    print(
-        f"{'job':<22} {'baseline':<30} {'plain s':>8} {'losscli s':>9} {'ratio':>6} "
-        f"{'plain MiB':>9} {'losscli MiB':>11} {'ratio':>6}"
-    )
-    for label, baseline, pw, ow, pm, om in rows:
-        print(f"{label:<22} {baseline:<30} {pw:8.3f} {ow:9.3f} {ow / pw:6.2f} {pm:9.1f} {om:11.1f} {om / pm:6.2f}")
-    return 0
+    if "jobs" in groups:
+        big = [f["big_preds.csv"], f["big_targets.csv"]]
+        job(
+            "jobs",
+            "10M x 10 CSV, --jobs 2",
+            [*losscli, "mse", *big, "-f", "value", "--jobs", "2"],
+            "--jobs 1",
+            [*losscli, "mse", *big, "-f", "value", "--jobs", "1"],
+            max(1, repeat // 2),
+        )
+    if "huge" in groups:
+        for label, pair in (
+            ("4 GB NPY pair", [f["huge_preds.npy"], f["huge_targets.npy"]]),
+            ("1 GB CSV pair", [f["gb_preds.csv"], f["gb_targets.csv"]]),
+        ):
+            for fmt in ("value", "table", "csv"):
+                out = folder / "out.csv"
+                argv = [*losscli, "mse", *pair, "-f", fmt, *(["-o", str(out)] if fmt == "csv" else [])]
+                wall, peak, _ = _measured(argv)
+                print(f"huge    {label + ', ' + fmt:<30} peak {peak:7.1f} MiB, {wall:.1f} s")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from .core.state import Keep
 from .core.terms import LossTask, prepare, takes_labels
 from .engine.run import Pass, Settings
 from .errors import InputError, UsageError
-from .io.inputs import BLOCK_ROWS, Block
+from .io.inputs import Block, block_rows
 from .io.table import Rows
 
 
@@ -55,9 +55,9 @@ def _numbers(values: np.ndarray, role: str) -> np.ndarray:
 class ArrayInputs:
     """Arrays in memory as the engine's source: messages name the role and the index."""
 
-    def __init__(self, preds, targets, weights=None, *, labels: bool = False, block_rows: int = BLOCK_ROWS):
+    def __init__(self, preds, targets, weights=None, *, labels: bool = False, rows_per_block: int | None = None):
         self.notes: list[str] = []
-        self.block_rows = block_rows
+        self.rows_per_block = rows_per_block
         self.one_d = {}
         self.arrays = {}
         for role, data in (("predictions", preds), ("targets", targets), ("weights", weights)):
@@ -89,8 +89,9 @@ class ArrayInputs:
 
     def blocks(self) -> Iterator[Block]:
         n = len(self.arrays["predictions"])
-        for start in range(0, n, self.block_rows):
-            stop = min(n, start + self.block_rows)
+        step = self.rows_per_block or block_rows(max(1 if v.ndim == 1 else v.shape[1] for v in self.arrays.values()))
+        for start in range(0, n, step):
+            stop = min(n, start + step)
             rows = np.arange(start, stop)
             parts, labels = {}, {}
             for role, values in self.arrays.items():

@@ -25,10 +25,10 @@ N, C = 1000, 3
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Blocks of 64 rows, text parsed 2 KiB at a time, .npy read 1 KiB at a time."""
+    """Blocks of 64 rows (of 3 values), text parsed 2 KiB at a time, .npy read 1 KiB at a time."""
     from losscli.io import inputs, jsondata, npy, text
 
-    monkeypatch.setattr(inputs, "BLOCK_ROWS", 64)
+    monkeypatch.setattr(inputs, "BLOCK_ELEMENTS", 64 * 3)
     monkeypatch.setattr(text, "CHUNK_BYTES", 2048)
     monkeypatch.setattr(npy, "CHUNK_BYTES", 1024)
     monkeypatch.setattr(jsondata, "CHUNK_BYTES", 2048)
@@ -91,7 +91,7 @@ def test_blocks_equal_the_in_memory_result_and_sklearn(run, tmp_path, arrays, sm
 
 
 def run_in_memory(pred, target, task, weights=None):
-    source = ArrayInputs(pred, target, weights, block_rows=len(pred))  # one block: today's in-memory result
+    source = ArrayInputs(pred, target, weights, rows_per_block=len(pred))  # one block: the in-memory result
     return run(source, [task], Settings(keep_all=True))[0]
 
 
@@ -113,6 +113,19 @@ def test_the_same_bits_whatever_jobs(run, tmp_path, arrays, small_blocks, fmt, l
     for jobs, result in outputs.items():
         assert result.exit_code == 0, result.stderr
         assert result.stdout == outputs[1].stdout, f"--jobs {jobs} differs from --jobs 1"
+
+
+def test_the_same_bits_whatever_the_format(run, tmp_path, arrays, small_blocks):
+    """Blocks are fixed by the width, not by how a reader chunks its file: the same numbers
+    in CSV (pandas writes them exactly), NPY and Parquet give the same bits."""
+    pred, target = arrays
+    values = set()
+    for fmt in ("csv", "npy", "parquet"):
+        p, t = _write(tmp_path, f"p_{fmt}", pred, fmt), _write(tmp_path, f"t_{fmt}", target, fmt)
+        out = run("huber", p, t, "--format", "value", "--jobs", "2")
+        assert out.exit_code == 0, out.stderr
+        values.add(out.stdout)
+    assert len(values) == 1, values
 
 
 def test_weighted_blocks_equal_sklearn(run, tmp_path, arrays, small_blocks):

@@ -220,22 +220,28 @@ def _compare_extras(task: LossTask, n_outputs: int):
     return [(convention, convention_task(task, convention)) for convention in conventions_of(task, n_outputs)]
 
 
-PARALLEL_FROM = 64 << 20  # bytes of input: below, starting threads costs more than it saves
+PARALLEL_FROM = 64 << 20  # bytes of text input: below, starting threads costs more than it saves
+PARSED = ("csv", "tsv", "txt", "jsonl")  # formats whose parsing is the work that threads share
 
 
 def _jobs(args) -> int:
-    """--jobs, or every core when the inputs are large enough to gain from them."""
+    """--jobs, or every core when there is enough text to parse (binary formats read faster
+    than threads start, and pyarrow's Parquet reader has threads of its own)."""
     if args.jobs is not None:
         return args.jobs
     import os
 
+    from ..io.shards import expand, is_pattern
+    from ..io.source import resolve
+
     size = 0
     for spec in (args.preds, args.targets, args.weights):
-        if spec and spec != STDIN:
-            from ..io.source import split_key
-
-            path = split_key(spec)[0]
-            size += os.stat(path).st_size if os.path.isfile(path) else 0
+        if not spec or spec == STDIN:
+            continue
+        for path in expand(spec) if is_pattern(spec) else [spec]:
+            source = resolve(path, args.input_format.value if args.input_format else None)
+            if source.format in PARSED and source.path and os.path.isfile(source.path):
+                size += os.stat(source.path).st_size
     return (os.cpu_count() or 1) if size >= PARALLEL_FROM else 1
 
 

@@ -4,7 +4,7 @@ The main thread reads the blocks in order and prepares each (missing values drop
 counted, class labels encoded); the terms of every loss are computed per block, on
 ``--jobs`` threads when there are several (NumPy and pyarrow release the GIL), into a
 state of the block alone; the main thread merges the block states in block order. Blocks
-are fixed (``BLOCK_ROWS`` rows) and merged in order with exact and compensated sums, so
+are fixed (``block_rows(width)`` rows) and merged in order with exact and compensated sums, so
 the result is the same to the last bit whatever ``--jobs`` is.
 
 Per-sample values go to a sink as they come (the outputs that list them); every sample's

@@ -22,7 +22,13 @@ from .select import select
 from .source import Limits, Source, resolve
 from .table import Rows, concat_rows, slice_rows, take_rows
 
-BLOCK_ROWS = 1 << 16  # rows per block: fixed, so that sums come out the same whatever runs them
+BLOCK_ELEMENTS = 1 << 18  # values per block and role (2 MiB): small enough for the caches and a bounded memory
+
+
+def block_rows(width: int) -> int:
+    """Rows per block for rows of ``width`` values: a power of two near BLOCK_ELEMENTS / width.
+    Fixed by the width alone, so the sums come out the same whatever reads or runs them."""
+    return 1 << max(0, (BLOCK_ELEMENTS // max(1, width)).bit_length() - 1)
 
 
 class Columns(NamedTuple):
@@ -89,7 +95,9 @@ class Reading:
     def label_slot(self) -> int | None:
         return None if self.label is None else len(self.text) - 1 - self.text[::-1].index(self.label)
 
-    def rows(self) -> Iterator[Rows]:
+    def rows(self, block_rows: int = 0) -> Iterator[Rows]:
+        if hasattr(self.table, "block_rows"):  # readers that can: chunks of whole blocks, no copying to re-cut
+            self.table.block_rows = block_rows
         for part in self.table.rows(self.numeric, self.text):
             self.rows_read += len(part)
             yield part
@@ -159,9 +167,9 @@ class Inputs:
 
     # --- the pass -------------------------------------------------------------------------
 
-    def blocks(self, block_rows: int | None = None) -> Iterator[Block]:
-        block_rows = block_rows or BLOCK_ROWS
-        source = _zip(self.readings, block_rows) if self.match == "position" else self._matched(block_rows)
+    def blocks(self, rows: int | None = None) -> Iterator[Block]:
+        rows = rows or block_rows(max(len(role.columns) for role in self.roles.values()))
+        source = _zip(self.readings, rows) if self.match == "position" else self._matched(rows)
         for parts in source:
             yield self._split(parts)
 
@@ -298,7 +306,7 @@ def _count_mismatch(a: Reading, na: int, b: Reading, nb: int) -> InputError:
 
 def _zip(readings: list[Reading], block_rows: int) -> Iterator[list[Rows]]:
     """Rows of several tables by position, in blocks of ``block_rows`` (the last one shorter)."""
-    iterators = [reading.rows() for reading in readings]
+    iterators = [reading.rows(block_rows) for reading in readings]
     buffers: list[list[Rows]] = [[] for _ in readings]
     counts = [0] * len(readings)
     done = [False] * len(readings)
@@ -311,7 +319,7 @@ def _zip(readings: list[Reading], block_rows: int) -> Iterator[list[Rows]]:
                 elif len(part):
                     buffers[k].append(part)
                     counts[k] += len(part)
-        take = min(counts)
+        take = min(*counts, block_rows)  # fixed blocks: the sums do not depend on the readers' chunks
         if take < block_rows and len(set(counts)) > 1:
             for iterator in iterators:  # read on, to say how many rows each has
                 for _ in iterator:
@@ -323,10 +331,17 @@ def _zip(readings: list[Reading], block_rows: int) -> Iterator[list[Rows]]:
             return
         out = []
         for k in range(len(readings)):
-            merged = concat_rows(buffers[k])
-            out.append(slice_rows(merged, 0, take))
-            rest = slice_rows(merged, take, len(merged))
-            buffers[k], counts[k] = ([rest] if len(rest) else []), len(rest)
+            first = buffers[k][0]
+            if len(first) >= take:  # the usual case: a view of one part, no copy
+                out.append(slice_rows(first, 0, take))
+                rest = slice_rows(first, take, len(first))
+                buffers[k] = ([rest] if len(rest) else []) + buffers[k][1:]
+            else:
+                merged = concat_rows(buffers[k])
+                out.append(slice_rows(merged, 0, take))
+                rest = slice_rows(merged, take, len(merged))
+                buffers[k] = [rest] if len(rest) else []
+            counts[k] -= take
         yield out
 
 

@@ -18,7 +18,7 @@ from ..errors import InputError
 from .source import ZIP_MAGIC, Limits
 from .table import Layout, Rows, position_names
 
-CHUNK_BYTES = 1 << 23
+CHUNK_BYTES = 1 << 20  # 1 MiB of rows per read (a whole number of blocks when the engine asks)
 
 
 class NpyHeader:
@@ -79,6 +79,7 @@ class NpyTable:
         self.header.check_size(available, name)
         self.layout = Layout(position_names(self.header.width))
         self.details = {"shape": list(self.header.shape), "dtype": str(self.header.dtype)}
+        self.block_rows = 0  # when set: chunks of a whole number of the engine's blocks
 
     def rows(self, numeric: list[int], text: list[int]) -> Iterator[Rows]:
         if text:
@@ -89,6 +90,8 @@ class NpyTable:
             return
         row_bytes = h.width * h.dtype.itemsize
         per_chunk = max(1, self.chunk_bytes // max(1, row_bytes))
+        if self.block_rows:
+            per_chunk = self.block_rows * max(1, per_chunk // self.block_rows)
         done = 0
         while done < h.rows:
             count = min(per_chunk, h.rows - done)

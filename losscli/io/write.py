@@ -97,15 +97,28 @@ def replaced_atomically(path: str, flag: str = "--output"):
 
 
 def _copy(data, out) -> None:
-    """Text, bytes, or a binary file (a spooled output) into ``out``."""
+    """Text, bytes, a list of bytes (pieces of a large JSON), or a binary file (a spooled
+    output) into ``out``."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     if isinstance(data, bytes):
         out.write(data)
+    elif isinstance(data, list):
+        for piece in data:
+            out.write(piece)
     else:
         import shutil
 
         shutil.copyfileobj(data, out, 1 << 20)
+
+
+def as_text(data) -> str:
+    """Any output (see _copy) as one str: for a stream that takes text only."""
+    if isinstance(data, str):
+        return data
+    if isinstance(data, list):
+        data = b"".join(data)
+    return (data if isinstance(data, bytes) else data.read()).decode("utf-8")
 
 
 def write_atomically(path: str, text, flag: str = "--output") -> None:
@@ -125,12 +138,12 @@ def write_atomically(path: str, text, flag: str = "--output") -> None:
 
 
 def write_stdout(text) -> None:
-    """Data (str, or a binary file) to stdout, as bytes in UTF-8 whatever the locale says."""
+    """Data (str, bytes, pieces of bytes, or a binary file) to stdout, as bytes in UTF-8 whatever the locale says."""
     if sys.stdout is None:
         raise InputError("standard output is closed; redirect it, or write the output with --output FILE")
     stream = getattr(sys.stdout, "buffer", None)
     if stream is None:  # a text-only stdout (a test runner)
-        sys.stdout.write(text if isinstance(text, str) else text.read().decode("utf-8"))
+        sys.stdout.write(as_text(text))
         sys.stdout.flush()
         return
     sys.stdout.flush()

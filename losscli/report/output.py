@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 
-def render(results, run, args) -> str | None:
+def render(results, run, args) -> str | bytes | None:
     """The output text; None when a table went to the terminal itself."""
     fmt = args.output_format.value
     rows = None

@@ -55,15 +55,21 @@ def _plain(value):
 
 def dumps(value, indent: bool = False) -> str:
     """Strict JSON of plain values and NumPy arrays."""
+    return dumps_bytes(value, indent).decode("utf-8")
+
+
+def dumps_bytes(value, indent: bool = False) -> bytes:
+    """Strict JSON as UTF-8 bytes: what is written, with no text copy in between."""
     orjson = _orjson()
     if orjson is not None:
         options = orjson.OPT_SERIALIZE_NUMPY | (orjson.OPT_INDENT_2 if indent else 0)
         try:
-            return orjson.dumps(_orjson_ready(value), option=options).decode()
+            return orjson.dumps(_orjson_ready(value), option=options)
         except TypeError:
             pass
     separators = None if indent else (",", ":")  # as compact as orjson's
-    return json.dumps(_plain(value), indent=2 if indent else None, separators=separators, allow_nan=False)
+    text = json.dumps(_plain(value), indent=2 if indent else None, separators=separators, allow_nan=False)
+    return text.encode("utf-8")
 
 
 def _orjson_ready(value):
@@ -79,16 +85,21 @@ def _orjson_ready(value):
     return value
 
 
-def to_json(results: list[Result], extra: list[dict] | None = None) -> str:
+def to_json(results: list[Result], extra: list[dict] | None = None) -> list[bytes]:
+    """``--format json``, as pieces of UTF-8 bytes to write one after another (millions of
+    numbers: no piece is copied into a whole on the way out)."""
     objects = [result.to_dict() for result in results]
     if extra:
         for data, more in zip(objects, extra, strict=True):
             data.update(more)
-    if len(objects) == 1:
+    if len(objects) > 1:
+        return [dumps_bytes(objects), b"\n"]
+    pieces = [b"{\n"]
+    for k, (key, value) in enumerate(objects[0].items()):
         # One top-level key a line: readable, yet the arrays stay compact.
-        fields = (f"  {json.dumps(k)}: {dumps(v)}" for k, v in objects[0].items())
-        return "{\n" + ",\n".join(fields) + "\n}\n"
-    return dumps(objects) + "\n"
+        pieces += [b"%s  %s: " % (b",\n" if k else b"", json.dumps(key).encode()), dumps_bytes(value)]
+    pieces.append(b"\n}\n")
+    return pieces
 
 
 # --- CSV and JSON Lines ------------------------------------------------------------------
