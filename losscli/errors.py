@@ -17,6 +17,17 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C or SIGINT (128 + 2, as shells report it)
 
 
+def one_line(text: str) -> str:
+    """A message as one line: a line break inside it (a file name with a newline, a library's
+    multi-line message) is written as its escape, so that stderr has one line per message."""
+    text = text.strip()
+    if not any(c in text for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+        return text
+    return "".join(
+        c.encode("unicode_escape").decode() if c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" else c for c in text
+    )
+
+
 class LossCliError(Exception):
     """Base of every error losscli reports to a user: a message, no traceback."""
 

@@ -259,6 +259,23 @@ def test_pandas_json_in_every_orient(run, tmp_path, regression, orient):
     assert _value(run(*args)) == pytest.approx(skm.mean_squared_error(y_test, pred), rel=RTOL)
 
 
+@pytest.mark.parametrize("orient", ["split", "index", "columns", "values", "table"])
+def test_pandas_json_of_default_column_names(run, tmp_path, regression, orient):
+    """pd.DataFrame(array).to_json(): columns named 0, 1, ... (the 'table' schema writes the names
+    as JSON numbers, its records as the keys "0", "1")."""
+    y_test, pred = regression
+    preds = pd.DataFrame(np.column_stack([pred, pred / 2]))
+    targets = pd.DataFrame(np.column_stack([y_test.to_numpy(), y_test.to_numpy() / 2]))
+    preds.to_json(tmp_path / "p.json", orient=orient, double_precision=15)
+    targets.to_json(tmp_path / "t.json", orient=orient, double_precision=15)
+    # 15 significant digits written: the arrays' value to ~1e-15 (pandas cannot read its own 'table'
+    # JSON of integer column names back: every value comes back NaN)
+    expected = skm.mean_squared_error(targets.to_numpy(), preds.to_numpy())
+    assert _value(run("mse", tmp_path / "p.json", tmp_path / "t.json", "-f", "value")) == pytest.approx(
+        expected, rel=RTOL
+    )
+
+
 def test_json_lines_as_pandas_writes_them(run, tmp_path, regression):
     y_test, pred = regression
     pd.DataFrame({"y_true": y_test.to_numpy(), "y_pred": pred}).to_json(

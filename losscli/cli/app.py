@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__
-from ..errors import ExitCode, LossCliError
+from ..errors import ExitCode, LossCliError, one_line
 
 # Typer vendors its own click; its usage errors all derive from this class.
 _TyperUsageError = typer.BadParameter.__base__
@@ -27,7 +27,7 @@ def error_line(message: str) -> None:
     if sys.stderr is None:  # stderr closed: the exit status still says it
         return
     try:
-        sys.stderr.write(f"losscli: error: {message}\n")
+        sys.stderr.write(f"losscli: error: {one_line(message)}\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
@@ -103,6 +103,8 @@ def run_safely(call) -> int:
     try:
         code = call()
         code = ExitCode.OK if code is None else code
+        if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a silent return of 130
+            error_line("interrupted")
     except LossCliError as exc:
         error_line(str(exc))
         code = exc.exit_code
@@ -125,8 +127,17 @@ def run_safely(call) -> int:
         else:
             error_line(f"cannot write the output ({exc.strerror or exc}); check the disk and the path")
             code = ExitCode.USAGE
-    except Exception as exc:  # a bug: say so, once, without a traceback
-        error_line(f"internal error ({type(exc).__name__}: {exc}); this is a bug, please report it at {ISSUES}")
+    except Exception as exc:  # a bug: say so, once; the traceback only when asked for (LOSSCLI_DEBUG=1)
+        import os
+
+        if os.environ.get("LOSSCLI_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        error_line(
+            f"internal error ({type(exc).__name__}: {exc}); this is a bug, please report it at {ISSUES} "
+            f"(LOSSCLI_DEBUG=1 shows where)"
+        )
         code = ExitCode.INTERNAL
     return int(code)
 

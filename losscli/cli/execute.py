@@ -72,10 +72,13 @@ def execute(specs, arguments: dict) -> int:
         if progress is not None:
             progress.close()
         source.close()
-    if not args.quiet:
+    code = _report(specs, args, settings, checking, run, results)
+    if not args.quiet:  # after the report: a run that fails says one line, its error
+        from ..errors import one_line
+
         for note in inputs.notes:
-            sys.stderr.write(f"losscli: note: {note}\n")
-    return _report(specs, args, settings, checking, run, results)
+            sys.stderr.write(f"losscli: note: {one_line(note)}\n")
+    return code
 
 
 def _example(spec) -> str:
@@ -129,6 +132,10 @@ def _check_settings(args) -> dict:
 
             from_config = settings[key] is not getattr(args, key.replace("-", "_"))
             check_threshold(key, settings[key], source if from_config else None)
+    if settings["tolerance"] is not None:  # a bad one is an error even with no baseline to apply it to
+        from ..report.checks import parse_tolerance
+
+        parse_tolerance(settings["tolerance"], source if args.tolerance is None else None)
     return settings
 
 
@@ -251,9 +258,9 @@ def _engine_settings(args, inputs):
 
     fmt = args.output_format.value
     keep_all = fmt == "json" or args.plot is not None or args.save_baseline is not None
-    half = max(1, args.max_rows // 2)
-    head = max(half, 200 if (args.explain and args.grad) else 0)
-    keep = Keep(head=head, tail=half, top=max(args.top, half))
+    tail = max(1, args.max_rows // 2)  # the table shows the first ceil(max_rows / 2) rows and the last floor
+    head = max(args.max_rows - args.max_rows // 2, 200 if (args.explain and args.grad) else 0)
+    keep = Keep(head=head, tail=tail, top=max(args.top, head))
     classes = None if args.classes is None else [c.strip() for c in args.classes.split(",") if c.strip()]
     return Settings(
         jobs=_jobs(args),
@@ -311,7 +318,7 @@ def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
     if settings["baseline"]:  # before any output: a baseline that does not fit is an error, not a result
         from ..report.checks import compare_baseline, load_baseline, parse_tolerance
 
-        tolerance = parse_tolerance(settings["tolerance"])
+        tolerance = parse_tolerance(settings["tolerance"])  # checked in _check_settings
         baseline_rows = compare_baseline(results, load_baseline(settings["baseline"]), tolerance)
     if args.plot is not None:
         from ..report.plot import write_plot

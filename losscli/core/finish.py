@@ -76,6 +76,10 @@ class Batch(NamedTuple):
     output_divisor: int
 
 
+class NoSamples(InputError):
+    """The divisor of a mean over samples is 0 (weights that sum to 0, every sample ignored)."""
+
+
 def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, weight_divisor: str | None = None):
     """The batch value, n and per-output values of ``state`` under a reduction."""
     spec = task.spec
@@ -83,7 +87,7 @@ def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, 
     samples, weights = sample_axis(task, state, weight_divisor or task.weight_divisor)
     n_outputs = state.n_outputs
     if reduction.mean_over_samples and samples.size == 0:
-        raise InputError(f"no sample counts ({samples.text}); the mean over samples is undefined")
+        raise NoSamples(f"no sample counts ({samples.text}); the mean over samples is undefined")
     sd = samples.size if reduction.mean_over_samples else 1
     od = n_outputs if reduction.mean_over_outputs else 1
     total = np.float64(state.total.value)  # NumPy division: 0 / 0 is nan, x / 0 inf, as the frameworks give

@@ -20,7 +20,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from ..core.finish import Arrays, finish
+from ..core.finish import Arrays, NoSamples, finish
 from ..core.result import Result
 from ..core.state import Keep, LossState
 from ..core.terms import (
@@ -504,7 +504,11 @@ class Pass:
         results = []
         for task, state, arrays, like in zip(self.tasks, self.states, self.arrays, self.likes, strict=True):
             kept = _arrays(arrays) if self.settings.keep_all else None
-            result = finish(task, state, arrays=kept, inputs=infos, grad=self.settings.grad)
+            try:
+                result = finish(task, state, arrays=kept, inputs=infos, grad=self.settings.grad)
+            except NoSamples as exc:
+                weights = next((info.path for info in infos if "weights" in info.roles), None)
+                raise NoSamples(f"{weights}: {exc}" if weights and task.weighted else str(exc)) from None
             results.append(result if like is None else replace(result, like=like))
         return results
 

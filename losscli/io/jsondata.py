@@ -156,7 +156,8 @@ def _frame(data, name: str):
     if {"columns", "data"} <= data.keys() and isinstance(data["data"], list):
         return _split_frame(data, name)
     if {"name", "data", "index"} <= data.keys() and isinstance(data["data"], list):
-        return {str(data["name"]): data["data"]}, [_text(v) for v in data["index"]], "split"
+        labels = _index(data, len(data["data"]), name)
+        return {str(data["name"]): data["data"]}, labels, "split"
     if {"schema", "data"} <= data.keys() and isinstance(data["data"], list):
         return _table_frame(data, name)
     values = list(data.values())
@@ -192,23 +193,50 @@ def _list_frame(data: list, name: str):
     return {"0": data}, None, "list"
 
 
+def _listed(data: dict, key: str, name: str) -> list:
+    """``data[key]``, which pandas writes as a list."""
+    value = data[key]
+    if not isinstance(value, list):
+        raise InputError(f"{name}: {key!r} is {_kind(value)}, where pandas writes a list; write the file again")
+    return value
+
+
+def _index(data: dict, rows: int, name: str) -> list[str] | None:
+    """The row labels of a 'split' JSON: one per row of data."""
+    if "index" not in data:
+        return None
+    index = _listed(data, "index", name)
+    if len(index) != rows:
+        raise InputError(f"{name}: 'index' holds {len(index):,} labels for {rows:,} rows of 'data'; give one per row")
+    return [_text(v) for v in index]
+
+
 def _split_frame(data: dict, name: str):
-    columns = [str(c) for c in data["columns"]]
+    columns = [str(c) for c in _listed(data, "columns", name)]
     rows = data["data"]
     for i, row in enumerate(rows):
         if not isinstance(row, list) or len(row) != len(columns):
             raise InputError(f"{name}: data[{i}] is not a row of {len(columns)} values")
-    labels = [_text(v) for v in data["index"]] if "index" in data else None
+    labels = _index(data, len(rows), name)
     return {c: [row[j] for row in rows] for j, c in enumerate(columns)}, labels, "split"
 
 
 def _table_frame(data: dict, name: str):
     records = data["data"]
-    fields = [f.get("name") for f in data["schema"].get("fields", []) if isinstance(f, dict)]
-    keys = [str(k) for k in data["schema"].get("primaryKey", [])]
+    schema = data["schema"]
+    if not isinstance(schema, dict):
+        raise InputError(f"{name}: 'schema' is {_kind(schema)}, where pandas' 'table' JSON has an object")
+    fields = (
+        [f.get("name") for f in _listed(schema, "fields", name) if isinstance(f, dict)] if "fields" in schema else []
+    )
+    keys = _listed(schema, "primaryKey", name) if "primaryKey" in schema else []
+    for field in [*fields, *keys]:
+        if isinstance(field, list | dict):
+            raise InputError(f"{name}: a field of 'schema' is named by {_kind(field)}; a name is text or a number")
+    keys = [_text(k) for k in keys]  # JSON keys are text: a field named 0 is the key "0"
     if not all(isinstance(r, dict) for r in records):
         raise InputError(f"{name}: a pandas 'table' JSON whose data is not a list of objects")
-    columns = {str(f): [r.get(f) for r in records] for f in fields if str(f) not in keys}
+    columns = {_text(f): [r.get(_text(f)) for r in records] for f in fields if _text(f) not in keys}
     labels = [_text(r.get(keys[0])) for r in records] if len(keys) == 1 else None
     return columns, labels, "table"
 
@@ -308,10 +336,14 @@ class JsonlTable:
         kept = [raw for raw in raws if raw.strip()]
         if not kept:
             return [], []
-        try:  # one parse for the whole chunk; line by line only to name a bad line
-            return json.loads(b"[" + b",".join(kept) + b"]", parse_int=_int), numbers
+        try:  # one parse for the whole chunk, each line in brackets of its own; line by line to name a bad one
+            wrapped = json.loads(b"[[" + b"],[".join(kept) + b"]]", parse_int=_int)
+            # A line that is not one JSON value ("2,3") shows as a count or a length that is off.
+            if len(wrapped) == len(kept) and all(len(one) == 1 for one in wrapped):
+                return [one[0] for one in wrapped], numbers
         except (ValueError, RecursionError, InputError):
-            return [loads(raw, self.name, f"line {n}: ") for raw, n in zip(kept, numbers, strict=True)], numbers
+            pass
+        return [loads(raw, self.name, f"line {n}: ") for raw, n in zip(kept, numbers, strict=True)], numbers
 
     def _columns(self, records: list, lines: list[int], numeric: list[int], text: list[int]):
         count = len(records)

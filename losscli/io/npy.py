@@ -8,6 +8,7 @@ anything is allocated. Rows are then read a chunk at a time.
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -35,10 +36,12 @@ class NpyHeader:
             reader = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(version)
             if reader is None:
                 raise InputError(f"{name}: has an NPY header of unknown version {version}; write it with np.save")
-            self.shape, self.fortran, self.dtype = reader(stream, max_header_size=1 << 16)
+            with warnings.catch_warnings():  # a Python 2 header ('2L'): numpy reads it, and warns
+                warnings.simplefilter("ignore")
+                self.shape, self.fortran, self.dtype = reader(stream, max_header_size=1 << 16)
         except InputError:
             raise
-        except (ValueError, EOFError, OSError, SyntaxError, TypeError) as exc:
+        except Exception as exc:  # numpy's parser of untrusted text: ValueError, SyntaxError, TokenError, ...
             raise InputError(f"{name}: has a damaged NPY header ({exc}); write it again with np.save") from None
         if self.dtype.hasobject:
             raise InputError(
@@ -101,13 +104,34 @@ class NpyTable:
             done += count
 
     def _fortran_rows(self, numeric: list[int]) -> Iterator[Rows]:
+        """Column-major: a row needs the whole array. Read in chunks, so that a header claiming
+        more than a stream of unknown size holds is found out at its end, not by allocating it."""
         h = self.header
-        data = _read_exactly(self.stream, h.nbytes, self.name, h, 0)
+        chunks, got = [], 0
+        while got < h.nbytes:
+            chunk = _read(self.stream, min(h.nbytes - got, max(self.chunk_bytes, 1 << 24)), self.name)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        data = b"".join(chunks)
+        if got < h.nbytes:
+            _read_exactly(_Ended(data), h.nbytes, self.name, h, 0)  # says how far it got
         array = np.frombuffer(data, dtype=h.dtype).reshape(h.shape, order="F")
         yield Rows(_as_float(array, numeric), None, np.arange(h.rows, dtype=np.int64), None)
 
     def where(self, row: int, line: int | None, column: int) -> str:
         return f"index [{row}]" if len(self.header.shape) == 1 else f"index [{row}, {column}]"
+
+
+class _Ended:
+    """What a stream held, as a stream."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def read(self, size: int = -1) -> bytes:
+        return self.data
 
 
 def _tells(stream) -> bool:
@@ -123,15 +147,19 @@ def _as_float(block: np.ndarray, numeric: list[int]) -> np.ndarray:
     return np.array(picked, dtype=np.float64, order="C")
 
 
-def _read_exactly(stream: BinaryIO, size: int, name: str, header: NpyHeader, done: int) -> bytes:
+def _read(stream: BinaryIO, size: int, name: str) -> bytes:
     try:
-        data = stream.read(size)
+        return stream.read(size)
     except InputError:
         raise
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{name}: is damaged ({exc}); write it again") from None
     except Exception as exc:  # zipfile.BadZipFile (a bad CRC) and the like
         raise InputError(f"{name}: is damaged ({exc}); write it again") from None
+
+
+def _read_exactly(stream: BinaryIO, size: int, name: str, header: NpyHeader, done: int) -> bytes:
+    data = _read(stream, size, name)
     if len(data) < size:
         rows = done + len(data) // max(1, header.width * header.dtype.itemsize)
         raise InputError(

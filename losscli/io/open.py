@@ -70,7 +70,7 @@ def _table(stream, fmt: str, source: Source, header, limits: Limits, chunk_bytes
         available = None if source.gzip else _size(stream)
         return npy.NpyTable(stream, name, available=available, **extra), None
     if fmt == "npz":
-        archive = npy.NpzArchive(_seekable(stream, name), name, limits)
+        archive = npy.NpzArchive(_seekable(stream, name), source.file_name, limits)  # members named FILE:KEY
         if source.key is None and len(archive.keys) != 1:
             return NpzColumns(archive), None
         key = source.key if source.key is not None else archive.keys[0]

@@ -32,7 +32,9 @@ def _pandas_index(schema) -> list[str]:
         metadata = schema.pandas_metadata or {}
     except Exception:  # metadata that is not JSON: no index known
         return []
-    return [name for name in metadata.get("index_columns", []) if isinstance(name, str)]
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("index_columns"), list):
+        return []  # JSON, but not pandas' object: no index known either
+    return [name for name in metadata["index_columns"] if isinstance(name, str)]
 
 
 class ParquetTable:

@@ -136,6 +136,8 @@ def parse_size(text: str) -> int | None:
         raise UsageError(f"--max-inflate {text!r}: give a size such as 8G, 500M or 0 for no limit") from None
     if not number > 0 or number != number:
         raise UsageError(f"--max-inflate {text!r} must be a positive size, or 0 for no limit")
+    if not number * scale < 1 << 62:  # inf, 1e400, 1e300T: no file inflates that far
+        raise UsageError(f"--max-inflate {text!r} is larger than any file; give 0 (or none) for no limit")
     return int(number * scale)
 
 

@@ -27,6 +27,7 @@ from .table import Header, Layout, Rows, position_names
 
 CHUNK_BYTES = 1 << 23  # 8 MiB of lines per parse: large enough for the parsers, small enough to bound memory
 PYARROW_FROM = 1 << 20  # a chunk this large pays for importing pyarrow; a smaller one goes to NumPy
+PYARROW_COLUMNS = 4096  # wider, and pyarrow's builders per column take far more memory than the data
 HEAD_BYTES = 1 << 16  # the first lines, read to learn the layout
 SAMPLE_ROWS = 200  # data rows looked at to decide a header
 _UNNAMED = re.compile(r"Unnamed: \d+(_level_\d+)?")
@@ -366,8 +367,8 @@ def _parse_fast(chunk: bytes, newlines: int, numeric, text, table: TextTable) ->
     """The chunk through pyarrow (or NumPy), or None when it needs the careful parser: a blank
     line, a comment, a missing value, a boolean or a bad cell all make the count of rows differ
     from the count of lines, or the parser refuse."""
-    big = len(chunk) >= PYARROW_FROM
-    parsed = _with_pyarrow(chunk, numeric, text, table) if big and table.delimiter is not None else None
+    arrow = len(chunk) >= PYARROW_FROM and len(table.layout.names) <= PYARROW_COLUMNS and table.delimiter is not None
+    parsed = _with_pyarrow(chunk, numeric, text, table) if arrow else None
     if parsed is None and not text:
         parsed = _with_numpy(chunk, numeric, table)
     if parsed is None:
@@ -400,6 +401,8 @@ def _with_pyarrow(chunk: bytes, numeric, text, table: TextTable):
     if modules is None:
         return None
     pa, pacsv = modules
+    if set(numeric) & set(text):  # a column read as numbers and as text (--id-col a --pred-col a)
+        return None
     width = len(table.layout.names)
     names = [f"c{k}" for k in range(width)]
     types = {names[k]: pa.float64() for k in numeric} | {names[k]: pa.string() for k in text}
@@ -410,7 +413,7 @@ def _with_pyarrow(chunk: bytes, numeric, text, table: TextTable):
             parse_options=pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
                 column_types=types,
-                include_columns=[names[k] for k in (*numeric, *text)],
+                include_columns=list(dict.fromkeys(names[k] for k in (*numeric, *text))),
                 null_values=sorted(C.MISSING),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=True,

@@ -68,15 +68,17 @@ def _cleanup_on_signals() -> None:
 
 @contextmanager
 def replaced_atomically(path: str, flag: str = "--output"):
-    """A temporary path beside ``path``: write it, and on success it is renamed over ``path``."""
+    """A temporary path beside ``path``: write it, and on success it is renamed over ``path``.
+    A symbolic link stays a link: the file it names is the one replaced."""
     import tempfile
 
+    shown, path = path, os.path.realpath(path) if os.path.islink(path) else path
     folder = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=".tmp")
     except OSError as exc:
-        raise InputError(f"{flag} {path}: cannot write there ({exc.strerror or exc})") from None
+        raise InputError(f"{flag} {shown}: cannot write there ({exc.strerror or exc})") from None
     os.close(handle)
     _TEMPORARY.add(temporary)
     _cleanup_on_signals()
@@ -89,7 +91,7 @@ def replaced_atomically(path: str, flag: str = "--output"):
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError as exc:
-        raise InputError(f"{flag} {path}: cannot write it ({exc.strerror or exc})") from None
+        raise InputError(f"{flag} {shown}: cannot write it ({exc.strerror or exc})") from None
     finally:
         _TEMPORARY.discard(temporary)
         if os.path.exists(temporary):

@@ -9,6 +9,7 @@ false, so it would never fail).
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import sys
@@ -35,19 +36,23 @@ class Tolerance(NamedTuple):
         return f"{short(self.amount * 100)}%" if self.relative else short(self.amount)
 
 
-def parse_tolerance(text: str | float | None) -> Tolerance:
+def parse_tolerance(text: str | float | None, config: str | None = None) -> Tolerance:
+    """``--tolerance`` (or ``tolerance`` of the config file ``config``): 0.01 or 5%."""
     if text is None:
         return Tolerance(0.0, False)
+    what = f"{config}: tolerance = {text!r}" if config else f"--tolerance {text!r}"
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise UsageError(f"{what}: give a number (0.01) or a percentage (5%)")
     raw = str(text).strip()
     relative = raw.endswith("%")
     try:
         amount = float(raw[:-1] if relative else raw)
     except ValueError:
-        raise UsageError(f"--tolerance {text!r}: give a number (0.01) or a percentage (5%)") from None
+        raise UsageError(f"{what}: give a number (0.01) or a percentage (5%)") from None
     if not math.isfinite(amount):
-        raise UsageError(f"--tolerance {text!r} is not a finite number; a check against it would never fail")
+        raise UsageError(f"{what} is not a finite number; a check against it would never fail")
     if not amount >= 0:
-        raise UsageError(f"--tolerance {text!r} must be >= 0")
+        raise UsageError(f"{what} must be >= 0")
     return Tolerance(amount / 100 if relative else amount, relative)
 
 
@@ -144,6 +149,7 @@ def compare_baseline(results: list[Result], baseline: dict[str, dict], tolerance
                 f"--baseline has {result.loss} under --reduce {old.get('reduce')}, this run uses {result.reduce}; "
                 f"compare like with like"
             )
+        _same_options(result, old)
         before = float(old["value"])
         allowed = tolerance.allowed(before)
         if not math.isfinite(result.value):
@@ -151,6 +157,27 @@ def compare_baseline(results: list[Result], baseline: dict[str, dict], tolerance
             continue
         rows.append(BaselineRow(result.loss, before, result.value, allowed, result.value - before > allowed))
     return rows
+
+
+def _same_options(result: Result, old: dict) -> None:
+    """A loss under other options (huber --delta 0.05 against --delta 1) is another loss."""
+    options = old.get("options")
+    if not isinstance(options, dict):
+        return  # a baseline of an older losscli: it did not say
+    now = json.loads(json.dumps({k: _jsonable(v) for k, v in result.options.items()}))
+    for name in sorted(set(options) | set(now)):
+        if options.get(name) != now.get(name):
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(
+                f"--baseline has {result.loss} with {flag} {json.dumps(options.get(name))}, this run uses "
+                f"{json.dumps(now.get(name))}; compare like with like, or save a new baseline"
+            )
+
+
+def _jsonable(value):
+    import numpy as np
+
+    return value.tolist() if isinstance(value, np.ndarray) else value
 
 
 def report_baseline(rows: list[BaselineRow], tolerance: Tolerance, quiet: bool) -> bool:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.result import Result
 from ..errors import UsageError
-from ..io.write import refuse_inputs, replaced_atomically
+from ..io.write import refuse_inputs, write_atomically
 
 FORMATS = (".png", ".svg")
 SIZE_INCHES = (10.0, 4.0)
@@ -61,11 +61,14 @@ def write_plot(result: Result, path: str) -> None:
         right.text(0.5, 0.5, f"{result.loss} has no element terms", ha="center", va="center")
     figure.suptitle(f"{result.loss} = {result.value:.6g}   (n = {result.n_text})")
     figure.tight_layout()
+    import io
+
+    image = io.BytesIO()
     try:
-        with replaced_atomically(path) as temporary:
-            figure.savefig(temporary, format=Path(path).suffix[1:], dpi=DPI)
+        figure.savefig(image, format=Path(path).suffix[1:].lower(), dpi=DPI)
     finally:
         plt.close(figure)
+    write_atomically(path, image.getvalue(), "--plot")  # a FIFO or a device in place; a link stays a link
 
 
 def _rows_for_heatmap(matrix: np.ndarray, limit: int = 2000) -> np.ndarray:

@@ -1,0 +1,260 @@
+"""The reduction model's identities as properties, over every loss in the registry.
+
+``--reduce`` only changes n: the batch value under ``all`` times N C, under ``samples``
+times N and under ``outputs`` times C is the sum of the element terms (``none``). The
+gradient is scaled the same way, so the mean of the per-sample gradients is the gradient
+of the mean. Rows are samples: permuting them permutes the per-sample values and leaves
+the batch value alone. float32 inputs are read as the float64 numbers they are.
+
+Inputs are drawn inside each loss's domain, as the registry states it (``loss.domains``):
+the first of a few kinds of numbers (probabilities, log-probabilities, signs, 0/1, any
+real) that the domain accepts. Hypothesis runs derandomized, so CI sees the same examples
+every time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import losscli
+
+SETTINGS = settings(
+    derandomize=True,
+    database=None,
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+RTOL = 1e-12
+
+LOSSES = {loss.name: loss for loss in losscli.LOSSES}
+# Losses whose value is a mean of element terms: not a root after the reduction, not a ratio of sums
+PLAIN = sorted(n for n, loss in LOSSES.items() if not (loss.per_sample_only or loss.root or loss.ratio))
+PER_SAMPLE_ONLY = sorted(n for n, loss in LOSSES.items() if loss.per_sample_only and not (loss.root or loss.ratio))
+SAMPLES_AND_NONE = sorted(
+    n for n, loss in LOSSES.items() if not (loss.root or loss.ratio) and {"samples", "none"} <= set(loss.reductions)
+)
+EVERY = sorted(LOSSES)
+
+# Non-default option sets worth drawing too (used only where the loss takes the option).
+VARIANTS = {
+    "huber": [{"delta": 0.5}],
+    "smooth_l1": [{"beta": 0.25}],
+    "pinball": [{"quantile": 0.9}],
+    "bce": [{"from_logits": True}, {"label_smoothing": 0.1}],
+    "focal": [{"from_logits": True}, {"alpha": 0.25}],
+    "cce": [{"from_logits": True}, {"label_smoothing": 0.1}],
+    "sparse_cce": [{"from_logits": True}],
+    "categorical_focal": [{"from_logits": True}],
+    "kld": [{"log_input": True}],
+    "poisson_nll": [{"log_input": False}],
+    "tweedie_deviance": [{"power": 1.5}, {"power": 3.0}],
+    "multi_margin": [{"p": 2}],
+    "mape": [{"fraction": True}],
+    "tversky": [{"alpha": 0.3, "beta": 0.7}],
+}
+
+
+def _required(loss) -> dict:
+    """Values for options the loss cannot run without (gaussian_nll's --var)."""
+    given = {}
+    for option in loss.options:
+        if getattr(option, "required", False):
+            given[option.name] = 1.0 if option.kind in ("array", "float") else 1
+    return given
+
+
+def _option_sets(loss) -> list[dict]:
+    names = {option.name for option in loss.options}
+    sets = [_required(loss)]
+    for variant in VARIANTS.get(loss.name, []):
+        if set(variant) <= names:
+            sets.append({**_required(loss), **variant})
+    return sets
+
+
+def _candidates(u: np.ndarray):
+    """Numbers of several kinds from uniforms in [0, 1]; the first a domain takes is used."""
+    return [
+        0.05 + 0.9 * u,  # probabilities (also positive, non-negative, rows with a positive sum)
+        -(0.05 + 3.0 * u),  # log-probabilities
+        np.where(u < 0.5, -1.0, 1.0),  # signs
+        np.where(u < 0.5, 0.0, 1.0),  # 0 / 1
+        6.0 * u - 3.0,  # any real
+    ]
+
+
+def _in_domain(domain, u: np.ndarray) -> np.ndarray:
+    if domain is None:
+        return 6.0 * u - 3.0
+    for values in _candidates(u):
+        if bool(np.all(domain.allowed(values))):
+            return values
+    raise AssertionError(f"no kind of number fits the domain {domain.need!r}; teach _candidates about it")
+
+
+@st.composite
+def problems(draw, name: str, min_rows: int = 1):
+    """(loss name, predictions (N, C), targets (N, C) or labels (N,), options) inside the loss's domain."""
+    loss = LOSSES[name]
+    options = draw(st.sampled_from(_option_sets(loss)))
+    resolved = loss.resolve_options(options)
+    labels = loss.targets == "labels"
+    n = draw(st.integers(min_rows, 6))
+    c = draw(st.integers(2 if labels else 1, 4))
+    unit = st.floats(0.0, 1.0, allow_nan=False, allow_infinity=False)
+    u = draw(arrays(np.float64, (n, c), elements=unit))
+    pred_domain, target_domain = loss.domains(resolved)
+    preds = _in_domain(pred_domain, u)
+    if labels:
+        targets = draw(arrays(np.int64, (n,), elements=st.integers(0, c - 1))).astype(np.float64)
+    else:
+        v = draw(arrays(np.float64, (n, c), elements=unit))
+        targets = _in_domain(target_domain, v)
+    return name, preds, targets, options
+
+
+def _compute(name, preds, targets, options, **kwargs):
+    return losscli.compute(name, preds, targets, **options, **kwargs)
+
+
+def _close(a: float, b: float, scale: float) -> bool:
+    return math.isclose(a, b, rel_tol=RTOL, abs_tol=RTOL * max(scale, 1e-300))
+
+
+@pytest.mark.parametrize("name", PLAIN)
+@SETTINGS
+@given(data=st.data())
+def test_value_times_n_is_the_sum_of_the_terms(name, data):
+    """all x N C = samples x N = outputs x C = none, for every loss with element terms."""
+    name, preds, targets, options = data.draw(problems(name))
+    by = {r: _compute(name, preds, targets, options, reduce=r) for r in ("all", "samples", "outputs", "none")}
+    n, c = by["none"].shape
+    total = by["none"].value
+    scale = float(np.abs(by["none"].per_element).sum()) if by["none"].per_element is not None else abs(total)
+    assert math.isfinite(total)
+    for reduce, times in (("all", n * c), ("samples", n), ("outputs", c), ("none", 1)):
+        assert _close(by[reduce].value * times, total, scale), (reduce, by[reduce].value, times, total)
+
+
+@pytest.mark.parametrize("name", PLAIN)
+@SETTINGS
+@given(data=st.data())
+def test_per_sample_and_per_output_follow_the_reduction(name, data):
+    """The README's table: per-sample L[i] is the mean over outputs under all/outputs and the sum under
+    samples/none; per-output O[j] is the column sum / N under all/samples and the column sum otherwise."""
+    name, preds, targets, options = data.draw(problems(name))
+    by = {r: _compute(name, preds, targets, options, reduce=r) for r in ("all", "samples", "outputs", "none")}
+    n, c = by["none"].shape
+    terms = by["none"].per_element
+    row_sums, column_sums = terms.sum(axis=1), terms.sum(axis=0)
+    scale = float(np.abs(terms).sum()) + 1e-300
+    expected = {
+        "all": (row_sums / c, column_sums / n),
+        "samples": (row_sums, column_sums / n),
+        "outputs": (row_sums / c, column_sums),
+        "none": (row_sums, column_sums),
+    }
+    for reduce, (per_sample, per_output) in expected.items():
+        np.testing.assert_allclose(by[reduce].per_sample, per_sample, rtol=RTOL, atol=RTOL * scale, err_msg=reduce)
+        np.testing.assert_allclose(by[reduce].per_output, per_output, rtol=RTOL, atol=RTOL * scale, err_msg=reduce)
+
+
+@pytest.mark.parametrize("name", PER_SAMPLE_ONLY)
+@SETTINGS
+@given(data=st.data())
+def test_per_sample_losses_samples_times_n_is_none(name, data):
+    """Losses that exist only per sample: the mean over samples times N is the sum."""
+    name, preds, targets, options = data.draw(problems(name))
+    mean = _compute(name, preds, targets, options, reduce="samples")
+    total = _compute(name, preds, targets, options, reduce="none")
+    n = mean.shape[0]
+    scale = float(np.abs(total.per_sample).sum())
+    assert _close(mean.value * n, total.value, scale), (mean.value, n, total.value)
+
+
+@pytest.mark.parametrize("name", SAMPLES_AND_NONE)
+@SETTINGS
+@given(data=st.data())
+def test_mean_of_per_sample_gradients_is_the_gradient_of_the_mean(name, data):
+    """Row i of the gradient under --reduce none is the gradient of L[i]; their mean (divided by N) is the
+    gradient of the mean under --reduce samples."""
+    name, preds, targets, options = data.draw(problems(name))
+    per_sample = _compute(name, preds, targets, options, reduce="none", grad=True).gradient
+    of_mean = _compute(name, preds, targets, options, reduce="samples", grad=True).gradient
+    assert per_sample is not None and of_mean is not None
+    n = per_sample.shape[0]
+    assert per_sample.shape == of_mean.shape == preds.shape
+    scale = float(np.abs(per_sample).max()) / n
+    np.testing.assert_allclose(per_sample / n, of_mean, rtol=1e-11, atol=1e-12 * scale + 1e-300)
+
+
+@pytest.mark.parametrize("name", PLAIN)
+@SETTINGS
+@given(data=st.data())
+def test_gradient_scales_with_n_alone(name, data):
+    """Only n changes between reductions: n x gradient is the gradient of the sum, under every --reduce."""
+    name, preds, targets, options = data.draw(problems(name))
+    of_sum = _compute(name, preds, targets, options, reduce="none", grad=True).gradient
+    n, c = of_sum.shape
+    scale = float(np.abs(of_sum).max()) + 1e-300
+    for reduce, times in (("all", n * c), ("samples", n), ("outputs", c)):
+        gradient = _compute(name, preds, targets, options, reduce=reduce, grad=True).gradient
+        np.testing.assert_allclose(gradient * times, of_sum, rtol=1e-11, atol=1e-12 * scale, err_msg=reduce)
+
+
+@pytest.mark.parametrize("name", EVERY)
+@SETTINGS
+@given(data=st.data())
+def test_permuting_rows_permutes_the_per_sample_values(name, data):
+    """Samples are rows: a permutation of the rows permutes L[i] and leaves the batch value alone."""
+    name, preds, targets, options = data.draw(problems(name, min_rows=2))
+    order = np.array(data.draw(st.permutations(range(len(preds)))))
+    before = _compute(name, preds, targets, options)
+    after = _compute(name, preds[order], targets[order], options)
+    scale = float(np.abs(before.per_sample).sum())
+    np.testing.assert_allclose(after.per_sample, before.per_sample[order], rtol=RTOL, atol=RTOL * scale + 1e-300)
+    assert _close(after.value, before.value, max(scale, abs(before.value))), (before.value, after.value)
+    if before.per_element is not None:
+        np.testing.assert_allclose(after.per_element, before.per_element[order], rtol=RTOL, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", EVERY)
+@SETTINGS
+@given(data=st.data())
+def test_float32_inputs_give_the_float64_result_of_the_same_numbers(name, data):
+    """float32 data is read as the float64 numbers it holds: the same result, to the last bit."""
+    name, preds, targets, options = data.draw(problems(name))
+    preds32 = preds.astype(np.float32)
+    labels = LOSSES[name].targets == "labels"
+    targets32 = targets if labels else targets.astype(np.float32)
+    grad = not LOSSES[name].root  # a root's gradient where the loss is 0 has a test of its own
+    single = _compute(name, preds32, targets32, options, grad=grad)
+    double = _compute(name, preds32.astype(np.float64), np.asarray(targets32, dtype=np.float64), options, grad=grad)
+    assert single.value == double.value or (math.isnan(single.value) and math.isnan(double.value))
+    np.testing.assert_array_equal(single.per_sample, double.per_sample)
+    if double.per_element is not None:
+        np.testing.assert_array_equal(single.per_element, double.per_element)
+    if double.gradient is not None:
+        np.testing.assert_array_equal(single.gradient, double.gradient)
+
+
+ROOTS = sorted(n for n, loss in LOSSES.items() if loss.root)
+
+
+@pytest.mark.parametrize("per_output_root", [False, True])
+@pytest.mark.parametrize("name", ROOTS)
+def test_root_gradient_where_the_loss_is_zero_is_no_crash(name, per_output_root):
+    """sqrt has no derivative at 0: predictions equal to the targets give a result (a gradient that says it is
+    not finite, or PyTorch's 0), never a ZeroDivisionError."""
+    preds = np.array([[0.5, 0.25], [0.75, 0.5]])
+    options = {"per_output_root": True} if per_output_root else {}
+    result = losscli.compute(name, preds, preds.copy(), grad=True, **options)
+    assert result.value == 0.0
+    assert result.gradient is not None and result.gradient.shape == preds.shape
