@@ -144,6 +144,10 @@ def compute(
     classes: list[str] | None = None,
     like: str | None = None,
     compare: bool = False,
+    ci: float | None = None,
+    resamples: int = 2000,
+    seed: int = 0,
+    ci_method: str = "bca",
     **options: Any,
 ) -> Result | list[Result]:
     """Compute ``loss`` of ``preds`` against ``targets`` under a reduction.
@@ -158,7 +162,9 @@ def compute(
     ``grad``, the result also holds the gradient of the batch value with respect to every
     prediction. ``like="keras"`` (or torch, sklearn, optax, torchmetrics, numpy) computes it
     as that framework's own call does; ``compare=True`` adds every framework's number as
-    ``result.comparison``. Several losses (``"mse,mae"``) give a list, as on the command line.
+    ``result.comparison``. ``ci=0.95`` adds the bootstrap confidence interval of the value as
+    ``result.ci`` (``resamples`` resamples of the samples, ``seed``, ``ci_method`` "bca" or
+    "percentile"). Several losses (``"mse,mae"``) give a list, as on the command line.
 
     >>> r = compute("mse", [[0.9, 0.1], [0.2, 0.9]], [[1, 0], [0, 1]], reduce="samples")
     >>> round(r.value, 12), r.n, r.n_text
@@ -180,7 +186,13 @@ def compute(
     source = ArrayInputs(preds, targets, weights, labels=labels)
     class_names = tuple(str(c) for c in preds.columns) if hasattr(preds, "columns") else None
     settings = Settings(
-        drop_missing=drop_missing, keep=Keep(), keep_all=True, grad=grad, classes=classes, class_names=class_names
+        drop_missing=drop_missing,
+        keep=Keep(),
+        keep_all=True,
+        grad=grad,
+        classes=classes,
+        class_names=class_names,
+        keep_stats=ci is not None,
     )
     n_outputs = 1 if as_array(preds, "predictions").ndim == 1 else as_array(preds, "predictions").shape[1]
     likes = [None] * len(tasks)
@@ -198,6 +210,10 @@ def compute(
         extras = [(c, convention_task(tasks[0], c)) for c in conventions_of(tasks[0], n_outputs)]
     done = Pass(source, tasks, settings, extras=extras, likes=likes)
     results = done.run()
+    if ci is not None:
+        from .engine.statistics import with_intervals
+
+        results = with_intervals(done, results, ci, resamples, seed, ci_method)
     if compare:
         from .engine.finishing import compare_rows
 

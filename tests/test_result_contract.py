@@ -27,6 +27,8 @@ EXPECTED_KEYS = [
     "inputs",  # how each input was read; an addition, so schema_version stays 1
     "non_finite",  # null, or why a value that is null is not a finite number
     "like",  # null, or the framework whose own call this is (--like), with its constants
+    "ci",  # null, or --ci's interval {low, high, level, method, resamples, seed}; an addition
+    "signature",  # what reproduces the number (loss|reduce|n|weights|options|inputs|ci|version); an addition
 ]
 
 

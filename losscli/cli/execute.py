@@ -4,9 +4,11 @@ the results rendered and checked. No maths here."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from types import SimpleNamespace
 
 from ..core.terms import LossTask, prepare, takes_labels
+from ..engine.run import Pass
 from ..errors import ExitCode, UsageError
 from ..io.source import STDIN
 from .options import COMMON
@@ -16,50 +18,27 @@ def execute(specs, arguments: dict) -> int:
     args = SimpleNamespace(**{name: arguments[name] for name in COMMON})
     given = {name: value for name, value in arguments.items() if name not in COMMON and value is not None}
     _check_arguments(specs, args)
+    from . import paired
+
+    stats = paired.check(specs, args)
     settings = _check_settings(args)
     checking = any(settings[key] is not None for key in ("fail-above", "fail-below", "baseline"))
     _refuse_outputs(args, given, settings)
     per_loss = _options_per_loss(specs, given)
-
-    from ..engine.run import Pass
-    from ..io.inputs import Columns, Opener
-    from ..io.source import limits_from
-
-    stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
-    fmt = args.input_format.value if args.input_format else None
-    limits = limits_from(args.max_inflate)
-    kinds = {spec.targets for spec in specs}
-    if "labels" in kinds and "same" in kinds:
-        raise UsageError(
-            "losses that take class labels and losses that take targets like the predictions cannot share one run"
-        )
-
-    open_pair = Opener(
-        Columns(args.pred_col, args.target_col, args.id_col, args.weight_col),
-        takes_labels=next((k for k in ("labels", "labels_or_same") if k in kinds), "same"),
-        input_format=fmt,
-        header=args.header,
-        match=not args.by_position,
-        limits=limits,
-        stdin=stdin,
-    )
-
-    from ..io.shards import Shards, is_pattern
-
-    if any(is_pattern(spec) for spec in (args.preds, args.targets, args.weights)):
-        source = Shards(args.preds, args.targets, args.weights, open_pair)
-        inputs = source.open(0)
-    else:
-        source = inputs = open_pair(args.preds, args.targets, args.weights)
+    open_source = _opener(specs, args)
+    source = open_source(args.preds, args.targets, args.weights)
+    inputs = source.opened[0] if hasattr(source, "opened") else source
+    digests = _digests(args, stats)
     sink = progress = None
     try:
-        tasks = _tasks(specs, args, per_loss, inputs, fmt, stdin, limits)
+        tasks = _tasks(specs, args, per_loss, inputs, stdin=_stdin())
         tasks, likes = _like(tasks, args, inputs.width("predictions"))
         extras = _compare_extras(tasks[0], inputs.width("predictions")) if args.compare else ()
         sink = _row_sink(args, specs, inputs)
-        run = Pass(source, tasks, _engine_settings(args, inputs), sink=sink, extras=extras, likes=likes)
+        engine_settings = _engine_settings(args, inputs, stats)
+        run = Pass(source, tasks, engine_settings, sink=sink, extras=extras, likes=likes)
         if args.dask is not None:
-            results = _run_on_dask(args, run, source, open_pair, sink)
+            results = _run_on_dask(args, run, source, open_source.opener, sink)
         else:
             progress = _progress(args, source)
             run.on_block = progress
@@ -72,13 +51,88 @@ def execute(specs, arguments: dict) -> int:
         if progress is not None:
             progress.close()
         source.close()
-    code = _report(specs, args, settings, checking, run, results)
+
+    def signed(result, name=None):
+        if digests is None:
+            return ""
+        from .. import __version__
+        from ..core.result import signature_of
+        from ..io.digests import file_digest, input_files
+
+        if name is None:
+            values = digests.result()
+        else:
+            values = {path: file_digest(path) for path in input_files(name, args.targets, args.weights)}
+        return signature_of(result, values, __version__)
+
+    if stats.level is not None:
+        from ..engine.statistics import with_intervals
+
+        results = with_intervals(run, results, stats.level, args.resamples, args.seed, args.ci_method.value)
+    results = [replace(result, signature=signed(result)) for result in results]
+    if stats.comparing:
+        from ..report.checks import parse_tolerance
+
+        others = paired.other_models(args, tasks[0], engine_settings, open_source, signed) if not args.paired else []
+        tolerance = parse_tolerance(settings["tolerance"])
+        code = paired.compare_models(args, stats, tasks[0], run, results[0], others, tolerance)
+    else:
+        code = _report(specs, args, settings, checking, run, results)
     if not args.quiet:  # after the report: a run that fails says one line, its error
         from ..errors import one_line
 
         for note in inputs.notes:
             sys.stderr.write(f"losscli: note: {one_line(note)}\n")
     return code
+
+
+def _stdin():
+    return sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+
+
+def _opener(specs, args):
+    """open_source(preds, targets, weights, pred_col=None): one pair of inputs, or shards."""
+    from ..io.inputs import Columns, Opener
+    from ..io.shards import Shards, is_pattern
+    from ..io.source import limits_from
+
+    kinds = {spec.targets for spec in specs}
+    if "labels" in kinds and "same" in kinds:
+        raise UsageError(
+            "losses that take class labels and losses that take targets like the predictions cannot share one run"
+        )
+    opener = Opener(
+        Columns(args.pred_col, args.target_col, args.id_col, args.weight_col),
+        takes_labels=next((k for k in ("labels", "labels_or_same") if k in kinds), "same"),
+        input_format=args.input_format.value if args.input_format else None,
+        header=args.header,
+        match=not args.by_position,
+        limits=limits_from(args.max_inflate),
+        stdin=_stdin(),
+    )
+
+    def open_source(preds, targets, weights, pred_col=None):
+        open_pair = opener if pred_col is None else opener._replace(columns=opener.columns._replace(pred_col=pred_col))
+        if any(is_pattern(spec) for spec in (preds, targets, weights)):
+            shards = Shards(preds, targets, weights, open_pair)
+            shards.open(0)
+            return shards
+        return open_pair(preds, targets, weights)
+
+    open_source.opener = opener  # what a Dask worker opens its shards with
+    return open_source
+
+
+def _digests(args, stats):
+    """The inputs' sha256 for the signatures, in the background, when an output shows them."""
+    fmt = args.output_format.value
+    shown = fmt in ("table", "json", "markdown") and (args.output or not args.quiet)
+    if not (shown or args.save_baseline):
+        return None
+    from ..io.digests import Digests, input_files
+    from ..io.source import STDIN
+
+    return Digests(input_files(args.preds, args.targets, args.weights), STDIN in (args.preds, args.targets))
 
 
 def _example(spec) -> str:
@@ -180,9 +234,12 @@ def _options_per_loss(specs, given: dict) -> dict[str, dict]:
     return per_loss
 
 
-def _tasks(specs, args, per_loss, inputs, fmt, stdin, limits) -> list[LossTask]:
+def _tasks(specs, args, per_loss, inputs, stdin) -> list[LossTask]:
     from ..io.inputs import read_array
+    from ..io.source import limits_from
 
+    fmt = args.input_format.value if args.input_format else None
+    limits = limits_from(args.max_inflate)
     n_pred = inputs.width("predictions")
     n_target = inputs.width("targets")
     tasks = []
@@ -252,12 +309,12 @@ def _jobs(args) -> int:
     return (os.cpu_count() or 1) if size >= PARALLEL_FROM else 1
 
 
-def _engine_settings(args, inputs):
+def _engine_settings(args, inputs, stats):
     from ..core.state import Keep
     from ..engine.run import Settings
 
     fmt = args.output_format.value
-    keep_all = fmt == "json" or args.plot is not None or args.save_baseline is not None
+    keep_all = fmt == "json" or args.plot is not None or args.save_baseline is not None or args.paired
     tail = max(1, args.max_rows // 2)  # the table shows the first ceil(max_rows / 2) rows and the last floor
     head = max(args.max_rows - args.max_rows // 2, 200 if (args.explain and args.grad) else 0)
     keep = Keep(head=head, tail=tail, top=max(args.top, head))
@@ -270,6 +327,7 @@ def _engine_settings(args, inputs):
         grad=args.grad,
         classes=classes,
         class_names=inputs.class_names(),
+        keep_stats=stats.level is not None or (stats.comparing and not args.paired),
     )
 
 

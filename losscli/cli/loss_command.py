@@ -10,7 +10,16 @@ from typer.core import TyperCommand
 from ..core.registry import get_loss, options_by_name
 from .options import LOSS, common_parameters, loss_parameters, section_of
 
-SECTION_ORDER = ("Inputs", "Reduction and weights", "Output", "Analysis", "CI checks", "Engine", LOSS)
+SECTION_ORDER = (
+    "Inputs",
+    "Reduction and weights",
+    "Output",
+    "Analysis",
+    "Intervals and paired tests",
+    "CI checks",
+    "Engine",
+    LOSS,
+)
 
 
 class LossCommand(TyperCommand):
@@ -37,7 +46,13 @@ class LossCommand(TyperCommand):
                     formatter.write_dl(sections[section], col_max=26)
 
     def parse_args(self, ctx, args):
-        args = optional_value(list(args), "--dask", "local")
+        args = list(args)
+        for flag, default, looks_like in (
+            ("--dask", "local", _looks_like_address),
+            ("--ci", "0.95", _looks_like_number),
+            ("--time-series", "1", _looks_like_number),
+        ):
+            args = optional_value(args, flag, default, looks_like)
         try:
             return super().parse_args(ctx, args)
         except typer.BadParameter.__base__ as exc:  # Typer's click UsageError
@@ -62,14 +77,28 @@ def _looks_like_address(text: str) -> bool:
     return "://" in text or re.fullmatch(r"[\w.\-]+:\d{1,5}", text) is not None
 
 
-def optional_value(args: list[str], flag: str, default: str) -> list[str]:
-    """``--dask`` alone means ``--dask local``: click options cannot take an optional value."""
+def _looks_like_number(text: str) -> bool:
+    """0.9, 95, 2: a value of --ci or --time-series, not an input file."""
+    import os
+
+    if os.path.exists(text):
+        return False
+    try:
+        float(text.removesuffix("%"))
+    except ValueError:
+        return False
+    return True
+
+
+def optional_value(args: list[str], flag: str, default: str, looks_like=_looks_like_address) -> list[str]:
+    """``--dask`` alone means ``--dask local`` (``--ci`` alone ``--ci 0.95``): click options cannot
+    take an optional value, so the default is put in when no value follows the flag."""
     out = []
     for k, arg in enumerate(args):
         if arg == "--":
             return out + args[k:]
         out.append(arg)
-        if arg == flag and (k + 1 == len(args) or not _looks_like_address(args[k + 1])):
+        if arg == flag and (k + 1 == len(args) or not looks_like(args[k + 1])):
             out.append(default)
     return out
 

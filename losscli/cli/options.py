@@ -29,15 +29,17 @@ WeightDivisor = _choices("WeightDivisor", WEIGHT_DIVISORS)
 InputFormat = _choices("InputFormat", FORMATS)
 Like = _choices("Like", ("torch", "keras", "sklearn", "optax", "torchmetrics", "numpy"))
 
-INPUTS, REDUCTION, OUTPUT, ANALYSIS, CHECKS, ENGINE, LOSS = (
+INPUTS, REDUCTION, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS = (
     "Inputs",
     "Reduction and weights",
     "Output",
     "Analysis",
+    "Intervals and paired tests",
     "CI checks",
     "Engine",
     "Options of this loss",
 )
+CiMethod = _choices("CiMethod", ("bca", "percentile"))
 
 
 def _param(name: str, annotation, default=None) -> inspect.Parameter:
@@ -327,6 +329,85 @@ COMMON["dask"] = (
     ),
     None,
 )
+COMMON.update(
+    {
+        "ci": (
+            STATISTICS,
+            _text(
+                "--ci",
+                help="A bootstrap confidence interval of every batch value, at LEVEL (default 0.95): the samples "
+                "resampled, each reduction's own n, weights carried.",
+                metavar="[LEVEL]",
+            ),
+            None,
+        ),
+        "resamples": (
+            STATISTICS,
+            Annotated[int, typer.Option(min=10, help="Bootstrap resamples and permutations.", metavar="R")],
+            2000,
+        ),
+        "seed": (
+            STATISTICS,
+            Annotated[int, typer.Option(min=0, help="Seed of the resampling: the same seed, the same interval.")],
+            0,
+        ),
+        "ci_method": (
+            STATISTICS,
+            Annotated[CiMethod, typer.Option(help="bca (bias-corrected and accelerated) or percentile.")],
+            CiMethod.bca,
+        ),
+        "against": (
+            STATISTICS,
+            Annotated[
+                Optional[list[str]],
+                typer.Option(
+                    help="Other models' predictions of the same targets (repeatable): the first is the baseline; "
+                    "each other model gets the difference, its paired interval, a permutation p-value, a verdict.",
+                    metavar="FILE",
+                    show_default=False,
+                ),
+            ],
+            None,
+        ),
+        "against_col": (
+            STATISTICS,
+            Annotated[
+                Optional[list[str]],
+                typer.Option(
+                    help="One-file form: other models' prediction columns (repeatable), as --against.",
+                    metavar="COLS",
+                    show_default=False,
+                ),
+            ],
+            None,
+        ),
+        "paired": (
+            STATISTICS,
+            _flag("--paired", help="With --baseline: a paired test against the baseline's per-sample losses."),
+            False,
+        ),
+        "time_series": (
+            STATISTICS,
+            _text(
+                "--time-series",
+                help="Samples in time order: the Diebold-Mariano test (HLN-corrected, horizon H, default 1) "
+                "replaces the bootstrap; needs scipy: pip install 'losscli[stats]'.",
+                metavar="[H]",
+            ),
+            None,
+        ),
+        "fail_if_worse": (
+            CHECKS,
+            _flag(
+                "--fail-if-worse",
+                help="With --against or --baseline --paired: exit 1 when a model is significantly worse than the "
+                "baseline, by more than --tolerance.",
+            ),
+            False,
+        ),
+    }
+)
+
 COMMON["save_state"] = (
     ENGINE,
     _text(

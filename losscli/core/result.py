@@ -153,6 +153,8 @@ class Result:
     grad: bool = False  # the gradient was asked for
     like: object = None  # core.frameworks.Like: the framework whose call this is (--like)
     comparison: list | None = None  # report.compare.Row: every framework's number (compare=True)
+    ci: object = None  # stats.Interval: the bootstrap confidence interval of the value (--ci)
+    signature: str = ""  # what reproduces the number: see signature_of
 
     @property
     def reduce(self) -> str:
@@ -167,6 +169,13 @@ class Result:
             f"Result(loss={self.loss!r}, reduce={self.reduce!r}, value={self.value!r}, n={self.n!r} "
             f"({self.n_text}), shape={self.shape})"
         )
+
+    def ci_text(self) -> str:
+        """'0.235 [0.198, 0.271] 95% CI', or the value alone."""
+        if self.ci is None:
+            return short(self.value)
+        level = f"{self.ci.level * 100:g}%"
+        return f"{self.value:.6g} [{self.ci.low:.4g}, {self.ci.high:.4g}] {level} CI"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``--format json`` (schema_version 1); not-finite numbers are null,
@@ -190,8 +199,42 @@ class Result:
             "inputs": [info.to_dict() for info in self.inputs],
             "non_finite": self.non_finite,
             "like": None if self.like is None else self.like.to_dict(),
+            "ci": None if self.ci is None else self.ci.to_dict(),
+            "signature": self.signature,
         }
         for key in ("n", "total", "value"):
             if not math.isfinite(data[key]):
                 data[key] = None
         return data
+
+
+def signature_of(result: Result, digests: dict[str, str] | None = None, version: str = "") -> str:
+    """What makes the number reproducible, as one line (after sacrebleu's signatures):
+    ``mse|like:keras|reduce:samples|n:133|w:none|opts:delta=2|in:1a2b3c4d,5e6f7a8b|ci:bca,2000,0.95,seed:0|losscli:0.3.0``.
+    ``digests`` maps each input file to its sha256 (the first 8 hex digits are shown)."""
+    parts = [result.loss]
+    if result.like is not None:
+        parts.append(f"like:{result.like.framework}")
+    n = float(result.n)
+    parts += [f"reduce:{result.reduce}", f"n:{int(n) if n.is_integer() else repr(n)}"]
+    weights = result.weights
+    parts.append("w:none" if weights is None else f"w:{weights['divisor']}")
+    options = ",".join(f"{k}={_option_text(v)}" for k, v in sorted(result.options.items()) if v is not None)
+    if options:
+        parts.append(f"opts:{options}")
+    if digests:
+        parts.append("in:" + ",".join(d[:8] if d else "stdin" for d in digests.values()))
+    if result.ci is not None:
+        ci = result.ci
+        parts.append(f"ci:{ci.method},{ci.resamples},{ci.level:g},seed:{ci.seed}")
+    if version:
+        parts.append(f"losscli:{version}")
+    return "|".join(parts)
+
+
+def _option_text(value) -> str:
+    if isinstance(value, np.ndarray):
+        import hashlib
+
+        return "array:" + hashlib.sha256(np.ascontiguousarray(value, dtype=np.float64).tobytes()).hexdigest()[:8]
+    return repr(value) if isinstance(value, float) else str(value)

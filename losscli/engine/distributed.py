@@ -25,9 +25,7 @@ def shard_task(opener, names: tuple, patterns, tasks, settings, extras, likes, r
     if patterns:
         tag_patterns(inputs, patterns)
     try:
-        one = Pass(
-            inputs, tasks, settings._replace(jobs=1, keep_all=False, keep_stats=False), extras=extras, likes=likes
-        )
+        one = Pass(inputs, tasks, settings._replace(jobs=1, keep_all=False), extras=extras, likes=likes)
         if rows_wanted:
             one.blocks_kept = []
         one.read()

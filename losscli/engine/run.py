@@ -238,6 +238,7 @@ class Pass:
         self.shard_states: list[LossState] | None = None  # of the shard being read
         self.arrays: list[dict[str, list]] = [{"per_sample": [], "terms": [], "gradient": [], "ids": []} for _ in tasks]
         self.statistics: list[list] = [[] for _ in tasks]
+        self.statistic_id_parts: list[np.ndarray] = []  # the samples' ids, kept with the statistics
         self.missing = Missing()
         self.labels: ClassLabels | None = None
         self.samples = 0
@@ -415,6 +416,8 @@ class Pass:
         if self.settings.keep_stats:
             for collected, rows in zip(self.statistics, done.stats, strict=True):
                 collected.append(rows)
+            if done.ids is not None:
+                self.statistic_id_parts.append(done.ids)
         if self.sink is not None:
             self.sink.write(done.start, done.ids, done.per_sample, done.terms)
         if self.on_block is not None:
@@ -522,6 +525,12 @@ class Pass:
         """Every sample's (numerator, divisor) of the k-th loss, when kept."""
         parts = self.statistics[k]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def statistic_ids(self) -> np.ndarray | None:
+        """Every sample's id (as text), when the statistics were kept and the inputs had ids."""
+        if not self.statistic_id_parts:
+            return None
+        return np.array([str(x) for part in self.statistic_id_parts for x in part], dtype=object)
 
     def extras_done(self):
         """(convention, task, state, why it was refused or None) of every extra."""

@@ -8,7 +8,6 @@ gives: any scheduler can run the shards (xargs -P, GNU parallel, a Slurm array).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 
@@ -18,21 +17,10 @@ from ..core.frameworks import Like
 from ..core.state import state_from_dict, state_to_dict
 from ..core.terms import prepare
 from ..errors import InputError, UsageError
+from ..io.digests import file_digest, input_files
 
 FORMAT = "losscli-state"
 VERSION = 1
-
-
-def file_digest(path: str) -> str | None:
-    """sha256 of a file's bytes (a second read: only --save-state asks for it)."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 22):
-                digest.update(chunk)
-    except OSError:
-        return None
-    return digest.hexdigest()
 
 
 def _plain(value):
@@ -43,19 +31,6 @@ def _plain(value):
     if isinstance(value, tuple):
         return list(value)
     return value
-
-
-def _input_files(args) -> list[str]:
-    from ..io.shards import expand, is_pattern
-    from ..io.source import STDIN, split_key
-
-    files = []
-    for spec in (args.preds, args.targets, args.weights):
-        if not spec or spec == STDIN:
-            continue
-        names = expand(spec) if is_pattern(spec) else [split_key(spec)[0]]
-        files += names
-    return files
 
 
 def document(run, args) -> dict:
@@ -74,7 +49,10 @@ def document(run, args) -> dict:
                 "state": state_to_dict(state),
             }
         )
-    inputs = [{"path": path, "sha256": file_digest(path), "bytes": _size(path)} for path in _input_files(args)]
+    inputs = [
+        {"path": path, "sha256": file_digest(path), "bytes": _size(path)}
+        for path in input_files(args.preds, args.targets, args.weights)
+    ]
     return {
         "format": FORMAT,
         "version": VERSION,

@@ -170,7 +170,8 @@ def _md_row(cells) -> str:
 def to_markdown(results: list[Result], max_rows: int) -> str:
     out = ["## losscli\n\n", _md_row(["loss", "--reduce", "n", "value", "formula"]), _md_row(["---"] * 5)]
     for r in results:
-        out.append(_md_row([f"`{r.loss}`", r.reduce, r.n_text, short(r.value), f"`{r.batch_formula}`"]))
+        value = r.ci_text() if r.ci is not None else short(r.value)
+        out.append(_md_row([f"`{r.loss}`", r.reduce, r.n_text, value, f"`{r.batch_formula}`"]))
     kept = results[0].kept
     n_samples = results[0].shape[0]
     ids = kept.ids if kept is not None else None
@@ -183,6 +184,9 @@ def to_markdown(results: list[Result], max_rows: int) -> str:
         out.append(_md_row([i, *([ids[k]] if ids else []), *cells]))
     if len(head) < n_samples:
         out.append(f"\n{len(head)} of {n_samples:,} samples shown (--max-rows to change)\n")
+    signatures = [r.signature for r in results if r.signature]
+    if signatures:
+        out.append("\n" + "".join(f"`{s}`  \n" for s in signatures))
     return "".join(out)
 
 

@@ -236,7 +236,7 @@ _DIVISORS = {
 def _summary(result: Result) -> Table:
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
-    summary.add_column()
+    summary.add_column(overflow="fold")  # a signature or a path has no spaces: folded, never cut
     summary.add_row("loss", f"{result.loss} ({result.title}; matches {result.matches})")
     if result.like is not None:
         summary.add_row("like", result.like.text())
@@ -252,10 +252,16 @@ def _summary(result: Result) -> Table:
     if result.notes:
         summary.add_row("note", result.notes)
     summary.add_row("value", repr(result.value))
+    if result.ci is not None:
+        ci = result.ci
+        how = f"bootstrap, {ci.method}, {ci.resamples:,} resamples of the samples, seed {ci.seed}"
+        summary.add_row(f"{ci.level * 100:g}% CI", f"{result.ci_text()}   ({how})")
     if result.non_finite:
         summary.add_row("warning", f"the value is not a finite number: {result.non_finite}")
     for info in result.inputs:
         summary.add_row("input", info.text())
+    if result.signature:
+        summary.add_row("signature", result.signature)
     return summary
 
 
@@ -353,13 +359,18 @@ def render_many(results: list[Result], *, max_rows: int = 20, console: Console |
     for name in ("loss", "--reduce", "n", "value", "formula"):
         batch.add_column(name, justify="right" if name in ("n", "value") else "left")
     for r in results:
-        batch.add_row(r.loss, r.reduce, r.n_text, short(r.value), r.batch_formula)
-    _print_section(console, "Batch values", batch, [])
+        batch.add_row(r.loss, r.reduce, r.n_text, r.ci_text() if r.ci is not None else short(r.value), r.batch_formula)
+    ci = results[0].ci
+    notes = [] if ci is None else [f"bootstrap, {ci.method}, {ci.resamples:,} resamples of the samples, seed {ci.seed}"]
+    _print_section(console, "Batch values", batch, notes)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
-    grid.add_column()
+    grid.add_column(overflow="fold")
     for info in results[0].inputs:
         grid.add_row("input", info.text())
+    for r in results:
+        if r.signature:
+            grid.add_row("signature", r.signature)
     console.print(grid)
 
 

@@ -1,0 +1,90 @@
+"""A result's batch value as the ratio statistic the stats wing resamples.
+
+Every batch value is finish(sum_i a_i / sum_i b_i) over the samples (stats/ratio.py): the
+pass keeps each sample's numerator a_i (its weighted terms summed over the outputs, or the
+terms themselves when roots are taken per output) and what it adds to the divisor b_i (1, its
+weight, 1 or 0 when ignored, or sum_j |t_ij| for WMAPE). The reduction decides the rest: a
+sum over samples (no mean) takes b_i = 1/N, so that sum_i b_i = 1 in every resample of N; a
+mean over outputs divides by C; a root is taken last. The statistic is checked against the result's own value before any
+interval is drawn from it: a mapping that does not reproduce the number is refused, never
+resampled.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..core.result import Result
+from ..core.terms import LossTask
+from ..errors import UsageError
+
+
+def statistic_of(task: LossTask, result: Result, numerator: np.ndarray, divisor: np.ndarray):
+    """The RatioStatistic whose value is ``result.value``."""
+    from ..stats import RatioStatistic
+
+    reduction = task.reduction
+    n = len(divisor)
+    if not task.spec.ratio and not reduction.mean_over_samples:
+        divisor = np.full(n, 1.0 / n)  # a sum over samples: sum_i b_i = 1 in every resample of N
+    outputs = result.shape[1] if reduction.mean_over_outputs and not task.spec.ratio else 1
+    if task.spec.root and task.options.get("per_output_root"):
+
+        def finish(ratios):
+            return np.sqrt(ratios).sum(axis=-1) / outputs
+    elif task.spec.root:
+
+        def finish(ratios):
+            return np.sqrt(ratios / outputs)
+    else:
+
+        def finish(ratios):
+            return ratios / outputs
+
+    statistic = RatioStatistic(numerator, divisor, finish)
+    _check(statistic, result)
+    return statistic
+
+
+def _check(statistic, result: Result) -> None:
+    value = statistic.value()
+    if not (math.isfinite(value) and math.isclose(value, result.value, rel_tol=1e-9, abs_tol=1e-300)):
+        raise UsageError(
+            f"{result.loss} --reduce {result.reduce}: its value ({result.value!r}) is no ratio of per-sample sums "
+            f"that resampling can reproduce ({value!r}); intervals and paired tests are not available for it"
+        )
+
+
+def with_intervals(run, results: list[Result], level: float, resamples: int, seed: int, method: str):
+    """Every result with the bootstrap interval of its value (the pass kept each sample's sums)."""
+    from dataclasses import replace
+
+    from ..stats import bootstrap_interval
+
+    out = []
+    for k, (task, result) in enumerate(zip(run.tasks, results, strict=True)):
+        statistic = statistic_of(task, result, *run.statistic_rows(k))
+        interval = bootstrap_interval(statistic, level=level, resamples=resamples, seed=seed, method=method)
+        out.append(replace(result, ci=interval))
+    return out
+
+
+def plain_statistic(task: LossTask, per_sample, value: float, name: str):
+    """The mean (or, with no mean over samples, the sum) of per-sample losses, checked to give
+    ``value``: a saved baseline's statistic, and the run's own to compare with it."""
+    from ..stats import RatioStatistic
+
+    values = np.asarray(per_sample, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise UsageError(f"{name}: a per-sample loss is not a finite number; a paired test needs finite losses")
+    n = len(values)
+    divisor = np.ones(n) if task.reduction.mean_over_samples else np.full(n, 1.0 / n)
+    statistic = RatioStatistic(values, divisor)
+    if not math.isclose(statistic.value(), value, rel_tol=1e-9, abs_tol=1e-300):
+        raise UsageError(
+            f"{name}: its per-sample losses give {statistic.value()!r}, not its value {value!r}; a paired test "
+            f"needs a loss whose value is their mean"
+        )
+    return statistic
