@@ -322,3 +322,24 @@ def test_one_file_needs_both_columns_and_one_file(run):
     # with two files, --pred-col and --target-col pick a column of each
     value = float(run("mse", RESULTS, RESULTS, "--pred-col", "y_pred", "--target-col", "y_true", "-f", "value").stdout)
     assert value == pytest.approx(np.mean((Y_PRED - Y_TRUE) ** 2), rel=1e-12)
+
+
+def test_readme_xargs_shards_and_merge(tmp_path):
+    """The README's scheduler example: a state per shard (xargs -P), merged, is the sharded run's value."""
+    command = re.search(r"```sh\n(mkdir -p states .*?)\n```", README, re.DOTALL).group(1)
+    (tmp_path / "samples").symlink_to(SAMPLES)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PATH": path}
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "states").iterdir()) == [f"part-0{k}.csv.json" for k in range(3)]
+    shards = [
+        np.loadtxt(SAMPLES / "shards" / role / f"part-0{k}.csv", delimiter=",")
+        for role in ("preds", "targets")
+        for k in range(3)
+    ]
+    pred, target = np.vstack(shards[:3]), np.vstack(shards[3:])
+    assert float(done.stdout) == pytest.approx(np.mean((pred - target) ** 2), rel=1e-12)
+    one_run = _shell("losscli mse 'samples/shards/preds/*.csv' samples/shards/targets -f value")
+    assert done.stdout == one_run.stdout  # the same sums, merged in the same order: the same bits

@@ -52,18 +52,21 @@ def execute(specs, arguments: dict) -> int:
             progress.close()
         source.close()
 
-    def signed(result, name=None):
+    def signed(result, file=None, pred_col=None):
+        """The signature of a result: of this run's inputs, or of another model's ``file``."""
         if digests is None:
             return ""
         from .. import __version__
         from ..core.result import signature_of
         from ..io.digests import file_digest, input_files
 
-        if name is None:
+        if file is None:
             values = digests.result()
         else:
-            values = {path: file_digest(path) for path in input_files(name, args.targets, args.weights)}
-        return signature_of(result, values, __version__)
+            values = {path: file_digest(path) for path in input_files(file, args.targets, args.weights)}
+        picked = pred_col or args.pred_col
+        columns = f"{picked or '*'}>{args.target_col or '*'}" if picked or args.target_col else ""
+        return signature_of(result, values, __version__, columns)
 
     if stats.level is not None:
         from ..engine.statistics import with_intervals

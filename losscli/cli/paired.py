@@ -91,13 +91,13 @@ def other_models(args, task, engine_settings, open_source, signed) -> list:
     from ..engine.paired import model_of
     from ..engine.run import Pass
 
-    models = []
+    models = []  # (name, the predictions' file, their columns, the opened inputs)
     for spec in args.against or []:
-        models.append((spec, open_source(spec, args.targets, args.weights, None)))
+        models.append((spec, spec, None, open_source(spec, args.targets, args.weights, None)))
     for columns in args.against_col or []:
-        models.append((f"--against-col {columns}", open_source(args.preds, None, None, columns)))
+        models.append((f"--against-col {columns}", args.preds, columns, open_source(args.preds, None, None, columns)))
     out = []
-    for name, source in models:
+    for name, file, columns, source in models:
         try:
             run = Pass(source, [task], engine_settings)
             result = run.run()[0]
@@ -107,7 +107,7 @@ def other_models(args, task, engine_settings, open_source, signed) -> list:
             from ..engine.statistics import with_intervals
 
             result = with_intervals(run, [result], _level(args.ci), args.resamples, args.seed, args.ci_method.value)[0]
-        out.append(model_of(name, task, run, replace(result, signature=signed(result, name))))
+        out.append(model_of(name, task, run, replace(result, signature=signed(result, file, columns))))
     return out
 
 

@@ -208,10 +208,11 @@ class Result:
         return data
 
 
-def signature_of(result: Result, digests: dict[str, str] | None = None, version: str = "") -> str:
+def signature_of(result: Result, digests: dict[str, str] | None = None, version: str = "", columns: str = "") -> str:
     """What makes the number reproducible, as one line (after sacrebleu's signatures):
     ``mse|like:keras|reduce:samples|n:133|w:none|opts:delta=2|in:1a2b3c4d,5e6f7a8b|ci:bca,2000,0.95,seed:0|losscli:0.3.0``.
-    ``digests`` maps each input file to its sha256 (the first 8 hex digits are shown)."""
+    ``digests`` maps each input file to its sha256 (the first 8 hex digits are shown);
+    ``columns`` the columns read (``pred>target``), when they were picked by name."""
     parts = [result.loss]
     if result.like is not None:
         parts.append(f"like:{result.like.framework}")
@@ -224,6 +225,8 @@ def signature_of(result: Result, digests: dict[str, str] | None = None, version:
         parts.append(f"opts:{options}")
     if digests:
         parts.append("in:" + ",".join(d[:8] if d else "stdin" for d in digests.values()))
+    if columns:
+        parts.append(f"cols:{columns}")
     if result.ci is not None:
         ci = result.ci
         parts.append(f"ci:{ci.method},{ci.resamples},{ci.level:g},seed:{ci.seed}")
