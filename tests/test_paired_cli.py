@@ -308,3 +308,10 @@ def test_signature_in_the_table(run, data):
     out = run("mse", paths["new"], paths["targets"], "-r", "samples")
     line = next(line for line in out.stdout.splitlines() if line.startswith("signature"))
     assert line.split()[1].startswith(f"mse|reduce:samples|n:{N}|w:none|in:")
+
+
+def test_ci_with_format_value_prints_value_low_high(run, data):
+    _, _, paths = data
+    out = _json(run("mse", paths["new"], paths["targets"], "--ci", "--resamples", "300", "-f", "json"))
+    line = run("mse", paths["new"], paths["targets"], "--ci", "--resamples", "300", "-f", "value").stdout
+    assert [float(x) for x in line.split()] == [out["value"], out["ci"]["low"], out["ci"]["high"]]

@@ -18,9 +18,7 @@ def execute(specs, arguments: dict) -> int:
     args = SimpleNamespace(**{name: arguments[name] for name in COMMON})
     given = {name: value for name, value in arguments.items() if name not in COMMON and value is not None}
     _check_arguments(specs, args)
-    from . import paired
-
-    stats = paired.check(specs, args)
+    stats = _statistics(specs, args)
     settings = _check_settings(args)
     checking = any(settings[key] is not None for key in ("fail-above", "fail-below", "baseline"))
     _refuse_outputs(args, given, settings)
@@ -75,6 +73,7 @@ def execute(specs, arguments: dict) -> int:
     results = [replace(result, signature=signed(result)) for result in results]
     if stats.comparing:
         from ..report.checks import parse_tolerance
+        from . import paired
 
         others = paired.other_models(args, tasks[0], engine_settings, open_source, signed) if not args.paired else []
         tolerance = parse_tolerance(settings["tolerance"])
@@ -87,6 +86,20 @@ def execute(specs, arguments: dict) -> int:
         for note in inputs.notes:
             sys.stderr.write(f"losscli: note: {one_line(note)}\n")
     return code
+
+
+NO_STATISTICS = SimpleNamespace(level=None, horizon=None, comparing=False)
+
+
+def _statistics(specs, args):
+    """--ci, --against, --paired, --time-series, --fail-if-worse checked (their module loads only
+    when one of them is given)."""
+    names = ("ci", "time_series", "against", "against_col", "paired", "fail_if_worse")
+    if not any(getattr(args, name) for name in names):
+        return NO_STATISTICS
+    from . import paired
+
+    return paired.check(specs, args)
 
 
 def _stdin():

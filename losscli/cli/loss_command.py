@@ -8,18 +8,7 @@ import typer
 from typer.core import TyperCommand
 
 from ..core.registry import get_loss, options_by_name
-from .options import LOSS, common_parameters, loss_parameters, section_of
-
-SECTION_ORDER = (
-    "Inputs",
-    "Reduction and weights",
-    "Output",
-    "Analysis",
-    "Intervals and paired tests",
-    "CI checks",
-    "Engine",
-    LOSS,
-)
+from .options import SECTIONS, common_parameters, loss_parameters, section_of
 
 
 class LossCommand(TyperCommand):
@@ -40,7 +29,7 @@ class LossCommand(TyperCommand):
             if record is not None and param.param_type_name == "option":
                 section = section_of(param.name) if param.name not in ("help",) else "Other"
                 sections.setdefault(section, []).append(record)
-        for section in (*SECTION_ORDER, "Other"):
+        for section in (*SECTIONS, "Other"):
             if section in sections:
                 with formatter.section(section):
                     formatter.write_dl(sections[section], col_max=26)

@@ -39,6 +39,7 @@ INPUTS, REDUCTION, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS = (
     "Engine",
     "Options of this loss",
 )
+SECTIONS = (INPUTS, REDUCTION, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS)  # the order help shows them in
 CiMethod = _choices("CiMethod", ("bca", "percentile"))
 
 

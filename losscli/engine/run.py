@@ -390,14 +390,22 @@ class Pass:
         """A block's contribution, merged in block order."""
         for state, block_state in zip(self.shard_states, done.states, strict=True):
             state.merge(block_state)
-        for extra, contribution in zip(self.extras, done.extras, strict=True):
+        self._merge_extras(done.extras)
+        self.take_rows(done)
+
+    def _merge_extras(self, contributions: list, offset: int | None = None) -> None:
+        """Each framework's contribution (a state, or why it refuses the data), merged in order:
+        a block's into the shard's states, or (with ``offset``) a shard's into the whole."""
+        for extra, contribution in zip(self.extras, contributions, strict=True):
             if extra.refused:
                 continue
             if isinstance(contribution, str):
                 extra.refused = contribution
-            else:
+            elif offset is None:
                 extra.shard_state.merge(contribution)
-        self.take_rows(done)
+            else:
+                contribution.shift(offset)
+                extra.state.merge(contribution)
 
     def take_rows(self, done: Done) -> None:
         """A block's per-sample values, to the outputs that list them (in block order)."""
@@ -458,14 +466,7 @@ class Pass:
             for state, other in zip(self.states, shard.states, strict=True):
                 other.shift(offset)
                 state.merge(other)
-            for extra, other in zip(self.extras, shard.extras, strict=True):
-                if extra.refused:
-                    continue
-                if isinstance(other, str):
-                    extra.refused = other
-                else:
-                    other.shift(offset)
-                    extra.state.merge(other)
+            self._merge_extras(shard.extras, offset)
         self.samples += shard.samples
         self.missing.samples += shard.missing.samples
         self.missing.values += shard.missing.values

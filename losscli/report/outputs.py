@@ -191,6 +191,12 @@ def to_markdown(results: list[Result], max_rows: int) -> str:
 
 
 def to_value(results: list[Result]) -> str:
+    """The batch value alone (``name value`` lines for several losses); with --ci, the
+    interval's low and high follow it on the line."""
+
+    def numbers(r: Result) -> str:
+        return repr(r.value) if r.ci is None else f"{r.value!r} {r.ci.low!r} {r.ci.high!r}"
+
     if len(results) == 1:
-        return repr(results[0].value) + "\n"
-    return "".join(f"{r.loss} {r.value!r}\n" for r in results)
+        return numbers(results[0]) + "\n"
+    return "".join(f"{r.loss} {numbers(r)}\n" for r in results)
