@@ -10,7 +10,8 @@ import sys
 def main() -> None:
     try:
         from .app import run_command
-    except KeyboardInterrupt:
+
+        run_command()
+    except KeyboardInterrupt:  # while loading, or building the command (outside run_safely)
         sys.stderr.write("losscli: error: interrupted\n")
         sys.exit(130)
-    run_command()
