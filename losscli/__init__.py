@@ -8,7 +8,7 @@
 The names below load on first use: the command line imports only what a run needs.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _NAMES = {
     "compute": ("api", "compute"),

@@ -1634,15 +1634,19 @@ def test_broken_pipe(tmp_path, rows, extra):
     assert stderr == b""
 
 
-def _slow_feeder(process, stop: threading.Event):
-    """Keep the process reading stdin: a line now and then, never the end."""
+def _slow_feeder(process, started: threading.Event, stop: threading.Event):
+    """Keep the process reading stdin: 256 KiB at once (which returns only once it is reading), then a line
+    now and then, never the end."""
     try:
+        process.stdin.write(b"0.5\n" * 65536)
+        process.stdin.flush()
+        started.set()
         while not stop.is_set():
             process.stdin.write(b"0.5\n" * 100)
             process.stdin.flush()
             time.sleep(0.05)
     except (BrokenPipeError, ValueError, OSError):
-        pass
+        started.set()
 
 
 def _interrupt_while_reading(tmp_path, sig, extra=()):
@@ -1655,10 +1659,11 @@ def _interrupt_while_reading(tmp_path, sig, extra=()):
         cwd=tmp_path,
         env=_env(),
     )
-    stop = threading.Event()
-    feeder = threading.Thread(target=_slow_feeder, args=(process, stop), daemon=True)
+    started, stop = threading.Event(), threading.Event()
+    feeder = threading.Thread(target=_slow_feeder, args=(process, started, stop), daemon=True)
     feeder.start()
-    time.sleep(2.0)  # well past start-up: reading stdin
+    assert started.wait(60), "losscli never read its stdin"
+    time.sleep(0.3)  # well past start-up: blocked reading stdin
     process.send_signal(sig)
     try:
         _, stderr = process.communicate(timeout=30)
