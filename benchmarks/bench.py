@@ -217,10 +217,11 @@ def _write_big(folder: Path, rng) -> None:
             array[start : start + 5_000_000] = rng.random((5_000_000, 10))
         array.flush()
         del array
-    # 1 GB CSV pair: the first ~5,000,000 rows of the 10,000,000-row pair
+    # 1 GB CSV pair: the first 5,200,000 rows (1.0 GB) of the 10,000,000-row pair
     for name in ("preds", "targets"):
         with open(folder / f"big_{name}.csv", "rb") as src, open(folder / f"gb_{name}.csv", "wb") as dst:
-            dst.write(src.read(1 << 30).rsplit(b"\n", 1)[0] + b"\n")
+            for _ in range(5_200_000):
+                dst.write(src.readline())
 
 
 # --- the groups -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from . import cells as C
 from .source import read_chunk
 from .table import Header, Layout, Rows, position_names
 
-CHUNK_BYTES = 1 << 23  # 8 MiB of lines per parse: large enough for the parsers, small enough to bound memory
+CHUNK_BYTES = 4 << 20  # 4 MiB of lines per parse: large enough for the parsers, small enough to bound memory
 PYARROW_FROM = 1 << 20  # a chunk this large pays for importing pyarrow; a smaller one goes to NumPy
 PYARROW_COLUMNS = 4096  # wider, and pyarrow's builders per column take far more memory than the data
 HEAD_BYTES = 1 << 16  # the first lines, read to learn the layout

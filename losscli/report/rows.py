@@ -12,7 +12,7 @@ import tempfile
 
 import numpy as np
 
-IN_MEMORY = 8 << 20  # bytes of text held in memory before the spool moves to disk
+IN_MEMORY = 1 << 20  # bytes of text held in memory before the spool moves to disk
 
 
 def _numbers(values: np.ndarray) -> list[str]:
