@@ -90,18 +90,7 @@ class LossGroup(TyperGroup):
                     sys.stdout.flush()  # a closed pipe shows here, not at exit
                 return code
 
-        code = run_safely(call)
-        _done_with_interrupts()
-        sys.exit(code)
-
-
-def _done_with_interrupts() -> None:
-    """The run is over and its status known: a Ctrl-C now would only turn it into a traceback
-    or a death by signal at exit, so it is ignored."""
-    import signal
-
-    with contextlib.suppress(ValueError, OSError):  # not the main thread (a test runner)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        sys.exit(run_safely(call))
 
 
 def _write_stderr(text: str) -> None:

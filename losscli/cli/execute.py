@@ -16,6 +16,8 @@ from .options import COMMON
 
 def execute(specs, arguments: dict) -> int:
     args = SimpleNamespace(**{name: arguments[name] for name in COMMON})
+    if args.output == STDIN:  # -o -: standard output, as for the inputs
+        args.output = None
     given = {name: value for name, value in arguments.items() if name not in COMMON and value is not None}
     _check_arguments(specs, args)
     stats = _statistics(specs, args)
@@ -326,7 +328,7 @@ def _jobs(args) -> int:
 
 
 def _engine_settings(args, inputs, stats):
-    from ..core.state import Keep
+    from ..core.state import NOTHING, Keep
     from ..engine.run import Settings
 
     fmt = args.output_format.value
@@ -334,6 +336,8 @@ def _engine_settings(args, inputs, stats):
     tail = max(1, args.max_rows // 2)  # the table shows the first ceil(max_rows / 2) rows and the last floor
     head = max(args.max_rows - args.max_rows // 2, 200 if (args.explain and args.grad) else 0)
     keep = Keep(head=head, tail=tail, top=max(args.top, head))
+    if fmt in ("value", "json", "csv", "jsonl") and args.plot is None:
+        keep = NOTHING  # no table: no rows for people, no histogram
     classes = None if args.classes is None else [c.strip() for c in args.classes.split(",") if c.strip()]
     return Settings(
         jobs=_jobs(args),

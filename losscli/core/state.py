@@ -42,11 +42,20 @@ class Record(NamedTuple):
 
 
 class Keep(NamedTuple):
-    """How many rows to keep for people."""
+    """How many rows to keep for people, and whether to count the histogram."""
 
     head: int = 10  # the first rows
     tail: int = 10  # the last rows
     top: int = 10  # the rows of the largest terms, and the worst samples
+    histogram: bool = True  # the per-sample losses' histogram (tables show it)
+
+    @property
+    def anything(self) -> bool:
+        """Whether a block's per-sample values are needed at all."""
+        return bool(self.head or self.tail or self.top or self.histogram)
+
+
+NOTHING = Keep(0, 0, 0, False)  # for --format value, json, csv, jsonl: only the sums
 
 
 DEFAULT_KEEP = Keep()
@@ -136,7 +145,11 @@ class LossState:
             self.scale_per_output.add(block.scale.sum(axis=0))
         if not np.isfinite(terms.sum()):  # one sum screens for inf and NaN; the mask only then
             self.non_finite += int((~np.isfinite(terms)).sum())
-        self.sketch.add(per_sample)
+        keep = self.kept.keep
+        if per_sample is None or not keep.anything:  # only the sums are wanted
+            return
+        if keep.histogram:
+            self.sketch.add(per_sample)
         with np.errstate(invalid="ignore"):
             row_max = terms.max(axis=1) if terms.shape[1] > 1 else terms[:, 0]  # NaN propagates
         self._worst(start, terms, row_max)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core.finish import Arrays, NoSamples, finish
 from ..core.result import Result
-from ..core.state import Keep, LossState
+from ..core.state import NOTHING, Keep, LossState
 from ..core.terms import (
     LossTask,
     as_variance,
@@ -114,6 +114,7 @@ class Plan(NamedTuple):
     settings: Settings
     n_outputs: int
     source: Source
+    per_sample: bool = True  # whether anything wants each sample's value (tables, sinks, kept arrays)
 
 
 class ShardSummary(NamedTuple):
@@ -159,7 +160,7 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
         if like is not None:
             _check_like(like, task, block.pred, block.target)
         terms = block_terms(task, block.pred, block.target, block.weights, where, var_rows=var_rows)
-        per_sample = per_sample_values(task, terms)
+        per_sample = per_sample_values(task, terms) if plan.per_sample else None
         gradient = raw_gradient(task, block.pred, terms) if grad else None
         labels = block.target[:, 0] if task.labels else None
         state = _new_state(task, plan.n_outputs, keep)
@@ -212,9 +213,9 @@ def _compute_extra(extra: Extra, block: Prepared, where, var_rows, n_outputs: in
         terms = block_terms(extra.task, block.pred, block.target, block.weights, where, var_rows=var_rows)
     except InputError as exc:  # outside this framework's domain: its row says so
         return str(exc)
-    state = _new_state(extra.task, n_outputs, Keep(0, 0, 0))
+    state = _new_state(extra.task, n_outputs, NOTHING)
     labels = block.target[:, 0] if extra.task.labels else None
-    state.add(block.start, terms, per_sample_values(extra.task, terms), None, None, block.pred, labels)
+    state.add(block.start, terms, None, None, None, block.pred, labels)  # its sums only
     return state
 
 
@@ -297,7 +298,7 @@ class Pass:
         keep = self.settings.keep
         self.shard_states = [_new_state(task, self.n_outputs, keep) for task in self.tasks]
         for extra in self.extras:
-            extra.shard_state = _new_state(extra.task, self.n_outputs, Keep(0, 0, 0))
+            extra.shard_state = _new_state(extra.task, self.n_outputs, NOTHING)
 
     def _end_shard(self) -> None:
         if self.shard_states is None:
@@ -345,9 +346,15 @@ class Pass:
         keep = self.settings.keep
         self.states = [_new_state(task, self.n_outputs, keep) for task in self.tasks]
         for extra in self.extras:
-            extra.state = _new_state(extra.task, self.n_outputs, Keep(0, 0, 0))
+            extra.state = _new_state(extra.task, self.n_outputs, NOTHING)
         self._fresh_shard()
-        self.plan = Plan(self.tasks, self.likes, self.extras, self.settings, self.n_outputs, self.source)
+        wanted = (
+            self.settings.keep.anything
+            or self.settings.keep_all
+            or self.sink is not None
+            or self.blocks_kept is not None
+        )
+        self.plan = Plan(self.tasks, self.likes, self.extras, self.settings, self.n_outputs, self.source, wanted)
 
     def _targets(self, block, rows, n_outputs: int) -> np.ndarray:
         if "targets" not in block.labels and not any(t.labels for t in self.tasks):
@@ -456,7 +463,7 @@ class Pass:
                 self.n_outputs = shard.n_outputs
                 self.states = [_new_state(task, self.n_outputs, self.settings.keep) for task in self.tasks]
                 for extra in self.extras:
-                    extra.state = _new_state(extra.task, self.n_outputs, Keep(0, 0, 0))
+                    extra.state = _new_state(extra.task, self.n_outputs, NOTHING)
             elif shard.n_outputs != self.n_outputs:
                 raise InputError(
                     f"{shard.infos[0][0].path}: has {shard.n_outputs} columns where the first shard had "
