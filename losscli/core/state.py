@@ -176,7 +176,9 @@ class LossState:
         kept.tail = [i + offset for i in kept.tail]
         kept.records = {i + offset: record for i, record in kept.records.items()}
 
-    def merge(self, other: LossState) -> None:
+    def merge(self, other: LossState, sums_only: bool = False) -> None:
+        """``other`` (of the rows after this state's) added in; ``sums_only`` leaves the rows
+        kept for people and the histogram out (a framework's row of --compare needs its sums)."""
         self.total.merge(other.total)
         self.per_output.merge(other.per_output)
         self.rows += other.rows
@@ -185,6 +187,8 @@ class LossState:
         self.scale_total.merge(other.scale_total)
         self.scale_per_output.merge(other.scale_per_output)
         self.non_finite += other.non_finite
+        if sums_only:
+            return
         self.sketch.merge(other.sketch)
         self.worst_elements.merge(other.worst_elements)
         self.kept.merge(other.kept)

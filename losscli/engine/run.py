@@ -96,13 +96,28 @@ class Prepared(NamedTuple):
 
 class Extra:
     """A framework's convention of a loss, computed in the same pass for --compare: its sums only.
-    A framework that refuses the data (scikit-learn's log_loss of soft targets) says why."""
+    A framework that refuses the data (scikit-learn's log_loss of soft targets) says why. One
+    whose options are the loss's own differs from it only in n: it shares the loss's sums."""
 
-    def __init__(self, convention, task: LossTask):
+    def __init__(self, convention, task: LossTask, main: LossTask | None = None):
         self.convention, self.task = convention, task
         self.state: LossState | None = None
         self.shard_state: LossState | None = None
         self.refused: str | None = None
+        self.same_terms = main is not None and _same_options(task.options, main.options)
+
+
+def _same_options(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for key, value in a.items():
+        other = b[key]
+        if isinstance(value, np.ndarray) or isinstance(other, np.ndarray):
+            if not np.array_equal(np.asarray(value), np.asarray(other)):
+                return False
+        elif value != other:
+            return False
+    return True
 
 
 class Plan(NamedTuple):
@@ -170,7 +185,10 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
         term_sets.append(terms.terms)
         gradients.append(gradient)
         stats.append(_statistic_rows(task, terms) if plan.settings.keep_stats else None)
-    extras = [_compute_extra(extra, block, where, var_rows, plan.n_outputs) for extra in plan.extras]
+    extras = [
+        _compute_extra(extra, block, where, var_rows, plan.n_outputs, states[0] if extra.same_terms else None)
+        for extra in plan.extras
+    ]
     return Done(block.start, states, extras, per_samples, term_sets, gradients, stats, block.ids)
 
 
@@ -203,12 +221,15 @@ def _check_like(like, task: LossTask, pred, target) -> None:
         raise InputError(f"--like {like.framework}: {why}")
 
 
-def _compute_extra(extra: Extra, block: Prepared, where, var_rows, n_outputs: int) -> LossState | str:
+def _compute_extra(extra: Extra, block: Prepared, where, var_rows, n_outputs: int, shared) -> LossState | str:
+    """A convention's block state: the loss's own (``shared``) when the terms are the same."""
     from ..core.frameworks import refusal
 
     why = refusal(extra.convention, extra.task, block.pred, block.target)
     if why:
         return why
+    if shared is not None:
+        return shared  # read, never changed, by the merges
     try:
         terms = block_terms(extra.task, block.pred, block.target, block.weights, where, var_rows=var_rows)
     except InputError as exc:  # outside this framework's domain: its row says so
@@ -233,7 +254,7 @@ class Pass:
         self.sources = [source] if hasattr(source, "blocks") else source  # one source, or shards
         self.source = source if hasattr(source, "blocks") else None  # the shard being read
         self.tasks, self.settings, self.sink = tasks, settings, sink
-        self.extras = [Extra(convention, task) for convention, task in extras]
+        self.extras = [Extra(convention, task, tasks[0]) for convention, task in extras]
         self.likes = list(likes) or [None] * len(tasks)
         self.states: list[LossState] | None = None  # of every shard merged
         self.shard_states: list[LossState] | None = None  # of the shard being read
@@ -307,7 +328,7 @@ class Pass:
             state.merge(shard)
         for extra in self.extras:
             if not extra.refused:
-                extra.state.merge(extra.shard_state)
+                extra.state.merge(extra.shard_state, sums_only=True)
 
     # --- the main thread: blocks in order --------------------------------------------------
 
@@ -409,10 +430,10 @@ class Pass:
             if isinstance(contribution, str):
                 extra.refused = contribution
             elif offset is None:
-                extra.shard_state.merge(contribution)
+                extra.shard_state.merge(contribution, sums_only=True)
             else:
                 contribution.shift(offset)
-                extra.state.merge(contribution)
+                extra.state.merge(contribution, sums_only=True)
 
     def take_rows(self, done: Done) -> None:
         """A block's per-sample values, to the outputs that list them (in block order)."""
