@@ -13,13 +13,18 @@ def main() -> None:
 
         run_command()
     except KeyboardInterrupt:  # while loading, or building the command (outside run_safely)
+        _ignore_interrupts()
         sys.stderr.write("losscli: error: interrupted\n")
         sys.exit(130)
     except SystemExit:
-        # The run is over and its status known: a Ctrl-C now would only turn it into a
-        # traceback or a death by signal at exit. (Here, in the process's own entry point
-        # only: SIG_IGN is inherited by children, so never in a caller's process.)
-        import signal
-
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _ignore_interrupts()
         raise
+
+
+def _ignore_interrupts() -> None:
+    """The run is over and its status known: a Ctrl-C now would only turn it into a traceback or
+    a death by signal at exit. (In the process's own entry point only: SIG_IGN is inherited by
+    child processes, so never in a caller's process.)"""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
