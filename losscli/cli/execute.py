@@ -313,17 +313,12 @@ def _jobs(args) -> int:
         return args.jobs
     import os
 
-    from ..io.shards import expand, is_pattern
+    from ..io.digests import input_files
     from ..io.source import resolve
 
-    size = 0
-    for spec in (args.preds, args.targets, args.weights):
-        if not spec or spec == STDIN:
-            continue
-        for path in expand(spec) if is_pattern(spec) else [spec]:
-            source = resolve(path, args.input_format.value if args.input_format else None)
-            if source.format in PARSED and source.path and os.path.isfile(source.path):
-                size += os.stat(source.path).st_size
+    fmt = args.input_format.value if args.input_format else None
+    text = [path for path in input_files(args.preds, args.targets, args.weights) if resolve(path, fmt).format in PARSED]
+    size = sum(os.stat(path).st_size for path in text if os.path.isfile(path))
     return (os.cpu_count() or 1) if size >= PARALLEL_FROM else 1
 
 
@@ -414,15 +409,9 @@ def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
         from ..io.write import write_atomically
 
         write_atomically(args.save_state, json.dumps(document(run, args)) + "\n", "--save-state")
-    text = run.sink.stream() if run.sink is not None else render(results, run, args)
-    if args.output:
-        from ..io.write import write_atomically
+    from ..io.write import emit
 
-        write_atomically(args.output, text or "")
-    elif not args.quiet and text:
-        from ..io.write import write_stdout
-
-        write_stdout(text)
+    emit(run.sink.stream() if run.sink is not None else render(results, run, args), args.output, args.quiet)
     if run.sink is not None:
         run.sink.close()
     if not checking:

@@ -40,13 +40,7 @@ def merge_command(states, output_format, level, output, max_rows, allow_duplicat
         max_rows=max_rows,
         top=0,
     )
-    text = render(results, None, args)
-    if output:
-        from ..io.write import write_atomically
+    from ..io.write import emit
 
-        write_atomically(output, text or "")
-    elif text:
-        from ..io.write import write_stdout
-
-        write_stdout(text)
+    emit(render(results, None, args), output)
     return ExitCode.OK

@@ -134,7 +134,7 @@ def compare_models(args, stats: Statistics, task, run, result, others: list, tol
 
 
 def _print(args, done, loss: str) -> None:
-    from ..io.write import write_atomically, write_stdout
+    from ..io.write import emit
     from ..report import paired
 
     fmt = args.output_format.value
@@ -149,17 +149,12 @@ def _print(args, done, loss: str) -> None:
 
         from ..report.render import QuietPipeConsole
 
-        buffer = io.StringIO() if args.output else None
         if args.quiet and not args.output:
             return
+        buffer = io.StringIO() if args.output else None  # None: straight to the terminal
         paired.table(done, loss, QuietPipeConsole(file=buffer, highlight=False, markup=False))
-        if buffer is None:
-            return
-        text = buffer.getvalue()
-    if args.output:
-        write_atomically(args.output, text)
-    elif not args.quiet:
-        write_stdout(text)
+        text = None if buffer is None else buffer.getvalue()
+    emit(text, args.output, args.quiet)
 
 
 def _gate(done, tolerance, quiet: bool) -> int:

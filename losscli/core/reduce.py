@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
-
 from ..errors import UsageError
 
 
@@ -55,27 +53,3 @@ class SampleAxis(NamedTuple):
 
     size: float
     text: str  # "2 samples", "sum of weights = 3.5", ...
-
-
-class Reduced(NamedTuple):
-    total: float  # sum of every (weighted) term
-    n: float  # the divisor of the batch value
-    value: float  # total / n
-    per_sample: np.ndarray  # (N,)
-    per_output: np.ndarray  # (C,)
-
-
-def reduce_terms(terms: np.ndarray, reduction: Reduction, samples: SampleAxis) -> Reduced:
-    """Per-sample, per-output and batch values of the (N, C) terms."""
-    n_samples, n_outputs = terms.shape
-    sample_divisor = samples.size if reduction.mean_over_samples else 1
-    output_divisor = n_outputs if reduction.mean_over_outputs else 1
-    # Row and column sums as BLAS products with ones: several times faster than
-    # sum(axis=...) on (N, C) arrays, and as accurate (multiple accumulators).
-    per_sample = terms @ np.ones(n_outputs)
-    per_sample /= output_divisor
-    per_output = np.ones(n_samples) @ terms
-    per_output /= sample_divisor
-    total = float(terms.sum())  # the pairwise sum of np.mean: the same value to the last bit
-    n = sample_divisor * output_divisor
-    return Reduced(total, n, total / n, per_sample, per_output)

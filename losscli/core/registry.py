@@ -31,9 +31,6 @@ class Domain(NamedTuple):
     problem: str | Callable[[float], str]  # completes "<value> ...", e.g. "is negative"
     need: str  # completes "<loss> needs ...", with {role} for "predictions" or "targets"
 
-    def problem_of(self, value: float) -> str:
-        return self.problem if isinstance(self.problem, str) else self.problem(value)
-
 
 PROBABILITY = Domain(lambda a: (a >= 0) & (a <= 1), "is not in [0, 1]", "{role} in [0, 1]")
 NON_NEGATIVE = Domain(lambda a: a >= 0, "is negative", "{role} >= 0")

@@ -48,10 +48,6 @@ class LossTask(NamedTuple):
     def class_weights(self) -> np.ndarray | None:
         return self.options.get("class_weights")
 
-    @property
-    def output_divisor_applies(self) -> bool:
-        return self.reduction.mean_over_outputs
-
 
 def prepare(
     loss: str | Loss,

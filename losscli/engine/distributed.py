@@ -61,7 +61,7 @@ def _refuse_per_sample_var(run: Pass, shards: int) -> None:
 
     for task in run.tasks:
         var = task.options.get("var")
-        if shards > 1 and isinstance(var, np.ndarray) and var.size > 1 and var.reshape(len(var), -1).shape[0] > 1:
+        if shards > 1 and isinstance(var, np.ndarray) and var.ndim and len(var) > 1:  # a variance per sample
             raise UsageError(
                 "--var FILE with a variance per sample cannot be split over shards on Dask (a worker cannot "
                 "know where its shard starts); run without --dask"

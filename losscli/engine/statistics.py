@@ -26,9 +26,8 @@ def statistic_of(task: LossTask, result: Result, numerator: np.ndarray, divisor:
     from ..stats import RatioStatistic
 
     reduction = task.reduction
-    n = len(divisor)
     if not task.spec.ratio and not reduction.mean_over_samples:
-        divisor = np.full(n, 1.0 / n)  # a sum over samples: sum_i b_i = 1 in every resample of N
+        divisor = _summed(len(divisor))
     outputs = result.shape[1] if reduction.mean_over_outputs and not task.spec.ratio else 1
     if task.spec.root and task.options.get("per_output_root"):
 
@@ -44,17 +43,24 @@ def statistic_of(task: LossTask, result: Result, numerator: np.ndarray, divisor:
             return ratios / outputs
 
     statistic = RatioStatistic(numerator, divisor, finish)
-    _check(statistic, result)
+    got = _unless_reproduced(statistic, result.value)
+    if got is not None:
+        raise UsageError(
+            f"{result.loss} --reduce {result.reduce}: its value ({result.value!r}) is no ratio of per-sample sums "
+            f"that resampling can reproduce ({got!r}); intervals and paired tests are not available for it"
+        )
     return statistic
 
 
-def _check(statistic, result: Result) -> None:
-    value = statistic.value()
-    if not (math.isfinite(value) and math.isclose(value, result.value, rel_tol=1e-9, abs_tol=1e-300)):
-        raise UsageError(
-            f"{result.loss} --reduce {result.reduce}: its value ({result.value!r}) is no ratio of per-sample sums "
-            f"that resampling can reproduce ({value!r}); intervals and paired tests are not available for it"
-        )
+def _summed(n: int) -> np.ndarray:
+    """The divisors of a sum over samples (no mean): sum_i b_i = 1 in every resample of N."""
+    return np.full(n, 1.0 / n)
+
+
+def _unless_reproduced(statistic, value: float) -> float | None:
+    """None when the statistic gives ``value`` (to 1e-9); else what it gives."""
+    got = statistic.value()
+    return None if math.isfinite(got) and math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-300) else got
 
 
 def with_intervals(run, results: list[Result], level: float, resamples: int, seed: int, method: str):
@@ -79,12 +85,12 @@ def plain_statistic(task: LossTask, per_sample, value: float, name: str):
     values = np.asarray(per_sample, dtype=np.float64)
     if not np.isfinite(values).all():
         raise UsageError(f"{name}: a per-sample loss is not a finite number; a paired test needs finite losses")
-    n = len(values)
-    divisor = np.ones(n) if task.reduction.mean_over_samples else np.full(n, 1.0 / n)
+    divisor = np.ones(len(values)) if task.reduction.mean_over_samples else _summed(len(values))
     statistic = RatioStatistic(values, divisor)
-    if not math.isclose(statistic.value(), value, rel_tol=1e-9, abs_tol=1e-300):
+    got = _unless_reproduced(statistic, value)
+    if got is not None:
         raise UsageError(
-            f"{name}: its per-sample losses give {statistic.value()!r}, not its value {value!r}; a paired test "
-            f"needs a loss whose value is their mean"
+            f"{name}: its per-sample losses give {got!r}, not its value {value!r}; a paired test needs a loss "
+            f"whose value is their mean"
         )
     return statistic

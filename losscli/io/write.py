@@ -114,6 +114,15 @@ def _copy(data, out) -> None:
         shutil.copyfileobj(data, out, 1 << 20)
 
 
+def emit(text, output: str | None, quiet: bool = False) -> None:
+    """A command's output: to ``--output`` (atomically) when given, else to stdout unless quiet.
+    ``text`` is anything _copy takes, or None when a table went to the terminal itself."""
+    if output:
+        write_atomically(output, text or "")
+    elif text and not quiet:
+        write_stdout(text)
+
+
 def as_text(data) -> str:
     """Any output (see _copy) as one str: for a stream that takes text only."""
     if isinstance(data, str):

@@ -106,12 +106,9 @@ def to_json(results: list[Result], extra: list[dict] | None = None) -> list[byte
 
 
 def _csv_line(cells) -> str:
-    import csv
-    import io
+    from .rows import csv_cell
 
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(cells)
-    return out.getvalue()
+    return ",".join(csv_cell(str(cell)) for cell in cells) + "\n"
 
 
 def to_csv(results: list[Result], level: str) -> str:

@@ -20,7 +20,8 @@ def _numbers(values: np.ndarray) -> list[str]:
     return list(map(repr, values.tolist()))
 
 
-def _csv_cell(text: str) -> str:
+def csv_cell(text: str) -> str:
+    """A cell as the csv module quotes it: in quotes when it holds a comma, a quote or a newline."""
     if any(c in text for c in ',"\n\r'):
         return '"' + text.replace('"', '""') + '"'
     return text
@@ -56,7 +57,7 @@ class RowSink:
         elif self.level == "element":
             text = self._elements(samples, ids, terms)
         else:
-            columns = [samples, *([list(map(_csv_cell, ids))] if ids is not None else []), *map(_numbers, per_sample)]
+            columns = [samples, *([list(map(csv_cell, ids))] if ids is not None else []), *map(_numbers, per_sample)]
             text = "".join(",".join(row) + "\n" for row in zip(*columns, strict=True))
         self.file.write(text.encode("utf-8"))
         self.rows += n
@@ -65,7 +66,7 @@ class RowSink:
         c = terms[0].shape[1]
         columns = [[s for s in samples for _ in range(c)]]
         if ids is not None:
-            columns.append([cell for x in ids for cell in [_csv_cell(x)] * c])
+            columns.append([cell for x in ids for cell in [csv_cell(x)] * c])
         columns.append(list(map(str, range(c))) * len(samples))
         columns += [_numbers(t.ravel()) for t in terms]
         return "".join(",".join(row) + "\n" for row in zip(*columns, strict=True))
