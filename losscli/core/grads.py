@@ -121,13 +121,13 @@ def gaussian_nll(pred, target, upstream, var=1.0, full=False, eps=1e-6):
     return upstream * (pred - target) / v
 
 
-def hinge(pred, target, upstream, label_map="keras"):
-    t = L.signed_labels(target, label_map)
+def hinge(pred, target, upstream, label_map="keras", positive=None):
+    t = L.signed_labels(target, label_map, positive)
     return upstream * np.where(1.0 - t * pred >= 0, -t, 0.0)
 
 
-def squared_hinge(pred, target, upstream, label_map="keras"):
-    t = L.signed_labels(target, label_map)
+def squared_hinge(pred, target, upstream, label_map="keras", positive=None):
+    t = L.signed_labels(target, label_map, positive)
     return upstream * 2.0 * np.maximum(1.0 - t * pred, 0.0) * -t
 
 

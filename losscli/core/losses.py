@@ -253,11 +253,16 @@ def gaussian_nll(
 # --- binary classification ------------------------------------------------------------
 
 
-def signed_labels(target: np.ndarray, label_map: str = "keras") -> np.ndarray:
+def signed_labels(target: np.ndarray, label_map: str = "keras", positive: float | None = None) -> np.ndarray:
     """Targets as -1/1: ``keras`` turns targets all in {0, 1} into 2 t - 1 (else keeps them);
     ``sklearn`` (LabelBinarizer(neg_label=-1)) makes the greatest distinct value +1 and every
-    other -1 (one distinct value: all -1); ``as_given`` keeps them."""
+    other -1 (one distinct value: all -1); ``as_given`` keeps them.
+
+    ``positive`` is scikit-learn's +1 label when the caller knows it from more targets than
+    these (the engine, reading a block at a time); without it, these targets decide."""
     if label_map == "sklearn":
+        if positive is not None:
+            return np.where(target == positive, 1.0, -1.0)
         values = np.unique(target)
         return np.where(target == values[-1], 1.0, -1.0) if len(values) > 1 else -np.ones_like(target)
     if label_map == "keras" and np.all((target == 0) | (target == 1)):
@@ -265,16 +270,18 @@ def signed_labels(target: np.ndarray, label_map: str = "keras") -> np.ndarray:
     return target
 
 
-def hinge(pred: np.ndarray, target: np.ndarray, label_map: str = "keras") -> np.ndarray:
+def hinge(pred: np.ndarray, target: np.ndarray, label_map: str = "keras", positive: float | None = None) -> np.ndarray:
     """``max(1 - t p, 0)`` with labels t in {-1, 1} (or all in {0, 1}, taken as -1, 1).
-    Matches ``keras.losses.Hinge``; ``label_map`` as :func:`signed_labels`.
+    Matches ``keras.losses.Hinge``; ``label_map`` and ``positive`` as :func:`signed_labels`.
     """
-    return np.maximum(1.0 - signed_labels(target, label_map) * pred, 0.0)
+    return np.maximum(1.0 - signed_labels(target, label_map, positive) * pred, 0.0)
 
 
-def squared_hinge(pred: np.ndarray, target: np.ndarray, label_map: str = "keras") -> np.ndarray:
+def squared_hinge(
+    pred: np.ndarray, target: np.ndarray, label_map: str = "keras", positive: float | None = None
+) -> np.ndarray:
     """``max(1 - t p, 0)^2``, labels as for :func:`hinge`. Matches ``keras.losses.SquaredHinge``."""
-    h = hinge(pred, target, label_map)
+    h = hinge(pred, target, label_map, positive)
     np.multiply(h, h, out=h)
     return h
 

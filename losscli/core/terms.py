@@ -114,10 +114,17 @@ def check_shapes(task: LossTask, pred: np.ndarray, target: np.ndarray, names: tu
 
 
 def block_terms(
-    task: LossTask, pred: np.ndarray, target: np.ndarray, weights: np.ndarray | None, where: Where, var_rows=None
+    task: LossTask,
+    pred: np.ndarray,
+    target: np.ndarray,
+    weights: np.ndarray | None,
+    where: Where,
+    var_rows=None,
+    positive: float | None = None,
 ) -> BlockTerms:
     """The terms of one block: values checked against the loss's domain, labels one-hot,
-    every weight applied."""
+    every weight applied. ``positive`` is scikit-learn's +1 hinge label, known from more
+    targets than the block's (see ``engine/signs.py``)."""
     spec, options = task.spec, task.options
     n_rows, n_outputs = pred.shape
     pred_domain, target_domain = spec.domains(options)
@@ -131,6 +138,8 @@ def block_terms(
     element_options = {o.name: options[o.name] for o in spec.options if o.to_elements}
     if element_options.get("pos_weight") is not None:
         element_options["pos_weight"] = pos_weight(element_options["pos_weight"], n_outputs)
+    if element_options.get("label_map") == "sklearn" and positive is not None:
+        element_options["positive"] = positive
     if element_options.get("var") is not None:
         element_options["var"] = variance(as_variance(element_options["var"], n_outputs), var_rows, n_rows)
     with np.errstate(all="ignore"):  # overflow, 0 * inf: the terms say so themselves (inf, nan)

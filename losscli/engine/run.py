@@ -35,6 +35,7 @@ from ..core.terms import (
 from ..errors import InputError
 from ..io.labels import ClassLabels, UnknownLabel
 from ..io.table import take_rows
+from .signs import LabelSigns, label_map_of
 
 
 class Source(Protocol):
@@ -92,6 +93,7 @@ class Prepared(NamedTuple):
     parts: dict  # role -> Rows, for messages and --var rows
     ids: np.ndarray | None
     row_offset: int = 0  # file rows of the shards before this one: a per-sample --var row is rows + this
+    positive: float | None = None  # scikit-learn's +1 hinge label, from every target read so far
 
 
 class Extra:
@@ -143,6 +145,7 @@ class ShardSummary(NamedTuple):
     blocks: list  # the blocks' per-sample values, when an output lists them
     n_outputs: int | None
     labels_by_name: bool | None  # how class labels were read, when there are any
+    signs: LabelSigns | None  # the hinge labels seen, when a loss maps them to -1/1
 
 
 class Done(NamedTuple):
@@ -174,7 +177,7 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
     for task, like in zip(plan.tasks, plan.likes, strict=True):
         if like is not None:
             _check_like(like, task, block.pred, block.target)
-        terms = block_terms(task, block.pred, block.target, block.weights, where, var_rows=var_rows)
+        terms = block_terms(task, block.pred, block.target, block.weights, where, var_rows, block.positive)
         per_sample = per_sample_values(task, terms) if plan.per_sample else None
         gradient = raw_gradient(task, block.pred, terms) if grad else None
         labels = block.target[:, 0] if task.labels else None
@@ -231,7 +234,7 @@ def _compute_extra(extra: Extra, block: Prepared, where, var_rows, n_outputs: in
     if shared is not None:
         return shared  # read, never changed, by the merges
     try:
-        terms = block_terms(extra.task, block.pred, block.target, block.weights, where, var_rows=var_rows)
+        terms = block_terms(extra.task, block.pred, block.target, block.weights, where, var_rows, block.positive)
     except InputError as exc:  # outside this framework's domain: its row says so
         return str(exc)
     state = _new_state(extra.task, n_outputs, NOTHING)
@@ -271,6 +274,8 @@ class Pass:
         self.blocks_kept: list | None = None  # a shard for another process: its blocks' rows, kept whole
         self.labels_by_name: bool | None = None  # how the shards' class labels were read (Dask)
         self.rows_before = 0  # file rows of the shards before this one, read or dropped (per-sample --var)
+        maps = [label_map_of(t.options) for t in tasks] + [label_map_of(e.task.options) for e in self.extras]
+        self.signs = LabelSigns() if any(maps) else None  # hinge targets as -1/1: the whole input's map
 
     def run(self) -> list[Result]:
         self.read()
@@ -355,7 +360,11 @@ class Pass:
                 f"{self.source.name_of('predictions')}: has {pred.shape[1]} columns where the first had "
                 f"{self.n_outputs}; every shard needs the same columns"
             )
-        prepared = Prepared(self.samples, pred, target, weights, parts, ids, self.rows_before)
+        positive = None
+        if self.signs is not None:
+            positive = self.signs.see(target, lambda i, j: self.source.where("targets", parts["targets"], i, j))
+            self._check_signs()
+        prepared = Prepared(self.samples, pred, target, weights, parts, ids, self.rows_before, positive)
         self.samples += len(pred)
         return prepared
 
@@ -376,6 +385,18 @@ class Pass:
             or self.blocks_kept is not None
         )
         self.plan = Plan(self.tasks, self.likes, self.extras, self.settings, self.n_outputs, self.source, wanted)
+
+    def _check_signs(self) -> None:
+        """Stop when the hinge labels read so far show that a block's -1/1 map was not the whole
+        input's; a --compare row whose map it is says why instead."""
+        for task in self.tasks:
+            why = label_map_of(task.options) and self.signs.problem(label_map_of(task.options))
+            if why:
+                raise InputError(why)
+        for extra in self.extras:
+            why = label_map_of(extra.task.options) and self.signs.problem(label_map_of(extra.task.options))
+            if why and not extra.refused:
+                extra.refused = why
 
     def _targets(self, block, rows, n_outputs: int) -> np.ndarray:
         if "targets" not in block.labels and not any(t.labels for t in self.tasks):
@@ -473,6 +494,7 @@ class Pass:
             self.blocks_kept or [],
             self.n_outputs,
             None if self.labels is None else self.labels.by_name,
+            self.signs,
         )
 
     def absorb(self, shard: ShardSummary) -> None:
@@ -491,6 +513,9 @@ class Pass:
                     f"{self.n_outputs}; every shard needs the same columns"
                 )
             self._absorb_labels(shard)
+            if shard.signs is not None:
+                self.signs.merge(shard.signs)
+                self._check_signs()
             for state, other in zip(self.states, shard.states, strict=True):
                 other.shift(offset)
                 state.merge(other)

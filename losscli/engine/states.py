@@ -18,6 +18,7 @@ from ..core.state import state_from_dict, state_to_dict
 from ..core.terms import prepare
 from ..errors import InputError, UsageError
 from ..io.digests import file_digest, input_files
+from .signs import LabelSigns, label_map_of
 
 FORMAT = "losscli-state"
 VERSION = 1
@@ -60,6 +61,7 @@ def document(run, args) -> dict:
         "losses": losses,
         "inputs": inputs,
         "dropped": run.missing.samples,
+        "label_signs": None if run.signs is None else run.signs.to_dict(),
     }
 
 
@@ -108,6 +110,7 @@ def merge(paths: list[str], allow_duplicates: bool = False):
             )
     if not allow_duplicates:
         _refuse_duplicates(paths, documents)
+    _check_signs(first["losses"], documents)
     merged = []
     for k, entry in enumerate(first["losses"]):
         task, like = _task(entry, paths[0])
@@ -121,6 +124,25 @@ def merge(paths: list[str], allow_duplicates: bool = False):
             raise InputError(f"a state file is damaged ({type(exc).__name__}: {exc}); write it again") from None
         merged.append((task, state, like))
     return merged, sum(int(d.get("dropped", 0)) for d in documents)
+
+
+def _check_signs(losses: list[dict], documents: list[dict]) -> None:
+    """Hinge targets mapped to -1/1 by each run's own labels: refused when all the runs' labels
+    together show that a run's map was not the whole input's (see ``signs.py``)."""
+    maps = {label_map_of(entry.get("options") or {}) for entry in losses} - {None}
+    if not maps:
+        return
+    signs = LabelSigns()
+    try:
+        for data in documents:
+            if data.get("label_signs"):
+                signs.merge(LabelSigns.from_dict(data["label_signs"]))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InputError(f"a state file is damaged ({type(exc).__name__}: {exc}); write it again") from None
+    for label_map in sorted(maps):
+        why = signs.problem(label_map)
+        if why:
+            raise InputError(why)
 
 
 def _refuse_duplicates(paths: list[str], documents: list[dict]) -> None:
