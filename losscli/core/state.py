@@ -18,7 +18,7 @@ from .sums import (
     Sketch,
     TopK,
     VectorSum,
-    rank_key,
+    top_rows,
     topk_from_dict,
     topk_to_dict,
     vector_from_dict,
@@ -55,6 +55,20 @@ class Keep(NamedTuple):
         return bool(self.head or self.tail or self.top or self.histogram)
 
 
+def _row_max(terms: np.ndarray) -> np.ndarray:
+    """Each row's largest term, NaN where one is NaN (``np.maximum`` propagates it). A column at a
+    time: on a block's short rows, 3x faster than ``terms.max(axis=1)``."""
+    if terms.shape[1] == 1:
+        return terms[:, 0]
+    if terms.shape[1] > 64:
+        with np.errstate(invalid="ignore"):
+            return terms.max(axis=1)
+    out = terms[:, 0].copy()
+    for j in range(1, terms.shape[1]):
+        np.maximum(out, terms[:, j], out=out)
+    return out
+
+
 NOTHING = Keep(0, 0, 0, False)  # for --format value, json, csv, jsonl: only the sums
 
 
@@ -72,12 +86,13 @@ class Kept:
         self.top_rows = TopK(keep.top)  # by the largest term of the row
         self.top_samples = TopK(keep.top)  # by the per-sample value
 
-    def add(self, start: int, per_sample, block: BlockTerms, gradient, ids, pred, labels, row_max) -> None:
-        """``row_max`` is each row's largest term (NaN where a term is NaN)."""
+    def add(self, start: int, per_sample, block: BlockTerms, gradient, ids, pred, labels, row_max, rows) -> None:
+        """``row_max`` is each row's largest term (NaN where a term is NaN); ``rows`` the rows of
+        the k largest (``top_rows``)."""
         count = len(per_sample)
         head = list(range(start, start + min(count, max(0, self.keep.head - len(self.head)))))
         tail = list(range(max(start, start + count - self.keep.tail), start + count)) if self.keep.tail else []
-        self.top_rows.add_rows(row_max, start)
+        self.top_rows.add_rows(row_max, start, rows)
         self.top_samples.add_rows(per_sample, start)
         wanted = set(head) | set(tail)
         wanted |= {int(i) for i in self.top_rows.keys[:, 0]} | {int(i) for i in self.top_samples.keys[:, 0]}
@@ -133,8 +148,9 @@ class LossState:
     def add(self, start: int, block: BlockTerms, per_sample: np.ndarray, gradient, ids, pred, labels) -> None:
         terms = block.terms
         with np.errstate(all="ignore"):
-            self.total.add(float(terms.sum()))  # pairwise, as np.mean sums
+            total = float(terms.sum())  # pairwise, as np.mean sums
             self.per_output.add(np.ones(len(terms)) @ terms if len(terms) > 1 else terms.sum(axis=0))
+        self.total.add(total)
         count = len(terms)
         self.rows += count
         self.counted += count if block.counted is None else int(block.counted.sum())
@@ -143,24 +159,22 @@ class LossState:
         if block.scale is not None:
             self.scale_total.add(float(block.scale.sum()))
             self.scale_per_output.add(block.scale.sum(axis=0))
-        if not np.isfinite(terms.sum()):  # one sum screens for inf and NaN; the mask only then
+        if not np.isfinite(total):  # the sum screens for inf and NaN; the mask only then
             self.non_finite += int((~np.isfinite(terms)).sum())
         keep = self.kept.keep
         if per_sample is None or not keep.anything:  # only the sums are wanted
             return
         if keep.histogram:
             self.sketch.add(per_sample)
-        with np.errstate(invalid="ignore"):
-            row_max = terms.max(axis=1) if terms.shape[1] > 1 else terms[:, 0]  # NaN propagates
-        self._worst(start, terms, row_max)
-        self.kept.add(start, per_sample, block, gradient, ids, pred, labels, row_max)
+        row_max = _row_max(terms)
+        rows = top_rows(row_max, self.worst_elements.k)
+        self._worst(start, terms, rows)
+        self.kept.add(start, per_sample, block, gradient, ids, pred, labels, row_max, rows)
 
-    def _worst(self, start: int, terms: np.ndarray, row_max: np.ndarray) -> None:
-        """The k largest terms: they lie in the k rows of the largest row maxima."""
-        k = self.worst_elements.k
-        if not k:
+    def _worst(self, start: int, terms: np.ndarray, rows: np.ndarray) -> None:
+        """The k largest terms: they lie in the k rows of the largest row maxima (``rows``)."""
+        if not self.worst_elements.k:
             return
-        rows = np.arange(len(terms)) if len(terms) <= k else np.argpartition(-rank_key(row_max), k - 1)[:k]
         candidates = terms[rows]
         i, j = np.divmod(np.arange(candidates.size), terms.shape[1])
         keys = np.stack([rows[i] + start, j], axis=1)

@@ -260,6 +260,13 @@ def rank_key(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), np.inf, values)
 
 
+def top_rows(values: np.ndarray, k: int) -> np.ndarray:
+    """The indices of the k largest values (NaN the largest), in no order; all when there are k or fewer."""
+    if len(values) <= k:
+        return np.arange(len(values))
+    return np.argpartition(-rank_key(values), k - 1)[:k]
+
+
 class TopK:
     """The k largest values seen, with their keys (sample index, or (sample, output))."""
 
@@ -276,15 +283,12 @@ class TopK:
             values, keys = values[pick], keys[pick]
         self._keep(np.concatenate([self.values, values]), np.concatenate([self.keys, keys]))
 
-    def add_rows(self, values: np.ndarray, start: int) -> None:
-        """``values[i]`` keyed by sample ``start + i``."""
+    def add_rows(self, values: np.ndarray, start: int, rows: np.ndarray | None = None) -> None:
+        """``values[i]`` keyed by sample ``start + i``; ``rows``: the k largest, when known."""
         if not self.k or not len(values):
             return
-        rows = (
-            np.arange(len(values))
-            if len(values) <= self.k
-            else np.argpartition(-rank_key(values), self.k - 1)[: self.k]
-        )
+        if rows is None:
+            rows = top_rows(values, self.k)
         self._keep(
             np.concatenate([self.values, values[rows]]),
             np.concatenate([self.keys, np.stack([rows + start, np.zeros_like(rows)], axis=1)]),

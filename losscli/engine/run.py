@@ -94,6 +94,7 @@ class Prepared(NamedTuple):
     ids: np.ndarray | None
     row_offset: int = 0  # file rows of the shards before this one: a per-sample --var row is rows + this
     positive: float | None = None  # scikit-learn's +1 hinge label, from every target read so far
+    finite: bool = False  # every value is finite (screened once here, not again per loss)
 
 
 class Extra:
@@ -161,6 +162,13 @@ class Done(NamedTuple):
     ids: np.ndarray | None
 
 
+def _all_finite(*arrays: np.ndarray | None) -> bool:
+    """One sum each screens for NaN and infinity (a finite sum that overflows only costs the
+    masks that follow)."""
+    with np.errstate(all="ignore"):
+        return all(a is None or np.isfinite(a.sum()) for a in arrays)
+
+
 def _where(source: Source, parts) -> Callable[[str, int, int], str]:
     def where(role: str, i: int, j: int) -> str:
         return source.where(role, parts[role], i, j)
@@ -177,7 +185,7 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
     for task, like in zip(plan.tasks, plan.likes, strict=True):
         if like is not None:
             _check_like(like, task, block.pred, block.target)
-        terms = block_terms(task, block.pred, block.target, block.weights, where, var_rows, block.positive)
+        terms = _terms(task, block, where, var_rows)
         per_sample = per_sample_values(task, terms) if plan.per_sample else None
         gradient = raw_gradient(task, block.pred, terms) if grad else None
         labels = block.target[:, 0] if task.labels else None
@@ -193,6 +201,12 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
         for extra in plan.extras
     ]
     return Done(block.start, states, extras, per_samples, term_sets, gradients, stats, block.ids)
+
+
+def _terms(task: LossTask, block: Prepared, where, var_rows):
+    return block_terms(
+        task, block.pred, block.target, block.weights, where, var_rows, positive=block.positive, finite=block.finite
+    )
 
 
 def _new_state(task: LossTask, n_outputs: int, keep: Keep) -> LossState:
@@ -234,7 +248,7 @@ def _compute_extra(extra: Extra, block: Prepared, where, var_rows, n_outputs: in
     if shared is not None:
         return shared  # read, never changed, by the merges
     try:
-        terms = block_terms(extra.task, block.pred, block.target, block.weights, where, var_rows, block.positive)
+        terms = _terms(extra.task, block, where, var_rows)
     except InputError as exc:  # outside this framework's domain: its row says so
         return str(exc)
     state = _new_state(extra.task, n_outputs, NOTHING)
@@ -344,7 +358,8 @@ class Pass:
         target = self._targets(block, parts["targets"], pred.shape[1])
         weight_rows = parts.get("weights")
         weights = None if weight_rows is None else weight_rows.values[:, 0]
-        keep = self._complete(pred, target, weights, block)
+        finite = _all_finite(pred, target, weights)
+        keep = None if finite else self._complete(pred, target, weights, block)
         ids = block.ids
         if keep is not None:
             pred, target = pred[keep], target[keep]
@@ -364,7 +379,7 @@ class Pass:
         if self.signs is not None:
             positive = self.signs.see(target, lambda i, j: self.source.where("targets", parts["targets"], i, j))
             self._check_signs()
-        prepared = Prepared(self.samples, pred, target, weights, parts, ids, self.rows_before, positive)
+        prepared = Prepared(self.samples, pred, target, weights, parts, ids, self.rows_before, positive, finite)
         self.samples += len(pred)
         return prepared
 
