@@ -258,3 +258,21 @@ def test_root_gradient_where_the_loss_is_zero_is_no_crash(name, per_output_root)
     result = losscli.compute(name, preds, preds.copy(), grad=True, **options)
     assert result.value == 0.0
     assert result.gradient is not None and result.gradient.shape == preds.shape
+
+
+@SETTINGS
+@given(
+    values=arrays(
+        np.float64,
+        st.integers(1, 3000),
+        elements=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, 1.0, 2.0])),
+    ),
+    k=st.integers(1, 40),
+)
+def test_top_rows_are_the_k_largest_first_among_equals(values, k):
+    """The worst rows of a block: the k largest values, NaN counted largest, the first of equal
+    values, as a full sort (largest first, then by index) picks them."""
+    from losscli.core.sums import rank_key, top_rows
+
+    order = np.lexsort((np.arange(len(values)), -rank_key(values)))[:k]
+    assert sorted(top_rows(values, k).tolist()) == sorted(order.tolist())

@@ -55,6 +55,16 @@ class Keep(NamedTuple):
         return bool(self.head or self.tail or self.top or self.histogram)
 
 
+def _gradient_rows(gradient, rows: np.ndarray) -> list:
+    """The gradient of each of ``rows``: from every row's (an array), or computed for those rows
+    alone (a function of the rows), or None each."""
+    if gradient is None:
+        return [None] * len(rows)
+    if not len(rows):
+        return []
+    return list(gradient(rows) if callable(gradient) else gradient[rows])
+
+
 def _row_max(terms: np.ndarray) -> np.ndarray:
     """Each row's largest term, NaN where one is NaN (``np.maximum`` propagates it). A column at a
     time: on a block's short rows, 3x faster than ``terms.max(axis=1)``."""
@@ -96,18 +106,19 @@ class Kept:
         self.top_samples.add_rows(per_sample, start)
         wanted = set(head) | set(tail)
         wanted |= {int(i) for i in self.top_rows.keys[:, 0]} | {int(i) for i in self.top_samples.keys[:, 0]}
-        for i in sorted(wanted):
-            if start <= i < start + count and i not in self.records:
-                r = i - start
-                self.records[i] = Record(
-                    float(per_sample[r]),
-                    block.terms[r].copy(),
-                    None if gradient is None else gradient[r].copy(),
-                    None if ids is None else str(ids[r]),
-                    pred[r].copy(),
-                    block.targets[r].copy(),
-                    None if labels is None else float(labels[r]),
-                )
+        new = [i for i in sorted(wanted) if start <= i < start + count and i not in self.records]
+        rows = np.array(new, dtype=np.intp) - start
+        gradients = _gradient_rows(gradient, rows)
+        for i, r, g in zip(new, rows.tolist(), gradients, strict=True):
+            self.records[i] = Record(
+                float(per_sample[r]),
+                block.terms[r].copy(),
+                g,
+                None if ids is None else str(ids[r]),
+                pred[r].copy(),
+                block.targets[r].copy(),
+                None if labels is None else float(labels[r]),
+            )
         self.head += head
         self.tail = (self.tail + tail)[-self.keep.tail :] if self.keep.tail else []
         self._forget()

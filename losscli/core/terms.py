@@ -193,12 +193,10 @@ def element_terms(elements: Callable, pred: np.ndarray, target: np.ndarray, opti
     rows = max(1, TILE_VALUES // max(1, width))
     if n_rows <= rows:
         return elements(pred, target, **options)
-    per_row = {k for k, v in options.items() if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[0] == n_rows}
     out = None
     for start in range(0, n_rows, rows):
         stop = min(start + rows, n_rows)
-        tile_options = {k: v[start:stop] if k in per_row else v for k, v in options.items()}
-        tile = elements(pred[start:stop], target[start:stop], **tile_options)
+        tile = elements(pred[start:stop], target[start:stop], **options_of_rows(options, n_rows, slice(start, stop)))
         if out is None:
             out = np.empty((n_rows, *tile.shape[1:]), dtype=tile.dtype)
         out[start:stop] = tile
@@ -214,13 +212,30 @@ def per_sample_values(task: LossTask, block: BlockTerms) -> np.ndarray:
         return np.sqrt(values) if task.spec.root else values
 
 
-def raw_gradient(task: LossTask, pred: np.ndarray, block: BlockTerms) -> np.ndarray:
-    """d(sum of the weighted terms)/dp: the gradient of the batch value before dividing by n."""
+def raw_gradient(task: LossTask, pred: np.ndarray, block: BlockTerms, rows: np.ndarray | None = None) -> np.ndarray:
+    """d(sum of the weighted terms)/dp: the gradient of the batch value before dividing by n;
+    of the given ``rows`` only, when a table shows a few of them."""
     from .grads import gradient_of  # only when --grad asks
 
-    upstream = np.ones(block.terms.shape) if block.term_weights is None else np.array(block.term_weights)
+    targets, options, weights = block.targets, block.element_options, block.term_weights
+    shape = block.terms.shape
+    if rows is not None:
+        options = options_of_rows(options, len(pred), rows)
+        pred, targets = pred[rows], targets[rows]
+        weights = None if weights is None else np.broadcast_to(weights, shape)[rows]
+        shape = (len(rows), shape[1])
+    upstream = np.ones(shape) if weights is None else np.array(weights)
     with np.errstate(all="ignore"):
-        return gradient_of(task.spec.elements)(pred, block.targets, upstream, **block.element_options)
+        return gradient_of(task.spec.elements)(pred, targets, upstream, **options)
+
+
+def options_of_rows(options: dict, n_rows: int, rows) -> dict:
+    """A loss's element options for some of a block's rows (a slice or indices): those with a
+    row per sample (a per-sample --var, shape (n_rows, C)) are cut to those rows."""
+    return {
+        k: v[rows] if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[0] == n_rows else v
+        for k, v in options.items()
+    }
 
 
 # --- checks -------------------------------------------------------------------------------

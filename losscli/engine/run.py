@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import partial
 from typing import NamedTuple, Protocol
 
 import numpy as np
@@ -133,6 +134,7 @@ class Plan(NamedTuple):
     n_outputs: int
     source: Source
     per_sample: bool = True  # whether anything wants each sample's value (tables, sinks, kept arrays)
+    whole_gradients: bool = True  # every row's gradient (JSON, another process); else the kept rows' only
 
 
 class ShardSummary(NamedTuple):
@@ -187,7 +189,10 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
             _check_like(like, task, block.pred, block.target)
         terms = _terms(task, block, where, var_rows)
         per_sample = per_sample_values(task, terms) if plan.per_sample else None
-        gradient = raw_gradient(task, block.pred, terms) if grad else None
+        gradient = None
+        if grad:  # every row's, or a function of the rows that a table keeps
+            gradient = partial(raw_gradient, task, block.pred, terms)
+            gradient = gradient() if plan.whole_gradients else gradient
         labels = block.target[:, 0] if task.labels else None
         state = _new_state(task, plan.n_outputs, keep)
         state.add(block.start, terms, per_sample, gradient, block.ids, block.pred, labels)
@@ -399,7 +404,10 @@ class Pass:
             or self.sink is not None
             or self.blocks_kept is not None
         )
-        self.plan = Plan(self.tasks, self.likes, self.extras, self.settings, self.n_outputs, self.source, wanted)
+        whole_gradients = self.settings.keep_all or self.blocks_kept is not None
+        self.plan = Plan(
+            self.tasks, self.likes, self.extras, self.settings, self.n_outputs, self.source, wanted, whole_gradients
+        )
 
     def _check_signs(self) -> None:
         """Stop when the hinge labels read so far show that a block's -1/1 map was not the whole
