@@ -230,6 +230,20 @@ def test_integer_classes_are_matched_by_name_not_position(run, tmp_path):
     assert brier == pytest.approx(skm.brier_score_loss(y, proba, labels=clf.classes_), rel=RTOL)
 
 
+def test_np_save_of_predict_proba_and_integer_labels(run, tmp_path):
+    """np.save(proba) and np.save(y): class numbers in an .npy file (int64 or float64) are
+    labels by position, as scikit-learn's log_loss and brier take them."""
+    x, y = load_wine(return_X_y=True)
+    proba = LogisticRegression(max_iter=5000).fit(x, y).predict_proba(x)
+    np.save(tmp_path / "proba.npy", proba)
+    for name, labels in (("y.npy", y), ("y_float.npy", y.astype(np.float64))):
+        np.save(tmp_path / name, labels)
+        result = run("sparse_cce", tmp_path / "proba.npy", tmp_path / name, "-f", "value")
+        assert _value(result) == pytest.approx(skm.log_loss(y, proba), rel=RTOL)
+    brier = _value(run("brier", tmp_path / "proba.npy", tmp_path / "y.npy", "-f", "value"))
+    assert brier == pytest.approx(skm.brier_score_loss(y, proba, labels=[0, 1, 2]), rel=RTOL)
+
+
 def test_classes_flag_names_the_columns(run, tmp_path, iris_model):
     clf, x_test, y_test = iris_model
     proba = clf.predict_proba(x_test)

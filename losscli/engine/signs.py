@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-HINGE_MAPS = ("keras", "sklearn")
+HINGE_MAPS = ("keras", "sklearn", "as_given")
 
 
 class LabelSigns:
@@ -50,7 +50,7 @@ class LabelSigns:
     def problem(self, label_map: str) -> str | None:
         """Why the maps given to the blocks are not the whole input's, for this map; None when they are."""
         labels = sorted(self.first)
-        if label_map == "keras" and 0.0 in self.first and -1.0 in self.first:
+        if label_map in ("keras", "as_given") and 0.0 in self.first and -1.0 in self.first:
             later = max((0.0, -1.0), key=lambda v: list(self.first).index(v))
             earlier = -1.0 if later == 0.0 else 0.0
             encoding = "{-1, 1}" if earlier == -1.0 else "{0, 1}"

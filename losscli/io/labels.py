@@ -95,7 +95,9 @@ class ClassLabels:
     def _decide(self, keys: list[str | None]) -> None:
         ignore = None if self.ignore_index is None else label_key(self.ignore_index)
         seen = {k for k in keys if k is not None and k != ignore}
-        if self.header is not None and seen and seen <= set(self.header):
+        if not seen:
+            return  # every label missing or ignored: the next labels decide (a file sorted by label)
+        if self.header is not None and seen <= set(self.header):
             self.by_name, self.names = True, self.header
         else:
             self.by_name = False

@@ -88,8 +88,16 @@ class NpyTable:
         self.block_rows = 0  # when set: chunks of a whole number of the engine's blocks
 
     def rows(self, numeric: list[int], text: list[int]) -> Iterator[Rows]:
-        if text:
-            raise InputError(f"{self.name}: an .npy array holds numbers only; it has no text column")
+        """Rows of the ``numeric`` columns; ``text`` columns (class labels, which other formats
+        may hold as names) come as their numbers, in ``Rows.texts``."""
+        if not text:
+            yield from self._numeric_rows(numeric)
+            return
+        for part in self._numeric_rows([*numeric, *text]):
+            k = len(numeric)
+            yield Rows(part.values[:, :k], part.values[:, k:], part.rows, None)
+
+    def _numeric_rows(self, numeric: list[int]) -> Iterator[Rows]:
         h = self.header
         if h.fortran and h.width > 1:
             yield from self._fortran_rows(numeric)

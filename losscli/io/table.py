@@ -38,7 +38,7 @@ class Rows(NamedTuple):
     """A run of rows of one table."""
 
     values: np.ndarray  # (B, k) float64, the selected numeric columns; NaN where missing
-    texts: np.ndarray | None  # (B, m) object (str), the selected text columns
+    texts: np.ndarray | None  # (B, m) the selected text columns: object (str), or float64 from .npy
     rows: np.ndarray  # (B,) int64: 0-based data row of each row in the file
     lines: np.ndarray | None  # (B,) int64: 1-based line of each row (text formats), else None
 
