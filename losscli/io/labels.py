@@ -80,7 +80,13 @@ class ClassLabels:
         if self.by_name:
             if key not in self._positions:
                 shown = ", ".join(self.names[:10])
-                raise UnknownLabel(-1, key, f"is not one of the classes {shown}; every label must name a column")
+                why = f"is not one of the classes {shown}; every label must name a column"
+                if not self.given:  # decided from the data: say how, and how to decide otherwise
+                    why += (
+                        " (the first labels read all named prediction columns, so labels are matched by name; "
+                        "pass --classes to name the columns in order)"
+                    )
+                raise UnknownLabel(-1, key, why)
             return float(self._positions[key])
         try:
             return float(key)

@@ -1,4 +1,5 @@
-"""Hinge targets mapped to -1/1 by the whole input, not by each block.
+"""Targets read a block at a time, mapped as the whole input maps them: hinge labels to
+-1/1, and class labels by name or by position.
 
 Keras maps targets all in {0, 1} to 2 t - 1; scikit-learn makes the greater of two labels
 +1 and a lone label -1. Both maps are properties of every target at once. Read a block at a
@@ -161,3 +162,17 @@ def test_dask_shards_check_the_labels_of_every_shard(run, tmp_path):
     preds, targets = _label_shards(tmp_path, pred, target)
     out = run("hinge", preds, targets, "--like", "sklearn", "--dask", "--jobs", "2")
     assert out.exit_code == 2 and "label 0.0 after rows that held only 1.0" in out.stderr
+
+
+def test_labels_matched_by_name_from_the_first_blocks_say_how_to_decide_otherwise(run, tmp_path, small_blocks):
+    """Columns named 1, 2, 3 and labels 1 and 2 in the first blocks: matched by name; a later 0
+    names no column, and the message says why names were used and what overrides it."""
+    proba = RNG.dirichlet(np.ones(3), size=N)
+    labels = np.r_[np.ones(N // 2), np.full(N // 2 - 1, 2.0), [0.0]]
+    pd.DataFrame(proba, columns=["1", "2", "3"]).to_csv(tmp_path / "p.csv")
+    pd.Series(labels.astype(int), name="y").to_csv(tmp_path / "y.csv")
+    out = run("sparse_cce", tmp_path / "p.csv", tmp_path / "y.csv")
+    assert out.exit_code == 2 and out.stderr.count("\n") == 1
+    assert "'0' is not one of the classes 1, 2, 3" in out.stderr and "pass --classes" in out.stderr
+    given = run("sparse_cce", tmp_path / "p.csv", tmp_path / "y.csv", "--classes", "0,1,2", "--format", "json")
+    assert _value(given) == pytest.approx(skm.log_loss(labels, proba, labels=[0, 1, 2]), rel=1e-12)
