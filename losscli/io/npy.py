@@ -167,7 +167,7 @@ class _Map:
     page touched again is read back from the file, so releasing early costs time, never a value.
     The file's position follows the reading, for the progress bar."""
 
-    LAG = 4 << 20  # bytes kept mapped behind the newest chunk (the blocks in flight)
+    LAG = 1 << 20  # bytes kept mapped behind the newest chunk: the block being computed (--jobs 1)
 
     def __init__(self, stream, start: int):
         import mmap
