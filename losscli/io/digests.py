@@ -6,7 +6,6 @@ thread of its own while the pass reads the inputs; hashlib releases the GIL.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 
 from .source import STDIN, split_key
@@ -14,6 +13,7 @@ from .source import STDIN, split_key
 
 def file_digest(path: str) -> str | None:
     """sha256 of a file's bytes; None when it cannot be read again (a FIFO, gone)."""
+    import hashlib  # here: 4 ms of start-up that a --format value run never needs
     import os
     import stat
 
