@@ -3,14 +3,15 @@
 The header is read and checked first: a numeric dtype (object arrays are refused before
 anything is unpickled), one or two dimensions, and a claimed size that the file (or the
 archive member) really holds, so a header that claims 10^11 elements is refused before
-anything is allocated. Rows are then read a chunk at a time: from a regular file, as views
-of a read-only memory map whose pages are handed back once the engine is past them (no
-copy, and the page faults are taken by whichever thread computes the block); from a
-stream (stdin, gzip, an archive member), into arrays.
+anything is allocated. Rows are then read a chunk at a time, float64 rows straight into
+the arrays the engine gets, which are used again once nothing refers to them. (Not a memory
+map: a file truncated while it is mapped kills the process with SIGBUS, where a read says
+where the file ended.)
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 import zlib
 from collections.abc import Iterator
@@ -106,39 +107,20 @@ class NpyTable:
         per_chunk = max(1, self.chunk_bytes // max(1, row_bytes))
         if self.block_rows:
             per_chunk = self.block_rows * max(1, per_chunk // self.block_rows)
-        mapped = _mapped(self.stream, h.nbytes)
-        if mapped is not None:
-            yield from self._mapped_rows(mapped, per_chunk, numeric)
-            return
         # float64 rows, every column: read straight into the array the engine gets (one copy, not two)
         direct = h.dtype == np.float64 and numeric == list(range(h.width)) and hasattr(self.stream, "readinto")
+        arrays = Recycled()
         done = 0
         while done < h.rows:
             count = min(per_chunk, h.rows - done)
             if direct:
-                values = np.empty((count, h.width), dtype=np.float64)
+                values = arrays.empty((count, h.width))
                 _read_into(self.stream, memoryview(values).cast("B"), self.name, h, done)
             else:
                 data = _read_exactly(self.stream, count * row_bytes, self.name, h, done)
                 values = _as_float(np.frombuffer(data, dtype=h.dtype).reshape(count, h.width), numeric)
             yield Rows(values, None, np.arange(done, done + count, dtype=np.int64), None)
             done += count
-
-    def _mapped_rows(self, mapped: _Map, per_chunk: int, numeric: list[int]) -> Iterator[Rows]:
-        """Chunks as views of the map (float64, every column) or converted copies of them."""
-        h = self.header
-        row_bytes = h.width * h.dtype.itemsize
-        done = 0
-        while done < h.rows:
-            count = min(per_chunk, h.rows - done)
-            view = np.frombuffer(
-                mapped.map, dtype=h.dtype, count=count * h.width, offset=mapped.start + done * row_bytes
-            ).reshape(count, h.width)
-            values = view if h.dtype == np.float64 and numeric == list(range(h.width)) else _as_float(view, numeric)
-            mapped.passed(done * row_bytes)
-            yield Rows(values, None, np.arange(done, done + count, dtype=np.int64), None)
-            done += count
-        mapped.passed(h.nbytes)
 
     def _fortran_rows(self, numeric: list[int]) -> Iterator[Rows]:
         """Column-major: a row needs the whole array. Read in chunks, so that a header claiming
@@ -161,49 +143,30 @@ class NpyTable:
         return f"index [{row}]" if len(self.header.shape) == 1 else f"index [{row}, {column}]"
 
 
-class _Map:
-    """A read-only map of an .npy file's data. Pages the engine is past are handed back
-    (``MADV_DONTNEED``): the resident memory stays a few chunks, whatever the file's size, and a
-    page touched again is read back from the file, so releasing early costs time, never a value.
-    The file's position follows the reading, for the progress bar."""
+class Recycled:
+    """float64 arrays for chunks, each used again once nothing but this pool refers to it.
 
-    LAG = 1 << 20  # bytes kept mapped behind the newest chunk: the block being computed (--jobs 1)
+    A chunk's array is handed to the engine, which lets go of it once the chunk's blocks are
+    merged. A fresh 2 MiB array for every chunk is fresh pages from the system, a page fault
+    each (20,000 for a 1M x 10 pair, a third of the reading time); a free one is reused
+    instead. "Free" is CPython's reference count, which every view of the array (a block, a
+    row) also holds, so an array that anything still refers to is never written over. Where
+    the count cannot be trusted (another Python, a build without the GIL), nothing is reused."""
 
-    def __init__(self, stream, start: int):
-        import mmap
+    KEEP = 8  # arrays the pool holds: more than the blocks in flight at once
 
-        self.stream, self.start = stream, start
-        self.map = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
-        self.page = mmap.PAGESIZE
-        self.released = 0  # data bytes before this are handed back
-        self.dontneed = getattr(mmap, "MADV_DONTNEED", None)
+    def __init__(self):
+        self.arrays: list[np.ndarray] = []
+        self.counts = hasattr(sys, "getrefcount") and getattr(sys, "_is_gil_enabled", lambda: True)()
 
-    def passed(self, done: int) -> None:
-        """The engine has been given the data up to ``done`` bytes."""
-        self.stream.seek(self.start + done)
-        end = (self.start + max(0, done - self.LAG)) // self.page * self.page
-        if self.dontneed is not None and end > self.released:
-            self.map.madvise(self.dontneed, self.released, end - self.released)
-            self.released = end
-
-
-def _mapped(stream, nbytes: int) -> _Map | None:
-    """A map of the data after the header when ``stream`` is a regular file (not a pipe, not
-    gzip, not an archive member) holding all of it; None otherwise."""
-    import os
-    import stat
-
-    try:
-        info = os.fstat(stream.fileno())
-        start = stream.tell()
-    except (OSError, AttributeError, ValueError):
-        return None
-    if not stat.S_ISREG(info.st_mode) or not nbytes or info.st_size < start + nbytes:
-        return None
-    try:
-        return _Map(stream, start)
-    except (OSError, ValueError):  # a file system that cannot map: read it
-        return None
+    def empty(self, shape: tuple[int, int]) -> np.ndarray:
+        if self.counts:
+            for k in range(len(self.arrays)):
+                if self.arrays[k].shape == shape and sys.getrefcount(self.arrays[k]) == 2:  # the list's, the call's
+                    return self.arrays[k]
+        array = np.empty(shape, dtype=np.float64)
+        self.arrays = [*self.arrays[-(self.KEEP - 1) :], array]
+        return array
 
 
 class _Ended:
