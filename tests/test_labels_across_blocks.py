@@ -176,3 +176,19 @@ def test_labels_matched_by_name_from_the_first_blocks_say_how_to_decide_otherwis
     assert "'0' is not one of the classes 1, 2, 3" in out.stderr and "pass --classes" in out.stderr
     given = run("sparse_cce", tmp_path / "p.csv", tmp_path / "y.csv", "--classes", "0,1,2", "--format", "json")
     assert _value(given) == pytest.approx(skm.log_loss(labels, proba, labels=[0, 1, 2]), rel=1e-12)
+
+
+def test_explain_checks_sklearn_hinge_gradients_under_the_whole_inputs_map(run, tmp_path):
+    """--explain --grad recomputes each sample alone; alone, a label is always -1 under
+    scikit-learn's map, so the check maps by every target first (the difference is 0)."""
+    p, t = _files(tmp_path, np.array([0.5, -0.2, 1.5, 0.1]), np.array([0.0, 1.0, 1.0, 0.0]))
+    out = run("hinge", p, t, "--like", "sklearn", "--explain", "--grad")
+    assert out.exit_code == 0, out.stderr
+    assert "(largest difference 0.0e+00)" in " ".join(out.stdout.split())
+
+
+def test_a_frameworks_constant_is_not_an_option(run, tmp_path):
+    p, t = _files(tmp_path, RNG.normal(size=4), np.array([0.0, 1.0, 1.0, 0.0]))
+    out = run("hinge", p, t, "--label-map", "sklearn")
+    assert out.exit_code == 2 and out.stdout == ""
+    assert "--label-map is a framework's constant, not an option: --like sets it" in out.stderr

@@ -48,7 +48,15 @@ class LossCommand(TyperCommand):
             option = getattr(exc, "option_name", None)
             if option:
                 name = option.split("=")[0].lstrip("-").removeprefix("no-").replace("-", "_")
-                if name in options_by_name():
+                known = options_by_name().get(name)
+                if known and all(option.hidden for _, option in known):  # a framework's constant, not an option
+                    from ..errors import UsageError
+
+                    raise UsageError(
+                        f"{option.split('=')[0]} is a framework's constant, not an option: --like sets it "
+                        f"('losscli help {self.specs[0].name}' lists the frameworks)"
+                    ) from None
+                if known is not None:
                     self.specs[0].resolve_options({name: 0.0})  # raises "--x does not apply to ..."
             raise
 

@@ -183,7 +183,7 @@ class Inputs:
         ids = None
         if self.ids_from is not None:
             reading = self.readings[self.ids_from]
-            ids = parts[self.ids_from].texts[:, reading.label_slot()]
+            ids = as_text(parts[self.ids_from].texts[:, reading.label_slot()])
         return Block(out, labels, ids)
 
     def _matched(self, block_rows: int) -> Iterator[list[Rows]]:
@@ -195,14 +195,14 @@ class Inputs:
         first = self.readings[0]
         if whole[0] is None:
             return
-        labels0 = whole[0].texts[:, first.label_slot()]
+        labels0 = as_text(whole[0].texts[:, first.label_slot()])
         _check_unique(labels0, first)
         ordered = [whole[0]]
         for reading, rows in zip(self.readings[1:], whole[1:], strict=True):
             if reading.label is None:
                 ordered.append(rows)
                 continue
-            labels = rows.texts[:, reading.label_slot()] if rows is not None else np.array([], dtype=object)
+            labels = as_text(rows.texts[:, reading.label_slot()]) if rows is not None else np.array([], dtype=object)
             _check_unique(labels, reading)
             ordered.append(take_rows(rows, _order(labels0, labels, first, reading)))
         count = len(ordered[0])
@@ -257,6 +257,16 @@ class Inputs:
         if reading.label is None:
             return "by position"
         return f"by label ({reading.label_how})"
+
+
+def as_text(column: np.ndarray) -> np.ndarray:
+    """Row labels as text. From a numeric format (.npy) they are numbers: whole ones as
+    integers (100, not 100.0: an id saved as float64 is still 100), NaN as an empty cell."""
+    if column.dtype.kind != "f":
+        return column
+    return np.array(
+        ["" if x != x else str(int(x)) if x.is_integer() else repr(x) for x in column.tolist()], dtype=object
+    )
 
 
 def _check_unique(labels: np.ndarray, reading: Reading) -> None:

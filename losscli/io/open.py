@@ -35,10 +35,14 @@ def open_table(source: Source, stdin: BinaryIO | None, header: bool | None, limi
 
 
 def _size(stream) -> int | None:
+    """The size of a regular file; None for a pipe or a FIFO (whose st_size is 0, not its length)."""
+    import stat
+
     try:
-        return os.fstat(stream.fileno()).st_size
+        info = os.fstat(stream.fileno())
     except (OSError, AttributeError, io.UnsupportedOperation, ValueError):
         return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _seekable(stream: BinaryIO, name: str) -> BinaryIO:

@@ -163,6 +163,10 @@ def _per_sample_check(result: Result) -> str:
     row_reduce = "outputs" if r.mean_over_outputs and result.elements else "none"
     options = {k: v for k, v in result.options.items() if v is not None}
     targets = kept.labels if kept.labels is not None else kept.targets
+    if options.get("label_map") == "sklearn":  # a row alone is one label, always -1: map by every target first
+        from ..core.losses import signed_labels
+
+        targets, options["label_map"] = signed_labels(np.asarray(targets, dtype=np.float64), "sklearn"), "as_given"
     rows = [
         compute(
             result.loss, kept.preds[i : i + 1], targets[i : i + 1], reduce=row_reduce, grad=True, **options
