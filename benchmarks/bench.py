@@ -335,16 +335,22 @@ def run_groups(folder: Path, groups: set[str], repeat: int, rows: int) -> None:
         ours = [*losscli, "mse", *csv_pair, "-f", "value"]
         job("csv", f"{size} x 10 CSV pair", ours, "np.loadtxt + mean", [py, f["bench_numpy-loadtxt.py"], *csv_pair])
         peers("csv", f"{size} x 10 CSV pair", ours, ("pandas", "polars", "pyarrow"), csv_pair)
+
+    def one_file(group, label, name, baseline_name, script, peer_names):
+        """A file holding predictions p0..p9 and targets t0..t9: losscli, the plain way, the peers."""
+        ours = [*losscli, "mse", f[name], "--pred-col", "p0:p9", "--target-col", "t0:t9", "-f", "value"]
+        job(group, label, ours, baseline_name, [py, f[script], f[name]])
+        peers(group, label, ours, peer_names, [f[name]])
+
     if "onefile" in groups:
-        ours = [*losscli, "mse", f["data.csv"], "--pred-col", "p0:p9", "--target-col", "t0:t9", "-f", "value"]
-        job(
+        one_file(
             "onefile",
             f"{size} x 20 one-file CSV",
-            ours,
+            "data.csv",
             "np.loadtxt + mean",
-            [py, f["bench_numpy-onefile.py"], f["data.csv"]],
+            "bench_numpy-onefile.py",
+            ("pandas-onefile", "polars-onefile"),
         )
-        peers("onefile", f"{size} x 20 one-file CSV", ours, ("pandas-onefile", "polars-onefile"), [f["data.csv"]])
     if "gz" in groups:
         gz = [f["preds.csv.gz"], f["targets.csv.gz"]]
         ours = [*losscli, "mse", *gz, "-f", "value"]
@@ -355,15 +361,14 @@ def run_groups(folder: Path, groups: set[str], repeat: int, rows: int) -> None:
     if "npy" in groups:
         job("npy", f"{size} x 10 NPY pair", value, "np.load + mean", [py, f["bench_numpy-load.py"], *npy_pair])
     if "jsonl" in groups:
-        ours = [*losscli, "mse", f["data.jsonl"], "--pred-col", "p0:p9", "--target-col", "t0:t9", "-f", "value"]
-        job(
+        one_file(
             "jsonl",
             f"{size} x 20 JSON Lines",
-            ours,
+            "data.jsonl",
             "json.loads + np.array",
-            [py, f["bench_json-loads.py"], f["data.jsonl"]],
+            "bench_json-loads.py",
+            ("pandas-jsonl", "polars-jsonl"),
         )
-        peers("jsonl", f"{size} x 20 JSON Lines", ours, ("pandas-jsonl", "polars-jsonl"), [f["data.jsonl"]])
     if "work" in groups:
         base = [*losscli, "mse", *npy_pair]
         for label, extra in (

@@ -56,7 +56,7 @@ class LossCommand(TyperCommand):
                         f"{option.split('=')[0]} is a framework's constant, not an option: --like sets it "
                         f"('losscli help {self.specs[0].name}' lists the frameworks)"
                     ) from None
-                if known is not None:
+                if known:
                     self.specs[0].resolve_options({name: 0.0})  # raises "--x does not apply to ..."
             raise
 

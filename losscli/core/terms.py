@@ -247,12 +247,10 @@ def check_values(
     # One sum screens for infinity far cheaper than a mask (none when the caller's screen
     # found every value finite); finite values that overflow the sum only cost the mask
     # below. Missing values (NaN) were dealt with before.
-    if finite:
-        total = 0.0
-    else:
+    if not finite:
         with np.errstate(all="ignore"):
-            total = values.sum()
-    if not np.isfinite(total):
+            finite = bool(np.isfinite(values.sum()))
+    if not finite:
         reject_first(values, ~np.isfinite(values), "is not a finite number", "drop or fill it first", role, where)
     if domain is not None:
         advice = f"{loss} needs {domain.need.replace('{role}', role)}"

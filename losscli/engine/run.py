@@ -427,11 +427,11 @@ class Pass:
         """Stop when the hinge labels read so far show that a block's -1/1 map was not the whole
         input's; a --compare row whose map it is says why instead."""
         for task in self.tasks:
-            why = label_map_of(task.options) and self.signs.problem(label_map_of(task.options))
+            why = self.signs.problem(label_map_of(task.options))
             if why:
                 raise InputError(why)
         for extra in self.extras:
-            why = label_map_of(extra.task.options) and self.signs.problem(label_map_of(extra.task.options))
+            why = self.signs.problem(label_map_of(extra.task.options))
             if why and not extra.refused:
                 extra.refused = why
 

@@ -47,8 +47,9 @@ class LabelSigns:
                 self.first[value] = where
         self.lone |= other.lone
 
-    def problem(self, label_map: str) -> str | None:
-        """Why the maps given to the blocks are not the whole input's, for this map; None when they are."""
+    def problem(self, label_map: str | None) -> str | None:
+        """Why the maps given to the blocks are not the whole input's, for this map (None: a loss
+        with no map); None when they are."""
         labels = sorted(self.first)
         if label_map in ("keras", "as_given") and 0.0 in self.first and -1.0 in self.first:
             later = max((0.0, -1.0), key=lambda v: list(self.first).index(v))
