@@ -249,7 +249,7 @@ class NpzArchive:
             raise InputError(f"{name}: is {what}; write archives with np.savez")
         try:
             self.zip = zipfile.ZipFile(stream)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except Exception as exc:  # BadZipFile, NotImplementedError (a newer zip version), OSError, ...
             raise InputError(f"{name}: is not a valid .npz archive ({exc}); write it with np.savez") from None
         self.members = {info.filename.removesuffix(".npy"): info for info in self.zip.infolist()}
 
