@@ -1790,3 +1790,23 @@ def test_memory_of_a_wide_csv_is_bounded(tmp_path):
     peak, code = _peak_rss_mb(["mse", "wide.csv", "wide.csv", "-f", "value"], tmp_path)
     assert code in (0, 2)
     assert peak - baseline < 100 + 50 * size_mb, f"peak {peak:.0f} MiB vs {baseline:.0f} MiB for a tiny file"
+
+
+def test_the_temporary_output_is_known_to_the_sigterm_handler_before_it_exists(tmp_path, monkeypatch):
+    """A SIGTERM the moment the temporary file appears must find it to remove: the handler is in
+    place and the name registered when the file is created (mkstemp first left a moment when
+    SIGTERM killed the process and the file survived; CI saw it once)."""
+    from losscli.io import write
+
+    seen = []
+    real_open = os.open
+
+    def watching_open(path, flags, *args):
+        if str(path).endswith(".tmp"):
+            seen.append((signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None), path in write._TEMPORARY))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(write.os, "open", watching_open)
+    write.write_atomically(str(tmp_path / "out.txt"), "new\n")
+    assert seen == [(True, True)]
+    assert (tmp_path / "out.txt").read_text() == "new\n" and sorted(os.listdir(tmp_path)) == ["out.txt"]

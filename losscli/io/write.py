@@ -66,25 +66,37 @@ def _cleanup_on_signals() -> None:
         signal.signal(signal.SIGTERM, stop)
 
 
+def _new_temporary(folder: str, base: str, flag: str, shown: str) -> str:
+    """A new private file beside the output (``.NAME.XXXXXXXX.tmp``, mode 0600 as mkstemp
+    makes), its name known to the signal handler before the file exists."""
+    while True:
+        temporary = os.path.join(folder, f".{base}.{os.urandom(4).hex()}.tmp")
+        _TEMPORARY.add(temporary)
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return temporary
+        except FileExistsError:
+            _TEMPORARY.discard(temporary)  # another writer's: left alone, another name tried
+        except OSError as exc:
+            _TEMPORARY.discard(temporary)
+            raise InputError(f"{flag} {shown}: cannot write there ({exc.strerror or exc})") from None
+
+
 @contextmanager
 def replaced_atomically(path: str, flag: str = "--output"):
     """A temporary path beside ``path``: write it, and on success it is renamed over ``path``.
     A symbolic link stays a link: the file it names is the one replaced."""
-    import tempfile
-
     shown, path = path, os.path.realpath(path) if os.path.islink(path) else path
     folder = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"{flag} {shown}: cannot write there ({exc.strerror or exc})") from None
-    os.close(handle)
-    _TEMPORARY.add(temporary)
+    # The SIGTERM handler is in place, and the name registered, before the file exists: a
+    # SIGTERM at any moment after finds the file to remove (with mkstemp first, one that
+    # came before the handler killed the process and left the file).
     _cleanup_on_signals()
+    temporary = _new_temporary(folder, base, flag, shown)
     try:
         yield temporary
-        # mkstemp makes the file private; give it the mode a new file would have
+        # the file is private until now; give it the mode a new file would have
         mask = os.umask(0)
         os.umask(mask)
         mode = (os.stat(path).st_mode & 0o777) if os.path.exists(path) else 0o666 & ~mask
