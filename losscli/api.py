@@ -136,7 +136,7 @@ def compute(
     *,
     reduce: str | None = None,
     weights: Any = None,
-    weight_divisor: str = "sum",
+    weight_divisor: str | None = None,
     grad: bool = False,
     drop_missing: bool = False,
     pred_col: str | list[str] | None = None,
@@ -158,7 +158,8 @@ def compute(
     ``target_col`` naming its columns. ``reduce`` is ``all``, ``samples``, ``outputs`` or
     ``none`` (default: the loss's own). ``weights`` are N sample weights; averaging over
     samples then divides by their sum (``weight_divisor="sum"``, scikit-learn) or by N
-    (``"count"``, Keras). ``options`` are the loss's options, e.g. ``delta=2.0``. With
+    (``"count"``, Keras); default "sum", or with ``like`` the framework's own. ``options`` are the
+    loss's options, e.g. ``delta=2.0``. With
     ``grad``, the result also holds the gradient of the batch value with respect to every
     prediction. ``like="keras"`` (or torch, sklearn, optax, torchmetrics, numpy) computes it
     as that framework's own call does; ``compare=True`` adds every framework's number as
@@ -199,7 +200,7 @@ def compute(
     if like is not None:
         from .core.frameworks import like as like_task
 
-        pairs = [like_task(task, like, n_outputs, reduce) for task in tasks]
+        pairs = [like_task(task, like, n_outputs) for task in tasks]
         tasks, likes = [t for t, _ in pairs], [info for _, info in pairs]
     extras = ()
     if compare:

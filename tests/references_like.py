@@ -12,23 +12,19 @@ by the call text:
 - ``arrays``: any other array (PyTorch's elements, scikit-learn's per-output values);
 - ``errors``: the framework refused these inputs (scikit-learn's log_loss on soft
   targets, for example): its exception, one line;
-- ``float32``: the Keras calls whose value is rounded to float32 (Keras 3 on the torch
-  backend maps float64 to float32 in ``keras.backend.result_type``, so ``keras.ops.mean``,
-  ``divide_no_nan``, ``maximum`` and ``minimum`` compute in float32 even with
-  ``dtype="float64"``), and ``formula64`` / ``formula64_per_sample``:
-  the same Keras call with that mapping switched off, so that Keras's own code runs in
-  float64 (its float32 constants stay float32 constants). The two agree at rtol 1e-6
-  (checked here); losscli matches ``formula64`` at rtol 1e-9 and ``values`` at 1e-6.
+- ``float32``: the calls that compute in float32: every Keras call, since Keras's default call
+  converts its inputs to floatx (float32) and computes there, with float32 constants. losscli's
+  ``--like keras`` does the same; it is checked at the tolerance of Keras's own tests
+  (``keras/src/testing/test_case.py``: assertAllClose, atol = rtol = 1e-6).
 
-Every number is the framework's own: nothing here writes a loss formula. Keras is
-called with ``dtype="float64"`` added to the loss's constructor. NaN and infinities
+Every number is the framework's own: nothing here writes a loss formula. Keras is called as a
+user calls it, with its default dtype (float32), on float64 inputs. NaN and infinities
 (the frameworks' own, where a NumPy formula or optax meets a zero) are written as
 JSON's ``NaN`` / ``Infinity``, which Python's json module reads.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
@@ -44,7 +40,7 @@ from losscli.core.conventions import FRAMEWORKS, conventions  # noqa: E402
 from losscli.core.registry import get_loss  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "like.json"
-KERAS_RTOL = 1e-6
+KERAS_TOLERANCE = 1e-6  # atol and rtol of Keras's own assertAllClose
 
 
 # --- the cases ---------------------------------------------------------------------------------
@@ -251,35 +247,6 @@ def _as2d(a) -> np.ndarray:
     return a.reshape(len(a), -1)
 
 
-class _KerasLosses:
-    """``keras.losses.X(...)`` with ``dtype="float64"`` added."""
-
-    def __init__(self, keras):
-        self._losses = keras.losses
-
-    def __getattr__(self, name):
-        cls = getattr(self._losses, name)
-        return lambda *args, **kwargs: cls(*args, dtype="float64", **kwargs)
-
-
-class _Keras:
-    def __init__(self, keras):
-        self.losses = _KerasLosses(keras)
-
-
-@contextlib.contextmanager
-def _keras_float64():
-    """Keras's own code with its float64 -> float32 mapping switched off."""
-    from keras.src.backend.common import dtypes
-
-    saved = dtypes.BIT64_TO_BIT32_DTYPE["float64"]
-    dtypes.BIT64_TO_BIT32_DTYPE["float64"] = "float64"
-    try:
-        yield
-    finally:
-        dtypes.BIT64_TO_BIT32_DTYPE["float64"] = saved
-
-
 def _frameworks() -> dict:
     try:
         import jax
@@ -354,7 +321,7 @@ def _namespace(framework: str, arrays: dict, fw: dict) -> dict:
     if framework == "torch":
         ns["torch"] = fw["torch"]
     elif framework == "keras":
-        ns["keras"] = _Keras(fw["keras"])
+        ns["keras"] = fw["keras"]
     elif framework == "sklearn":
         ns["sklearn"] = fw["sklearn"]
     elif framework == "optax":
@@ -375,20 +342,6 @@ def _json_value(array: np.ndarray):
     return float(array) if array.ndim == 0 else array.tolist()
 
 
-def _close(got: np.ndarray, want: np.ndarray, rtol: float, scale: float) -> bool:
-    """Equal NaNs and infinities; elsewhere within rtol of the value or of ``scale``, the largest
-    per-sample value of the call (a float32 mean of terms of both signs is accurate to that)."""
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    if not (np.isnan(got) == np.isnan(want)).all():
-        return False
-    infinite = np.isinf(want)
-    if not (got[infinite] == want[infinite]).all():
-        return False
-    finite = np.isfinite(want)
-    error = np.abs(got[finite] - want[finite])
-    return bool((error <= rtol * np.maximum(np.abs(want[finite]), scale) + 1e-300).all())
-
-
 def run_case(case: dict, fw: dict) -> dict:
     spec = get_loss(case["loss"])
     p = _as2d(case["preds"])
@@ -397,12 +350,11 @@ def run_case(case: dict, fw: dict) -> dict:
     options = spec.resolve_options(case["options"])
     found = conventions(case["loss"], options, weighted="weights" in case, n_outputs=n_outputs, labels=labels)
     entry = {**case, "labels": labels, "frameworks": [c.framework for c in found]}
-    values, per_sample, other, errors, float32, formula64, formula64_rows = {}, {}, {}, {}, [], {}, {}
+    values, per_sample, other, errors, float32 = {}, {}, {}, {}, []
     for convention in found:
-        keras_checks = []
         for variant in convention.variants:
-            # fresh inputs for every call: Keras multiplies a float64 sample_weight tensor in place by its
-            # mask weights (ignore_class), which would change the weights of the next call
+            # fresh inputs for every call: Keras multiplies a sample_weight tensor in place by its mask
+            # weights (ignore_class), which would change the weights of the next call
             try:
                 result = _evaluate(variant.call, _namespace(convention.framework, arrays, fw))
             except ValueError as error:  # the framework refuses these inputs: recorded, not hidden
@@ -416,20 +368,9 @@ def run_case(case: dict, fw: dict) -> dict:
                 per_sample[variant.call] = result.tolist()
             else:
                 other[variant.call] = result.tolist()
-            if convention.framework == "keras":
-                with _keras_float64():
-                    exact = _evaluate(variant.call, _namespace(convention.framework, arrays, fw))
-                if not np.array_equal(exact, result, equal_nan=True):
-                    float32.append(variant.call)
-                    (formula64 if variant.reduce is not None else formula64_rows)[variant.call] = _json_value(exact)
-                    keras_checks.append((variant.call, result, exact))
-        rows = [np.abs(exact) for call, _, exact in keras_checks if exact.ndim == 1]
-        scale = float(np.nanmax(rows[0][np.isfinite(rows[0])], initial=0.0)) if rows else 0.0
-        for call, result, exact in keras_checks:
-            if not _close(result, exact, KERAS_RTOL, scale):
-                raise AssertionError(f"{case['loss']} {case['options']}: {call} = {result} is not {exact} at rtol 1e-6")
-    entry.update(values=values, per_sample=per_sample, arrays=other, errors=errors)
-    entry.update(float32=float32, formula64=formula64, formula64_per_sample=formula64_rows)
+            if convention.dtype == "float32":
+                float32.append(variant.call)
+    entry.update(values=values, per_sample=per_sample, arrays=other, errors=errors, float32=float32)
     entry["versions"] = versions(fw)
     return entry
 

@@ -1,9 +1,9 @@
 """--like and --compare against every framework's own call (tests/fixtures/like.json, written
 by tests/references_like.py from PyTorch, Keras 3, scikit-learn, torchmetrics, optax).
 
-Every number is the framework's; where Keras computes in float32 on the torch backend, the
-fixture also holds its float64 formula (``formula64``): losscli matches that at rtol 1e-9
-and Keras's own number at 1e-6.
+Every number is the framework's. Keras's default call computes in float32 (its floatx), as
+``--like keras`` does; those numbers are checked at the tolerance of Keras's own tests
+(assertAllClose: atol = rtol = 1e-6), every other framework's at rtol 1e-9.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from losscli.core.conventions import conventions
 from losscli.core.registry import get_loss
 
 CASES = json.loads((Path(__file__).parent / "fixtures" / "like.json").read_text())
-RTOL, KERAS_RTOL = 1e-9, 1e-6
+RTOL = 1e-9
+KERAS_TOLERANCE = 1e-6  # keras/src/testing/test_case.py: assertAllClose(atol=1e-6, rtol=1e-6)
 
 
 def _id(i: int, case: dict) -> str:
@@ -34,18 +35,24 @@ def _inputs(case: dict):
     return p, t, case.get("weights")
 
 
-def _close(got: float, want: float, rtol: float) -> bool:
+def _close(got: float, want: float, rtol: float, atol: float = 0.0) -> bool:
     if math.isnan(want) or math.isinf(want):
         return got == want or (math.isnan(want) and math.isnan(got))
-    return abs(got - want) <= rtol * abs(want) + 1e-300
+    return abs(got - want) <= atol + rtol * abs(want) + 1e-300
 
 
-def _expected(case: dict, call: str) -> list[tuple[float, float]]:
-    """(value, rtol) pairs a number must meet: the float64 formula at 1e-9 where Keras is float32."""
-    want = [(case["values"][call], KERAS_RTOL if call in case["float32"] else RTOL)]
-    if call in case["formula64"]:
-        want.append((case["formula64"][call], RTOL))
-    return want
+def _expected(case: dict, call: str) -> tuple[float, float, float]:
+    """(value, rtol, atol) a number must meet: Keras's float32 call at Keras's own tolerance."""
+    if call in case["float32"]:
+        return case["values"][call], KERAS_TOLERANCE, KERAS_TOLERANCE
+    return case["values"][call], RTOL, 0.0
+
+
+def _inputs_of_the_call(case: dict, convention) -> dict:
+    """The case's options that the framework's call takes as they are: not its own constants, which an
+    option given with --like would replace (tests/test_like_overrides.py)."""
+    constants = {constant.option for constant in convention.constants}
+    return {name: value for name, value in case["options"].items() if name not in constants}
 
 
 def _found(case: dict):
@@ -76,9 +83,10 @@ def test_like_gives_each_frameworks_own_number(case):
             with pytest.raises(InputError, match="is not in \\[0, 1\\]"):
                 compute(case["loss"], p, t, weights=w, like=convention.framework, **case["options"])
             continue
-        result = compute(case["loss"], p, t, weights=w, like=convention.framework, **case["options"])
-        for want, rtol in _expected(case, call):
-            assert _close(result.value, want, rtol), (convention.framework, call, result.value, want)
+        options = _inputs_of_the_call(case, convention)
+        result = compute(case["loss"], p, t, weights=w, like=convention.framework, **options)
+        want, rtol, atol = _expected(case, call)
+        assert _close(result.value, want, rtol, atol), (convention.framework, call, result.value, want)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_id(i, c) for i, c in enumerate(CASES)])
@@ -90,8 +98,8 @@ def test_every_compare_row_is_the_frameworks_number(case):
     by_call = {row.call: row for row in result.comparison}
     for call in case["values"]:
         row = by_call[call]
-        for want, rtol in _expected(case, call):
-            assert row.value is not None and _close(row.value, want, rtol), (call, row, want)
+        want, rtol, atol = _expected(case, call)
+        assert row.value is not None and _close(row.value, want, rtol, atol), (call, row, want)
     for call in case["errors"]:
         assert by_call[call].value is None and by_call[call].note.startswith("refused: "), by_call[call]
 

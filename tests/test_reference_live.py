@@ -51,4 +51,6 @@ def test_committed_like_fixtures_are_what_the_frameworks_give_now():
     assert [case["values"].keys() for case in live] == [case["values"].keys() for case in committed]
     for now, then in zip(live, committed, strict=True):
         for key, value in then["values"].items():
-            assert now["values"][key] == pytest.approx(value, rel=1e-9, nan_ok=True), key
+            # Keras's float32 numbers move by a few ulps between releases: Keras's own tolerance
+            rel, tol = (1e-6, 1e-6) if key in then["float32"] else (1e-9, 0.0)
+            assert now["values"][key] == pytest.approx(value, rel=rel, abs=tol, nan_ok=True), key

@@ -276,7 +276,7 @@ def _tasks(specs, args, per_loss, inputs, stdin) -> list[LossTask]:
             prepare(
                 spec,
                 reduce=args.reduce.value if args.reduce else None,
-                weight_divisor=args.weight_divisor.value,
+                weight_divisor=args.weight_divisor.value if args.weight_divisor else None,
                 weighted=args.weights is not None or args.weight_col is not None,
                 labels=takes_labels(spec, n_pred, n_target),
                 options=options,
@@ -291,7 +291,7 @@ def _like(tasks: list[LossTask], args, n_outputs: int):
         return tasks, [None] * len(tasks)
     from ..core.frameworks import like
 
-    pairs = [like(task, args.like.value, n_outputs, args.reduce.value if args.reduce else None) for task in tasks]
+    pairs = [like(task, args.like.value, n_outputs) for task in tasks]
     return [task for task, _ in pairs], [info for _, info in pairs]
 
 

@@ -189,13 +189,15 @@ COMMON: dict[str, tuple[str, object, object]] = {
     "weight_divisor": (
         REDUCTION,
         Annotated[
-            WeightDivisor,
+            Optional[WeightDivisor],
             typer.Option(
                 help="With weights, a mean over samples divides by their sum (scikit-learn, Keras "
-                "mean_with_sample_weight) or by N (Keras sum_over_batch_size)."
+                "mean_with_sample_weight) or by N (Keras sum_over_batch_size). Default: sum; with --like, "
+                "the framework's own.",
+                show_default=False,
             ),
         ],
-        WeightDivisor.sum,
+        None,
     ),
     "output_format": (
         OUTPUT,

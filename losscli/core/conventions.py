@@ -90,6 +90,7 @@ class Convention(NamedTuple):
     constants: tuple[Constant, ...]  # every constant it uses that another framework sets differently
     default: Variant  # the call with the framework's defaults: what --like gives
     variants: tuple[Variant, ...]  # the default, then the same call under its other reductions
+    dtype: str = "float64"  # the precision of the call's own default: Keras converts inputs to floatx, float32
 
 
 def _num(x: object) -> str:
@@ -193,7 +194,8 @@ def _convention(
     options.update(fixed)
     for constant in constants:
         options[constant.option] = constant.value
-    return Convention(framework, options, constants, variants[0], tuple(variants))
+    dtype = "float32" if framework == "keras" else "float64"
+    return Convention(framework, options, constants, variants[0], tuple(variants), dtype)
 
 
 # --- the constants, one Constant each ----------------------------------------------------------
@@ -883,11 +885,17 @@ def _categorical(loss: str, o: Mapping[str, object], weighted: bool, C: int, lab
                     _c("eps_squared", 0.0, "nothing added to the squared norms"),
                 ),
             )
-    elif loss == "dice":
-        add("keras", _keras("Dice", "axis=-1", "t, p", False, weighted))
-    elif loss == "tversky":
-        kwargs = f"alpha={_num(o.get('alpha', 0.5))}, beta={_num(o.get('beta', 0.5))}, axis=-1"
-        add("keras", _keras("Tversky", kwargs, "t, p", False, weighted))
+    elif loss in ("dice", "tversky"):
+        cls = "Dice" if loss == "dice" else "Tversky"
+        kwargs = "" if loss == "dice" else f"alpha={_num(o.get('alpha', 0.5))}, beta={_num(o.get('beta', 0.5))}"
+        any_numbers = _c("probabilities", False, "predictions and targets taken as they are, in [0, 1] or not: Keras")
+        axis = o.get("axis")
+        if axis in ("-1", "1"):
+            add("keras", _keras(cls, _args(kwargs, f"axis={axis}"), "t, p", False, weighted), (any_numbers,))
+        elif not weighted:  # Keras scales the one batch ratio by the mean sample weight: no weighted mean
+            whole = _c("axis", "none", "one ratio over the whole batch: Keras's default axis=None")
+            call = f"keras.losses.{cls}({kwargs})(t, p)"
+            add("keras", [Variant(call, "all", None, "one ratio over the batch")], (whole, any_numbers))
     return out
 
 

@@ -16,7 +16,7 @@ from ..errors import InputError
 from .reduce import REDUCTIONS, Reduction, SampleAxis
 from .result import Alternative, Kept, Result, short
 from .state import LossState
-from .terms import LossTask, ratio_floor
+from .terms import LossTask, ratio_floor, ratio_of
 
 
 def plural(count: int, word: str) -> str:
@@ -100,15 +100,22 @@ def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, 
     po_formula = f"O[j] = sum_i l[i, j] / {'N' if weights is None else 'sum(w)'}"
     if not reduction.mean_over_samples:
         po_formula = "O[j] = sum_i l[i, j]"
-    if spec.ratio:
-        floor = ratio_floor(task)
-        n = max(state.scale_total.value, floor)
-        with np.errstate(all="ignore"):
-            value = float(total / n)
-            per_output = state.per_output.value / np.maximum(state.scale_per_output.value, floor)
-        formula = f"{spec.name} = sum(l) / sum|t| = {short(total)} / {short(n)} = {short(value)}"
-        ps_formula, po_formula = "L[i] = sum_j l[i, j] / sum_j |t[i, j]|", "O[j] = sum_i l[i, j] / sum_i |t[i, j]|"
-        text = f"sum |t| = {short(n)}"
+    if spec.ratio is not None:
+        ratio = spec.ratio
+        n = max(state.scale_total.value + ratio.add, ratio_floor(task))
+        value = float(ratio_of(task, total, np.float64(state.scale_total.value)))
+        per_output = ratio_of(task, state.per_output.value, state.scale_per_output.value)
+        if ratio.add:
+            add = f" + {short(ratio.add)}"
+            formula = f"{spec.name} = (sum(l){add}) / ({ratio.denominator}) = {short(total + ratio.add)} / {short(n)}"
+            ps_formula = f"L[i] = (sum_j l[i, j]{add}) / ({ratio.per_row} {ratio.denominator})"
+            po_formula = f"O[j] = (sum_i l[i, j]{add}) / ({ratio.per_column} {ratio.denominator})"
+        else:
+            formula = f"{spec.name} = sum(l) / {ratio.denominator.replace(' ', '')} = {short(total)} / {short(n)}"
+            ps_formula = f"L[i] = sum_j l[i, j] / {ratio.per_row}"
+            po_formula = f"O[j] = sum_i l[i, j] / {ratio.per_column}"
+        formula += f" = {short(value)}"
+        text = f"{ratio.denominator} = {short(n)}"
     else:
         text = n_text(reduction, samples, n_outputs, n)
     if spec.root:
@@ -200,7 +207,7 @@ def finish(task: LossTask, state: LossState, *, arrays: Arrays | None = None, in
         weights=figures.weights,
         notes=spec.notes,
         gradient=gradient,
-        mean_of_terms=not (spec.root or spec.ratio),
+        mean_of_terms=not (spec.root or spec.ratio is not None),
         elements=not spec.per_sample_only,
         kept=_kept(state, scale),
         histogram=state.sketch.bins(),

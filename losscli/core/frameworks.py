@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from ..errors import UsageError
 from .conventions import FRAMEWORKS, Constant, Convention, conventions, frameworks_with
 from .reduce import get_reduction
+from .registry import get_loss
 from .terms import LossTask
 
 NAMES = {
@@ -29,50 +32,125 @@ def conventions_of(task: LossTask, n_outputs: int) -> tuple[Convention, ...]:
     return conventions(task.spec.name, task.options, weighted=task.weighted, n_outputs=n_outputs, labels=task.labels)
 
 
-def convention_task(task: LossTask, convention: Convention, reduce: str | None = None) -> LossTask:
-    """The task that computes a convention's call: its options (constants included), its reduction."""
-    options = task.spec.resolve_options(convention.options)
-    reduction = get_reduction(reduce or convention.default.reduce)
+def convention_task(task: LossTask, convention: Convention, keep_given: bool = False) -> LossTask:
+    """The task that computes a convention's call: its options (constants included), its reduction,
+    its precision. With ``keep_given`` (``--like``), what the user named wins over the framework's
+    defaults: an option given on the command line is never replaced by a constant."""
+    given = task.given if keep_given else frozenset()
+    options = dict(convention.options)
+    options.update({name: task.options[name] for name in given if name in task.options})
+    reduce = task.reduction.name if "reduce" in given else convention.default.reduce
     divisor = convention.default.weight_divisor or task.weight_divisor
-    return task._replace(options=options, reduction=reduction, weight_divisor=divisor)
+    if "weight_divisor" in given:
+        divisor = task.weight_divisor
+    resolved = task.spec.resolve_options(options)
+    return task._replace(
+        spec=get_loss(task.spec.name).for_options(resolved),
+        options=resolved,
+        reduction=get_reduction(reduce),
+        weight_divisor=divisor,
+        dtype=convention.dtype,
+    )
+
+
+class Override(NamedTuple):
+    """An option the user gave where the framework's default call has its own value."""
+
+    option: str  # an option name, "reduce" or "weight_divisor"
+    given: object
+    framework: object
+
+    def to_dict(self) -> dict:
+        return {"option": self.option, "given": _plain(self.given), "framework": _plain(self.framework)}
+
+    def text(self) -> str:
+        flag = "--" + self.option.replace("_", "-")
+        return f"{flag} {_shown(self.given)} (its own: {_shown(self.framework)})"
+
+
+def _shown(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple | list):
+        return ",".join(_shown(v) for v in value)
+    return str(value)
 
 
 class Like(NamedTuple):
-    """What ``--like`` used: the framework, its call, and every constant that made the number."""
+    """What ``--like`` used: the framework, its call, every constant that made the number, what the
+    user gave in place of the framework's defaults, and the precision of the call."""
 
     framework: str
     call: str
     constants: tuple[Constant, ...]
-    reduce_given: bool  # --reduce overrode the framework's own reduction
+    overridden: tuple[Override, ...] = ()
+    dtype: str = "float64"
 
     def to_dict(self) -> dict:
         return {
             "framework": self.framework,
             "call": self.call,
+            "dtype": self.dtype,
             "constants": [{"option": c.option, "value": _plain(c.value), "why": c.why} for c in self.constants],
+            "overridden": [o.to_dict() for o in self.overridden],
         }
 
     def text(self) -> str:
         name = NAMES[self.framework]
-        given = "; --reduce as given" if self.reduce_given else ""
-        return f"{name}: {self.call}{given}"
+        precision = f", computed in {self.dtype} as its default call does" if self.dtype != "float64" else ""
+        given = "; given in place of its defaults: " + ", ".join(o.text() for o in self.overridden)
+        return f"{name}: {self.call}{precision}{given if self.overridden else ''}"
 
 
 def _plain(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
     return list(value) if isinstance(value, tuple) else value
 
 
-def like(task: LossTask, framework: str, n_outputs: int, reduce: str | None = None) -> tuple[LossTask, Like]:
-    """The task ``--like framework`` computes, or a usage error naming the frameworks that have the loss."""
+def like(task: LossTask, framework: str, n_outputs: int) -> tuple[LossTask, Like]:
+    """The task ``--like framework`` computes, or a usage error naming the frameworks that have the loss.
+    Whatever the user named (``task.given``) stays as given, and the result says so."""
     if framework not in FRAMEWORKS:
         raise UsageError(f"--like {framework!r}: use one of {', '.join(FRAMEWORKS)}")
     found = {c.framework: c for c in conventions_of(task, n_outputs)}
     if framework not in found:
         raise UsageError(_missing(task, framework, tuple(found)))
     convention = found[framework]
-    return convention_task(task, convention, reduce), Like(
-        framework, convention.default.call, convention.constants, reduce is not None
-    )
+    computed = convention_task(task, convention, keep_given=True)
+    overridden = _overrides(task, convention)
+    kept = tuple(c for c in convention.constants if c.option not in {o.option for o in overridden})
+    return computed, Like(framework, _call(convention, computed), kept, overridden, convention.dtype)
+
+
+def _overrides(task: LossTask, convention: Convention) -> tuple[Override, ...]:
+    found = []
+    for constant in convention.constants:
+        if constant.option in task.given and not _equal(task.options[constant.option], constant.value):
+            found.append(Override(constant.option, task.options[constant.option], constant.value))
+    default = convention.default
+    if "reduce" in task.given and task.reduction.name != default.reduce:
+        found.append(Override("reduce", task.reduction.name, default.reduce))
+    own_divisor = default.weight_divisor
+    if task.weighted and "weight_divisor" in task.given and own_divisor and task.weight_divisor != own_divisor:
+        found.append(Override("weight_divisor", task.weight_divisor, own_divisor))
+    return tuple(found)
+
+
+def _equal(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    return a == b
+
+
+def _call(convention: Convention, task: LossTask) -> str:
+    """The framework's own call that computes the task's reduction and weight divisor, where it has
+    one (Keras's reduction="mean_with_sample_weight" for --weight-divisor sum); else its default."""
+    for variant in convention.variants:
+        divisor_fits = not task.weighted or variant.weight_divisor in (None, task.weight_divisor)
+        if variant.reduce == task.reduction.name and divisor_fits:
+            return variant.call
+    return convention.default.call
 
 
 def _missing(task: LossTask, framework: str, here: tuple[str, ...]) -> str:

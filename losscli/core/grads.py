@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import UsageError
 from . import losses as L
 
 _TORCH_BCE_EPSILON = float(np.float32(1e-12))  # BCELoss's backward floor of p (1 - p): a float32 constant
@@ -383,4 +384,13 @@ GRADIENTS = {
 
 
 def gradient_of(element_function):
-    return GRADIENTS[element_function]
+    """The gradient function of a loss's element terms, or a usage error where losscli has none: the
+    one ratio of Dice or Tversky over the whole batch (--axis none) depends on every prediction through
+    its denominator, which one pass over the blocks does not know until the end."""
+    try:
+        return GRADIENTS[element_function]
+    except KeyError:
+        raise UsageError(
+            "--grad: one ratio over the whole batch (--axis none, Keras's default) has no gradient in losscli "
+            "yet; use --axis -1 (each sample's ratio) for the gradient"
+        ) from None

@@ -570,3 +570,26 @@ def tversky(pred: np.ndarray, target: np.ndarray, alpha: float = 0.5, beta: floa
     first = ((1.0 - pred) * target).sum(axis=1)
     second = (pred * (1.0 - target)).sum(axis=1)
     return 1.0 - intersection / (intersection + alpha * first + beta * second + KERAS_EPSILON)
+
+
+def dice_numerator(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``t + p - 2 t p``: the numerator's terms of Dice over the whole batch, (sum of these + 1e-7) /
+    (sum t + sum p + 1e-7) = ``1 - 2 sum(t p) / (sum t + sum p + 1e-7)``, Keras's ``Dice()`` (axis=None)."""
+    return target + pred - 2.0 * target * pred
+
+
+def dice_denominator(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``t + p``: the denominator's terms of Dice over the whole batch."""
+    return target + pred
+
+
+def tversky_numerator(pred: np.ndarray, target: np.ndarray, alpha: float = 0.5, beta: float = 0.5) -> np.ndarray:
+    """``alpha (1 - p) t + beta p (1 - t)``: the numerator's terms of Tversky over the whole batch,
+    (sum of these + 1e-7) / (sum of :func:`tversky_denominator` + 1e-7) = ``1 - A / (A + alpha F + beta G
+    + 1e-7)``, Keras 3.15's ``Tversky(alpha, beta)`` (axis=None)."""
+    return alpha * (1.0 - pred) * target + beta * pred * (1.0 - target)
+
+
+def tversky_denominator(pred: np.ndarray, target: np.ndarray, alpha: float = 0.5, beta: float = 0.5) -> np.ndarray:
+    """``t p + alpha (1 - p) t + beta p (1 - t)``: the denominator's terms of Tversky over the whole batch."""
+    return target * pred + tversky_numerator(pred, target, alpha, beta)

@@ -276,6 +276,23 @@ ALPHA_TVERSKY = Option(
 BETA_TVERSKY = Option(
     "beta", 0.5, "Weight of sum(p (1 - t)) (Keras Tversky beta).", valid=_non_negative, need="must be >= 0"
 )
+AXIS_RATIO = Option(
+    "axis",
+    None,
+    "The axes summed inside the ratio: -1 (each sample's own ratio, averaged: losscli's default) or none "
+    "(one ratio over the whole batch: Keras's default axis=None, what --like keras gives).",
+    kind="choice",
+    choices=("-1", "1", "none"),
+    to_elements=False,
+)
+PROBABILITIES = Option(
+    "probabilities",
+    True,
+    "Predictions and targets must be in [0, 1]; Keras takes any numbers.",
+    kind="flag",
+    hidden=True,
+    to_elements=False,
+)
 PER_OUTPUT_ROOT = Option(
     "per_output_root",
     False,
@@ -312,6 +329,35 @@ VAR = Option(
 # --- the registry -------------------------------------------------------------------------
 
 
+def _absolute_targets(pred: np.ndarray, target: np.ndarray, **options) -> np.ndarray:
+    return np.abs(target)
+
+
+def _eps_floor(options: Mapping) -> float:
+    return options.get("eps", L.TORCHMETRICS_EPSILON)  # type: ignore[return-value]
+
+
+def _no_floor(options: Mapping) -> float:
+    return -math.inf
+
+
+class Ratio(NamedTuple):
+    """A loss whose value is one ratio of sums, (sum(l) + add) / max(sum(s) + add, floor), not sum(l) / n:
+    ``scale`` gives the denominator's terms s[i, j] (weighted as the terms are), ``add`` a constant
+    added to both sums, ``floor`` (of the options) what the denominator is floored at. Per sample
+    and per output it is the same ratio over that row or column."""
+
+    scale: Callable[..., np.ndarray] = _absolute_targets
+    add: float = 0.0
+    floor: Callable[[Mapping], float] = _eps_floor
+    denominator: str = "sum |t|"  # the denominator, in words
+    per_row: str = "sum_j |t[i, j]|"  # a sample's denominator
+    per_column: str = "sum_i |t[i, j]|"  # an output's denominator
+
+
+WMAPE_RATIO = Ratio()
+
+
 class Loss(NamedTuple):
     """One registry entry."""
 
@@ -328,12 +374,18 @@ class Loss(NamedTuple):
     targets: str = "same"  # "same" shape as predictions, "labels" (N,), or "labels_or_same"
     per_sample_only: bool = False  # a max or a norm over outputs: no element terms
     root: bool = False  # the square root is taken after the reduction (RMSE)
-    ratio: bool = False  # sum(l) / sum(|t|) rather than sum(l) / n (WMAPE)
+    ratio: Ratio | None = None  # one ratio of sums rather than sum(l) / n (WMAPE)
     notes: str = ""
+    # the loss as these resolved options compute it, where an option changes its kind (Dice over
+    # the whole batch is one ratio of sums, not a mean of per-sample ratios)
+    variant: Callable[[Loss, Mapping], Loss] | None = None
+
+    def for_options(self, options: Mapping) -> Loss:
+        return self if self.variant is None else self.variant(self, options)
 
     @property
     def reductions(self) -> tuple[str, ...]:
-        if self.ratio:
+        if self.ratio is not None:
             return ("all",)
         return ("samples", "none") if self.per_sample_only else REDUCES
 
@@ -419,6 +471,20 @@ def _hinge_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
     return None, (None if options.get("label_map") == "sklearn" else HINGE_LABELS)
 
 
+def _msle_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
+    if options.get("eps"):  # floored at eps first, as Keras does: any number is in the domain
+        return None, None
+    floored = with_hint(NON_NEGATIVE, "--like keras floors them at float32(1e-7), as Keras does")
+    return floored, floored
+
+
+def _ratio_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
+    if not options.get("probabilities", True):
+        return None, None
+    hint = with_hint(PROBABILITY, "--like keras takes any numbers, as Keras does")
+    return hint, hint
+
+
 def _tweedie_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
     power = options.get("power", 0.0)
     if power < 0:
@@ -428,6 +494,22 @@ def _tweedie_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
     if power < 2:
         return POSITIVE, NON_NEGATIVE
     return POSITIVE, POSITIVE
+
+
+def _whole_batch(numerator: Callable, denominator: Callable, words: str) -> Callable[[Loss, Mapping], Loss]:
+    """``--axis none``: one ratio over every element of the batch (Keras's default ``axis=None``),
+    (sum(numerator terms) + 1e-7) / (sum(denominator terms) + 1e-7), which is 1 - ratio."""
+
+    def variant(spec: Loss, options: Mapping) -> Loss:
+        if options.get("axis") != "none":
+            return spec
+        ratio = Ratio(denominator, L.KERAS_EPSILON, _no_floor, f"{words} + 1e-7", "its row's", "its column's")
+        formula = f"{spec.formula}, every sum over the whole batch"
+        return spec._replace(
+            elements=numerator, per_sample_only=False, ratio=ratio, formula=formula, default_reduce="all"
+        )
+
+    return variant
 
 
 LOSSES: tuple[Loss, ...] = (
@@ -503,7 +585,7 @@ LOSSES: tuple[Loss, ...] = (
         L.absolute_error,
         aliases=("weighted_mean_absolute_percentage_error",),
         options=(EPS_WMAPE,),
-        ratio=True,
+        ratio=WMAPE_RATIO,
     ),
     Loss(
         "msle",
@@ -513,7 +595,7 @@ LOSSES: tuple[Loss, ...] = (
         L.squared_log_error,
         aliases=("mean_squared_logarithmic_error", "mean_squared_log_error"),
         options=(EPS_MSLE,),
-        domains=lambda options: (NON_NEGATIVE, NON_NEGATIVE),
+        domains=_msle_domains,
     ),
     Loss(
         "rmsle",
@@ -783,22 +865,25 @@ LOSSES: tuple[Loss, ...] = (
         "dice",
         "Dice loss",
         "1 - 2 sum(t p) / (sum t + sum p + 1e-7)",
-        "Keras Dice(axis=-1)",
+        "Keras Dice(axis=-1); with --axis none Keras Dice()",
         L.dice,
         default_reduce="samples",
+        options=(AXIS_RATIO, PROBABILITIES),
         per_sample_only=True,
-        domains=lambda options: (PROBABILITY, PROBABILITY),
+        domains=_ratio_domains,
+        variant=_whole_batch(L.dice_numerator, L.dice_denominator, "sum(t) + sum(p)"),
     ),
     Loss(
         "tversky",
         "Tversky loss",
         "1 - A / (A + alpha sum((1-p) t) + beta sum(p (1-t)) + 1e-7), A = sum(t p)",
-        "Keras Tversky(axis=-1)",
+        "Keras Tversky(axis=-1); with --axis none Keras Tversky()",
         L.tversky,
-        options=(ALPHA_TVERSKY, BETA_TVERSKY),
+        options=(ALPHA_TVERSKY, BETA_TVERSKY, AXIS_RATIO, PROBABILITIES),
         default_reduce="samples",
         per_sample_only=True,
-        domains=lambda options: (PROBABILITY, PROBABILITY),
+        domains=_ratio_domains,
+        variant=_whole_batch(L.tversky_numerator, L.tversky_denominator, "A + alpha F + beta G"),
     ),
 )
 

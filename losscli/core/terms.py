@@ -19,12 +19,18 @@ from .reduce import Reduction, get_reduction
 from .registry import Domain, Loss, get_loss
 
 WEIGHT_DIVISORS = ("sum", "count")
-RATIO_FLOOR = 1.17e-6  # torchmetrics WMAPE's floor on sum |t|
 
 
 def ratio_floor(task) -> float:
-    """What WMAPE's sum |t| is floored at: its eps (torchmetrics' 1.17e-6 unless set)."""
-    return task.options.get("eps", RATIO_FLOOR)
+    """What a ratio's denominator is floored at (WMAPE's sum |t|: its eps, torchmetrics' 1.17e-6)."""
+    return task.spec.ratio.floor(task.options)
+
+
+def ratio_of(task, numerator, denominator):
+    """A ratio loss's value from its sums (numbers or arrays): (num + add) / max(den + add, floor)."""
+    ratio = task.spec.ratio
+    with np.errstate(all="ignore"):
+        return (numerator + ratio.add) / np.maximum(denominator + ratio.add, ratio.floor(task.options))
 
 
 # where(role, i, j) -> "preds.csv: line 5, column 2": the place of value [i, j] of this block
@@ -40,6 +46,9 @@ class LossTask(NamedTuple):
     weight_divisor: str
     weighted: bool  # sample weights are given
     labels: bool  # targets are class labels, one-hot encoded here
+    # what the user named (options, "reduce", "weight_divisor"): --like never replaces them
+    given: frozenset[str] = frozenset()
+    dtype: str = "float64"  # the precision the element terms are computed in ("float32": Keras's floatx)
 
     @property
     def counted(self) -> bool:
@@ -55,24 +64,28 @@ def prepare(
     loss: str | Loss,
     *,
     reduce: str | None = None,
-    weight_divisor: str = "sum",
+    weight_divisor: str | None = None,
     weighted: bool = False,
     labels: bool = False,
     options: dict[str, Any] | None = None,
 ) -> LossTask:
-    """Check the loss, its reduction and its options before any data is read."""
+    """Check the loss, its reduction and its options before any data is read. ``reduce`` and
+    ``weight_divisor`` None: the loss's default reduction, and the sum of the weights."""
     spec = loss if isinstance(loss, Loss) else get_loss(loss)
+    resolved = spec.resolve_options(options or {})
+    spec = spec.for_options(resolved)
     reduction = get_reduction(reduce or spec.default_reduce)
     if reduction.name not in spec.reductions:
         raise UsageError(why_not(spec, reduction.name))
-    if weight_divisor not in WEIGHT_DIVISORS:
+    if weight_divisor is not None and weight_divisor not in WEIGHT_DIVISORS:
         raise UsageError(f"unknown weight divisor {weight_divisor!r}; use sum or count")
-    resolved = spec.resolve_options(options or {})
-    return LossTask(spec, resolved, reduction, weight_divisor, weighted, labels)
+    given = {name for name, value in (options or {}).items() if value is not None}
+    given |= {name for name, value in (("reduce", reduce), ("weight_divisor", weight_divisor)) if value is not None}
+    return LossTask(spec, resolved, reduction, weight_divisor or "sum", weighted, labels, frozenset(given))
 
 
 def why_not(spec: Loss, reduce: str) -> str:
-    if spec.ratio:
+    if spec.ratio is not None:
         return f"{spec.name} is a ratio of sums over every element; only --reduce all applies"
     return (
         f"--reduce {reduce} needs per-element terms, and {spec.name} exists only per sample "
@@ -154,7 +167,7 @@ def block_terms(
     if element_options.get("var") is not None:
         element_options["var"] = variance(as_variance(element_options["var"], n_outputs), var_rows, n_rows)
     with np.errstate(all="ignore"):  # overflow, 0 * inf: the terms say so themselves (inf, nan)
-        terms = element_terms(spec.elements, pred, t, element_options)
+        terms = element_terms(spec.elements, pred, t, element_options, task.dtype)
     if spec.per_sample_only:
         terms = terms.reshape(n_rows, 1)
 
@@ -175,39 +188,56 @@ def block_terms(
     if divisor is not None:
         divisor = np.asarray(divisor, dtype=np.float64)
     scale = None
-    if spec.ratio:
-        scale = np.abs(target) if row_weights is None else np.abs(target) * row_weights[:, None]
+    if spec.ratio is not None:
+        with np.errstate(all="ignore"):
+            scale = spec.ratio.scale(pred, t, **element_options)
+            scale = scale if row_weights is None else scale * row_weights[:, None]
     return BlockTerms(terms, t, term_weights, divisor, counted, scale, element_options)
 
 
 TILE_VALUES = 1 << 13  # values per tile: 64 KiB for each float64 temporary of a loss's formula
 
 
-def element_terms(elements: Callable, pred: np.ndarray, target: np.ndarray, options: dict) -> np.ndarray:
+def element_terms(
+    elements: Callable, pred: np.ndarray, target: np.ndarray, options: dict, dtype: str = "float64"
+) -> np.ndarray:
     """``elements(pred, target, **options)``, a tile of rows at a time. A loss's formula makes
     temporaries as large as its inputs: a tile's stay in the CPU's cache and in memory that
     malloc reuses, where a block's are fresh pages every time (Huber's terms 4x faster). A
     row's terms depend on that row alone and the tiles are fixed, so the bits are the same
-    whoever reads the block. Options with a row per sample (a per-sample --var) are tiled too."""
+    whoever reads the block. Options with a row per sample (a per-sample --var) are tiled too.
+
+    ``dtype`` "float32" computes the terms as Keras's default call does: the inputs converted to
+    float32 and every operation in float32, so its constants are float32 too (a Python float meets a
+    float32 array as a float32: ``1 - 1e-7`` clips at 0.99999988). The terms come back as float64,
+    and are summed exactly as any others."""
     n_rows, width = pred.shape
     rows = max(1, TILE_VALUES // max(1, width))
     if n_rows <= rows:
-        return elements(pred, target, **options)
-    out = None
+        return _in_precision(elements, pred, target, options, dtype)
+    out = np.empty((n_rows, 0))
     for start in range(0, n_rows, rows):
         stop = min(start + rows, n_rows)
-        tile = elements(pred[start:stop], target[start:stop], **options_of_rows(options, n_rows, slice(start, stop)))
-        if out is None:
+        tile_options = options_of_rows(options, n_rows, slice(start, stop))
+        tile = _in_precision(elements, pred[start:stop], target[start:stop], tile_options, dtype)
+        if start == 0:
             out = np.empty((n_rows, *tile.shape[1:]), dtype=tile.dtype)
         out[start:stop] = tile
     return out
 
 
+def _in_precision(elements: Callable, pred: np.ndarray, target: np.ndarray, options: dict, dtype: str) -> np.ndarray:
+    if dtype == "float64":
+        return elements(pred, target, **options)
+    terms = elements(pred.astype(dtype), target.astype(dtype), **options)
+    return terms.astype(np.float64)
+
+
 def per_sample_values(task: LossTask, block: BlockTerms) -> np.ndarray:
     """L[i] of each sample of the block under the task's reduction."""
     with np.errstate(all="ignore"):
-        if task.spec.ratio:
-            return block.row_sums / np.maximum(block.scale @ np.ones(block.scale.shape[1]), ratio_floor(task))
+        if task.spec.ratio is not None:
+            return ratio_of(task, block.row_sums, block.scale @ np.ones(block.scale.shape[1]))
         values = block.row_sums / (block.terms.shape[1] if task.reduction.mean_over_outputs else 1)
         return np.sqrt(values) if task.spec.root else values
 

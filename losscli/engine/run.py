@@ -108,7 +108,7 @@ class Extra:
         self.state: LossState | None = None
         self.shard_state: LossState | None = None
         self.refused: str | None = None
-        self.same_terms = main is not None and _same_options(task.options, main.options)
+        self.same_terms = main is not None and task.dtype == main.dtype and _same_options(task.options, main.options)
 
 
 def _same_options(a: dict, b: dict) -> bool:
@@ -227,7 +227,7 @@ def _statistic_rows(task: LossTask, terms) -> tuple[np.ndarray, np.ndarray]:
     """Each sample's numerator (its terms' sum, or its terms when roots are per output) and
     what it adds to the divisor: what intervals and paired tests resample."""
     numerator = terms.terms if task.options.get("per_output_root") else terms.row_sums
-    if task.spec.ratio:
+    if task.spec.ratio is not None:
         divisor = terms.scale @ np.ones(terms.scale.shape[1])
     elif terms.divisor is not None and task.weight_divisor != "count":
         divisor = terms.divisor

@@ -13,7 +13,7 @@ import os
 
 from .. import __version__
 from ..core.conventions import Constant
-from ..core.frameworks import Like
+from ..core.frameworks import Like, Override
 from ..core.state import state_from_dict, state_to_dict
 from ..core.terms import prepare
 from ..errors import InputError, UsageError
@@ -46,6 +46,7 @@ def document(run, args) -> dict:
                 "weight_divisor": task.weight_divisor,
                 "weighted": task.weighted,
                 "labels": task.labels,
+                "dtype": task.dtype,
                 "like": None if like is None else like.to_dict(),
                 "state": state_to_dict(state),
             }
@@ -92,7 +93,7 @@ def load(path: str) -> dict:
 
 
 def _signature(entry: dict) -> str:
-    keys = ("loss", "options", "reduce", "weight_divisor", "weighted", "labels")
+    keys = ("loss", "options", "reduce", "weight_divisor", "weighted", "labels", "dtype")
     like = (entry.get("like") or {}).get("framework")
     width = entry["state"].get("n_outputs")
     return json.dumps([[entry.get(k) for k in keys], like, width], sort_keys=True)
@@ -174,8 +175,13 @@ def _task(entry: dict, path: str):
         )
     except (KeyError, TypeError) as exc:
         raise InputError(f"{path}: a loss entry is damaged ({exc}); write the state again") from None
+    dtype = entry.get("dtype", "float64")  # states written before 0.4 were all float64
+    if dtype not in ("float64", "float32"):
+        raise InputError(f"{path}: a loss entry names the precision {dtype!r}; write the state again")
+    task = task._replace(dtype=dtype)
     like = entry.get("like")
     if like:
         constants = tuple(Constant(c["option"], c["value"], c["why"]) for c in like["constants"])
-        like = Like(like["framework"], like["call"], constants, False)
+        overridden = tuple(Override(o["option"], o["given"], o["framework"]) for o in like.get("overridden", ()))
+        like = Like(like["framework"], like["call"], constants, overridden, like.get("dtype", "float64"))
     return task, like

@@ -25,10 +25,13 @@ def statistic_of(task: LossTask, result: Result, numerator: np.ndarray, divisor:
     """The RatioStatistic whose value is ``result.value``."""
     from ..stats import RatioStatistic
 
-    reduction = task.reduction
-    if not task.spec.ratio and not reduction.mean_over_samples:
+    reduction, ratio = task.reduction, task.spec.ratio
+    if ratio is None and not reduction.mean_over_samples:
         divisor = _summed(len(divisor))
-    outputs = result.shape[1] if reduction.mean_over_outputs and not task.spec.ratio else 1
+    if ratio is not None and ratio.add:  # (sum a + add) / (sum b + add): add / N on every sample
+        share = ratio.add / len(divisor)
+        numerator, divisor = numerator + share, divisor + share
+    outputs = result.shape[1] if reduction.mean_over_outputs and ratio is None else 1
     if task.spec.root and task.options.get("per_output_root"):
 
         def finish(ratios):

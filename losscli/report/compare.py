@@ -23,6 +23,7 @@ class Row(NamedTuple):
     n: float | None
     value: float | None
     note: str = ""
+    dtype: str = "float64"  # the precision of the call: Keras's default computes in float32
 
     def to_dict(self) -> dict:
         return self._asdict()
@@ -33,7 +34,7 @@ def compare(task, state, conventions: list) -> list[Row]:
     (convention, its task, its state, why its framework refused the data or None), from the
     same pass."""
     rows: list[Row] = []
-    if "samples" in task.spec.reductions and not task.spec.ratio:
+    if "samples" in task.spec.reductions and task.spec.ratio is None:
         figures = batch(task, state, REDUCTIONS["samples"])
         name = f"{'root of the ' if task.spec.root else ''}sum over outputs, mean over samples"
         rows.append(Row("textbook", name, "samples", figures.n, figures.value))
@@ -42,6 +43,8 @@ def compare(task, state, conventions: list) -> list[Row]:
         for variant in convention.variants:
             # the constants once, on the framework's default call
             shown = constants if variant == convention.default else ""
+            if variant == convention.default and convention.dtype != "float64":
+                shown = "; ".join(part for part in (f"in {convention.dtype}, its default", shown) if part)
             note = "; ".join(part for part in (variant.note, shown) if part)
             if refused:
                 rows.append(Row(NAMES[convention.framework], variant.call, None, None, None, f"refused: {refused}"))
@@ -50,5 +53,7 @@ def compare(task, state, conventions: list) -> list[Row]:
                 rows.append(Row(NAMES[convention.framework], variant.call, None, None, None, note))
                 continue
             figures = batch(own_task, own_state, REDUCTIONS[variant.reduce], variant.weight_divisor or "sum")
-            rows.append(Row(NAMES[convention.framework], variant.call, variant.reduce, figures.n, figures.value, note))
+            framework = NAMES[convention.framework]
+            value = figures.value
+            rows.append(Row(framework, variant.call, variant.reduce, figures.n, value, note, convention.dtype))
     return rows

@@ -317,6 +317,11 @@ def render_result(
         console.print(grid)
 
 
+def _value_text(row) -> str:
+    """A row's value to the precision its call computes in: seven digits for float32 (Keras)."""
+    return f"{row.value:.7g}" if row.dtype == "float32" else short(row.value)
+
+
 def _comparison_section(console: Console, comparison: list) -> None:
     console.print(Text("\nThe same data under each framework's convention", style="bold"))
     table = _table()
@@ -329,7 +334,7 @@ def _comparison_section(console: Console, comparison: list) -> None:
         if row.note:
             call.append(f"  ({row.note})", style="dim")
         n = "" if row.n is None else short(row.n)
-        table.add_row(call, row.reduce or "-", n, "-" if row.value is None else short(row.value))
+        table.add_row(call, row.reduce or "-", n, "-" if row.value is None else _value_text(row))
     console.print(table)
 
 
