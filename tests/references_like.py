@@ -233,6 +233,36 @@ def cases() -> list[dict]:  # noqa: PLR0915 - one line per case is the point
     add("cosine_similarity", normal(6, 4), normal(6, 4), w=weights(6))
     add("cosine_distance", normal(6, 4), normal(6, 4))
     add("cosine_distance", [[1e-4, 2e-4, -1e-4], [0.0, 0.0, 0.0]], [[3e-4, 1e-4, 1e-4], [1.0, 2.0, 3.0]])  # tiny, zero
+    # issue 17: torchmetrics' hinges, class labels for the hinges, cosine similarity's sign, brier's labels,
+    # class weights of probability targets and of MultiMarginLoss, masked logits
+    add("hinge", uniform(0, 1, 6, 3), rng.integers(0, 2, (6, 3)))  # probabilities: every framework
+    add("squared_hinge", uniform(0, 1, 7), rng.integers(0, 2, 7))
+    add("hinge", normal(6, 3), rng.integers(0, 2, (6, 3)), from_logits=True)  # torchmetrics' sigmoid
+    add("hinge", uniform(0, 1, 6, 4), rng.integers(0, 4, 6))  # class labels: one-vs-all
+    add("squared_hinge", normal(6, 4), rng.integers(0, 4, 6), from_logits=True)
+    add("categorical_hinge", normal(6, 4), rng.integers(0, 4, 6))  # class labels: Crammer-Singer
+    add("categorical_hinge", uniform(0, 1, 6, 3), rng.integers(0, 3, 6))
+    add("categorical_hinge", normal(6, 3), rng.integers(0, 3, 6), from_logits=True)
+    add("cosine_similarity", uniform(0.1, 1, 6, 4), normal(6, 4))
+    add("brier", uniform(0, 1, 7), rng.choice([1.0, 2.0], 7))  # two labels other than 0/1: the greater
+    add("brier", uniform(0, 1, 7), rng.choice([-1.0, 1.0], 7))
+    add("brier", uniform(0, 1, 7), rng.choice([3.0, 5.0], 7), pos_label=3.0)
+    add("brier", uniform(0, 1, 7), rng.integers(0, 2, 7), scale_by_half=False)
+    add("brier", simplex(6, 3), rng.integers(0, 3, 6), scale_by_half=True)
+    add("cce", simplex(6, 4), simplex(6, 4), from_logits=True, class_weights=[1.0, 2.0, 0.5, 3.0])
+    add("multi_margin", normal(8, 4), labels8, class_weights=[1.0, 2.0, 0.5, 3.0])
+    add("multilabel_soft_margin", normal(6, 4), rng.integers(0, 2, (6, 4)), class_weights=[1.0, 2.0, 0.5, 3.0])
+    add("sparse_cce", simplex(8, 4), labels8, class_weights=[1.0, 2.0, 0.5, 3.0])  # Keras's fit(class_weight)
+    masked = normal(5, 4)
+    masked[0, 1] = masked[2, 3] = masked[3, 0] = -np.inf
+    add("cce", masked, one_hot(np.array([0, 1, 2, 0, 3]), 4), from_logits=True)  # -inf on the target: inf
+    add("cce", masked, one_hot(np.array([0, 2, 2, 1, 3]), 4), from_logits=True)
+    add("sparse_cce", masked, np.array([0, 2, 2, 1, 3]), from_logits=True)
+    for loss in ("mse", "rmse", "mae", "mape", "pinball"):  # scikit-learn's multioutput=[w1, ..., wC]
+        add(loss, normal(6, 3), normal(6, 3), output_weights=[0.2, 0.5, 1.3])
+    add("rmse", normal(6, 3), normal(6, 3), w=weights(6), output_weights=[0.0, 0.5, 1.3], per_output_root=True)
+    add("msle", uniform(0, 5, 6, 3), uniform(0, 5, 6, 3), output_weights=[0.3, 0.7, 0.0])
+    add("rmsle", uniform(0, 5, 6, 3), uniform(0, 5, 6, 3), output_weights=[0.3, 0.7, 1.0], per_output_root=True)
     add("dice", uniform(0, 1, 6, 5), rng.integers(0, 2, (6, 5)))
     add("dice", uniform(0, 1, 6, 5), rng.integers(0, 2, (6, 5)), w=weights(6))
     add("tversky", uniform(0, 1, 6, 5), rng.integers(0, 2, (6, 5)), alpha=0.3, beta=0.7)
@@ -300,6 +330,8 @@ def _inputs(case: dict, spec, n_outputs: int) -> tuple[dict, bool]:
     o = case["options"]
     if o.get("class_weights") is not None:
         arrays["cw"] = np.asarray(o["class_weights"], dtype=np.float64)
+    if o.get("output_weights") is not None:
+        arrays["ow"] = np.asarray(o["output_weights"], dtype=np.float64)
     if o.get("pos_weight") is not None:
         arrays["pw"] = np.asarray(o["pos_weight"], dtype=np.float64)
     if o.get("var") is not None:

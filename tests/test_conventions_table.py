@@ -130,7 +130,7 @@ def _names(call: str) -> set[str]:
 
 @pytest.mark.parametrize("loss, options, weighted, n_outputs, labels, found", TABLES)
 def test_calls_are_python_over_the_documented_names(loss, options, weighted, n_outputs, labels, found):
-    allowed = {"p", "t", "y", "w", "cw", "pw", "var", "np", "len"} | set(FRAMEWORKS) - {"numpy"}
+    allowed = {"p", "t", "y", "w", "cw", "ow", "pw", "var", "np", "len"} | set(FRAMEWORKS) - {"numpy"}
     for convention in found:
         for variant in convention.variants:
             names = _names(variant.call)
@@ -158,8 +158,9 @@ def test_the_fixture_has_every_call_of_every_convention(case):
     n = len(case["preds"])
     for call, rows in case["per_sample"].items():
         assert len(rows) == n, call
-    keras_calls = {call for call in expected if call.startswith("keras.") and call not in case["errors"]}
-    assert set(case["float32"]) == keras_calls, "every Keras call (and only those) computes in float32"
+    float32 = {v.call for c in found if c.dtype == "float32" for v in c.variants if v.call not in case["errors"]}
+    assert set(case["float32"]) == float32, "the fixture knows which calls compute in float32"
+    assert all(c.dtype == "float32" for c in found if c.framework == "keras"), "Keras's default is float32"
 
 
 def test_the_fixture_covers_every_framework_of_every_loss():

@@ -47,7 +47,7 @@ def test_values_of_the_seed_example(seed_json):
     assert seed_json["schema_version"] == 1
     assert seed_json["loss"] == "mse"
     assert seed_json["formula"] == "(p - t)^2"
-    assert seed_json["options"] == {}
+    assert seed_json["options"] == {"output_weights": None}  # every option, None where none is given
     assert seed_json["reduce"] == "samples"
     assert seed_json["shape"] == [2, 10]
     assert seed_json["n"] == 2

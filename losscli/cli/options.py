@@ -454,6 +454,11 @@ def loss_parameters(specs: list[Loss]) -> list[inspect.Parameter]:
             annotation = Annotated[
                 Optional[str], typer.Option(option.flag, help=help_text, metavar="FILE|X", show_default=False)
             ]
+        elif option.kind in ("label", "choice"):
+            metavar = "LABEL" if option.kind == "label" else "|".join(option.choices)
+            annotation = Annotated[
+                Optional[str], typer.Option(option.flag, help=help_text, metavar=metavar, show_default=False)
+            ]
         else:
             kind = int if option.kind == "int" else float
             annotation = Annotated[Optional[kind], typer.Option(option.flag, help=help_text, show_default=False)]

@@ -11,7 +11,7 @@ writes ``tests/fixtures/like.json``; ``tests/test_conventions_table.py`` checks 
 Every ``call`` is Python that ``tests/references_like.py`` evaluates as written, with
 these names: ``p`` the predictions and ``t`` the targets, both of shape (N, C) (one
 output: (N, 1)); ``y`` the N integer class labels (losses that take labels); ``w`` the N
-sample weights; ``cw`` the C class weights; ``pw`` the pos_weight; ``var`` the
+sample weights; ``cw`` the C class weights; ``ow`` the C output weights; ``pw`` the pos_weight; ``var`` the
 variances. For torch, Keras and torchmetrics they are float64 torch tensors (``y``
 int64); for scikit-learn and NumPy, NumPy arrays; for optax, float64 jax arrays
 (``jax_enable_x64``). Keras is called with ``dtype="float64"`` added to the constructor
@@ -145,9 +145,9 @@ def _keras(cls: str, kwargs: str, inputs: str, per_sample_mean: bool, weighted: 
     return out
 
 
-def _sklearn_multioutput(fn: str, kwargs: str, weighted: bool) -> list[Variant]:
+def _sklearn_multioutput(fn: str, kwargs: str, weighted: bool, output_weights: bool = False) -> list[Variant]:
     sw = "sample_weight=w" if weighted else ""
-    average = _args("t, p", sw, kwargs, 'multioutput="uniform_average"')
+    average = _args("t, p", sw, kwargs, "multioutput=ow" if output_weights else 'multioutput="uniform_average"')
     raw = _args("t, p", sw, kwargs, 'multioutput="raw_values"')
     return [
         Variant(f"sklearn.metrics.{fn}({average})", "all", "sum"),
@@ -188,13 +188,16 @@ def _convention(
     user: Mapping[str, object],
     constants: tuple[Constant, ...],
     variants: list[Variant],
+    dtype: str | None = None,
     **fixed: object,
 ) -> Convention:
+    """``dtype``: the precision of the call; Keras's default is float32 (floatx), every other's the
+    inputs' float64 unless the call casts (torchmetrics' cosine_similarity calls .float())."""
     options = dict(user)
     options.update(fixed)
     for constant in constants:
         options[constant.option] = constant.value
-    dtype = "float32" if framework == "keras" else "float64"
+    dtype = dtype or ("float32" if framework == "keras" else "float64")
     return Convention(framework, options, constants, variants[0], tuple(variants), dtype)
 
 
@@ -229,6 +232,8 @@ BCE_NUMPY = (
     _c("log_floor", None, "no floor: log(0) = -inf and 0 * -inf = nan, as NumPy computes"),
     _c("log1p", False, "np.log(1 - p)"),
 )
+MASKED_NAN = _c("masked_logits", "nan", "a -inf logit (a masked class) gives 0 x -inf = nan where its target is 0")
+MASKED_ZERO = _c("masked_logits", "zero", "a -inf logit (a masked class) adds 0 where its target is 0")
 LOGITS_TORCH_CE = _c(
     "from_logits", True, "torch.nn.CrossEntropyLoss always applies log_softmax: probabilities are taken as logits"
 )
@@ -267,18 +272,28 @@ HINGE_LABELS = {
 # --- per loss --------------------------------------------------------------------------------
 
 
-def _regression(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> list[Convention]:  # noqa: C901
+def _regression(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> list[Convention]:
+    found = _regression_calls(loss, o, weighted, C)
+    if not _given(o, "output_weights"):
+        return found
+    # multioutput=[w1, ..., wC] is scikit-learn's alone
+    return [c for c in _regression_calls(loss, o, weighted, C, output_weights=True) if c.framework == "sklearn"]
+
+
+def _regression_calls(  # noqa: C901
+    loss: str, o: Mapping[str, object], weighted: bool, C: int, output_weights: bool = False
+) -> list[Convention]:
     out: list[Convention] = []
     torch_ok = optax_ok = tm_ok = not weighted
 
-    def add(framework: str, variants: list[Variant], constants: tuple[Constant, ...] = (), **fixed: object) -> None:
+    def add(framework: str, variants: list[Variant], constants: tuple[Constant, ...] = (), **fixed) -> None:
         out.append(_convention(framework, o, constants, variants, **fixed))
 
     if loss == "mse":
         if torch_ok:
             add("torch", _torch("MSELoss", "", "p, t", _TORCH_ELEMENTS, "(N, C)"))
         add("keras", _keras("MeanSquaredError", "", "t, p", True, weighted))
-        add("sklearn", _sklearn_multioutput("mean_squared_error", "", weighted))
+        add("sklearn", _sklearn_multioutput("mean_squared_error", "", weighted, output_weights))
         if optax_ok:
             add("optax", _optax("optax.losses.squared_error(p, t)", False))
         if tm_ok:
@@ -296,7 +311,7 @@ def _regression(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> l
                         'scikit-learn\'s multioutput="uniform_average" averages per-output roots',
                     ),
                 ),
-                _sklearn_multioutput("root_mean_squared_error", "", weighted),
+                _sklearn_multioutput("root_mean_squared_error", "", weighted, output_weights),
             )
         )
         if tm_ok:
@@ -326,7 +341,7 @@ def _regression(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> l
         if torch_ok:
             add("torch", _torch("L1Loss", "", "p, t", _TORCH_ELEMENTS, "(N, C)"))
         add("keras", _keras("MeanAbsoluteError", "", "t, p", True, weighted))
-        add("sklearn", _sklearn_multioutput("mean_absolute_error", "", weighted))
+        add("sklearn", _sklearn_multioutput("mean_absolute_error", "", weighted, output_weights))
         if tm_ok:
             add("torchmetrics", [Variant("torchmetrics.functional.mean_absolute_error(p, t)", "all", None)])
         add("numpy", _numpy("np.abs(p - t)", weighted))
@@ -398,7 +413,7 @@ def _regression(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> l
         )
         add(
             "sklearn",
-            _sklearn_multioutput("mean_absolute_percentage_error", "", weighted),
+            _sklearn_multioutput("mean_absolute_percentage_error", "", weighted, output_weights),
             (
                 _c("fraction", True, "scikit-learn gives a fraction"),
                 _c("eps", SKLEARN_EPS, "|t| floored at np.finfo(float64).eps = 2.22e-16: scikit-learn"),
@@ -457,7 +472,11 @@ def _regression(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> l
                     ),
                 ),
             )
-            add("sklearn", _sklearn_multioutput("mean_squared_log_error", "", weighted), (_c("eps", 0.0, "no floor"),))
+            add(
+                "sklearn",
+                _sklearn_multioutput("mean_squared_log_error", "", weighted, output_weights),
+                (_c("eps", 0.0, "no floor"),),
+            )
             if tm_ok:
                 add(
                     "torchmetrics",
@@ -468,7 +487,7 @@ def _regression(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> l
         else:
             add(
                 "sklearn",
-                _sklearn_multioutput("root_mean_squared_log_error", "", weighted),
+                _sklearn_multioutput("root_mean_squared_log_error", "", weighted, output_weights),
                 (
                     _c(
                         "per_output_root",
@@ -484,7 +503,7 @@ def _regression(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> l
             )
     elif loss == "pinball":
         q = _num(o.get("quantile", 0.5))
-        add("sklearn", _sklearn_multioutput("mean_pinball_loss", f"alpha={q}", weighted))
+        add("sklearn", _sklearn_multioutput("mean_pinball_loss", f"alpha={q}", weighted, output_weights))
         add("numpy", _numpy(f"np.maximum({q} * (t - p), ({q} - 1) * (t - p))", weighted))
     elif loss == "poisson":
         if torch_ok:
@@ -532,14 +551,14 @@ def _regression(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> l
     return out
 
 
-def _binary(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> list[Convention]:  # noqa: C901
+def _binary(loss: str, o: Mapping[str, object], weighted: bool, C: int, labels: bool) -> list[Convention]:  # noqa: C901
     out: list[Convention] = []
     unweighted = not weighted
     logits = bool(o.get("from_logits"))
     a = float(o.get("label_smoothing", 0.0) or 0.0)  # type: ignore[arg-type]
     pos_weight = _given(o, "pos_weight")
 
-    def add(framework: str, variants: list[Variant], constants: tuple[Constant, ...] = (), **fixed: object) -> None:
+    def add(framework: str, variants: list[Variant], constants: tuple[Constant, ...] = (), **fixed) -> None:
         out.append(_convention(framework, o, constants, variants, **fixed))
 
     if loss == "bce":
@@ -613,19 +632,34 @@ def _binary(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> list[
             add("optax", _optax(f"optax.losses.sigmoid_focal_loss(p, t{akw}, gamma={gamma})", False), constants)
     elif loss in ("hinge", "squared_hinge"):
         keras_cls = "Hinge" if loss == "hinge" else "SquaredHinge"
-        add("keras", _keras(keras_cls, "", "t, p", True, weighted), (HINGE_LABELS["keras"],))
-        if loss == "hinge":
-            if C == 1:
-                sw = ", sample_weight=w" if weighted else ""
-                add(
-                    "sklearn",
-                    [Variant(f"sklearn.metrics.hinge_loss(t.ravel(), p.ravel(){sw})", "all", "sum")],
-                    (HINGE_LABELS["sklearn"],),
-                )
-            if unweighted:
-                add("optax", _optax("optax.losses.hinge_loss(p, t)", False), (HINGE_LABELS["as_given"],))
-        square = "" if loss == "hinge" else " ** 2"
-        add("numpy", _numpy(f"np.maximum(0, 1 - t * p){square}", weighted), (HINGE_LABELS["as_given"],))
+        squared = "" if loss == "hinge" else ", squared=True"
+        if unweighted:  # torchmetrics: 0/1 targets, or class labels (one-vs-all), a sigmoid of scores
+            constants: tuple[Constant, ...] = (HINGE_LABELS["keras"],)
+            if labels:
+                call = f"multiclass_hinge_loss(p, y, num_classes={C}{squared}, multiclass_mode='one-vs-all')"
+                tm = [
+                    Variant(f"torchmetrics.functional.classification.{call}.mean()", "all", None),
+                    Variant(f"torchmetrics.functional.classification.{call}", None, None, "per-class values, (C,)"),
+                ]
+                softmax = _c("logits_to", "softmax", "scores outside [0, 1] become probabilities by a softmax per row")
+                constants = (*constants, softmax)
+            else:
+                tm = [Variant(f"torchmetrics.functional.classification.binary_hinge_loss(p, t{squared})", "all", None)]
+            add("torchmetrics", tm, constants)
+        if not logits and not labels:
+            add("keras", _keras(keras_cls, "", "t, p", True, weighted), (HINGE_LABELS["keras"],))
+            if loss == "hinge":
+                if C == 1:
+                    sw = ", sample_weight=w" if weighted else ""
+                    add(
+                        "sklearn",
+                        [Variant(f"sklearn.metrics.hinge_loss(t.ravel(), p.ravel(){sw})", "all", "sum")],
+                        (HINGE_LABELS["sklearn"],),
+                    )
+                if unweighted:
+                    add("optax", _optax("optax.losses.hinge_loss(p, t)", False), (HINGE_LABELS["as_given"],))
+            square = "" if loss == "hinge" else " ** 2"
+            add("numpy", _numpy(f"np.maximum(0, 1 - t * p){square}", weighted), (HINGE_LABELS["as_given"],))
     elif loss == "soft_margin":
         if unweighted:
             add("torch", _torch("SoftMarginLoss", "", "p, t", _TORCH_ELEMENTS, "(N, C)"))
@@ -636,7 +670,10 @@ def _binary(loss: str, o: Mapping[str, object], weighted: bool, C: int) -> list[
                 _torch("HingeEmbeddingLoss", f"margin={_num(o.get('margin', 1.0))}", "p, t", _TORCH_ELEMENTS, "(N, C)"),
             )
     elif loss == "multilabel_soft_margin" and unweighted:
-        add("torch", _torch("MultiLabelSoftMarginLoss", "", "p, t", _TORCH_OUTPUT_MEANS, "(N,), each sample's mean"))
+        kwargs = "weight=cw" if _given(o, "class_weights") else ""
+        add(
+            "torch", _torch("MultiLabelSoftMarginLoss", kwargs, "p, t", _TORCH_OUTPUT_MEANS, "(N,), each sample's mean")
+        )
     return out
 
 
@@ -650,20 +687,21 @@ def _categorical(loss: str, o: Mapping[str, object], weighted: bool, C: int, lab
     sw = ", sample_weight=w" if weighted else ""
     classes = f"np.arange({C})"
 
-    def add(framework: str, variants: list[Variant], constants: tuple[Constant, ...] = (), **fixed: object) -> None:
+    def add(framework: str, variants: list[Variant], constants: tuple[Constant, ...] = (), **fixed) -> None:
         out.append(_convention(framework, o, constants, variants, **fixed))
 
     if loss == "cce":
         if unweighted:
-            kwargs = f"label_smoothing={_num(a)}" if a else ""
-            add(
-                "torch",
-                _torch("CrossEntropyLoss", kwargs, "p, t", _TORCH_SAMPLES, "(N,)"),
-                () if logits else (LOGITS_TORCH_CE,),
-            )
-        kwargs = _args("from_logits=True" if logits else "", f"label_smoothing={_num(a)}" if a else "")
-        add("keras", _keras("CategoricalCrossentropy", kwargs, "t, p", False, weighted), () if logits else CCE_KERAS)
-        if not logits and not a:
+            kwargs = _args("weight=cw" if class_weights else "", f"label_smoothing={_num(a)}" if a else "")
+            vs = _torch("CrossEntropyLoss", kwargs, "p, t", _TORCH_SAMPLES, "(N,)")
+            if class_weights:  # probability targets: each class's terms weighted, the mean still over N
+                vs[0] = vs[0]._replace(note="divides by N: the class weights of probability targets")
+            add("torch", vs, (MASKED_NAN,) if logits else (LOGITS_TORCH_CE, MASKED_NAN))
+        if not class_weights:  # no other framework weighs the classes of probability targets
+            kwargs = _args("from_logits=True" if logits else "", f"label_smoothing={_num(a)}" if a else "")
+            keras = (MASKED_NAN,) if logits else CCE_KERAS
+            add("keras", _keras("CategoricalCrossentropy", kwargs, "t, p", False, weighted), keras)
+        if not logits and not a and not class_weights:
             add(
                 "sklearn",
                 [
@@ -681,14 +719,14 @@ def _categorical(loss: str, o: Mapping[str, object], weighted: bool, C: int, lab
                 ],
                 CCE_SKLEARN,
             )
-        if unweighted:
+        if unweighted and not class_weights:
             labels_text = f"optax.losses.smooth_labels(t, {_num(a)})" if a else "t"
             add(
                 "optax",
-                _optax(f"optax.losses.softmax_cross_entropy(p, {labels_text})", True),
-                () if logits else (LOGITS_OPTAX_SOFTMAX,),
+                _optax(f"optax.losses.safe_softmax_cross_entropy(p, {labels_text})", True),
+                (MASKED_ZERO,) if logits else (LOGITS_OPTAX_SOFTMAX, MASKED_ZERO),
             )
-        if not logits and not a:
+        if not logits and not a and not class_weights:
             add("numpy", _numpy("-t * np.log(p)", weighted, per_sample_sum=True), CCE_NUMPY)
     elif loss == "sparse_cce":
         if unweighted:
@@ -709,6 +747,12 @@ def _categorical(loss: str, o: Mapping[str, object], weighted: bool, C: int, lab
             if ignore is not None:  # ignore_class masks: "sum_over_batch_size" divides by the samples counted
                 vs[0] = vs[0]._replace(note="divides by the number of counted samples")
             add("keras", vs, () if logits else CCE_KERAS)
+        elif not a and unweighted and ignore is None:  # model.fit(class_weight=...): sample weights cw[y]
+            kwargs = "from_logits=True" if logits else ""
+            reduction = 'reduction="sum_over_batch_size"'
+            call = f"keras.losses.SparseCategoricalCrossentropy({_args(kwargs, reduction)})(y, p, sample_weight=cw[y])"
+            note = "fit(class_weight=...): each sample weighted by its class's weight, divided by N"
+            add("keras", [Variant(call, "samples", "count", note)], () if logits else CCE_KERAS)
         if not logits and not a and not class_weights and ignore is None:
             add(
                 "sklearn",
@@ -800,52 +844,67 @@ def _categorical(loss: str, o: Mapping[str, object], weighted: bool, C: int, lab
     elif loss == "multi_margin":
         if unweighted:
             kwargs = f"p={int(o.get('p', 1))}, margin={_num(o.get('margin', 1.0))}"  # type: ignore[call-overload]
-            add("torch", _torch("MultiMarginLoss", kwargs, "p, y", _TORCH_SAMPLES, "(N,)"))
+            kwargs = _args(kwargs, "weight=cw" if class_weights else "")
+            vs = _torch("MultiMarginLoss", kwargs, "p, y", _TORCH_SAMPLES, "(N,)")
+            if class_weights:
+                vs[0] = vs[0]._replace(note="each sample weighted by its label's class weight; divides by N")
+            add("torch", vs)
     elif loss == "brier":
+        pos_label, half = o.get("pos_label"), o.get("scale_by_half")
+        kwargs = _args(
+            f"pos_label={_num(pos_label)}" if pos_label is not None else "",
+            f"scale_by_half={half}" if half is not None else "",
+        )
         if C == 1:
-            call = f"sklearn.metrics.brier_score_loss(t.ravel(), p.ravel(){sw})"
-            add("sklearn", [Variant(call, "all", "sum")])
-            add("numpy", _numpy("(p - t) ** 2", weighted))
+            call = f"sklearn.metrics.brier_score_loss(t.ravel(), p.ravel(){sw}{', ' + kwargs if kwargs else ''})"
+            rule = _c(
+                "label_map",
+                "sklearn_pos",
+                "of labels within {-1, 0, 1}, 1 is positive; of two others, the greater: scikit-learn's pos_label",
+            )
+            add("sklearn", [Variant(call, "all", "sum")], (rule,))
+            if pos_label is None and half is None:
+                add("numpy", _numpy("(p - t) ** 2", weighted))
         else:
             y = "y" if labels else "t.argmax(axis=1)"
-            note = "halved for two columns" if C == 2 else ""
-            add(
-                "sklearn",
-                [
-                    Variant(
-                        f"sklearn.metrics.brier_score_loss({y}, p{sw}, labels={classes})",
-                        "all" if C == 2 else "samples",
-                        "sum",
-                        note,
-                    )
-                ],
-            )
-            onehot = f"np.eye({C})[y]" if labels else "t"
-            add("numpy", _numpy(f"(p - {onehot}) ** 2", weighted, per_sample_sum=True))
+            note = "halved for two columns" if C == 2 and half is None else ""
+            call = f"sklearn.metrics.brier_score_loss({y}, p{sw}, labels={classes}{', ' + kwargs if kwargs else ''})"
+            add("sklearn", [Variant(call, "all" if C == 2 and half is None else "samples", "sum", note)])
+            if half is None:
+                onehot = f"np.eye({C})[y]" if labels else "t"
+                add("numpy", _numpy(f"(p - {onehot}) ** 2", weighted, per_sample_sum=True))
     elif loss == "categorical_hinge":
-        add(
-            "keras",
-            _keras("CategoricalHinge", "", "t, p", False, weighted),
-            (_c("exclude_true", False, "Keras: max_j (1 - t_j) p_j"),),
-        )
-        if C >= 3:
+        y = "y" if labels else "t.argmax(axis=1)"
+        crammer_singer = "Crammer-Singer" if labels else "Crammer-Singer; t must be one-hot"
+        if not logits and not labels:
+            add(
+                "keras",
+                _keras("CategoricalHinge", "", "t, p", False, weighted),
+                (_c("exclude_true", False, "Keras: max_j (1 - t_j) p_j"),),
+            )
+        if C >= 3 and not logits:
             add(
                 "sklearn",
                 [
                     Variant(
-                        f"sklearn.metrics.hinge_loss(t.argmax(axis=1), p{sw}, labels={classes})",
-                        "samples",
-                        "sum",
-                        "Crammer-Singer; t must be one-hot",
+                        f"sklearn.metrics.hinge_loss({y}, p{sw}, labels={classes})", "samples", "sum", crammer_singer
                     )
                 ],
                 (_c("exclude_true", True, "scikit-learn: the max over the other classes only (Crammer-Singer)"),),
             )
-        if unweighted:
+        if unweighted and not logits:
             add(
                 "optax",
-                _optax("optax.losses.multiclass_hinge_loss(p, t.argmax(axis=1))", True),
+                _optax(f"optax.losses.multiclass_hinge_loss(p, {y})", True),
                 (_c("exclude_true", True, "optax: max_j (p_j + 1 - [j = y]) - p_y, the max over the other classes"),),
+            )
+        if unweighted:
+            tm_y = "y" if labels else "t.argmax(axis=1)"
+            call = f"torchmetrics.functional.classification.multiclass_hinge_loss(p, {tm_y}, num_classes={C})"
+            add(
+                "torchmetrics",
+                [Variant(call, "samples", None, "Crammer-Singer")],
+                (_c("exclude_true", True, "torchmetrics: the max over the other classes only (Crammer-Singer)"),),
             )
     elif loss == "cosine_similarity":
         add(
@@ -854,18 +913,20 @@ def _categorical(loss: str, o: Mapping[str, object], weighted: bool, C: int, lab
             (_c("eps", KERAS_EPSILON, "each norm floored at 1e-07: Keras"),),
         )
         if unweighted:
+            similarity = _c("similarity", True, "the similarity itself: 1 is perfect (Keras's loss is its negative)")
             add(
                 "optax",
                 [
-                    Variant(
-                        "-optax.losses.cosine_similarity(p, t).mean()",
-                        "samples",
-                        None,
-                        "optax gives the similarity; negated",
-                    ),
-                    Variant("-optax.losses.cosine_similarity(p, t).sum()", "none", None),
+                    Variant("optax.losses.cosine_similarity(p, t).mean()", "samples", None),
+                    Variant("optax.losses.cosine_similarity(p, t).sum()", "none", None),
                 ],
-                (_c("eps", 0.0, "no floor: optax's epsilon defaults to 0, a zero vector gives nan"),),
+                (_c("eps", 0.0, "no floor: optax's epsilon defaults to 0, a zero vector gives nan"), similarity),
+            )
+            add(
+                "torchmetrics",
+                _torchmetrics_cosine(),
+                (_c("eps", 0.0, "no floor: a zero vector gives nan"), similarity),
+                dtype="float32",  # torchmetrics' _cosine_similarity_update calls .float()
             )
     elif loss == "cosine_distance":
         if unweighted:
@@ -905,6 +966,16 @@ _COUNTED = {
 }
 
 
+def _torchmetrics_cosine() -> list[Variant]:
+    """torchmetrics' cosine_similarity: its default reduction is a sum over the samples."""
+    head = "torchmetrics.functional.cosine_similarity(p, t"
+    return [
+        Variant(f"{head})", "none", None, "the similarities summed: its default reduction"),
+        Variant(f'{head}, reduction="mean")', "samples", None),
+        Variant(f'{head}, reduction="none")', None, None, "per-sample values, shape (N,)"),
+    ]
+
+
 def _torchmetrics_per_sample(head: str, tail: str) -> list[Variant]:
     return [
         Variant(f'torchmetrics.functional.{head}, reduction="mean"{tail}', "samples", None),
@@ -927,7 +998,7 @@ def conventions(
     if loss in _REGRESSION:
         found = _regression(loss, options, weighted, n_outputs)
     elif loss in _BINARY:
-        found = _binary(loss, options, weighted, n_outputs)
+        found = _binary(loss, options, weighted, n_outputs, labels)
     else:
         found = _categorical(loss, options, weighted, n_outputs, labels)
     return tuple(sorted(found, key=lambda c: FRAMEWORKS.index(c.framework)))
@@ -956,8 +1027,8 @@ FRAMEWORKS_WITH: dict[str, tuple[str, ...]] = {
     "gaussian_nll": ("torch",),
     "bce": ("torch", "keras", "sklearn", "optax", "numpy"),
     "focal": ("keras", "optax"),
-    "hinge": ("keras", "sklearn", "optax", "numpy"),
-    "squared_hinge": ("keras", "numpy"),
+    "hinge": ("keras", "sklearn", "optax", "torchmetrics", "numpy"),
+    "squared_hinge": ("keras", "torchmetrics", "numpy"),
     "soft_margin": ("torch",),
     "hinge_embedding": ("torch",),
     "multilabel_soft_margin": ("torch",),
@@ -969,8 +1040,8 @@ FRAMEWORKS_WITH: dict[str, tuple[str, ...]] = {
     "categorical_focal": ("keras",),
     "multi_margin": ("torch",),
     "brier": ("sklearn", "numpy"),
-    "categorical_hinge": ("keras", "sklearn", "optax"),
-    "cosine_similarity": ("keras", "optax"),
+    "categorical_hinge": ("keras", "sklearn", "optax", "torchmetrics"),
+    "cosine_similarity": ("keras", "optax", "torchmetrics"),
     "cosine_distance": ("torch", "optax"),
     "dice": ("keras",),
     "tversky": ("keras",),

@@ -16,7 +16,7 @@ from ..errors import InputError
 from .reduce import REDUCTIONS, Reduction, SampleAxis
 from .result import Alternative, Kept, Result, short
 from .state import LossState
-from .terms import LossTask, ratio_floor, ratio_of
+from .terms import LossTask, output_scale_of, ratio_floor, ratio_of
 
 
 def plural(count: int, word: str) -> str:
@@ -35,7 +35,7 @@ def summed_text(reduction: Reduction) -> str:
 
 def sample_axis(task: LossTask, state: LossState, weight_divisor: str) -> tuple[SampleAxis, dict | None]:
     """What averaging over samples divides by, and the JSON ``weights`` block."""
-    class_weighted = task.class_weights is not None
+    class_weighted = task.divides_by_class_weights
     if not task.weighted and not task.counted and not class_weighted:
         return SampleAxis(state.rows, plural(state.rows, "sample")), None
     ignored = f" ({state.rows - state.counted:,} ignored)" if task.counted else ""
@@ -91,12 +91,18 @@ def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, 
     sd = samples.size if reduction.mean_over_samples else 1
     od = n_outputs if reduction.mean_over_outputs else 1
     total = np.float64(state.total.value)  # NumPy division: 0 / 0 is nan, x / 0 inf, as the frameworks give
+    output_scale = output_scale_of(task, n_outputs)
+    if output_scale is not None:  # each output's column sum times its weight over the mean weight
+        total = np.float64(state.per_output.value @ output_scale)
     n = sd * od
     with np.errstate(all="ignore"):
         value = float(total / n)
         per_output = None if spec.per_sample_only else state.per_output.value / sd
-    formula = f"{spec.name} = sum(l) / n = {short(total)} / {short(n)} = {short(value)}"
+    summed = "sum(l)" if output_scale is None else "sum_ij s_j l[i, j]"
+    formula = f"{spec.name} = {summed} / n = {short(total)} / {short(n)} = {short(value)}"
     ps_formula = "L[i] = sum_j l[i, j] / C" if reduction.mean_over_outputs else "L[i] = sum_j l[i, j]"
+    if output_scale is not None:
+        ps_formula = ps_formula.replace("l[i, j]", "s_j l[i, j]") + "   (s_j = w_j C / sum(w): --output-weights)"
     po_formula = f"O[j] = sum_i l[i, j] / {'N' if weights is None else 'sum(w)'}"
     if not reduction.mean_over_samples:
         po_formula = "O[j] = sum_i l[i, j]"
@@ -118,13 +124,15 @@ def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, 
         text = f"{ratio.denominator} = {short(n)}"
     else:
         text = n_text(reduction, samples, n_outputs, n)
+        if output_scale is not None and reduction.mean_over_outputs:
+            text += " (outputs weighted by --output-weights)"
     if spec.root:
         with np.errstate(all="ignore"):
             per_output = np.sqrt(per_output)
         ps_formula = ps_formula.replace("= ", "= sqrt(", 1) + ")"
         po_formula = po_formula.replace("= ", "= sqrt(", 1) + ")"
         if task.options.get("per_output_root"):
-            value = float(per_output.sum()) / od
+            value = float(per_output @ (np.ones(n_outputs) if output_scale is None else output_scale)) / od
             over = " / C" if reduction.mean_over_outputs else ""
             formula = f"{spec.name} = sum_j sqrt(O[j]){over} = {short(value)}   (roots taken per output)"
         else:

@@ -179,12 +179,35 @@ def _one_hot(t) -> bool:
     return bool(np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1))
 
 
+def _torchmetrics_refusal(task: LossTask, pred, target) -> str | None:
+    """torchmetrics' hinge losses take 0/1 targets, and turn scores into probabilities (a sigmoid, or a
+    softmax per row) when any score lies outside [0, 1]: a decision over every score at once, which
+    --from-logits states. A block that shows the other decision is refused, never computed otherwise."""
+    name = task.spec.name
+    if name not in ("hinge", "squared_hinge", "categorical_hinge"):
+        return None
+    if name != "categorical_hinge" and not task.labels and not np.all((target == 0) | (target == 1)):
+        return "torchmetrics' binary hinge takes targets 0 or 1"
+    outside = bool(((pred < 0) | (pred > 1)).any())
+    how = "a softmax per row" if name == "categorical_hinge" else "a sigmoid"
+    if outside and not task.options.get("from_logits"):
+        return f"torchmetrics turns scores outside [0, 1] into probabilities first ({how}): pass --from-logits"
+    if not outside and task.options.get("from_logits"):
+        return (
+            "every score of these rows is in [0, 1], which torchmetrics takes as probabilities (no "
+            f"{how.split(' ', 1)[1]}): drop --from-logits"
+        )
+    return None
+
+
 def refusal(convention: Convention | None, task: LossTask, pred, target) -> str | None:
     """Why the framework's own call refuses these inputs (as scikit-learn's log_loss refuses soft
     targets), or None. A refused call gives no number, so neither does losscli."""
-    import numpy as np
-
-    if convention is None or convention.framework != "sklearn":
+    if convention is None:
+        return None
+    if convention.framework == "torchmetrics":
+        return _torchmetrics_refusal(task, pred, target)
+    if convention.framework != "sklearn":
         return None
     name = task.spec.name
     if name == "bce" and not np.all((target == 0) | (target == 1)):

@@ -122,14 +122,33 @@ def gaussian_nll(pred, target, upstream, var=1.0, full=False, eps=1e-6):
     return upstream * (pred - target) / v
 
 
-def hinge(pred, target, upstream, label_map="keras", positive=None):
-    t = L.signed_labels(target, label_map, positive)
-    return upstream * np.where(1.0 - t * pred >= 0, -t, 0.0)
+def _through_probabilities(pred, g, from_logits: bool, logits_to: str):
+    """Back through the sigmoid (each score) or the softmax (each row) that --from-logits applies first."""
+    if not from_logits:
+        return g
+    if logits_to == "softmax":
+        return _through_softmax(pred, g)
+    s = L._sigmoid(pred)
+    return g * s * (1.0 - s)
 
 
-def squared_hinge(pred, target, upstream, label_map="keras", positive=None):
+def _probabilities(pred, from_logits: bool, logits_to: str):
+    if not from_logits:
+        return pred
+    return np.exp(L._log_softmax(pred)) if logits_to == "softmax" else L._sigmoid(pred)
+
+
+def hinge(pred, target, upstream, label_map="keras", positive=None, from_logits=False, logits_to="sigmoid"):
     t = L.signed_labels(target, label_map, positive)
-    return upstream * 2.0 * np.maximum(1.0 - t * pred, 0.0) * -t
+    q = _probabilities(pred, from_logits, logits_to)
+    return _through_probabilities(pred, upstream * np.where(1.0 - t * q >= 0, -t, 0.0), from_logits, logits_to)
+
+
+def squared_hinge(pred, target, upstream, label_map="keras", positive=None, from_logits=False, logits_to="sigmoid"):
+    t = L.signed_labels(target, label_map, positive)
+    q = _probabilities(pred, from_logits, logits_to)
+    g = upstream * 2.0 * np.maximum(1.0 - t * q, 0.0) * -t
+    return _through_probabilities(pred, g, from_logits, logits_to)
 
 
 def binary_cross_entropy(
@@ -210,15 +229,28 @@ def hinge_embedding(pred, target, upstream, margin=1.0):
     return upstream * (below + np.where(target != -1, 1.0, 0.0))
 
 
-def brier(pred, target, upstream):
-    return squared_error(pred, target, upstream)
+def brier(pred, target, upstream, pos_label=None, scale_by_half=None, label_map="zero_one", positive=None):
+    if pred.shape[1] == 1 and (pos_label is not None or label_map == "sklearn_pos"):
+        target = (target == L._positive_label(target, pos_label, positive)).astype(pred.dtype)
+    factor = 1.0
+    if scale_by_half is not None:
+        factor = (1.0 if scale_by_half else 2.0) if pred.shape[1] == 1 else (0.5 if scale_by_half else 1.0)
+    return squared_error(pred, target, upstream * factor)
 
 
 # --- coupled within a row ----------------------------------------------------------------
 
 
 def categorical_cross_entropy(
-    pred, target, upstream, from_logits=False, eps=L.KERAS_EPSILON, label_smoothing=0.0, normalize=True, xlogy=False
+    pred,
+    target,
+    upstream,
+    from_logits=False,
+    eps=L.KERAS_EPSILON,
+    label_smoothing=0.0,
+    normalize=True,
+    xlogy=False,
+    masked_logits="zero",
 ):
     t = L.smooth_categorical(target, label_smoothing)
     if from_logits:
@@ -299,7 +331,10 @@ def multi_margin(pred, target, upstream, p=1, margin=1.0):
 # --- per sample only: upstream has shape (N, 1) ------------------------------------------------
 
 
-def categorical_hinge(pred, target, upstream, exclude_true=False):
+def categorical_hinge(pred, target, upstream, exclude_true=False, from_logits=False):
+    if from_logits:
+        q = np.exp(L._log_softmax(pred))
+        return _through_softmax(pred, categorical_hinge(q, target, upstream, exclude_true))
     negatives = np.where(target == 0, pred, -np.inf) if exclude_true else (1.0 - target) * pred
     first_max = np.zeros_like(pred)
     first_max[np.arange(len(pred)), negatives.argmax(axis=1)] = 1.0
@@ -320,12 +355,13 @@ def _unit_rows_grad(x: np.ndarray, y_unit: np.ndarray, eps: float, eps_squared: 
     return np.where(big, (y_unit - along * x / norm * (norm / scale)) / scale, y_unit / scale)
 
 
-def cosine_similarity(pred, target, upstream, eps=L.KERAS_EPSILON, eps_squared=0.0):
-    return -upstream * _unit_rows_grad(pred, L.unit_rows(target, eps, eps_squared), eps, eps_squared)
+def cosine_similarity(pred, target, upstream, eps=L.KERAS_EPSILON, eps_squared=0.0, similarity=False):
+    sign = 1.0 if similarity else -1.0
+    return sign * upstream * _unit_rows_grad(pred, L.unit_rows(target, eps, eps_squared), eps, eps_squared)
 
 
 def cosine_distance(pred, target, upstream, eps=L.KERAS_EPSILON, eps_squared=0.0):
-    return cosine_similarity(pred, target, upstream, eps, eps_squared)
+    return cosine_similarity(pred, target, upstream, eps, eps_squared, similarity=False)
 
 
 def dice(pred, target, upstream):

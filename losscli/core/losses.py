@@ -270,18 +270,36 @@ def signed_labels(target: np.ndarray, label_map: str = "keras", positive: float 
     return target
 
 
-def hinge(pred: np.ndarray, target: np.ndarray, label_map: str = "keras", positive: float | None = None) -> np.ndarray:
+def hinge(
+    pred: np.ndarray,
+    target: np.ndarray,
+    label_map: str = "keras",
+    positive: float | None = None,
+    from_logits: bool = False,
+    logits_to: str = "sigmoid",
+) -> np.ndarray:
     """``max(1 - t p, 0)`` with labels t in {-1, 1} (or all in {0, 1}, taken as -1, 1).
-    Matches ``keras.losses.Hinge``; ``label_map`` and ``positive`` as :func:`signed_labels`.
+    Matches ``keras.losses.Hinge``; ``label_map`` and ``positive`` as :func:`signed_labels`. With
+    class labels the targets are one-hot: each class's column against the rest (one-vs-all,
+    torchmetrics' ``multiclass_hinge_loss(multiclass_mode="one-vs-all")``). ``from_logits`` turns
+    the scores into probabilities first with a sigmoid (``logits_to`` "softmax": of each row, as
+    torchmetrics' one-vs-all does), as torchmetrics does to scores outside [0, 1].
     """
+    if from_logits:
+        pred = np.exp(_log_softmax(pred)) if logits_to == "softmax" else _sigmoid(pred)
     return np.maximum(1.0 - signed_labels(target, label_map, positive) * pred, 0.0)
 
 
 def squared_hinge(
-    pred: np.ndarray, target: np.ndarray, label_map: str = "keras", positive: float | None = None
+    pred: np.ndarray,
+    target: np.ndarray,
+    label_map: str = "keras",
+    positive: float | None = None,
+    from_logits: bool = False,
+    logits_to: str = "sigmoid",
 ) -> np.ndarray:
     """``max(1 - t p, 0)^2``, labels as for :func:`hinge`. Matches ``keras.losses.SquaredHinge``."""
-    h = hinge(pred, target, label_map, positive)
+    h = hinge(pred, target, label_map, positive, from_logits, logits_to)
     np.multiply(h, h, out=h)
     return h
 
@@ -397,6 +415,7 @@ def categorical_cross_entropy(
     eps: float = KERAS_EPSILON,
     label_smoothing: float = 0.0,
     normalize: bool = True,
+    masked_logits: str = "zero",
 ) -> np.ndarray:
     """``-t log q``, summed over classes per sample.
 
@@ -407,10 +426,16 @@ def categorical_cross_entropy(
     replaces t by ``t (1 - a) + a / C`` (both frameworks). ``normalize`` off takes the rows
     as they are and ``eps`` 2.2e-16 clips as scikit-learn's ``log_loss`` does; ``eps`` 0 does
     not clip (log 0 = -inf, and 0 x -inf = nan where t = 0, as NumPy computes).
+
+    A logit of -inf is a masked class: ``masked_logits`` "zero" counts 0 for it where t = 0 (optax's
+    ``safe_softmax_cross_entropy``; -inf where t > 0), "nan" computes 0 x -inf = nan there, as
+    PyTorch's, Keras's and optax's plain softmax cross-entropy do.
     """
     t = smooth_categorical(target, label_smoothing)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_q = _log_softmax(pred) if from_logits else np.log(_probabilities(pred, eps, normalize))
+        if from_logits and masked_logits == "zero":
+            return -_xlogy_terms(t, log_q)
         return -t * log_q
 
 
@@ -510,21 +535,59 @@ def multi_margin(pred: np.ndarray, target: np.ndarray, p: int = 1, margin: float
     return terms
 
 
-def brier(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+def brier(
+    pred: np.ndarray,
+    target: np.ndarray,
+    pos_label: float | None = None,
+    scale_by_half: bool | None = None,
+    label_map: str = "zero_one",
+    positive: float | None = None,
+) -> np.ndarray:
     """``(p - t)^2`` against one-hot (or 0/1) targets, summed over classes per sample.
     Matches scikit-learn's ``brier_score_loss`` (one probability column, or three or more; for
-    two columns scikit-learn halves the sum, which ``--reduce all`` gives)."""
-    return squared_error(pred, target)
+    two columns scikit-learn halves the sum, which ``--reduce all`` gives).
+
+    One probability column of the positive class: ``pos_label`` is that class's label (the
+    targets are 1 where they equal it, else 0); with ``label_map`` "sklearn_pos" and no ``pos_label``,
+    scikit-learn's rule: labels within {-1, 0, 1} make 1 positive, any other two labels the
+    greater (``positive``, known from more targets than these; a lone label is negative).
+    ``scale_by_half`` as scikit-learn's: True halves the sum over the classes, False does not;
+    one column stands for two classes, whose sum is 2 (p - t)^2. None (scikit-learn's "auto"):
+    the terms as they are."""
+    if pred.shape[1] == 1 and (pos_label is not None or label_map == "sklearn_pos"):
+        target = (target == _positive_label(target, pos_label, positive)).astype(pred.dtype)
+    terms = squared_error(pred, target)
+    if scale_by_half is None:
+        return terms
+    factor = (1.0 if scale_by_half else 2.0) if pred.shape[1] == 1 else (0.5 if scale_by_half else 1.0)
+    return terms if factor == 1.0 else terms * factor
+
+
+def _positive_label(target: np.ndarray, pos_label: float | None, positive: float | None) -> float:
+    if pos_label is not None:
+        return pos_label
+    values = np.unique(target)
+    if np.isin(values, (-1.0, 0.0, 1.0)).all():
+        return 1.0
+    if positive is not None:
+        return positive
+    return values[-1] if len(values) > 1 else np.nan  # a lone label is the negative class
 
 
 # --- per-sample only: shape (N,) ---------------------------------------------------------
 
 
-def categorical_hinge(pred: np.ndarray, target: np.ndarray, exclude_true: bool = False) -> np.ndarray:
+def categorical_hinge(
+    pred: np.ndarray, target: np.ndarray, exclude_true: bool = False, from_logits: bool = False
+) -> np.ndarray:
     """``max(max_j (1 - t_j) p_j - sum_j t_j p_j + 1, 0)`` per sample, t one-hot.
     Matches ``keras.losses.CategoricalHinge``, whose max includes the true class as 0; with
     ``exclude_true`` the max runs over the other classes only (Crammer-Singer: scikit-learn's
-    multi-class ``hinge_loss``, optax's ``multiclass_hinge_loss``)."""
+    multi-class ``hinge_loss``, optax's ``multiclass_hinge_loss``, torchmetrics'
+    ``multiclass_hinge_loss``). ``from_logits`` takes the softmax of each row first, as
+    torchmetrics does to scores outside [0, 1]."""
+    if from_logits:
+        pred = np.exp(_log_softmax(pred))
     positive = (target * pred).sum(axis=1)
     negative = np.where(target == 0, pred, -np.inf).max(axis=1) if exclude_true else ((1.0 - target) * pred).max(axis=1)
     return np.maximum(negative - positive + 1.0, 0.0)
@@ -539,11 +602,14 @@ def unit_rows(x: np.ndarray, eps: float = KERAS_EPSILON, eps_squared: float = 0.
 
 
 def cosine_similarity(
-    pred: np.ndarray, target: np.ndarray, eps: float = KERAS_EPSILON, eps_squared: float = 0.0
+    pred: np.ndarray, target: np.ndarray, eps: float = KERAS_EPSILON, eps_squared: float = 0.0, similarity=False
 ) -> np.ndarray:
     """``-sum_j p_j t_j / (|p| |t|)`` per sample: -1 is perfect, 0 for a zero vector (each norm
-    floored at eps = 1e-7). Matches ``keras.losses.CosineSimilarity``."""
-    return -(unit_rows(pred, eps, eps_squared) * unit_rows(target, eps, eps_squared)).sum(axis=1)
+    floored at eps = 1e-7). Matches ``keras.losses.CosineSimilarity``. With ``similarity`` the
+    similarity itself, not its negative: ``optax.losses.cosine_similarity`` and torchmetrics'
+    ``cosine_similarity`` (1 is perfect)."""
+    cosine = (unit_rows(pred, eps, eps_squared) * unit_rows(target, eps, eps_squared)).sum(axis=1)
+    return cosine if similarity else -cosine
 
 
 def cosine_distance(
@@ -552,7 +618,7 @@ def cosine_distance(
     """``1 - sum_j p_j t_j / (|p| |t|)`` per sample: 0 is perfect. Matches
     ``optax.cosine_distance`` (and 1 - ``torch.nn.functional.cosine_similarity``) for
     nonzero vectors; a zero vector gives 1, as in Keras, where optax (eps 0) gives NaN."""
-    return 1.0 + cosine_similarity(pred, target, eps, eps_squared)
+    return 1.0 + cosine_similarity(pred, target, eps, eps_squared, similarity=False)
 
 
 def dice(pred: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ class Domain(NamedTuple):
     allowed: Callable[[np.ndarray], np.ndarray]
     problem: str | Callable[[float], str]  # completes "<value> ...", e.g. "is negative"
     need: str  # completes "<loss> needs ...", with {role} for "predictions" or "targets"
+    minus_inf: bool = False  # -inf is a value of the domain (a masked logit), not a missing number
 
 
 PROBABILITY = Domain(lambda a: (a >= 0) & (a <= 1), "is not in [0, 1]", "{role} in [0, 1]")
@@ -56,11 +57,22 @@ def _hinge_labels(a: np.ndarray) -> np.ndarray:
     return zero_one if zero_one.all() else (a == -1) | (a == 1)
 
 
+def _some_logit_finite(a: np.ndarray) -> np.ndarray:
+    return np.broadcast_to(~np.isneginf(a).all(axis=1, keepdims=True), a.shape)
+
+
+MASKED_LOGITS = Domain(
+    _some_logit_finite,
+    "is in a row whose every logit is -inf",
+    "logits with a finite one in every row (-inf masks a class)",
+    minus_inf=True,
+)
+
 HINGE_LABELS = Domain(_hinge_labels, "is not a label in {-1, 1}", "{role} all in {-1, 1} or all in {0, 1}")
 
 
 def with_hint(domain: Domain, hint: str) -> Domain:
-    return Domain(domain.allowed, domain.problem, f"{domain.need} ({hint})")
+    return domain._replace(need=f"{domain.need} ({hint})")
 
 
 # --- options ------------------------------------------------------------------------------
@@ -293,6 +305,78 @@ PROBABILITIES = Option(
     hidden=True,
     to_elements=False,
 )
+MASKED_LOGITS_CCE = Option(
+    "masked_logits",
+    "zero",
+    "A logit of -inf (a masked class) adds 0 where its target is 0 (optax's safe_softmax_cross_entropy); nan: "
+    "0 x -inf = nan, as PyTorch, Keras and optax's softmax_cross_entropy compute.",
+    kind="choice",
+    hidden=True,
+    choices=("zero", "nan"),
+)
+SIMILARITY = Option(
+    "similarity",
+    False,
+    "The similarity itself (optax, torchmetrics), not Keras's negative.",
+    kind="flag",
+    hidden=True,
+)
+POS_LABEL = Option(
+    "pos_label",
+    None,
+    "With one probability column: the label of the positive class (a number, or True/False); the other "
+    "label is the negative one (scikit-learn's pos_label). Default: targets 0/1; --like sklearn takes 1 of "
+    "labels within {-1, 0, 1}, else the greater of two.",
+    kind="label",
+)
+SCALE_BY_HALF = Option(
+    "scale_by_half",
+    None,
+    "Halve the sum over the classes (scikit-learn's scale_by_half); one probability column stands for two "
+    "classes. Default: scikit-learn's auto (binary: halved, multiclass: not).",
+    kind="flag",
+)
+LABEL_MAP_BRIER = Option(
+    "label_map",
+    "zero_one",
+    "How one column's targets become 0/1: zero_one (they are 0/1), sklearn_pos (1 of labels within {-1, 0, 1}, "
+    "else the greater of two: scikit-learn's pos_label).",
+    kind="choice",
+    hidden=True,
+    choices=("zero_one", "sklearn_pos"),
+)
+FROM_LOGITS_HINGE = Option(
+    "from_logits",
+    False,
+    "Predictions are scores (logits): turned into probabilities first, a sigmoid per element (a softmax per "
+    "row for categorical_hinge), as torchmetrics does to scores outside [0, 1].",
+    kind="flag",
+)
+LOGITS_TO = Option(
+    "logits_to",
+    "sigmoid",
+    "How --from-logits makes scores probabilities: sigmoid (each score), softmax (each row: torchmetrics' "
+    "one-vs-all of class labels).",
+    kind="choice",
+    hidden=True,
+    choices=("sigmoid", "softmax"),
+)
+CLASS_WEIGHTS_N = Option(
+    "class_weights",
+    None,
+    "File of C class weights, each class's terms multiplied by its weight; the mean still divides by N "
+    "(PyTorch's weight=).",
+    kind="array",
+    to_elements=False,
+)
+OUTPUT_WEIGHTS = Option(
+    "output_weights",
+    None,
+    "File of C output weights: the mean over outputs becomes their weighted mean (scikit-learn's "
+    "multioutput=[w1, ..., wC]); a sum over outputs weighs each by w_j C / sum(w).",
+    kind="array",
+    to_elements=False,
+)
 PER_OUTPUT_ROOT = Option(
     "per_output_root",
     False,
@@ -375,6 +459,10 @@ class Loss(NamedTuple):
     per_sample_only: bool = False  # a max or a norm over outputs: no element terms
     root: bool = False  # the square root is taken after the reduction (RMSE)
     ratio: Ratio | None = None  # one ratio of sums rather than sum(l) / n (WMAPE)
+    # how --class-weights weigh: "columns" (each class's column; the mean divides by the sum of the
+    # targets' weights with labels, by N with probability targets), "target_row" (each sample by its
+    # label's weight, the mean divided by N: PyTorch's MultiMarginLoss)
+    class_weighting: str = "columns"
     notes: str = ""
     # the loss as these resolved options compute it, where an option changes its kind (Dice over
     # the whole batch is one ratio of sums, not a mean of per-sample ratios)
@@ -429,6 +517,8 @@ def _checked(option: Option, value: object) -> object:
         if not 0 <= low < high <= 1:
             raise UsageError(f"{option.flag} {value!r}: give two bounds 0 <= low < high <= 1")
         return (low, high)
+    if option.kind == "label":
+        return _label_number(option, value)
     if option.kind == "array":
         array = np.asarray(value, dtype=np.float64)
         if not np.isfinite(array).all():
@@ -447,6 +537,25 @@ def _checked(option: Option, value: object) -> object:
     return number
 
 
+def _label_number(option: Option, value: object) -> float:
+    """A class label as the number it is read as: True/False are 1 and 0, as in the data files."""
+    if isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    if text.lower() in ("true", "false"):
+        return 1.0 if text.lower() == "true" else 0.0
+    try:
+        number = float(text)
+    except ValueError:
+        raise UsageError(
+            f"{option.flag} {value!r}: a label of one probability column is a number (or True/False); for text "
+            "labels give both classes' probabilities as columns named by the classes (a predict_proba frame)"
+        ) from None
+    if not math.isfinite(number):
+        raise UsageError(f"{option.flag} {value!r} is not a finite number")
+    return number
+
+
 def _bce_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
     if options["from_logits"]:
         return None, PROBABILITY
@@ -454,7 +563,11 @@ def _bce_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
 
 
 def _categorical_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
-    preds = None if options.get("from_logits") else with_hint(DISTRIBUTION, "pass --from-logits if they are logits")
+    preds = (
+        MASKED_LOGITS
+        if options.get("from_logits")
+        else with_hint(DISTRIBUTION, "pass --from-logits if they are logits")
+    )
     return preds, PROBABILITY
 
 
@@ -483,6 +596,12 @@ def _ratio_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
         return None, None
     hint = with_hint(PROBABILITY, "--like keras takes any numbers, as Keras does")
     return hint, hint
+
+
+def _brier_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
+    if options.get("pos_label") is not None or options.get("label_map") == "sklearn_pos":
+        return PROBABILITY, None  # one column's labels become 0/1 first
+    return PROBABILITY, with_hint(PROBABILITY, "two other labels: --pos-label, or --like sklearn")
 
 
 def _tweedie_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
@@ -514,7 +633,15 @@ def _whole_batch(numerator: Callable, denominator: Callable, words: str) -> Call
 
 LOSSES: tuple[Loss, ...] = (
     # --- regression
-    Loss("mse", "mean squared error", "(p - t)^2", "PyTorch MSELoss", L.squared_error, aliases=("mean_squared_error",)),
+    Loss(
+        "mse",
+        "mean squared error",
+        "(p - t)^2",
+        "PyTorch MSELoss",
+        L.squared_error,
+        aliases=("mean_squared_error", "mse_loss", "squared_error"),
+        options=(OUTPUT_WEIGHTS,),
+    ),
     Loss(
         "rmse",
         "root mean squared error",
@@ -522,7 +649,7 @@ LOSSES: tuple[Loss, ...] = (
         "scikit-learn root_mean_squared_error",
         L.squared_error,
         aliases=("root_mean_squared_error",),
-        options=(PER_OUTPUT_ROOT,),
+        options=(PER_OUTPUT_ROOT, OUTPUT_WEIGHTS),
         root=True,
     ),
     Loss(
@@ -531,15 +658,17 @@ LOSSES: tuple[Loss, ...] = (
         "|p - t|",
         "PyTorch L1Loss",
         L.absolute_error,
-        aliases=("mean_absolute_error", "l1"),
+        aliases=("mean_absolute_error", "l1", "l1_loss"),
+        options=(OUTPUT_WEIGHTS,),
     ),
-    Loss("l2", "half squared error", "0.5 (p - t)^2", "optax l2_loss", L.half_squared_error),
+    Loss("l2", "half squared error", "0.5 (p - t)^2", "optax l2_loss", L.half_squared_error, aliases=("l2_loss",)),
     Loss(
         "huber",
         "Huber loss",
         "0.5 d^2 if |d| <= delta else delta (|d| - 0.5 delta)",
         "PyTorch HuberLoss, Keras Huber",
         L.huber,
+        aliases=("huber_loss",),
         options=(DELTA,),
     ),
     Loss(
@@ -548,6 +677,7 @@ LOSSES: tuple[Loss, ...] = (
         "0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta",
         "PyTorch SmoothL1Loss",
         L.smooth_l1,
+        aliases=("smooth_l1_loss",),
         options=(BETA,),
     ),
     Loss(
@@ -556,7 +686,7 @@ LOSSES: tuple[Loss, ...] = (
         "log(cosh(p - t))",
         "Keras LogCosh",
         L.log_cosh,
-        aliases=("logcosh",),
+        aliases=("logcosh", "log_cosh_error"),
         options=(FORM_LOG_COSH,),
     ),
     Loss(
@@ -566,7 +696,7 @@ LOSSES: tuple[Loss, ...] = (
         "Keras MeanAbsolutePercentageError; with --fraction scikit-learn",
         L.absolute_percentage_error,
         aliases=("mean_absolute_percentage_error",),
-        options=(FRACTION, EPS_MAPE),
+        options=(FRACTION, EPS_MAPE, OUTPUT_WEIGHTS),
     ),
     Loss(
         "smape",
@@ -594,7 +724,7 @@ LOSSES: tuple[Loss, ...] = (
         "scikit-learn mean_squared_log_error",
         L.squared_log_error,
         aliases=("mean_squared_logarithmic_error", "mean_squared_log_error"),
-        options=(EPS_MSLE,),
+        options=(EPS_MSLE, OUTPUT_WEIGHTS),
         domains=_msle_domains,
     ),
     Loss(
@@ -604,7 +734,7 @@ LOSSES: tuple[Loss, ...] = (
         "scikit-learn root_mean_squared_log_error",
         L.squared_log_error,
         aliases=("root_mean_squared_log_error",),
-        options=(PER_OUTPUT_ROOT,),
+        options=(PER_OUTPUT_ROOT, OUTPUT_WEIGHTS),
         root=True,
         domains=lambda options: (NON_NEGATIVE, NON_NEGATIVE),
     ),
@@ -615,7 +745,7 @@ LOSSES: tuple[Loss, ...] = (
         "scikit-learn mean_pinball_loss",
         L.pinball,
         aliases=("quantile", "mean_pinball_loss"),
-        options=(QUANTILE,),
+        options=(QUANTILE, OUTPUT_WEIGHTS),
     ),
     Loss(
         "poisson",
@@ -632,6 +762,7 @@ LOSSES: tuple[Loss, ...] = (
         "exp(p) - t p (p a log-rate)",
         "PyTorch PoissonNLLLoss",
         L.poisson_nll,
+        aliases=("poisson_nll_loss",),
         options=(LOG_INPUT_POISSON, FULL, EPS_POISSON),
         domains=lambda options: (None if options["log_input"] else NON_NEGATIVE, NON_NEGATIVE),
     ),
@@ -659,7 +790,7 @@ LOSSES: tuple[Loss, ...] = (
         "unit deviance of power k (see --power)",
         "scikit-learn mean_tweedie_deviance",
         L.tweedie_deviance,
-        aliases=("mean_tweedie_deviance",),
+        aliases=("mean_tweedie_deviance", "tweedie_deviance_score"),
         options=(POWER,),
         domains=_tweedie_domains,
     ),
@@ -669,6 +800,7 @@ LOSSES: tuple[Loss, ...] = (
         "0.5 (log v + (p - t)^2 / v), v = max(var, eps)",
         "PyTorch GaussianNLLLoss",
         L.gaussian_nll,
+        aliases=("gaussian_nll_loss",),
         options=(VAR, FULL, EPS_GAUSSIAN),
     ),
     # --- binary classification
@@ -699,9 +831,12 @@ LOSSES: tuple[Loss, ...] = (
         "max(1 - t p, 0), t in {-1, 1}",
         "Keras Hinge",
         L.hinge,
-        options=(LABEL_MAP,),
+        aliases=("hinge_loss", "binary_hinge_loss"),
+        options=(LABEL_MAP, FROM_LOGITS_HINGE, LOGITS_TO),
         domains=_hinge_domains,
-        notes="Targets all in {0, 1} are taken as {-1, 1}, as Keras does.",
+        targets="labels_or_same",
+        notes="Targets all in {0, 1} are taken as {-1, 1}, as Keras does. Class labels with a column per class: "
+        "each class against the rest (one-vs-all); scikit-learn's multiclass hinge_loss is categorical_hinge.",
     ),
     Loss(
         "squared_hinge",
@@ -709,9 +844,11 @@ LOSSES: tuple[Loss, ...] = (
         "max(1 - t p, 0)^2, t in {-1, 1}",
         "Keras SquaredHinge",
         L.squared_hinge,
-        options=(LABEL_MAP,),
+        options=(LABEL_MAP, FROM_LOGITS_HINGE, LOGITS_TO),
         domains=_hinge_domains,
-        notes="Targets all in {0, 1} are taken as {-1, 1}, as Keras does.",
+        targets="labels_or_same",
+        notes="Targets all in {0, 1} are taken as {-1, 1}, as Keras does. Class labels with a column per class: "
+        "each class against the rest (one-vs-all).",
     ),
     Loss(
         "soft_margin",
@@ -719,6 +856,7 @@ LOSSES: tuple[Loss, ...] = (
         "log(1 + exp(-t p)), t in {-1, 1}",
         "PyTorch SoftMarginLoss",
         L.soft_margin,
+        aliases=("soft_margin_loss",),
         domains=lambda options: (None, SIGNS),
     ),
     Loss(
@@ -727,6 +865,7 @@ LOSSES: tuple[Loss, ...] = (
         "p if t = 1, max(0, margin - p) if t = -1",
         "PyTorch HingeEmbeddingLoss",
         L.hinge_embedding,
+        aliases=("hinge_embedding_loss",),
         options=(MARGIN,),
         domains=lambda options: (None, SIGNS),
     ),
@@ -736,6 +875,8 @@ LOSSES: tuple[Loss, ...] = (
         "-(t log sigmoid(p) + (1 - t) log sigmoid(-p))",
         "PyTorch MultiLabelSoftMarginLoss",
         L.multilabel_soft_margin,
+        aliases=("multilabel_soft_margin_loss",),
+        options=(CLASS_WEIGHTS_N,),
         domains=lambda options: (None, PROBABILITY),
     ),
     # --- categorical and distributions: a per-sample value is a sum over classes
@@ -746,7 +887,7 @@ LOSSES: tuple[Loss, ...] = (
         "Keras CategoricalCrossentropy; with --from-logits PyTorch CrossEntropyLoss",
         L.categorical_cross_entropy,
         aliases=("categorical_crossentropy", "categorical_cross_entropy"),
-        options=(FROM_LOGITS, EPS_KERAS, SMOOTHING_CATEGORICAL, NORMALIZE_CCE),
+        options=(FROM_LOGITS, EPS_KERAS, SMOOTHING_CATEGORICAL, CLASS_WEIGHTS_N, NORMALIZE_CCE, MASKED_LOGITS_CCE),
         default_reduce="samples",
         domains=_categorical_domains,
     ),
@@ -792,7 +933,7 @@ LOSSES: tuple[Loss, ...] = (
         "0.5 (p log(p / m) + t log(t / m)), m = (p + t) / 2",
         "torchmetrics JensenShannonDivergence",
         L.jensen_shannon,
-        aliases=("jensen_shannon",),
+        aliases=("jensen_shannon", "jensen_shannon_divergence"),
         default_reduce="samples",
         domains=lambda options: (DISTRIBUTION, DISTRIBUTION),
     ),
@@ -813,9 +954,11 @@ LOSSES: tuple[Loss, ...] = (
         "max(0, margin - p[y] + p[j])^p / C for j != y",
         "PyTorch MultiMarginLoss",
         L.multi_margin,
-        options=(P_NORM, MARGIN),
+        aliases=("multi_margin_loss",),
+        options=(P_NORM, MARGIN, CLASS_WEIGHTS_N),
         default_reduce="samples",
         targets="labels",
+        class_weighting="target_row",
     ),
     Loss(
         "brier",
@@ -823,10 +966,11 @@ LOSSES: tuple[Loss, ...] = (
         "(p - t)^2 against one-hot targets",
         "scikit-learn brier_score_loss",
         L.brier,
-        aliases=("brier_score",),
+        aliases=("brier_score", "brier_score_loss"),
+        options=(POS_LABEL, SCALE_BY_HALF, LABEL_MAP_BRIER),
         default_reduce="samples",
         targets="labels_or_same",
-        domains=lambda options: (PROBABILITY, PROBABILITY),
+        domains=_brier_domains,
     ),
     # --- per sample only
     Loss(
@@ -835,9 +979,11 @@ LOSSES: tuple[Loss, ...] = (
         "max(max_j (1 - t_j) p_j - sum_j t_j p_j + 1, 0)",
         "Keras CategoricalHinge",
         L.categorical_hinge,
+        aliases=("multiclass_hinge_loss",),
         default_reduce="samples",
-        options=(EXCLUDE_TRUE,),
+        options=(EXCLUDE_TRUE, FROM_LOGITS_HINGE),
         per_sample_only=True,
+        targets="labels_or_same",
         domains=lambda options: (None, PROBABILITY),
     ),
     Loss(
@@ -848,7 +994,7 @@ LOSSES: tuple[Loss, ...] = (
         L.cosine_similarity,
         aliases=("cosine_proximity",),
         default_reduce="samples",
-        options=(EPS_COSINE,),
+        options=(EPS_COSINE, SIMILARITY),
         per_sample_only=True,
     ),
     Loss(
@@ -919,9 +1065,30 @@ SYNONYMS.update(
 )
 
 
+# Names whose framework call takes other inputs than the loss's defaults: optax's softmax and sigmoid
+# losses take logits, its kl_divergence_with_log_targets log-probabilities. The name implies the options;
+# the flags still override them (--no-from-logits).
+IMPLIED: dict[str, tuple[str, dict[str, object]]] = {
+    "softmax_cross_entropy": ("cce", {"from_logits": True}),
+    "safe_softmax_cross_entropy": ("cce", {"from_logits": True}),
+    "softmax_cross_entropy_with_integer_labels": ("sparse_cce", {"from_logits": True}),
+    "sigmoid_binary_cross_entropy": ("bce", {"from_logits": True}),
+    "sigmoid_focal_loss": ("focal", {"from_logits": True}),
+    "kl_divergence_with_log_targets": ("kld", {"log_input": True, "log_target": True}),
+}
+
+
+def _with_defaults(spec: Loss, defaults: Mapping[str, object]) -> Loss:
+    options = tuple(o._replace(default=defaults[o.name]) if o.name in defaults else o for o in spec.options)
+    return spec._replace(options=options)
+
+
 def get_loss(name: str) -> Loss:
     """The loss called ``name`` (any case; ``-`` and ``_`` alike), or a UsageError
     that suggests the closest names."""
+    if _key(name) in IMPLIED:
+        canonical, defaults = IMPLIED[_key(name)]
+        return _with_defaults(_BY_NAME[canonical], defaults)
     try:
         return _BY_NAME[_key(name)]
     except KeyError:
@@ -929,7 +1096,7 @@ def get_loss(name: str) -> Loss:
             raise UsageError(f"{name!r}: {SYNONYMS[_key(name)]}") from None
         import difflib  # only on this error path: it costs start-up time
 
-        close = difflib.get_close_matches(_key(name), list(_BY_NAME), n=3, cutoff=0.5)
+        close = difflib.get_close_matches(_key(name), [*_BY_NAME, *IMPLIED], n=3, cutoff=0.5)
         maybe = f"; did you mean {' or '.join(close)}?" if close else ""
         raise UsageError(f"unknown loss {name!r}{maybe} ('losscli list' shows every loss)") from None
 

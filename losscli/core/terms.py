@@ -59,6 +59,12 @@ class LossTask(NamedTuple):
     def class_weights(self) -> np.ndarray | None:
         return self.options.get("class_weights")
 
+    @property
+    def divides_by_class_weights(self) -> bool:
+        """A mean over samples divides by the sum of the targets' class weights (PyTorch's weighted
+        CrossEntropyLoss and NLLLoss of class labels), not by N."""
+        return self.class_weights is not None and self.labels and self.spec.class_weighting == "columns"
+
 
 def prepare(
     loss: str | Loss,
@@ -111,12 +117,16 @@ class BlockTerms:
     counted: np.ndarray | None  # (B,) bool: the samples not ignored
     scale: np.ndarray | None  # (B, C) |t| times the weights: WMAPE's denominators
     element_options: dict[str, Any]
+    output_scale: np.ndarray | None = None  # (C,) the outputs' weights over their mean (--output-weights)
 
     @cached_property
     def row_sums(self) -> np.ndarray:
-        """(B,) each sample's terms summed over the outputs (only per-sample figures need them)."""
+        """(B,) each sample's terms summed over the outputs (only per-sample figures need them), each
+        output's term times its weight over the mean weight (--output-weights)."""
         with np.errstate(all="ignore"):
             terms = self.terms
+            if self.output_scale is not None:
+                return terms @ self.output_scale
             return terms @ np.ones(terms.shape[1]) if terms.shape[1] > 1 else terms[:, 0].copy()
 
 
@@ -162,7 +172,7 @@ def block_terms(
     element_options = {o.name: options[o.name] for o in spec.options if o.to_elements}
     if element_options.get("pos_weight") is not None:
         element_options["pos_weight"] = pos_weight(element_options["pos_weight"], n_outputs)
-    if element_options.get("label_map") == "sklearn" and positive is not None:
+    if element_options.get("label_map") in ("sklearn", "sklearn_pos") and positive is not None:
         element_options["positive"] = positive
     if element_options.get("var") is not None:
         element_options["var"] = variance(as_variance(element_options["var"], n_outputs), var_rows, n_rows)
@@ -174,16 +184,20 @@ def block_terms(
     sample_weights = None if weights is None else check_weights(weights, where, finite)
     row_weights = _product(sample_weights, None if counted is None else counted.astype(np.float64))
     class_weights = task.class_weights
-    term_weights = None
+    term_weights = target_class_weights = None
     if class_weights is not None:
         class_weights = checked_class_weights(class_weights, n_outputs)
-        term_weights = np.broadcast_to(class_weights, terms.shape)
+        if spec.class_weighting == "target_row":  # each sample by its label's weight; n stays N
+            term_weights = class_weights[labels][:, None] * np.ones((1, terms.shape[1]))
+        else:
+            term_weights = np.broadcast_to(class_weights, terms.shape)
+            if labels is not None:  # the mean divides by the sum of the targets' class weights
+                target_class_weights = class_weights[labels]
     if row_weights is not None:
         term_weights = row_weights[:, None] * (1.0 if term_weights is None else term_weights)
     if term_weights is not None:
         with np.errstate(all="ignore"):
             terms = terms * term_weights
-    target_class_weights = None if class_weights is None else class_weights[labels]
     divisor = _product(_product(sample_weights, target_class_weights), counted)
     if divisor is not None:
         divisor = np.asarray(divisor, dtype=np.float64)
@@ -192,7 +206,22 @@ def block_terms(
         with np.errstate(all="ignore"):
             scale = spec.ratio.scale(pred, t, **element_options)
             scale = scale if row_weights is None else scale * row_weights[:, None]
-    return BlockTerms(terms, t, term_weights, divisor, counted, scale, element_options)
+    output_scale = output_scale_of(task, n_outputs)
+    return BlockTerms(terms, t, term_weights, divisor, counted, scale, element_options, output_scale)
+
+
+def output_scale_of(task: LossTask, n_outputs: int) -> np.ndarray | None:
+    """--output-weights w as w_j C / sum(w): the factor of each output's terms in a sum over outputs, so
+    that a mean over outputs is scikit-learn's np.average(O, weights=w) (multioutput=[w1, ..., wC])."""
+    weights = task.options.get("output_weights")
+    if weights is None:
+        return None
+    w = flat(weights, "--output-weights")
+    if len(w) != n_outputs:
+        raise InputError(f"--output-weights: holds {len(w)} weights for {n_outputs} outputs; give one per output")
+    if (w < 0).any() or not w.sum() > 0:
+        raise InputError("--output-weights: weights must be >= 0 with a positive sum")
+    return w * (n_outputs / w.sum())
 
 
 TILE_VALUES = 1 << 13  # values per tile: 64 KiB for each float64 temporary of a loss's formula
@@ -255,6 +284,8 @@ def raw_gradient(task: LossTask, pred: np.ndarray, block: BlockTerms, rows: np.n
         weights = None if weights is None else np.broadcast_to(weights, shape)[rows]
         shape = (len(rows), shape[1])
     upstream = np.ones(shape) if weights is None else np.array(weights)
+    if block.output_scale is not None:
+        upstream = upstream * block.output_scale
     with np.errstate(all="ignore"):
         return gradient_of(task.spec.elements)(pred, targets, upstream, **options)
 
@@ -281,7 +312,10 @@ def check_values(
         with np.errstate(all="ignore"):
             finite = bool(np.isfinite(values.sum()))
     if not finite:
-        reject_first(values, ~np.isfinite(values), "is not a finite number", "drop or fill it first", role, where)
+        bad = ~np.isfinite(values)
+        if domain is not None and domain.minus_inf:  # a masked logit is a value, not a missing number
+            bad &= values != -np.inf
+        reject_first(values, bad, "is not a finite number", "drop or fill it first", role, where)
     if domain is not None:
         advice = f"{loss} needs {domain.need.replace('{role}', role)}"
         reject_first(values, ~domain.allowed(values), domain.problem, advice, role, where)

@@ -18,6 +18,10 @@ from collections.abc import Callable
 import numpy as np
 
 HINGE_MAPS = ("keras", "sklearn", "as_given")
+# scikit-learn's pos_label of one probability column (brier_score_loss): 1 of labels within {-1, 0, 1},
+# else the greater of two, as the sklearn map
+LABEL_MAPS = (*HINGE_MAPS, "sklearn_pos")
+GREATER_POSITIVE = ("sklearn", "sklearn_pos")  # the maps that take scikit-learn's +1 label from the data
 
 
 class LabelSigns:
@@ -59,7 +63,9 @@ class LabelSigns:
                 f"{self.first[later]}: {later!r} is not a label in {encoding}; hinge needs targets all in {{-1, 1}} "
                 f"or all in {{0, 1}} ({earlier!r} is at {self.first[earlier]})"
             )
-        if label_map != "sklearn" or len(labels) < 2:
+        if label_map == "sklearn_pos" and set(labels) <= {-1.0, 0.0, 1.0}:
+            return None  # 1 is the positive label whatever the blocks saw
+        if label_map not in GREATER_POSITIVE or len(labels) < 2:
             return None
         if len(labels) > 2:
             third = list(self.first)[-1]
@@ -92,4 +98,4 @@ class LabelSigns:
 def label_map_of(options: dict) -> str | None:
     """The hinge label map a loss's options ask for, when the map depends on the data."""
     value = options.get("label_map")
-    return value if value in HINGE_MAPS else None
+    return value if value in LABEL_MAPS else None

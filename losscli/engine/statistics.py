@@ -33,9 +33,13 @@ def statistic_of(task: LossTask, result: Result, numerator: np.ndarray, divisor:
         numerator, divisor = numerator + share, divisor + share
     outputs = result.shape[1] if reduction.mean_over_outputs and ratio is None else 1
     if task.spec.root and task.options.get("per_output_root"):
+        from ..core.terms import output_scale_of
+
+        scale = output_scale_of(task, result.shape[1])
+        scale = np.ones(result.shape[1]) if scale is None else scale
 
         def finish(ratios):
-            return np.sqrt(ratios).sum(axis=-1) / outputs
+            return np.sqrt(ratios) @ scale / outputs
     elif task.spec.root:
 
         def finish(ratios):

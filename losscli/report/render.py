@@ -240,8 +240,9 @@ def _summary(result: Result) -> Table:
     summary.add_row("loss", f"{result.loss} ({result.title}; matches {result.matches})")
     if result.like is not None:
         summary.add_row("like", result.like.text())
-    if result.options:
-        summary.add_row("options", ", ".join(f"{k}={_option_text(v)}" for k, v in result.options.items()))
+    given = _shown_options(result)
+    if given:
+        summary.add_row("options", ", ".join(f"{k}={_option_text(v)}" for k, v in given.items()))
     summary.add_row("reduce", f"{result.reduce}: {result.summed_text}")
     summary.add_row("same as", result.reduction.known_as)
     if result.weights:
@@ -315,6 +316,15 @@ def render_result(
         for heading, text in explanation:
             grid.add_row(heading, text)
         console.print(grid)
+
+
+def _shown_options(result: Result) -> dict:
+    """The options with a value: None is unset (no weights given), except where it is a value of its own
+    (no log floor: Option.nullable)."""
+    from ..core.registry import get_loss
+
+    nullable = {o.name for o in get_loss(result.loss).options if o.nullable}
+    return {k: v for k, v in result.options.items() if v is not None or k in nullable}
 
 
 def _value_text(row) -> str:
