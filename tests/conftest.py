@@ -25,3 +25,15 @@ def run():
 @pytest.fixture(scope="session")
 def reference_cases():
     return json.loads((FIXTURES / "reference.json").read_text())
+
+
+def reference_framework(module: str):
+    """A reference framework (torch, keras, optax, ...), imported for a test marked ``reference``: skipped
+    without it, as on a fresh clone with the ``test`` group only, and required under
+    LOSSCLI_REQUIRE_REFERENCE=1 (.ci/run installs the ``reference`` group and sets it)."""
+    import importlib
+    import os
+
+    if os.environ.get("LOSSCLI_REQUIRE_REFERENCE") == "1":
+        return importlib.import_module(module)
+    return pytest.importorskip(module)

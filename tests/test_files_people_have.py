@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn.metrics as skm
+from conftest import reference_framework
 from sklearn.datasets import load_iris, load_wine
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -367,8 +368,9 @@ def test_api_several_losses_give_a_list():
     assert mae.value == pytest.approx(skm.mean_absolute_error(t, p), rel=RTOL)
 
 
+@pytest.mark.reference
 def test_api_reads_a_tensor_that_requires_grad():
-    import torch
+    torch = reference_framework("torch")
 
     import losscli
 

@@ -73,3 +73,17 @@ def test_the_percent_tolerance_table_shows_a_percent_change(run, tmp_path):
     # the first squared error grows from 0.01 to 0.04: the sum 0.47 -> 0.50, +6.383% of the baseline
     assert result.exit_code == 1
     assert "change %" in result.stderr and "+6.383%" in result.stderr
+
+
+@pytest.mark.parametrize("loss", [loss.name for loss in LOSSES])
+def test_a_loss_help_names_every_framework_that_like_accepts(run, loss):
+    """The help lists each --like the loss takes with some options or inputs (issue 17: help hinge and help
+    tweedie_deviance left out torchmetrics and scikit-learn): the same frameworks --like's error names."""
+    import re
+
+    from losscli.core.conventions import FRAMEWORKS, frameworks_with
+
+    text = run("help", loss).stdout
+    shown = tuple(re.findall(r"^  --like (\w+) ", text, flags=re.MULTILINE))  # the description's rows
+    assert shown == frameworks_with(loss)
+    assert set(shown) <= set(FRAMEWORKS)

@@ -258,6 +258,9 @@ def test_time_series_is_the_diebold_mariano_test(run, data, horizon):
     assert model["p_value"] == pytest.approx(expected.p_value, rel=1e-9)
     assert model["interval"] is None and out["method"] == "diebold-mariano" and out["horizon"] == horizon
     assert f"DM = {expected.statistic:.4g}" in model["test"]
+    # the statistic as a number for pipelines (stats.diebold_mariano is checked against the fixture in test_stats)
+    assert model["statistic"] == pytest.approx(expected.statistic, rel=1e-12)
+    assert out["models"][0]["statistic"] is None  # the baseline is compared with nothing
 
 
 @pytest.mark.parametrize(

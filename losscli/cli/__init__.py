@@ -6,6 +6,8 @@ even Ctrl-C while Python loads NumPy ends as one line and exit status 130.
 
 import sys
 
+INTERRUPTED = 130  # errors.ExitCode.INTERRUPTED, without importing anything before the handler
+
 
 def main() -> None:
     try:
@@ -15,10 +17,27 @@ def main() -> None:
     except KeyboardInterrupt:  # while loading, or building the command (outside run_safely)
         _ignore_interrupts()
         sys.stderr.write("losscli: error: interrupted\n")
-        sys.exit(130)
-    except SystemExit:
+        _exit_interrupted()
+    except SystemExit as exit:
         _ignore_interrupts()
+        if exit.code == INTERRUPTED:
+            _exit_interrupted()
         raise
+
+
+def _exit_interrupted() -> None:
+    """Exit 130 now, every time. A KeyboardInterrupt that passed out of an eval() on its way to our
+    handler (Typer evaluates annotations with inspect's eval) sets CPython's flag of an unhandled
+    interrupt, and at exit the interpreter then kills itself with SIGINT (status -2, not 130), though
+    the interrupt was handled. Everything that cleans up (temporary outputs, a Dask cluster) has run
+    while the exception unwound; what is left is the streams' buffers."""
+    import contextlib
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    os._exit(INTERRUPTED)
 
 
 def _ignore_interrupts() -> None:

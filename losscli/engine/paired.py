@@ -33,6 +33,7 @@ class Comparison(NamedTuple):
     p_value: float
     verdict: str  # "better", "worse", "no significant difference"
     test: str  # how p was found
+    statistic: float | None = None  # the test's statistic where it has one (Diebold-Mariano's DM)
 
 
 class Row(NamedTuple):
@@ -150,7 +151,7 @@ def _diebold_mariano(a: Model, b: Model, settings: Settings) -> Comparison:
     if test.p_value <= 1 - settings.level:
         verdict = BETTER if test.mean_differential < 0 else WORSE
     how = f"Diebold-Mariano (HLN), h = {test.h}, DM = {test.statistic:.4g}"
-    return Comparison(difference, None, test.p_value, verdict, how)
+    return Comparison(difference, None, test.p_value, verdict, how, float(test.statistic))
 
 
 def report(models: list[Model], settings: Settings) -> Report:

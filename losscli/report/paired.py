@@ -87,6 +87,7 @@ def to_dict(report, loss: str) -> dict:
                 else comparison.interval.to_dict(),
                 "p_value": None if comparison is None else comparison.p_value,
                 "test": None if comparison is None else comparison.test,
+                "statistic": None if comparison is None else comparison.statistic,
                 "verdict": _verdict(row),
                 "tied_with_best": row.tied_with_best,
                 "signature": getattr(result, "signature", ""),
