@@ -283,10 +283,18 @@ P_NORM = Option(
     "p", 1, "Exponent of the margin violation: 1 or 2.", kind="int", valid=lambda v: v in (1, 2), need="must be 1 or 2"
 )
 ALPHA_TVERSKY = Option(
-    "alpha", 0.5, "Weight of sum((1 - p) t) (Keras Tversky alpha).", valid=_non_negative, need="must be >= 0"
+    "alpha",
+    0.5,
+    "Weight of sum((1 - p) t) (Keras 3.15.1's Tversky alpha; keras-team/keras#23333 swaps alpha and beta after it).",
+    valid=_non_negative,
+    need="must be >= 0",
 )
 BETA_TVERSKY = Option(
-    "beta", 0.5, "Weight of sum(p (1 - t)) (Keras Tversky beta).", valid=_non_negative, need="must be >= 0"
+    "beta",
+    0.5,
+    "Weight of sum(p (1 - t)) (Keras 3.15.1's Tversky beta).",
+    valid=_non_negative,
+    need="must be >= 0",
 )
 AXIS_RATIO = Option(
     "axis",
