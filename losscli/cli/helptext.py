@@ -105,6 +105,7 @@ def examples(spec: Loss) -> tuple[str, str]:
 
 def loss_description(spec: Loss, width: int = 80) -> str:
     """What a loss's --help says above its options."""
+    from ..core.conventions import default_calls
     from ..core.frameworks import NAMES
 
     reduction = REDUCTIONS[spec.default_reduce]
@@ -114,7 +115,9 @@ def loss_description(spec: Loss, width: int = 80) -> str:
         ("matches", spec.matches),
         ("default", f"--reduce {spec.default_reduce}: {reduction.known_as}"),
     ]
-    rows += [(f"--like {framework}", f"{NAMES[framework]}: {call}") for framework, call in like_calls(spec)]
+    rows += [
+        (f"--like {framework}", f"{NAMES[framework]}: {call}") for framework, call in default_calls(spec.name).items()
+    ]
     if spec.aliases:
         rows.append(("aliases", ", ".join(spec.aliases)))
     if spec.notes:
@@ -123,32 +126,6 @@ def loss_description(spec: Loss, width: int = 80) -> str:
     lines = [_wrap(f"{spec.name}: {spec.title}.", width), ""] + _pairs(rows, width, first=22)
     lines += ["", "  Examples:", f"    {first}", f"    {second}"]
     return "\n".join(lines)
-
-
-def like_calls(spec: Loss) -> list[tuple[str, str]]:
-    """Every framework that has the loss, with its default call: on one output and on three, with
-    class labels where the loss takes them, and with each flag of the loss turned the other way (torchmetrics'
-    hinge takes --from-logits, scikit-learn's Tweedie deviance one output), in FRAMEWORKS order."""
-    from ..core.conventions import FRAMEWORKS, conventions
-
-    defaults = {o.name: o.default for o in spec.options}
-    if any(o.required for o in spec.options):
-        defaults.update({o.name: 1.0 for o in spec.options if o.required})
-    tries = [defaults]
-    for o in spec.options:
-        if o.kind == "flag" and not o.hidden:
-            tries.append({**defaults, o.name: not o.default, **({o.requires: True} if o.requires else {})})
-    label_kinds = {"same": (False,), "labels": (True,), "labels_or_same": (False, True)}[spec.targets]
-    calls: dict[str, str] = {}
-    for options in tries:
-        for labels in label_kinds:
-            for n_outputs in (3, 1):
-                if labels and n_outputs == 1:
-                    continue
-                resolved = spec.resolve_options(options)
-                for c in conventions(spec.name, resolved, weighted=False, n_outputs=n_outputs, labels=labels):
-                    calls.setdefault(c.framework, c.default.call)
-    return [(framework, calls[framework]) for framework in FRAMEWORKS if framework in calls]
 
 
 def loss_help_text(name: str) -> str:

@@ -16,9 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UsageError
+from . import constants as C
 from . import losses as L
-
-_TORCH_BCE_EPSILON = float(np.float32(1e-12))  # BCELoss's backward floor of p (1 - p): a float32 constant
 
 
 def _sign(x: np.ndarray) -> np.ndarray:
@@ -73,12 +72,12 @@ def log_cosh(pred, target, upstream, form="stable"):
 
 def absolute_percentage_error(pred, target, upstream, fraction=False, eps=None):
     if eps is None:
-        eps = L.FLOAT64_EPSILON if fraction else L.KERAS_EPSILON
+        eps = C.SKLEARN_EPS if fraction else C.KERAS_EPSILON
     scale = 1.0 if fraction else 100.0
     return upstream * scale * _sign(pred - target) / np.maximum(np.abs(target), eps)
 
 
-def symmetric_percentage_error(pred, target, upstream, eps=L.TORCHMETRICS_EPSILON):
+def symmetric_percentage_error(pred, target, upstream, eps=C.TORCHMETRICS_EPS):
     d = pred - target
     total = np.abs(target) + np.abs(pred)
     denominator = np.maximum(total, eps)
@@ -96,7 +95,7 @@ def pinball(pred, target, upstream, quantile=0.5):
     return upstream * np.where(target - pred >= 0, -quantile, 1.0 - quantile)
 
 
-def poisson(pred, target, upstream, eps=L.KERAS_EPSILON):
+def poisson(pred, target, upstream, eps=C.KERAS_EPSILON):
     return upstream * (1.0 - target / (pred + eps))
 
 
@@ -167,11 +166,13 @@ def binary_cross_entropy(
         w = 1.0 if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
         return upstream * ((w * t + 1.0 - t) * L._sigmoid(pred) - w * t)
     if eps is None:
-        eps = L.KERAS_EPSILON if label_smoothing else 0.0
+        eps = C.KERAS_EPSILON if label_smoothing else 0.0
     c = np.clip(pred, eps, 1.0 - eps) if eps else pred
-    if log_floor == L.TORCH_LOG_FLOOR and log1p:
+    if log_floor == C.TORCH_LOG_FLOOR and log1p:
         # PyTorch's own backward of binary_cross_entropy (on the clipped p, as Keras calls it)
-        return upstream * (c - t) / np.maximum((1.0 - c) * c, _TORCH_BCE_EPSILON) * _inside(pred, eps, 1.0 - eps)
+        return (
+            upstream * (c - t) / np.maximum((1.0 - c) * c, C.TORCH_BCE_BACKWARD_EPSILON) * _inside(pred, eps, 1.0 - eps)
+        )
     not_c = (1.0 - c) if log1p else (np.clip(1.0 - pred, eps, 1.0 - eps) if eps else 1.0 - pred)
     through_p = _inside(pred, eps, 1.0 - eps)
     through_not_p = through_p if log1p else _inside(1.0 - pred, eps, 1.0 - eps)
@@ -183,7 +184,7 @@ def binary_cross_entropy(
 
 
 def binary_focal_cross_entropy(
-    pred, target, upstream, gamma=2.0, alpha=None, from_logits=False, label_smoothing=0.0, eps=L.KERAS_EPSILON
+    pred, target, upstream, gamma=2.0, alpha=None, from_logits=False, label_smoothing=0.0, eps=C.KERAS_EPSILON
 ):
     t = L.smooth_binary(target, label_smoothing)
     if not eps and from_logits:
@@ -246,7 +247,7 @@ def categorical_cross_entropy(
     target,
     upstream,
     from_logits=False,
-    eps=L.KERAS_EPSILON,
+    eps=C.KERAS_EPSILON,
     label_smoothing=0.0,
     normalize=True,
     xlogy=False,
@@ -266,7 +267,7 @@ def categorical_cross_entropy(
 
 
 def sparse_categorical_cross_entropy(
-    pred, target, upstream, from_logits=False, eps=L.KERAS_EPSILON, label_smoothing=0.0, normalize=True
+    pred, target, upstream, from_logits=False, eps=C.KERAS_EPSILON, label_smoothing=0.0, normalize=True
 ):
     return categorical_cross_entropy(pred, target, upstream, from_logits, eps, label_smoothing, normalize, xlogy=True)
 
@@ -283,7 +284,7 @@ def categorical_focal_cross_entropy(
     alpha=0.25,
     from_logits=False,
     label_smoothing=0.0,
-    clip=(L.KERAS_EPSILON, 1.0 - L.KERAS_EPSILON),
+    clip=(C.KERAS_EPSILON, 1.0 - C.KERAS_EPSILON),
 ):
     t = L.smooth_categorical(target, label_smoothing)
     p = np.exp(L._log_softmax(pred)) if from_logits else pred
@@ -296,7 +297,7 @@ def categorical_focal_cross_entropy(
     return _through_softmax(pred, g) if from_logits else g
 
 
-def kl_divergence(pred, target, upstream, log_input=False, log_target=False, eps=L.KERAS_EPSILON, normalize=False):
+def kl_divergence(pred, target, upstream, log_input=False, log_target=False, eps=C.KERAS_EPSILON, normalize=False):
     if log_input:
         return -upstream * (np.exp(target) if log_target else target)
     p_raw, t_raw = (
@@ -355,18 +356,18 @@ def _unit_rows_grad(x: np.ndarray, y_unit: np.ndarray, eps: float, eps_squared: 
     return np.where(big, (y_unit - along * x / norm * (norm / scale)) / scale, y_unit / scale)
 
 
-def cosine_similarity(pred, target, upstream, eps=L.KERAS_EPSILON, eps_squared=0.0, similarity=False):
+def cosine_similarity(pred, target, upstream, eps=C.KERAS_EPSILON, eps_squared=0.0, similarity=False):
     sign = 1.0 if similarity else -1.0
     return sign * upstream * _unit_rows_grad(pred, L.unit_rows(target, eps, eps_squared), eps, eps_squared)
 
 
-def cosine_distance(pred, target, upstream, eps=L.KERAS_EPSILON, eps_squared=0.0):
+def cosine_distance(pred, target, upstream, eps=C.KERAS_EPSILON, eps_squared=0.0):
     return cosine_similarity(pred, target, upstream, eps, eps_squared, similarity=False)
 
 
 def dice(pred, target, upstream):
     intersection = (target * pred).sum(axis=1, keepdims=True)
-    d = target.sum(axis=1, keepdims=True) + pred.sum(axis=1, keepdims=True) + L.KERAS_EPSILON
+    d = target.sum(axis=1, keepdims=True) + pred.sum(axis=1, keepdims=True) + C.KERAS_EPSILON
     return upstream * -2.0 * (target * d - intersection) / (d * d)
 
 
@@ -374,7 +375,7 @@ def tversky(pred, target, upstream, alpha=0.5, beta=0.5):
     intersection = (target * pred).sum(axis=1, keepdims=True)
     first = ((1.0 - pred) * target).sum(axis=1, keepdims=True)
     second = (pred * (1.0 - target)).sum(axis=1, keepdims=True)
-    d = intersection + alpha * first + beta * second + L.KERAS_EPSILON
+    d = intersection + alpha * first + beta * second + C.KERAS_EPSILON
     d_d = target - alpha * target + beta * (1.0 - target)
     return upstream * -(target * d - intersection * d_d) / (d * d)
 

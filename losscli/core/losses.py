@@ -16,11 +16,7 @@ import math
 
 import numpy as np
 
-KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
-TORCH_LOG_FLOOR = -100.0  # BCELoss clamps log(p) and log(1 - p) at -100
-TORCHMETRICS_EPSILON = 1.17e-6  # torchmetrics' SMAPE and WMAPE floor
-FLOAT64_EPSILON = 2.220446049250313e-16  # np.finfo(np.float64).eps: scikit-learn's floor
-
+from .constants import KERAS_EPSILON, KERAS_LOG2_F32, SKLEARN_EPS, TORCH_LOG_FLOOR, TORCHMETRICS_EPS
 
 # --- helpers ----------------------------------------------------------------------------
 
@@ -106,9 +102,6 @@ def smooth_l1(pred: np.ndarray, target: np.ndarray, beta: float = 1.0) -> np.nda
     return np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
 
 
-KERAS_LOG2 = 0.6931471824645996  # keras.ops.log(2.0): log 2 rounded to float32
-
-
 def log_cosh(pred: np.ndarray, target: np.ndarray, form: str = "stable") -> np.ndarray:
     """``log(cosh(d))`` for any real p, t. Matches ``keras.losses.LogCosh``.
 
@@ -123,7 +116,7 @@ def log_cosh(pred: np.ndarray, target: np.ndarray, form: str = "stable") -> np.n
     if form == "keras":
         x = -2.0 * d
         softplus = np.where(x > 20.0, x, np.log1p(np.exp(np.minimum(x, 20.0))))  # torch's threshold
-        return d + softplus - KERAS_LOG2
+        return d + softplus - KERAS_LOG2_F32
     if form == "optax":
         return np.logaddexp(d, -d) - math.log(2.0)
     if form == "torchmetrics":
@@ -148,12 +141,12 @@ def absolute_percentage_error(
     ``mean_absolute_percentage_error`` (a fraction); torchmetrics floors at 1.17e-6.
     """
     if eps is None:
-        eps = FLOAT64_EPSILON if fraction else KERAS_EPSILON
+        eps = SKLEARN_EPS if fraction else KERAS_EPSILON
     scale = 1.0 if fraction else 100.0
     return scale * np.abs((target - pred) / np.maximum(np.abs(target), eps))
 
 
-def symmetric_percentage_error(pred: np.ndarray, target: np.ndarray, eps: float = TORCHMETRICS_EPSILON) -> np.ndarray:
+def symmetric_percentage_error(pred: np.ndarray, target: np.ndarray, eps: float = TORCHMETRICS_EPS) -> np.ndarray:
     """``2 |p - t| / max(|t| + |p|, eps)``, a fraction in [0, 2], eps = 1.17e-6. Matches
     ``torchmetrics.SymmetricMeanAbsolutePercentageError``."""
     return 2.0 * np.abs(pred - target) / np.maximum(np.abs(target) + np.abs(pred), eps)

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import UsageError
+from . import constants as C
 from . import losses as L
 
 REDUCES = ("all", "samples", "outputs", "none")
@@ -140,7 +141,7 @@ BETA = Option("beta", 1.0, "Smooth-L1 threshold; 0 gives plain L1.", valid=_non_
 FROM_LOGITS = Option("from_logits", False, "Predictions are logits (raw scores), not probabilities.", kind="flag")
 
 
-def _clip_eps(help_text: str, default=L.KERAS_EPSILON) -> Option:
+def _clip_eps(help_text: str, default=C.KERAS_EPSILON) -> Option:
     return Option("eps", default, help_text, valid=lambda v: 0 <= v < 0.5, need="must be in [0, 0.5)")
 
 
@@ -155,7 +156,7 @@ EPS_BCE = _clip_eps(
 )
 LOG_FLOOR = Option(
     "log_floor",
-    L.TORCH_LOG_FLOOR,
+    C.TORCH_LOG_FLOOR,
     "Each log is floored at this value (PyTorch BCELoss: -100); none: no floor.",
     hidden=True,
     nullable=True,
@@ -188,10 +189,10 @@ def _floor_eps(default: float, help_text: str) -> Option:
     return Option("eps", default, help_text, valid=lambda v: math.isfinite(v) and v >= 0, need="must be >= 0")
 
 
-EPS_SMAPE = _floor_eps(L.TORCHMETRICS_EPSILON, "|t| + |p| is floored at eps in the denominator (torchmetrics).")
-EPS_WMAPE = _floor_eps(L.TORCHMETRICS_EPSILON, "sum |t| is floored at eps (torchmetrics).")._replace(to_elements=False)
+EPS_SMAPE = _floor_eps(C.TORCHMETRICS_EPS, "|t| + |p| is floored at eps in the denominator (torchmetrics).")
+EPS_WMAPE = _floor_eps(C.TORCHMETRICS_EPS, "sum |t| is floored at eps (torchmetrics).")._replace(to_elements=False)
 EPS_MSLE = _floor_eps(0.0, "p and t are floored at eps before log1p (Keras: float32 1e-7).")
-EPS_POISSON_RATE = _floor_eps(L.KERAS_EPSILON, "Added to p inside the log (Keras 1e-7; PyTorch 1e-8).")
+EPS_POISSON_RATE = _floor_eps(C.KERAS_EPSILON, "Added to p inside the log (Keras 1e-7; PyTorch 1e-8).")
 FORM_LOG_COSH = Option(
     "form",
     "stable",
@@ -215,7 +216,7 @@ EXCLUDE_TRUE = Option(
     kind="flag",
     hidden=True,
 )
-EPS_COSINE = _floor_eps(L.KERAS_EPSILON, "Each norm is floored at eps (Keras); 0: none (a zero vector gives nan).")
+EPS_COSINE = _floor_eps(C.KERAS_EPSILON, "Each norm is floored at eps (Keras); 0: none (a zero vector gives nan).")
 EPS_SQUARED = Option(
     "eps_squared", 0.0, "Added to each squared norm (PyTorch CosineEmbeddingLoss: 1e-12).", hidden=True
 )
@@ -225,7 +226,7 @@ EPS_FOCAL = _clip_eps(
 )
 CLIP_FOCAL = Option(
     "clip",
-    (L.KERAS_EPSILON, 1.0 - L.KERAS_EPSILON),
+    (C.KERAS_EPSILON, 1.0 - C.KERAS_EPSILON),
     "Bounds of the clip of q = p / sum(p) (Keras: float32 1e-7 and 1 - 1e-7).",
     kind="pair",
     hidden=True,
@@ -426,7 +427,7 @@ def _absolute_targets(pred: np.ndarray, target: np.ndarray, **options) -> np.nda
 
 
 def _eps_floor(options: Mapping) -> float:
-    return options.get("eps", L.TORCHMETRICS_EPSILON)  # type: ignore[return-value]
+    return options.get("eps", C.TORCHMETRICS_EPS)  # type: ignore[return-value]
 
 
 def _no_floor(options: Mapping) -> float:
@@ -630,7 +631,7 @@ def _whole_batch(numerator: Callable, denominator: Callable, words: str) -> Call
     def variant(spec: Loss, options: Mapping) -> Loss:
         if options.get("axis") != "none":
             return spec
-        ratio = Ratio(denominator, L.KERAS_EPSILON, _no_floor, f"{words} + 1e-7", "its row's", "its column's")
+        ratio = Ratio(denominator, C.KERAS_EPSILON, _no_floor, f"{words} + 1e-7", "its row's", "its column's")
         formula = f"{spec.formula}, every sum over the whole batch"
         return spec._replace(
             elements=numerator, per_sample_only=False, ratio=ratio, formula=formula, default_reduce="all"
