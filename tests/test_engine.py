@@ -396,6 +396,8 @@ def test_dask_refuses_stdin(run, tmp_path, arrays):
         (["--dask", "tcp://10.0.0.1:8786", "p.csv"], ["--dask", "tcp://10.0.0.1:8786", "p.csv"]),
         (["--dask", "scheduler:8786", "p.csv"], ["--dask", "scheduler:8786", "p.csv"]),
         (["--dask", "data.npz:pred", "t.csv"], ["--dask", "local", "data.npz:pred", "t.csv"]),
+        (["--dask", "data.csv:0", "t.csv"], ["--dask", "local", "data.csv:0", "t.csv"]),  # a column, by syntax
+        (["--dask", "scheduler:8786"], ["--dask", "scheduler:8786"]),  # an address even if a file had that name
     ],
 )
 def test_dask_alone_means_a_local_cluster(argv, expected):

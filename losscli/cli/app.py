@@ -16,10 +16,10 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import ExitCode, LossCliError, one_line
+from .options import CONTEXT
 
 # Typer vendors its own click; its usage errors all derive from this class.
 _TyperUsageError = typer.BadParameter.__base__
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
 ISSUES = "https://github.com/losscli/losscli/issues"
 
 
@@ -186,7 +186,7 @@ def list_losses(
 @app.command(name="help", context_settings=CONTEXT)
 def help_for(loss: str = typer.Argument(None, help="A loss name.", show_default=False)) -> int:
     """The help of one loss (as 'losscli LOSS --help'), or of losscli."""
-    from .helptext import loss_help_text, root_help
+    from .helptext import root_help
 
     if loss is None:
         sys.stdout.write(root_help(80))
@@ -210,6 +210,18 @@ def merge_states(
     from .merge import merge_command
 
     return merge_command(states, output_format, level, output, max_rows, allow_duplicates)
+
+
+def loss_help_text(name: str) -> str:
+    """'losscli help mse': the same screen as 'losscli mse --help'."""
+    from ..core.registry import get_loss
+    from .loss_command import build
+
+    spec = get_loss(name)
+    command = build(spec.name)
+    parent = typer.main.get_command(app).make_context("losscli", [spec.name], resilient_parsing=True)
+    ctx = command.make_context(spec.name, [], parent=parent, resilient_parsing=True)
+    return command.get_help(ctx) + "\n"
 
 
 def run_command() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 
 from ..core.reduce import REDUCTIONS
-from ..core.registry import Loss, get_loss
+from ..core.registry import Loss
 
 USAGE = (
     "losscli LOSS PREDS TARGETS [OPTIONS]",
@@ -126,17 +126,3 @@ def loss_description(spec: Loss, width: int = 80) -> str:
     lines = [_wrap(f"{spec.name}: {spec.title}.", width), ""] + _pairs(rows, width, first=22)
     lines += ["", "  Examples:", f"    {first}", f"    {second}"]
     return "\n".join(lines)
-
-
-def loss_help_text(name: str) -> str:
-    """'losscli help mse': the same screen as 'losscli mse --help'."""
-    import typer
-
-    from .app import app
-    from .loss_command import build
-
-    spec = get_loss(name)
-    command = build(spec.name)
-    parent = typer.main.get_command(app).make_context("losscli", [spec.name], resilient_parsing=True)
-    ctx = command.make_context(spec.name, [], parent=parent, resilient_parsing=True)
-    return command.get_help(ctx) + "\n"

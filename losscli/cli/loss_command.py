@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperCommand
 
 from ..core.registry import get_loss, options_by_name
-from .options import SECTIONS, common_parameters, loss_parameters, section_of
+from .options import CONTEXT, SECTIONS, common_parameters, loss_parameters, section_of
 
 
 class LossCommand(TyperCommand):
@@ -65,21 +65,25 @@ class LossCommand(TyperCommand):
 
 
 def _looks_like_address(text: str) -> bool:
-    """tcp://host:8786, host:8786: a scheduler's address, not an input file."""
-    import os
+    """tcp://host:8786, host:8786: a scheduler's address. Decided by its syntax alone, never by
+    what the folder holds: a HOST:PORT whose host names an input (data.npz:0, a column of a file)
+    is an input."""
     import re
 
-    if os.path.exists(text):
+    from ..io.source import EXTENSIONS
+
+    if "://" in text:
+        return True
+    match = re.fullmatch(r"([\w.\-]+):\d{1,5}", text)
+    if match is None:
         return False
-    return "://" in text or re.fullmatch(r"[\w.\-]+:\d{1,5}", text) is not None
+    host = match.group(1).lower()
+    return not any(host.endswith(extension) for extension in (*EXTENSIONS, ".gz"))
 
 
 def _looks_like_number(text: str) -> bool:
-    """0.9, 95, 2: a value of --ci or --time-series, not an input file."""
-    import os
-
-    if os.path.exists(text):
-        return False
+    """0.9, 95%, 2: a value of --ci or --time-series, by its syntax (a file named like a number
+    follows them as --ci=0.95 FILE, or after --)."""
     try:
         float(text.removesuffix("%"))
     except ValueError:
@@ -116,8 +120,6 @@ def build(name: str):
 
     callback.__signature__ = inspect.Signature(params)
     callback.__annotations__ = {p.name: p.annotation for p in params}
-    from .app import CONTEXT
-
     sub = typer.Typer(rich_markup_mode=None, add_completion=False)
     sub.command(name=name, cls=LossCommand, help=specs[0].title, context_settings=CONTEXT)(callback)
     command = typer.main.get_command(sub)

@@ -15,6 +15,8 @@ from ..core.registry import Loss, Option
 from ..core.terms import WEIGHT_DIVISORS
 from ..io.source import FORMATS
 
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}  # every command's
+
 
 def _choices(name: str, values) -> type[enum.StrEnum]:
     """A Typer choice type over values named once, where they are defined."""
@@ -300,126 +302,117 @@ COMMON: dict[str, tuple[str, object, object]] = {
         _text("--save-baseline", help="Write this run's JSON result to FILE, for a later --baseline.", metavar="FILE"),
         None,
     ),
+    "jobs": (
+        ENGINE,
+        Annotated[
+            Optional[int],
+            typer.Option(
+                "--jobs",
+                "-j",
+                min=1,
+                help="Threads reading and computing blocks. Default: every core for inputs over 64 MiB, else 1. The "
+                "result is the same to the last bit whatever it is.",
+                metavar="N",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "dask": (
+        ENGINE,
+        _text(
+            "--dask",
+            help="Run the shards as tasks on a dask.distributed cluster at ADDRESS (tcp://HOST:PORT), or on a local "
+            "one of --jobs processes when no address is given. Needs losscli[dask]; the workers read the files "
+            "themselves.",
+            metavar="[ADDRESS]",
+        ),
+        None,
+    ),
+    "ci": (
+        STATISTICS,
+        _text(
+            "--ci",
+            help="A bootstrap confidence interval of every batch value, at LEVEL (default 0.95): the samples "
+            "resampled, each reduction's own n, weights carried.",
+            metavar="[LEVEL]",
+        ),
+        None,
+    ),
+    "resamples": (
+        STATISTICS,
+        Annotated[int, typer.Option(min=10, help="Bootstrap resamples and permutations.", metavar="R")],
+        2000,
+    ),
+    "seed": (
+        STATISTICS,
+        Annotated[int, typer.Option(min=0, help="Seed of the resampling: the same seed, the same interval.")],
+        0,
+    ),
+    "ci_method": (
+        STATISTICS,
+        Annotated[CiMethod, typer.Option(help="bca (bias-corrected and accelerated) or percentile.")],
+        CiMethod.bca,
+    ),
+    "against": (
+        STATISTICS,
+        Annotated[
+            Optional[list[str]],
+            typer.Option(
+                help="Other models' predictions of the same targets (repeatable): the first is the baseline; "
+                "each other model gets the difference, its paired interval, a permutation p-value, a verdict.",
+                metavar="FILE",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "against_col": (
+        STATISTICS,
+        Annotated[
+            Optional[list[str]],
+            typer.Option(
+                help="One-file form: other models' prediction columns (repeatable), as --against.",
+                metavar="COLS",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "paired": (
+        STATISTICS,
+        _flag("--paired", help="With --baseline: a paired test against the baseline's per-sample losses."),
+        False,
+    ),
+    "time_series": (
+        STATISTICS,
+        _text(
+            "--time-series",
+            help="Samples in time order: the Diebold-Mariano test (HLN-corrected, horizon H, default 1) "
+            "replaces the bootstrap; needs scipy: pip install 'losscli[stats]'.",
+            metavar="[H]",
+        ),
+        None,
+    ),
+    "fail_if_worse": (
+        CHECKS,
+        _flag(
+            "--fail-if-worse",
+            help="With --against or --baseline --paired: exit 1 when a model is significantly worse than the "
+            "baseline, by more than --tolerance.",
+        ),
+        False,
+    ),
+    "save_state": (
+        ENGINE,
+        _text(
+            "--save-state",
+            help="Write this run's merged state (its sums, not its samples) to FILE; 'losscli merge' adds states up.",
+            metavar="FILE",
+        ),
+        None,
+    ),
 }
-
-
-COMMON["jobs"] = (
-    ENGINE,
-    Annotated[
-        Optional[int],
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            help="Threads reading and computing blocks. Default: every core for inputs over 64 MiB, else 1. The "
-            "result is the same to the last bit whatever it is.",
-            metavar="N",
-            show_default=False,
-        ),
-    ],
-    None,
-)
-
-
-COMMON["dask"] = (
-    ENGINE,
-    _text(
-        "--dask",
-        help="Run the shards as tasks on a dask.distributed cluster at ADDRESS (tcp://HOST:PORT), or on a local "
-        "one of --jobs processes when no address is given. Needs losscli[dask]; the workers read the files "
-        "themselves.",
-        metavar="[ADDRESS]",
-    ),
-    None,
-)
-COMMON.update(
-    {
-        "ci": (
-            STATISTICS,
-            _text(
-                "--ci",
-                help="A bootstrap confidence interval of every batch value, at LEVEL (default 0.95): the samples "
-                "resampled, each reduction's own n, weights carried.",
-                metavar="[LEVEL]",
-            ),
-            None,
-        ),
-        "resamples": (
-            STATISTICS,
-            Annotated[int, typer.Option(min=10, help="Bootstrap resamples and permutations.", metavar="R")],
-            2000,
-        ),
-        "seed": (
-            STATISTICS,
-            Annotated[int, typer.Option(min=0, help="Seed of the resampling: the same seed, the same interval.")],
-            0,
-        ),
-        "ci_method": (
-            STATISTICS,
-            Annotated[CiMethod, typer.Option(help="bca (bias-corrected and accelerated) or percentile.")],
-            CiMethod.bca,
-        ),
-        "against": (
-            STATISTICS,
-            Annotated[
-                Optional[list[str]],
-                typer.Option(
-                    help="Other models' predictions of the same targets (repeatable): the first is the baseline; "
-                    "each other model gets the difference, its paired interval, a permutation p-value, a verdict.",
-                    metavar="FILE",
-                    show_default=False,
-                ),
-            ],
-            None,
-        ),
-        "against_col": (
-            STATISTICS,
-            Annotated[
-                Optional[list[str]],
-                typer.Option(
-                    help="One-file form: other models' prediction columns (repeatable), as --against.",
-                    metavar="COLS",
-                    show_default=False,
-                ),
-            ],
-            None,
-        ),
-        "paired": (
-            STATISTICS,
-            _flag("--paired", help="With --baseline: a paired test against the baseline's per-sample losses."),
-            False,
-        ),
-        "time_series": (
-            STATISTICS,
-            _text(
-                "--time-series",
-                help="Samples in time order: the Diebold-Mariano test (HLN-corrected, horizon H, default 1) "
-                "replaces the bootstrap; needs scipy: pip install 'losscli[stats]'.",
-                metavar="[H]",
-            ),
-            None,
-        ),
-        "fail_if_worse": (
-            CHECKS,
-            _flag(
-                "--fail-if-worse",
-                help="With --against or --baseline --paired: exit 1 when a model is significantly worse than the "
-                "baseline, by more than --tolerance.",
-            ),
-            False,
-        ),
-    }
-)
-
-COMMON["save_state"] = (
-    ENGINE,
-    _text(
-        "--save-state",
-        help="Write this run's merged state (its sums, not its samples) to FILE; 'losscli merge' adds states up.",
-        metavar="FILE",
-    ),
-    None,
-)
 
 
 def common_parameters() -> list[inspect.Parameter]:

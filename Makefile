@@ -1,0 +1,31 @@
+# The project's habits, one target each. The venv is .venv (the README's set-up makes it).
+PY ?= .venv/bin/python
+BIN = $(dir $(PY))
+
+.PHONY: test quick lint types fixtures readme fuzz bench
+
+test: lint types  ## the README's test command: linters, types, every test
+	$(BIN)pytest
+
+quick:  ## the tests that need no subprocess and no framework, in about a minute
+	$(BIN)pytest -q -x -m "not reference and not fuzz" --deselect tests/test_hostile.py --deselect tests/test_fuzz.py
+
+lint:
+	$(BIN)ruff check .
+	$(BIN)ruff format --check .
+
+types:  ## mypy on the wings it is configured for (pyproject.toml [tool.mypy])
+	$(BIN)mypy
+
+fixtures:  ## rewrite the reference fixtures from the real frameworks (needs: pip install --group reference)
+	KERAS_BACKEND=torch $(PY) tests/references.py
+	KERAS_BACKEND=torch $(PY) tests/references_like.py
+
+readme:  ## the README's loss table and every example's output, from the code
+	$(PY) scripts/update_readme.py
+
+fuzz:  ## the long fuzz run before a release (about 15 minutes)
+	$(BIN)pytest -m fuzz
+
+bench:  ## losscli beside the plain NumPy way and the peers (see benchmarks/bench.py --help)
+	$(PY) benchmarks/bench.py
