@@ -74,11 +74,14 @@ def _size(path: str) -> int | None:
 
 def load(path: str) -> dict:
     """A state file, checked: its format, its version, and what every loss entry holds."""
+    from ..io.documents import STATE_LIMIT, read_document
+
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read())
+        data = json.loads(read_document(path, path, "a state file", STATE_LIMIT))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; write states with --save-state") from None
+    except (IsADirectoryError, NotADirectoryError):
+        raise InputError(f"{path}: is a directory, not a state file; name the files --save-state wrote") from None
     except (OSError, ValueError, RecursionError) as exc:
         raise InputError(f"{path}: is not a losscli state file ({str(exc)[:120]})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
