@@ -14,7 +14,8 @@ import os
 from .. import __version__
 from ..core.conventions import Constant
 from ..core.frameworks import Like
-from ..core.state import state_from_dict, state_to_dict
+from ..core.state import Keep, LossState, state_from_dict, state_to_dict
+from ..core.sums import Sketch
 from ..core.terms import prepare
 from ..errors import InputError, UsageError
 from ..io.digests import file_digest, input_files
@@ -91,6 +92,9 @@ def load(path: str) -> dict:
     losses = data.get("losses")
     if not isinstance(losses, list) or not losses or not all(isinstance(x, dict) for x in losses):
         raise InputError(f"{path}: holds no loss states")
+    from .state_checks import check_document
+
+    check_document(data, path)  # whole, with bounds, before any of it is used
     return data
 
 
@@ -118,15 +122,32 @@ def merge(paths: list[str], allow_duplicates: bool = False):
     for k, entry in enumerate(first["losses"]):
         task, like = _task(entry, paths[0])
         try:
-            state = state_from_dict(entry["state"])
-            for data in documents[1:]:
-                other = state_from_dict(data["losses"][k]["state"])
-                other.shift(state.rows)  # each run numbered its samples from 0
-                state.merge(other)
+            states = [state_from_dict(data["losses"][k]["state"]) for data in documents]
         except (KeyError, ValueError, TypeError) as exc:
             raise InputError(f"a state file is damaged ({type(exc).__name__}: {exc}); write it again") from None
-        merged.append((task, state, like))
+        merged.append((task, _merged(states), like))
     return merged, sum(int(d.get("dropped", 0)) for d in documents)
+
+
+def _merged(states: list) -> LossState:
+    """States merged in order, keeping what every one of them kept: the first and last rows and
+    the worst ones up to the fewest any state kept (their --max-rows and --top may differ), and
+    the histogram only when every state counted one (a state of --format value counts none)."""
+    keeps = [state.kept.keep for state in states]
+    keep = Keep(
+        min(k.head for k in keeps),
+        min(k.tail for k in keeps),
+        min(k.top for k in keeps),
+        all(k.histogram for k in keeps),
+    )
+    first = states[0]
+    out = LossState(first.n_outputs, keep, term_columns=len(first.per_output.high))
+    for state in states:
+        state.shift(out.rows)  # each run numbered its samples from 0
+        out.merge(state)
+    if not keep.histogram:
+        out.sketch = Sketch()
+    return out
 
 
 def _check_signs(losses: list[dict], documents: list[dict]) -> None:
