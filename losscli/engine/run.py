@@ -22,6 +22,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from ..core.finish import Arrays, NoSamples, finish
+from ..core.registry import NON_NEGATIVE_TERMS
 from ..core.result import Result
 from ..core.state import NOTHING, Keep, LossState
 from ..core.terms import (
@@ -220,7 +221,8 @@ def _terms(task: LossTask, block: Prepared, where, var_rows):
 
 
 def _new_state(task: LossTask, n_outputs: int, keep: Keep) -> LossState:
-    return LossState(n_outputs, keep, term_columns=1 if task.spec.per_sample_only else None)
+    signed = task.spec.name not in NON_NEGATIVE_TERMS  # its blocks are summed exactly
+    return LossState(n_outputs, keep, term_columns=1 if task.spec.per_sample_only else None, signed=signed)
 
 
 def _statistic_rows(task: LossTask, terms) -> tuple[np.ndarray, np.ndarray]:

@@ -231,7 +231,7 @@ def _exact_sum(data, where: str) -> float:
         try:
             return numerator / denominator
         except OverflowError:
-            return math.copysign(math.inf, numerator)
+            return math.inf if numerator > 0 else -math.inf
     return math.fsum(partials)
 
 
