@@ -8,12 +8,13 @@ gives. What holds of the batch total, precisely:
 - the blocks' sums are merged exactly (Shewchuk's partials, as ``math.fsum``);
 - a block of a loss whose terms can be negative is summed exactly too (:func:`exact_parts`,
   an error-free extraction): terms that cancel give what ``math.fsum`` of every term gives;
-- a block of a loss whose every term is >= 0 (``NON_NEGATIVE_TERMS``: mse, mae, cross-entropy
-  ...) is NumPy's pairwise sum, whose relative error is at most 36 units of 2^-53 (4.0e-15)
-  for the 2^18 terms of a block (15 roundings in each of its 8 accumulators of 128 terms, 3
-  joining them, the rest of the 128 and 11 levels of halving); terms of one sign cannot cancel,
-  so the total is within that of the exact sum. Summing these exactly would cost the plain run
-  a tenth of its time; a pairwise sum of terms of one sign is already true to 15 digits.
+- a block of a loss whose every term is >= 0 (``NON_NEGATIVE_TERMS``: mse, mae, sparse_cce,
+  ...) is NumPy's pairwise sum of the block's contiguous terms, whose relative error is at most
+  25 + log2(n / 128) units of 2^-53 for n terms (a leaf of 128 terms: 15 additions in each of
+  8 accumulators, 3 to join them, up to 7 for a remainder; then one level of halving per
+  doubling): 36 units (4.0e-15) for the 2^18 terms of a block. Terms of one sign cannot
+  cancel, so the total is within that of the exact sum. Summing them exactly would cost the
+  plain run a tenth of its time; a pairwise sum of terms of one sign is true to 15 digits.
 
 The per-output sums are each block's column sums (a matrix product), merged with
 Neumaier's compensation: error about 2^-53 times the sum of the |terms| of the column.
