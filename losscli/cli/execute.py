@@ -363,7 +363,8 @@ def _run_on_dask(args, run, source, open_pair, sink):
     rows_wanted = run.settings.keep_all or run.settings.keep_stats or sink is not None
     workers = args.jobs or os.cpu_count() or 1
     patterns = source.specs if isinstance(source, Shards) else None
-    return run_on_dask(args.dask, run, pairs, patterns, open_pair._replace(stdin=None), workers, rows_wanted)
+    opener = source.open_pair if isinstance(source, Shards) else open_pair  # with the first shard's columns
+    return run_on_dask(args.dask, run, pairs, patterns, opener._replace(stdin=None), workers, rows_wanted)
 
 
 def _progress(args, source):

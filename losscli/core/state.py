@@ -208,6 +208,34 @@ class LossState:
         kept.tail = [i + offset for i in kept.tail]
         kept.records = {i + offset: record for i, record in kept.records.items()}
 
+    def permute(self, order: list[int]) -> None:
+        """Put the outputs in another order (``order[k]``: the output now at k), as when a state's
+        columns are matched by name to another state's: per-output sums, the worst elements, and
+        the kept rows' values and class labels."""
+        order_array = np.asarray(order, dtype=np.intp)
+        place = np.argsort(order_array)
+        if len(self.per_output.high) == len(order):  # per-sample-only losses have one column
+            for name in ("per_output", "scale_per_output"):
+                vector = getattr(self, name)
+                setattr(self, name, VectorSum(len(order), vector.high[order_array], vector.low[order_array]))
+            if len(self.worst_elements.keys):
+                self.worst_elements.keys[:, 1] = place[self.worst_elements.keys[:, 1]]
+        for i, record in self.kept.records.items():
+
+            def moved(values):
+                return values if values is None or len(values) != len(order) else values[order_array]
+
+            label = record.label
+            if label is not None and label == int(label) and 0 <= label < len(order):
+                label = float(place[int(label)])
+            self.kept.records[i] = record._replace(
+                terms=moved(record.terms),
+                gradient=moved(record.gradient),
+                pred=moved(record.pred),
+                target=moved(record.target),
+                label=label,
+            )
+
     def merge(self, other: LossState, sums_only: bool = False) -> None:
         """``other`` (of the rows after this state's) added in; ``sums_only`` leaves the rows
         kept for people and the histogram out (a framework's row of --compare needs its sums)."""

@@ -61,6 +61,11 @@ def _document(data: dict) -> None:
         if item.get("bytes") is not None:
             _count(item["bytes"], f"{where}.bytes", 1 << 62)
     _count(data.get("dropped", 0), "dropped", MAX_ROWS)
+    columns = data.get("columns")
+    if columns is not None:
+        widths = {entry["state"]["n_outputs"] for entry in losses}
+        if not (isinstance(columns, list) and all(isinstance(c, str) for c in columns) and {len(columns)} == widths):
+            raise _Damaged("columns", "is not the list of the predictions' column names, one per output")
     signs = data.get("label_signs")
     if signs is not None:
         signs = _dict_at(signs, "label_signs")

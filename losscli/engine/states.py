@@ -63,7 +63,17 @@ def document(run, args) -> dict:
         "inputs": inputs,
         "dropped": run.missing.samples,
         "label_signs": None if run.signs is None else run.signs.to_dict(),
+        "columns": _prediction_names(run),
     }
+
+
+def _prediction_names(run) -> list[str] | None:
+    """The predictions' column names (None without a header): states merge their per-output sums
+    by these names, not by position."""
+    for info in run.infos[0] if run.infos else ():
+        if "predictions" in info.roles:
+            return None if info.header is None else list(info.used.get("predictions", []))
+    return None
 
 
 def _size(path: str) -> int | None:
@@ -118,6 +128,7 @@ def merge(paths: list[str], allow_duplicates: bool = False):
     if not allow_duplicates:
         _refuse_duplicates(paths, documents)
     _check_signs(first["losses"], documents)
+    orders = _column_orders(paths, documents)
     merged = []
     for k, entry in enumerate(first["losses"]):
         task, like = _task(entry, paths[0])
@@ -125,8 +136,46 @@ def merge(paths: list[str], allow_duplicates: bool = False):
             states = [state_from_dict(data["losses"][k]["state"]) for data in documents]
         except (KeyError, ValueError, TypeError) as exc:
             raise InputError(f"a state file is damaged ({type(exc).__name__}: {exc}); write it again") from None
+        for state, order in zip(states, orders, strict=True):
+            if order is not None:
+                state.permute(order)
         merged.append((task, _merged(states), like))
     return merged, sum(int(d.get("dropped", 0)) for d in documents)
+
+
+def _column_orders(paths: list[str], documents: list[dict]) -> list[list[int] | None]:
+    """How each state's outputs are put in the first state's order, matched by the predictions'
+    column names (a shard whose header lists the classes in another order); None: as they are.
+    Names that are not the same set, or a header in one state only, cannot be matched: refused."""
+    names = [data.get("columns", "unknown") for data in documents]
+    orders: list[list[int] | None] = [None]
+    for path, own in zip(paths[1:], names[1:], strict=True):
+        wanted = names[0]
+        if own == wanted:
+            orders.append(None)
+            continue
+        if (
+            isinstance(own, list)
+            and isinstance(wanted, list)
+            and len(set(own)) == len(own)
+            and sorted(own) == sorted(wanted)
+        ):
+            orders.append([own.index(name) for name in wanted])
+            continue
+        shown = (
+            "no column names"
+            if x is None
+            else "no record of its columns (an older losscli)"
+            if x == "unknown"
+            else f"the columns {', '.join(map(str, x[:8]))}"
+            for x in (own, wanted)
+        )
+        own_text, wanted_text = shown
+        raise UsageError(
+            f"{path}: holds {own_text} where {paths[0]} holds {wanted_text}; states merge their outputs by "
+            f"the predictions' column names: write the states again from inputs with the same columns"
+        )
+    return orders
 
 
 def _merged(states: list) -> LossState:
@@ -184,6 +233,26 @@ def _refuse_duplicates(paths: list[str], documents: list[dict]) -> None:
                     f"--allow-duplicates if that is meant"
                 )
             seen.setdefault(digest, (k, path, item.get("path")))
+    _refuse_same_sums(paths, documents)  # inputs without a digest: stdin, a FIFO
+
+
+def _refuse_same_sums(paths: list[str], documents: list[dict]) -> None:
+    """Two states with the same sums, to the last bit, are one run counted twice: the same file
+    given twice, or a copy of it, whatever its inputs were (stdin and FIFOs have no digest to
+    compare). Two different shards never give the same bits."""
+    seen: dict[str, str] = {}
+    for path, data in zip(paths, documents, strict=True):
+        sums = json.dumps([entry["state"] for entry in data["losses"]], sort_keys=True)
+        if sums in seen:
+            same = (
+                "is given twice"
+                if os.path.abspath(seen[sums]) == os.path.abspath(path)
+                else (f"holds the same sums as {seen[sums]}, to the last bit (a copy of one run)")
+            )
+            raise UsageError(
+                f"{path}: {same}; its samples would be counted twice: pass --allow-duplicates if that is meant"
+            )
+        seen[sums] = path
 
 
 def _task(entry: dict, path: str):

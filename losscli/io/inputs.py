@@ -118,6 +118,7 @@ class Inputs:
         self.readings, self.roles, self.match, self.ids_from = readings, roles, match, ids_from
         self.notes: list[str] = []  # what was decided for the user, said on stderr
         self.dropped = 0
+        self.column_order: dict[str, list[int]] = {}  # role -> its file's columns in the first shard's order
         self.drop_note = ""
 
     def role_table(self, role: str):
@@ -137,6 +138,44 @@ class Inputs:
         if table.layout.header is None:
             return None
         return tuple(table.layout.names[c] for c in self.roles["predictions"].columns)
+
+    def column_names(self) -> dict[str, tuple[str, ...] | None]:
+        """Each role's column names (None without a header), for the roles of several columns:
+        what a later shard's columns are matched to."""
+        out = {}
+        for role, spec in self.roles.items():
+            if len(spec.columns) > 1:
+                layout = self.role_table(role).layout
+                out[role] = None if layout.header is None else tuple(layout.names[c] for c in spec.columns)
+        return out
+
+    def align(self, reference: dict[str, tuple[str, ...] | None]) -> None:
+        """Put each role's columns in the order of the first shard's names (``reference``), before
+        the pass: a shard whose header lists the classes (or outputs) in another order is read as
+        its own header says, not by position. Columns that are not the same names are an error."""
+        for role, names in self.column_names().items():
+            wanted = reference.get(role, names)
+            if names == wanted or len(wanted or names or ()) != len(self.roles[role].columns):
+                continue  # the same, or another width (which the pass refuses with the rows' count)
+            name = self.name_of(role)
+            if names is None or wanted is None:
+                has, lacks = ("no header", "names them") if names is None else ("a header", "has none")
+                raise InputError(
+                    f"{name}: has {has} where the first shard's {role} {lacks}; shards' columns are matched by "
+                    f"name, so give every shard the same header (or none)"
+                )
+            if len(set(names)) != len(names) or sorted(names) != sorted(wanted):
+                raise InputError(
+                    f"{name}: its {role} columns are {', '.join(names[:8])} where the first shard's are "
+                    f"{', '.join(wanted[:8])}; shards' columns are matched by name, so every shard needs the same"
+                )
+            order = [names.index(n) for n in wanted]
+            spec = self.roles[role]
+            reading = self.readings[spec.reading]
+            picked = reading.numeric[spec.numeric]
+            reading.numeric[spec.numeric] = [picked[k] for k in order]
+            self.roles[role] = spec._replace(columns=tuple(spec.columns[k] for k in order))
+            self.column_order[role] = order
 
     def where(self, role: str, rows: Rows, i: int, j: int) -> str:
         """'preds.csv: line 5, column 2' for value ``[i, j]`` of a role's block."""
@@ -561,9 +600,10 @@ class Opener(NamedTuple):
     match: bool = True
     limits: Limits = DEFAULT_LIMITS
     stdin: BinaryIO | None = None
+    align: dict | None = None  # the first shard's column names: later shards' columns put in that order
 
     def __call__(self, preds: str, targets: str | None, weights: str | None) -> Inputs:
-        return open_inputs(
+        inputs = open_inputs(
             preds,
             targets,
             columns=self.columns,
@@ -575,6 +615,13 @@ class Opener(NamedTuple):
             stdin=self.stdin,
             limits=self.limits,
         )
+        if self.align:
+            try:
+                inputs.align(self.align)
+            except BaseException:
+                inputs.close()
+                raise
+        return inputs
 
 
 def read_array(
