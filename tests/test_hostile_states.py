@@ -155,6 +155,7 @@ DAMAGE = {
     ),
     "a flag that is a string": (lambda d: d["losses"][0].update(weighted="no"), "weighted", "true or false"),
     "options that are a list": (lambda d: d["losses"][0].update(options=[]), "options", ""),
+    "an option that is an object": (lambda d: d["losses"][0]["options"].update(delta={}), "options.delta", ""),
     "negative dropped samples": (lambda d: d.update(dropped=-1), "dropped", ""),
     "a digest of the wrong type": (lambda d: d["inputs"][0].update(sha256=5), "sha256", ""),
 }
@@ -236,9 +237,34 @@ def test_every_loss_listed_as_non_negative_has_non_negative_terms(loss):
     """The claim behind refusing a negative total: on random data in each loss's domain (and on
     data far outside the targets' usual range where the domain allows it), every term is >= 0."""
     rng = np.random.default_rng(len(loss))
-    for _ in range(5):
+    takes_logits = any(option.name == "from_logits" for option in losscli.get_loss(loss).options)
+    for k in range(6):
         pred, target = _inputs_for(loss, rng)
-        reduce = "samples" if losscli.compute(loss, pred, target).reduction.name == "samples" else "all"
-        result = losscli.compute(loss, pred, target, reduce=reduce)
+        options = {}
+        if k % 2 and takes_logits:  # logits far from 0: the log-softmax at its limits
+            pred, options = rng.normal(0, 50, pred.shape), {"from_logits": True}
+        elif k % 3 == 2 and loss not in ("hinge", "squared_hinge", "soft_margin"):
+            pred = np.where(rng.random(pred.shape) < 0.3, rng.choice([0.0, 1.0], pred.shape), pred)  # at the clips
+        try:
+            result = losscli.compute(loss, pred, target, **options)
+        except losscli.LossCliError:  # outside the loss's domain (a deviance of p = 0): refused, no terms
+            assert k % 3 == 2
+            continue
         terms = result.per_element if result.per_element is not None else result.per_sample
-        assert np.all(terms >= 0), (loss, terms.min())
+        assert np.all(terms >= 0), (loss, options, terms.min())
+
+
+def test_a_hinge_state_whose_label_map_is_a_list(run, tmp_path):
+    """Found by the long fuzz run: a label map of [] was looked up in a set (exit 70)."""
+    from conftest import SAMPLES
+
+    good = tmp_path / "good.json"
+    args = ("hinge", SAMPLES / "binary_preds.csv", SAMPLES / "binary_targets.csv", "--like", "sklearn")
+    assert run(*args, "--save-state", good, "-q").exit_code == 0
+    document = json.loads(good.read_text())
+    document["losses"][0]["options"]["label_map"] = []
+    (tmp_path / "bad.json").write_text(json.dumps(document))
+    for order in ((good, tmp_path / "bad.json"), (tmp_path / "bad.json", good)):
+        result = run("merge", *order, "-f", "value")
+        assert result.exit_code == 2, result.stderr
+        assert "bad.json: is damaged: losses[0].options.label_map" in result.stderr

@@ -90,6 +90,13 @@ def _entry(entry: dict, where: str) -> None:
     ):
         if not isinstance(entry.get(key), kind):
             raise _Damaged(f"{where}.{key}", f"is {_shown(entry.get(key))}, not {what}")
+    arrays = _array_options(entry["loss"])
+    for name, value in entry["options"].items():  # numbers, flags, names; the numbers of a file (--var FILE)
+        plain = value is None or isinstance(value, bool | int | float | str)
+        rows = value if isinstance(value, list) and all(isinstance(x, list) for x in value) else [value]
+        numbers = name in arrays and all(isinstance(r, list) and all(_is_number(x) for x in r) for r in rows)
+        if not (plain or numbers):
+            raise _Damaged(f"{where}.options.{name}", f"is {_shown(value)}, not a value of that option")
     like = entry.get("like")
     if like is not None:
         like = _dict_at(like, f"{where}.like")
@@ -100,6 +107,18 @@ def _entry(entry: dict, where: str) -> None:
             if not isinstance(constant.get("option"), str) or not isinstance(constant.get("why"), str):
                 raise _Damaged(f"{where}.like.constants[{k}]", "names no option and reason")
     _state(_dict_at(entry.get("state"), f"{where}.state"), f"{where}.state", entry["loss"])
+
+
+def _array_options(loss: str) -> set[str]:
+    """The options of ``loss`` that may hold a file's numbers (none for a name no loss has: the
+    loss itself is refused when the state is used)."""
+    from ..core.registry import get_loss
+    from ..errors import LossCliError
+
+    try:
+        return {option.name for option in get_loss(loss).options if option.kind == "array"}
+    except LossCliError:
+        return set()
 
 
 def _state(state: dict, where: str, loss: str) -> None:
