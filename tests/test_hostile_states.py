@@ -99,6 +99,11 @@ DAMAGE = {
         "negative",
     ),
     "a special total that is a number": (lambda d: _loss_state(d)["total"].update(special="1e308"), "special", ""),
+    "a special total that is an object (found by the long fuzz run)": (
+        lambda d: _loss_state(d)["total"].update(special={}),
+        "special",
+        "",
+    ),
     "an exact sum of 10^2000000000": (lambda d: _loss_state(d)["total"].update(exact="1e2000000000"), "exact", ""),
     "an exact sum beyond float64 that is negative, of a square": (
         lambda d: _loss_state(d)["total"].update(partials=[], exact="-" + "9" * 999 + "/1"),

@@ -238,7 +238,7 @@ def _exact_sum(data, where: str) -> float:
     data = _dict_at(data, where)
     partials = _hexes(data.get("partials"), f"{where}.partials", None, most=MAX_PARTIALS)
     special = data.get("special")
-    if special not in _SPECIAL:
+    if not isinstance(special, str) or special not in _SPECIAL:
         raise _Damaged(f"{where}.special", f"is {_shown(special)}, not 0.0, inf, -inf or nan")
     exact = data.get("exact")
     if exact is not None:
