@@ -16,6 +16,7 @@ The long run before a release, ``python -m pytest -m fuzz``, draws many more.
 from __future__ import annotations
 
 import contextlib
+import copy
 import gzip
 import io
 import json
@@ -607,3 +608,276 @@ def test_the_fuzz_checks_catch_an_internal_error(run, monkeypatch):
     args = ["mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv"]
     with pytest.raises(AssertionError):
         _check_cli(run(*args), args)
+
+
+# --- state files, settings files and shard sets (hostile pass II) ------------------------------------------
+
+SHORT.update(states=300, settings=200, shards=120)
+LONG.update({name: SHORT[name] * 25 for name in ("states", "settings", "shards")})
+HOSTILE_JSON = (
+    -5,
+    0,
+    1,
+    2**40,
+    2**53 + 1,
+    2**64,
+    10**18,
+    -1.5,
+    1e308,
+    float("nan"),
+    "1e2000000000",
+    "1/3",
+    "-" + "9" * 1200 + "/1",
+    "0x1p+1023",
+    "0x1p99999999",
+    "-0x0p+0",
+    "inf",
+    "",
+    "3000000000",
+    "9" * 5000,
+    [],
+    {},
+    None,
+    True,
+    [1, 2],
+    [[0, 0]],
+    {"3000000000": 1},
+)
+_STATES: list[str] = []
+
+
+def _valid_states() -> list[str]:
+    """Real states, once: several losses and formats, rows kept and not (their JSON text)."""
+    if not _STATES:
+        from typer.testing import CliRunner
+
+        from losscli.cli.app import app
+
+        with tempfile.TemporaryDirectory() as name:
+            folder = Path(name)
+            for k, args in enumerate(
+                (
+                    ["mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv"],
+                    ["mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "-f", "value"],
+                    ["sparse_cce", SAMPLES / "forest_proba.csv", SAMPLES / "forest_labels.csv", "--grad"],
+                    ["hinge", SAMPLES / "binary_preds.csv", SAMPLES / "binary_targets.csv", "--like", "sklearn"],
+                    ["cosine_similarity", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "--max-rows", "2"],
+                )
+            ):
+                path = folder / f"s{k}.json"
+                result = CliRunner().invoke(app, [*map(str, args), "--save-state", str(path), "-q"])
+                assert result.exit_code == 0, result.stderr
+                _STATES.append(path.read_text())
+    return _STATES
+
+
+def _nodes(doc, path=()):
+    """Every (path, value) in a JSON document."""
+    yield path, doc
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            yield from _nodes(value, (*path, key))
+    elif isinstance(doc, list):
+        for k, value in enumerate(doc):
+            yield from _nodes(value, (*path, k))
+
+
+def _at(doc, path):
+    for key in path:
+        doc = doc[key]
+    return doc
+
+
+@st.composite
+def hostile_states(draw):
+    """A real state with a few of its fields replaced, deleted or grown, or its bytes cut and flipped."""
+    doc = json.loads(draw(st.sampled_from(_valid_states())))
+    for _ in range(draw(st.integers(1, 3))):
+        nodes = [path for path, _ in _nodes(doc) if path]
+        path = draw(st.sampled_from(nodes))
+        parent, key = _at(doc, path[:-1]), path[-1]
+        op = draw(st.sampled_from(("replace", "replace", "delete", "grow")))
+        # copies: the hostile values are shared, and a later step may change what it put in
+        if op == "replace":
+            parent[key] = copy.deepcopy(draw(st.sampled_from(HOSTILE_JSON)))
+        elif op == "delete":
+            del parent[key]
+        elif isinstance(parent[key], list) and parent[key]:
+            parent[key].append(copy.deepcopy(parent[key][0]))
+        elif isinstance(parent[key], dict):
+            grown = draw(st.sampled_from(("3000000000", "-1", "x", "0")))
+            parent[key][grown] = copy.deepcopy(draw(st.sampled_from(HOSTILE_JSON)))
+    data = json.dumps(doc).encode()
+    return draw(mutated(data)) if draw(st.integers(0, 4)) == 0 else data
+
+
+def _cli_states(data, run, state):
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "bad.json").write_bytes(state)
+        good = folder / "good.json"
+        good.write_text(data.draw(st.sampled_from(_valid_states())))
+        files = data.draw(st.sampled_from((["bad.json"], ["bad.json", "good.json"], ["good.json", "bad.json"])))
+        fmt = data.draw(st.sampled_from(("table", "value", "json", "csv", "markdown")))
+        args = ["merge", *(folder / f for f in files), "-f", fmt]
+        _check_cli(run(*args), args)
+
+
+SETTING_KEYS = ("fail-above", "fail_above", "fail-below", "baseline", "tolerance", "fail", "FAIL-ABOVE", '"fail-above"')
+SETTING_VALUES = (
+    "0.01",
+    "1e300",
+    "-1",
+    "inf",
+    "nan",
+    "true",
+    "'5%'",
+    "'x'",
+    '"/dev/zero"',
+    '"missing.json"',
+    '"baseline.json"',
+    '"."',
+    "[1, 2]",
+    "{a = 1}",
+    "1979-05-27",
+    "'''\nx'''",
+    "0x10",
+    "",
+)
+SETTING_HEADERS = ("", "[tool.losscli]\n", "[tool]\n", "[tool.losscli.sub]\n", "[[tool.losscli]]\n", "[project]\n")
+
+
+@st.composite
+def settings_texts(draw) -> bytes:
+    lines = []
+    for _ in range(draw(st.integers(0, 5))):
+        if draw(st.integers(0, 3)) == 0:
+            lines.append(draw(st.sampled_from(SETTING_HEADERS)) + "# a comment")
+        else:
+            lines.append(f"{draw(st.sampled_from(SETTING_KEYS))} = {draw(st.sampled_from(SETTING_VALUES))}")
+    data = "\n".join(lines).encode()
+    return draw(mutated(data)) if draw(st.integers(0, 4)) == 0 else data
+
+
+def _cli_settings(data, run, local, project):
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "baseline.json").write_text(json.dumps({"loss": "mse", "reduce": "all", "value": 0.01}))
+        kind = data.draw(st.sampled_from(("file", "file", "file", "none", "folder", "dev-zero")))
+        if kind == "file":
+            (folder / "losscli.toml").write_bytes(local)
+        elif kind == "folder":
+            (folder / "losscli.toml").mkdir()
+        elif kind == "dev-zero" and os.path.exists("/dev/zero"):
+            (folder / "losscli.toml").symlink_to("/dev/zero")
+        if data.draw(st.booleans()):
+            (folder / "pyproject.toml").write_bytes(b"[tool.losscli]\n" + project)
+        args = ["mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "-f", "value"]
+        if data.draw(st.integers(0, 3)) == 0:
+            args = ["mse", SAMPLES / "forecasts.csv", "--pred-col", "new", "--target-col", "y_true"]
+            args += ["--against-col", "base", "--resamples", "50"]
+        with contextlib.chdir(folder):
+            _check_cli(run(*args), args)
+
+
+SHARD_NAMES = ("part-0", "part-1", "part-2", "part-01", "part-10", "part-11", "a", "b", "c")
+SHARD_EXTENSIONS = (".csv", ".npy", ".csv.gz", ".json")
+
+
+def _write_shard(path: Path, values: np.ndarray, header: list[str] | None) -> None:
+    extension = "".join(path.suffixes[-2:]) if path.name.endswith(".gz") else path.suffix
+    if extension == ".npy":
+        np.save(path, values)
+        return
+    if extension == ".json":
+        path.write_text(json.dumps(values.tolist()))
+        return
+    lines = ([",".join(header)] if header else []) + [",".join(repr(float(v)) for v in row) for row in values]
+    text = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(gzip.compress(text) if extension.endswith(".gz") else text)
+
+
+def _cli_shards(data, run):
+    """Shard sets whose predictions equal their targets NAME BY NAME: a run that succeeds must give 0."""
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "p").mkdir()
+        (folder / "t").mkdir()
+        extension = data.draw(st.sampled_from(SHARD_EXTENSIONS))
+        names = data.draw(st.lists(st.sampled_from(SHARD_NAMES), min_size=1, max_size=4, unique=True))
+        # a shard's two files list the columns in the same order (two files' columns pair by position),
+        # which may be another order than other shards' (shards' columns pair by name)
+        swaps = {shard: extension == ".csv" and data.draw(st.booleans()) for shard in names}
+        for role in ("p", "t"):
+            kept = names if data.draw(st.integers(0, 3)) else data.draw(st.lists(st.sampled_from(names), unique=True))
+            for shard in kept:
+                seed = SHARD_NAMES.index(shard)
+                values = np.random.default_rng(seed).random((1 + seed % 3, 2)) + seed
+                swapped = swaps[shard]
+                header = (["b", "a"] if swapped else ["a", "b"]) if extension == ".csv" else None
+                _write_shard(folder / role / f"{shard}{extension}", values[:, ::-1] if swapped else values, header)
+        twist = data.draw(st.sampled_from(("none", "none", "gz", "link", "copy", "pad")))
+        shards = sorted((folder / "p").iterdir())
+        if twist == "pad":  # the targets' names zero-padded (part-1 -> part-01): the same shards, named otherwise
+            for path in sorted((folder / "t").iterdir()):
+                match = re.fullmatch(r"part-(\d+)(\..*)", path.name)
+                if match:
+                    path.rename(path.with_name(f"part-{int(match[1]):02d}{match[2]}.tmp"))
+            for path in (folder / "t").glob("*.tmp"):
+                path.rename(path.with_name(path.name.removesuffix(".tmp")))
+        elif twist == "gz" and shards and extension == ".csv":
+            (folder / "p" / (shards[0].name + ".gz")).write_bytes(gzip.compress(shards[0].read_bytes()))
+        elif twist == "link" and len(shards) > 1:
+            shards[0].unlink()
+            shards[0].symlink_to(shards[1].name)
+        elif twist == "copy" and shards:
+            for role in ("p", "t"):
+                source = folder / role / shards[0].name
+                if source.exists():
+                    (folder / role / f"z{extension}").write_bytes(source.read_bytes())
+        spec = data.draw(st.sampled_from(("dir", "glob", "glob-all")))
+        pattern = {"dir": "{}", "glob": "{}/*" + extension, "glob-all": "{}/*"}[spec]
+        args = ["mse", pattern.format(folder / "p"), pattern.format(folder / "t"), "-f", "value"]
+        result = run(*args)
+        _check_cli(result, args)
+        if result.exit_code == 0 and float(result.stdout) != 0.0:
+            raise ContractBroken(f"shards mispaired: mse {result.stdout.strip()}, not 0", args, result)
+
+
+def _cli_states_body(data, state, run):
+    _cli_states(data, run, state)
+
+
+def _cli_settings_body(data, local, project, run):
+    _cli_settings(data, run, local, project)
+
+
+def _cli_shards_body(data, run):
+    _cli_shards(data, run)
+
+
+def test_cli_on_hostile_states(run):
+    _fuzz(SHORT["states"], _cli_states_body, hostile_states(), run=run)
+
+
+def test_cli_on_hostile_settings(run):
+    _fuzz(SHORT["settings"], _cli_settings_body, settings_texts(), settings_texts(), run=run)
+
+
+def test_cli_on_hostile_shard_sets(run):
+    _fuzz(SHORT["shards"], _cli_shards_body, run=run)
+
+
+@pytest.mark.fuzz
+def test_long_cli_on_hostile_states(run):
+    _fuzz(LONG["states"], _cli_states_body, hostile_states(), run=run)
+
+
+@pytest.mark.fuzz
+def test_long_cli_on_hostile_settings(run):
+    _fuzz(LONG["settings"], _cli_settings_body, settings_texts(), settings_texts(), run=run)
+
+
+@pytest.mark.fuzz
+def test_long_cli_on_hostile_shard_sets(run):
+    _fuzz(LONG["shards"], _cli_shards_body, run=run)

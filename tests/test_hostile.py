@@ -1298,18 +1298,18 @@ def test_config_that_is_a_symlink_loop(run, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("error", [errno.EACCES, errno.EIO])
 def test_unreadable_config(run, tmp_path, monkeypatch, error):
-    from losscli.cli import config
+    from losscli.io import documents  # settings files are opened there, checked for kind and size
 
     monkeypatch.chdir(tmp_path)
     _w(tmp_path, "losscli.toml", "fail-above = 1\n")
-    real_open = open
+    real_open = os.open
 
-    def refuse(path, mode="r", *args, **kwargs):
+    def refuse(path, flags, *args, **kwargs):
         if str(path).endswith("losscli.toml"):
             raise OSError(error, os.strerror(error), str(path))
-        return real_open(path, mode, *args, **kwargs)
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(config, "open", refuse, raising=False)
+    monkeypatch.setattr(documents.os, "open", refuse)
     _fails(run(*_samples(), "-f", "value"), "losscli.toml", "cannot be read")
 
 

@@ -1,8 +1,9 @@
-"""CI settings from a file: ``[tool.losscli]`` in pyproject.toml, or losscli.toml.
+"""CI settings from files: ``[tool.losscli]`` in pyproject.toml and losscli.toml, key by key.
 
 Every value is checked for its type here, so a setting of the wrong kind (``fail-above =
 true``, ``baseline = 5``) is an error that names the file and the key, never a check
-that silently does nothing.
+that silently does nothing, and one key spelled two ways (``fail-above`` and ``fail_above``)
+is an error that names both.
 """
 
 from __future__ import annotations
@@ -16,41 +17,72 @@ CONFIG_KEYS = ("fail-above", "fail-below", "baseline", "tolerance")
 
 
 def _read(path: str) -> bytes | None:
+    from ..io.documents import SETTINGS_LIMIT, read_document
+
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return read_document(path, path, "a settings file", SETTINGS_LIMIT)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); fix its permissions or remove it") from None
 
 
-def load_config(folder: str | None = None) -> tuple[dict, str | None]:
-    """``[tool.losscli]`` from losscli.toml or pyproject.toml in ``folder``, and which file."""
-    folder = folder or os.getcwd()
-    for name, table in (("losscli.toml", None), ("pyproject.toml", ("tool", "losscli"))):
-        path = os.path.join(folder, name)
-        raw = _read(path)
-        if raw is None or (table and b"losscli" not in raw):
-            continue  # no settings here: not worth a TOML parser's start-up
-        import tomllib
+FILES = (("losscli.toml", None), ("pyproject.toml", ("tool", "losscli")))
 
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: is not valid TOML ({exc})") from None
-        for key in table or ():
-            data = data.get(key, {})
-            if not isinstance(data, dict):
-                raise InputError(f"{path}: [{'.'.join(table)}] must be a table of settings, not {data!r}")
-        if table and not data:
-            continue
-        return _checked(data, path), path
-    return {}, None
+
+def load_config(folder: str | None = None) -> tuple[dict, dict[str, str], list[str]]:
+    """The settings of ``folder``: (key -> value, key -> the file that set it, notes to say).
+
+    Both files are read, key by key: a key of losscli.toml wins over the same key of
+    ``[tool.losscli]`` in pyproject.toml, and the command line over both. A losscli.toml
+    that is empty, holds only comments or sets other keys drops nothing of pyproject.toml,
+    so a gate there cannot vanish without a word; a key set in both to different values is
+    said in a note (the value losscli.toml gives is the one used)."""
+    folder = folder or os.getcwd()
+    config: dict = {}
+    sources: dict[str, str] = {}
+    notes: list[str] = []
+    for name, table in FILES:
+        path = os.path.join(folder, name)
+        settings = _settings_of(path, table)
+        for key, value in settings.items():
+            if key in config:
+                if config[key] != value:
+                    where = f"[{'.'.join(table)}] of {path}" if table else path
+                    notes.append(
+                        f"{sources[key]}: {key} = {config[key]!r} is used; {key} = {value!r} of {where} is not "
+                        f"(losscli.toml wins key by key; the command line wins over both)"
+                    )
+                continue
+            config[key], sources[key] = value, path
+    return config, sources, notes
+
+
+def _settings_of(path: str, table: tuple[str, ...] | None) -> dict:
+    raw = _read(path)
+    if raw is None or (table and b"losscli" not in raw):
+        return {}  # no settings here: not worth a TOML parser's start-up
+    import tomllib
+
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: is not valid TOML ({exc})") from None
+    for key in table or ():
+        data = data.get(key, {})
+        if not isinstance(data, dict):
+            raise InputError(f"{path}: [{'.'.join(table)}] must be a table of settings, not {data!r}")
+    return _checked(data, path)
 
 
 def _checked(data: dict, path: str) -> dict:
-    config = {key.replace("_", "-"): value for key, value in data.items()}
+    config: dict = {}
+    spelled: dict[str, str] = {}
+    for key, value in data.items():
+        name = key.replace("_", "-")
+        if name in spelled:  # fail-above and fail_above: which one a reader believes is a guess
+            raise InputError(f"{path}: {spelled[name]!r} and {key!r} are one setting given twice; keep one of them")
+        config[name], spelled[name] = value, key
     unknown = sorted(set(config) - set(CONFIG_KEYS))
     if unknown:
         raise InputError(f"{path}: unknown key {unknown[0]!r} in the losscli settings; use {', '.join(CONFIG_KEYS)}")

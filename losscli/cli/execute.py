@@ -74,12 +74,7 @@ def execute(specs, arguments: dict) -> int:
         results = with_intervals(run, results, stats.level, args.resamples, args.seed, args.ci_method.value)
     results = [replace(result, signature=signed(result)) for result in results]
     if stats.comparing:
-        from ..report.checks import parse_tolerance
-        from . import paired
-
-        others = paired.other_models(args, tasks[0], engine_settings, open_source, signed) if not args.paired else []
-        tolerance = parse_tolerance(settings["tolerance"])
-        code = paired.compare_models(args, stats, tasks[0], run, results[0], others, tolerance)
+        code = _compare(args, stats, settings, checking, tasks[0], engine_settings, open_source, signed, run, results)
     else:
         code = _report(specs, args, settings, checking, run, results)
     if not args.quiet:  # after the report: a run that fails says one line, its error
@@ -188,13 +183,14 @@ def _check_settings(args) -> dict:
     """CI settings: the command line wins over [tool.losscli] / losscli.toml."""
     from .config import load_config
 
-    config, source = load_config()
+    config, sources, notes = load_config()
     settings = {
         "fail-above": args.fail_above,
         "fail-below": args.fail_below,
         "baseline": args.baseline,
         "tolerance": args.tolerance,
     }
+    given = {key for key, value in settings.items() if value is not None}
     for key, value in settings.items():
         if value is None and key in config:
             settings[key] = config[key]
@@ -202,12 +198,16 @@ def _check_settings(args) -> dict:
         if settings[key] is not None:
             from ..report.checks import check_threshold
 
-            from_config = settings[key] is not getattr(args, key.replace("-", "_"))
-            check_threshold(key, settings[key], source if from_config else None)
+            check_threshold(key, settings[key], None if key in given else sources.get(key))
     if settings["tolerance"] is not None:  # a bad one is an error even with no baseline to apply it to
         from ..report.checks import parse_tolerance
 
-        parse_tolerance(settings["tolerance"], source if args.tolerance is None else None)
+        parse_tolerance(settings["tolerance"], None if "tolerance" in given else sources.get("tolerance"))
+    if not args.quiet:  # one file's setting hidden by the other's: said, before any output
+        from ..errors import one_line
+
+        for note in notes:
+            sys.stderr.write(f"losscli: note: {one_line(note)}\n")
     return settings
 
 
@@ -363,7 +363,8 @@ def _run_on_dask(args, run, source, open_pair, sink):
     rows_wanted = run.settings.keep_all or run.settings.keep_stats or sink is not None
     workers = args.jobs or os.cpu_count() or 1
     patterns = source.specs if isinstance(source, Shards) else None
-    return run_on_dask(args.dask, run, pairs, patterns, open_pair._replace(stdin=None), workers, rows_wanted)
+    opener = source.open_pair if isinstance(source, Shards) else open_pair  # with the first shard's columns
+    return run_on_dask(args.dask, run, pairs, patterns, opener._replace(stdin=None), workers, rows_wanted)
 
 
 def _progress(args, source):
@@ -384,24 +385,66 @@ def _row_sink(args, specs, inputs):
     return RowSink(fmt, level, [spec.name for spec in specs], inputs.ids_from is not None)
 
 
-def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
-    from ..report.output import render
+def _compare(args, stats, settings: dict, checking: bool, task, engine_settings, open_source, signed, run, results):
+    """--against / --paired: the models compared and printed; then the checks of a plain run
+    (--fail-above, --fail-below, --baseline without --paired, --save-baseline) on the main model,
+    PREDS (or --pred-col): the other models are compared with it, never checked themselves."""
+    from ..report.checks import parse_tolerance
+    from . import paired
 
-    baseline_rows = tolerance = None
-    if settings["baseline"]:  # before any output: a baseline that does not fit is an error, not a result
-        from ..report.checks import compare_baseline, load_baseline, parse_tolerance
+    # --baseline with --paired is the saved model compared sample by sample (its gate is --fail-if-worse)
+    plain = settings if not args.paired else {**settings, "baseline": None}
+    baseline_rows = _baseline_rows(plain, results)  # before any output, as in a plain run
+    others = paired.other_models(args, task, engine_settings, open_source, signed) if not args.paired else []
+    tolerance = parse_tolerance(settings["tolerance"])
+    code = paired.compare_models(args, stats, task, run, results[0], others, tolerance)
+    _save_baseline(args, results)
+    if not checking:
+        return code
+    main = args.preds if args.pred_col is None or args.targets is not None else f"--pred-col {args.pred_col}"
+    failed = _check(plain, results, baseline_rows, args.quiet, main)
+    return ExitCode.CHECK_FAILED if failed else code
 
-        tolerance = parse_tolerance(settings["tolerance"])  # checked in _check_settings
-        baseline_rows = compare_baseline(results, load_baseline(settings["baseline"]), tolerance)
-    if args.plot is not None:
-        from ..report.plot import write_plot
 
-        write_plot(results[0], args.plot)
+def _baseline_rows(settings: dict, results):
+    """The results against --baseline (or the settings' baseline): read and matched before any
+    output, so a baseline that does not fit is an error, not a result."""
+    if not settings["baseline"]:
+        return None
+    from ..report.checks import compare_baseline, load_baseline, parse_tolerance
+
+    tolerance = parse_tolerance(settings["tolerance"])  # checked in _check_settings
+    return compare_baseline(results, load_baseline(settings["baseline"]), tolerance)
+
+
+def _save_baseline(args, results) -> None:
     if args.save_baseline:
         from ..io.write import write_atomically
         from ..report.outputs import to_json
 
         write_atomically(args.save_baseline, to_json(results), "--save-baseline")
+
+
+def _check(settings: dict, results, baseline_rows, quiet: bool, model: str | None = None) -> bool:
+    """The thresholds and the baseline applied (each failure said on stderr); True if one failed.
+    ``model``: the model checked, named in the messages when other models were compared."""
+    from ..report.checks import check_thresholds, parse_tolerance, report_baseline
+
+    failed = check_thresholds(results, settings["fail-above"], settings["fail-below"], model)
+    if baseline_rows is not None:
+        failed = report_baseline(baseline_rows, parse_tolerance(settings["tolerance"]), quiet, model) or failed
+    return failed
+
+
+def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
+    from ..report.output import render
+
+    baseline_rows = _baseline_rows(settings, results)
+    if args.plot is not None:
+        from ..report.plot import write_plot
+
+        write_plot(results[0], args.plot)
+    _save_baseline(args, results)
     if args.save_state:
         import json
 
@@ -416,9 +459,4 @@ def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
         run.sink.close()
     if not checking:
         return ExitCode.OK
-    from ..report.checks import check_thresholds, report_baseline
-
-    failed = check_thresholds(results, settings["fail-above"], settings["fail-below"])
-    if baseline_rows is not None:
-        failed = report_baseline(baseline_rows, tolerance, args.quiet) or failed
-    return ExitCode.CHECK_FAILED if failed else ExitCode.OK
+    return ExitCode.CHECK_FAILED if _check(settings, results, baseline_rows, args.quiet) else ExitCode.OK

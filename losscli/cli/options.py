@@ -263,7 +263,9 @@ COMMON: dict[str, tuple[str, object, object]] = {
         Annotated[
             Optional[float],
             typer.Option(
-                help="Exit 1 if a batch value is above X. [config: fail-above]", metavar="X", show_default=False
+                help="Exit 1 if a batch value is above X (with --against: PREDS' value). [config: fail-above]",
+                metavar="X",
+                show_default=False,
             ),
         ],
         None,
@@ -273,7 +275,9 @@ COMMON: dict[str, tuple[str, object, object]] = {
         Annotated[
             Optional[float],
             typer.Option(
-                help="Exit 1 if a batch value is below X. [config: fail-below]", metavar="X", show_default=False
+                help="Exit 1 if a batch value is below X (with --against: PREDS' value). [config: fail-below]",
+                metavar="X",
+                show_default=False,
             ),
         ],
         None,

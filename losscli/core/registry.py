@@ -1042,6 +1042,42 @@ LOSSES: tuple[Loss, ...] = (
     ),
 )
 
+# Losses whose every term is >= 0 whatever the inputs and options (a square, an absolute value,
+# a max(., 0), -t log q of targets in [0, 1] and q clipped to at most 1, a deviance): a state
+# claiming a negative total of one is damaged, and their block sums need no exact summation (no
+# term cancels another: sums.py). Losses of signed terms (poisson, gaussian_nll, kld, nll,
+# cosine_similarity, ...) and those an option can make negative (bce's and focal's weights) are
+# not listed; tests/test_hostile_states.py checks every listed loss on random data.
+NON_NEGATIVE_TERMS = frozenset(
+    (
+        "mse",
+        "rmse",
+        "mae",
+        "l2",
+        "huber",
+        "smooth_l1",
+        "log_cosh",
+        "mape",
+        "smape",
+        "wmape",
+        "msle",
+        "rmsle",
+        "pinball",
+        "poisson_deviance",
+        "gamma_deviance",
+        "hinge",
+        "squared_hinge",
+        "soft_margin",
+        "multilabel_soft_margin",
+        "cce",
+        "sparse_cce",
+        "multi_margin",
+        "brier",
+        "categorical_hinge",
+        "cosine_distance",
+    )
+)
+
 
 def _key(name: str) -> str:
     return name.strip().lower().replace("-", "_")

@@ -18,6 +18,7 @@ from .sums import (
     Sketch,
     TopK,
     VectorSum,
+    add_exactly,
     top_rows,
     topk_from_dict,
     topk_to_dict,
@@ -141,8 +142,11 @@ class Kept:
 class LossState:
     """The running sums of one loss over the blocks seen so far."""
 
-    def __init__(self, n_outputs: int, keep: Keep = DEFAULT_KEEP, term_columns: int | None = None):
+    def __init__(
+        self, n_outputs: int, keep: Keep = DEFAULT_KEEP, term_columns: int | None = None, signed: bool = False
+    ):
         self.n_outputs = n_outputs
+        self.signed = signed  # terms may be negative: each block summed exactly (see sums.py)
         width = n_outputs if term_columns is None else term_columns
         self.total = ExactSum()
         self.per_output = VectorSum(width)
@@ -159,9 +163,12 @@ class LossState:
     def add(self, start: int, block: BlockTerms, per_sample: np.ndarray, gradient, ids, pred, labels) -> None:
         terms = block.terms
         with np.errstate(all="ignore"):
-            total = float(terms.sum())  # pairwise, as np.mean sums
+            total = float(terms.sum())  # pairwise, as np.mean sums; and the screen for inf and NaN
             self.per_output.add(np.ones(len(terms)) @ terms if len(terms) > 1 else terms.sum(axis=0))
-        self.total.add(total)
+        if self.signed and np.isfinite(total):
+            add_exactly(self.total, terms)  # terms that cancel: the pairwise sum can be any number
+        else:
+            self.total.add(total)  # terms >= 0: within 36 units of 2^-53 of the exact sum (sums.py)
         count = len(terms)
         self.rows += count
         self.counted += count if block.counted is None else int(block.counted.sum())
@@ -200,6 +207,34 @@ class LossState:
         kept.head = [i + offset for i in kept.head]
         kept.tail = [i + offset for i in kept.tail]
         kept.records = {i + offset: record for i, record in kept.records.items()}
+
+    def permute(self, order: list[int]) -> None:
+        """Put the outputs in another order (``order[k]``: the output now at k), as when a state's
+        columns are matched by name to another state's: per-output sums, the worst elements, and
+        the kept rows' values and class labels."""
+        order_array = np.asarray(order, dtype=np.intp)
+        place = np.argsort(order_array)
+        if len(self.per_output.high) == len(order):  # per-sample-only losses have one column
+            for name in ("per_output", "scale_per_output"):
+                vector = getattr(self, name)
+                setattr(self, name, VectorSum(len(order), vector.high[order_array], vector.low[order_array]))
+            if len(self.worst_elements.keys):
+                self.worst_elements.keys[:, 1] = place[self.worst_elements.keys[:, 1]]
+        for i, record in self.kept.records.items():
+
+            def moved(values):
+                return values if values is None or len(values) != len(order) else values[order_array]
+
+            label = record.label
+            if label is not None and label == int(label) and 0 <= label < len(order):
+                label = float(place[int(label)])
+            self.kept.records[i] = record._replace(
+                terms=moved(record.terms),
+                gradient=moved(record.gradient),
+                pred=moved(record.pred),
+                target=moved(record.target),
+                label=label,
+            )
 
     def merge(self, other: LossState, sums_only: bool = False) -> None:
         """``other`` (of the rows after this state's) added in; ``sums_only`` leaves the rows

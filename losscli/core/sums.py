@@ -1,11 +1,23 @@
 """Sums that merge: exact scalars, compensated vectors, a histogram and top-K that combine.
 
-Every figure losscli reports is a sum over blocks of rows. These accumulators make the
-figure independent of how the rows were split: blocks are fixed, and their sums are
-merged in block order, exactly for the batch total (Shewchuk's partials, as
-``math.fsum``) and with Neumaier's compensation for the per-output sums, so a run
-gives the same bits whatever ``--jobs`` is, and states saved by separate runs merge to
-what one run gives.
+Every figure losscli reports is a sum over blocks of rows. Blocks are fixed (their rows
+depend on the width alone) and their sums are merged in block order, so a run gives the
+same bits whatever ``--jobs`` is, and states saved by separate runs merge to what one run
+gives. What holds of the batch total, precisely:
+
+- the blocks' sums are merged exactly (Shewchuk's partials, as ``math.fsum``);
+- a block of a loss whose terms can be negative is summed exactly too (:func:`exact_parts`,
+  an error-free extraction): terms that cancel give what ``math.fsum`` of every term gives;
+- a block of a loss whose every term is >= 0 (``NON_NEGATIVE_TERMS``: mse, mae, sparse_cce,
+  ...) is NumPy's pairwise sum of the block's contiguous terms, whose relative error is at most
+  25 + log2(n / 128) units of 2^-53 for n terms (a leaf of 128 terms: 15 additions in each of
+  8 accumulators, 3 to join them, up to 7 for a remainder; then one level of halving per
+  doubling): 36 units (4.0e-15) for the 2^18 terms of a block. Terms of one sign cannot
+  cancel, so the total is within that of the exact sum. Summing them exactly would cost the
+  plain run a tenth of its time; a pairwise sum of terms of one sign is true to 15 digits.
+
+The per-output sums are each block's column sums (a matrix product), merged with
+Neumaier's compensation: error about 2^-53 times the sum of the |terms| of the column.
 """
 
 from __future__ import annotations
@@ -77,7 +89,7 @@ class ExactSum:
             try:
                 return float(self.exact)
             except OverflowError:
-                return math.copysign(math.inf, self.exact)
+                return math.inf if self.exact > 0 else -math.inf
         return math.fsum(self.partials)
 
     def to_dict(self) -> dict:
@@ -94,6 +106,46 @@ class ExactSum:
 
             out.exact = Fraction(data["exact"])
         return out
+
+
+def add_exactly(total: ExactSum, values: np.ndarray) -> None:
+    """Add the exact sum of the finite ``values`` to ``total``, by an error-free extraction (Rump,
+    Ogita and Oishi 2008, ExtractVector): each pass splits every value at a bit position fixed by
+    the largest magnitude and the count, so that the high parts add up in float64 with no
+    rounding, whatever the order; the low parts, exact remainders, go to the next pass, until
+    none is left (each pass takes about 53 - log2(n) bits of every value: three for terms that
+    span 30 octaves). A tile of 32,768 values at a time, in the caches: 3x faster than a block."""
+    flat = values.reshape(-1)
+    high = np.empty(min(flat.size, EXACT_TILE))
+    rest = np.empty_like(high)
+    for start in range(0, flat.size, EXACT_TILE):
+        tile = flat[start : start + EXACT_TILE]
+        _add_tile(total, tile, high[: tile.size], rest[: tile.size])
+
+
+EXACT_TILE = 1 << 15
+MAX_PASSES = 128  # 34 bits a pass at the least, and float64 spans 2,098: under 70 passes
+
+
+def _add_tile(total: ExactSum, values: np.ndarray, high: np.ndarray, rest: np.ndarray) -> None:
+    bits = (values.size + 2).bit_length()  # 2^bits >= n + 2: the high parts' sum cannot round
+    source = values
+    largest = max(float(source.max()), -float(source.min()))
+    for _ in range(MAX_PASSES):
+        if largest == 0.0:
+            return
+        exponent = math.frexp(largest)[1] + bits
+        if exponent > 1023:
+            break  # sigma would overflow
+        sigma = math.ldexp(1.0, exponent)
+        np.add(source, sigma, out=high)
+        np.subtract(high, sigma, out=high)  # each value's part at and above sigma's last bit, exactly
+        total.add(float(high.sum()))  # exact: multiples of one power of 2, below sigma in all
+        np.subtract(source, high, out=rest)  # the remainders, exactly
+        source = rest
+        largest = max(float(rest.max()), -float(rest.min()))
+    for x in source[source != 0].tolist():  # values near overflow: one by one (ExactSum turns to fractions)
+        total.add(x)
 
 
 class VectorSum:

@@ -22,6 +22,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from ..core.finish import Arrays, NoSamples, finish
+from ..core.registry import NON_NEGATIVE_TERMS
 from ..core.result import Result
 from ..core.state import NOTHING, Keep, LossState
 from ..core.terms import (
@@ -220,7 +221,8 @@ def _terms(task: LossTask, block: Prepared, where, var_rows):
 
 
 def _new_state(task: LossTask, n_outputs: int, keep: Keep) -> LossState:
-    return LossState(n_outputs, keep, term_columns=1 if task.spec.per_sample_only else None)
+    signed = task.spec.name not in NON_NEGATIVE_TERMS  # its blocks are summed exactly
+    return LossState(n_outputs, keep, term_columns=1 if task.spec.per_sample_only else None, signed=signed)
 
 
 def _statistic_rows(task: LossTask, terms) -> tuple[np.ndarray, np.ndarray]:
@@ -446,10 +448,14 @@ class Pass:
                 self.settings.class_names, self.settings.classes, n_outputs, task.options.get("ignore_index")
             )
         try:
-            return self.labels.encode(raw)[:, None]
+            codes = self.labels.encode(raw)
         except UnknownLabel as exc:
             where = self.source.where("targets", rows, exc.index, 0)
             raise InputError(f"{where}: label {exc.label!r} {exc.why}") from None
+        order = getattr(self.source, "column_order", {}).get("predictions")
+        if order is not None and self.labels.by_name is False:
+            codes = _positions_in_order(codes, order, self.labels.ignore_index)
+        return codes[:, None]
 
     def _complete(self, pred, target, weights, block) -> np.ndarray | None:
         """The mask of the rows without a missing value, or None when all are complete."""
@@ -626,6 +632,19 @@ class Pass:
     def extras_done(self):
         """(convention, task, state, why it was refused or None) of every extra."""
         return [(e.convention, e.task, e.state, e.refused) for e in self.extras]
+
+
+def _positions_in_order(codes: np.ndarray, order: list[int], ignore) -> np.ndarray:
+    """Class labels that are column positions of a shard whose columns were put in the first
+    shard's order (``order[k]``: the file's column now at k): each label to its column's new place
+    (--ignore-index is a value, not a place: it stays)."""
+    place = np.argsort(np.asarray(order))
+    whole = np.isfinite(codes) & (codes == np.floor(codes)) & (codes >= 0) & (codes < len(order))
+    if ignore is not None:
+        whole &= codes != ignore
+    out = codes.copy()
+    out[whole] = place[codes[whole].astype(np.intp)]
+    return out
 
 
 def combine_infos(per_shard: list[list]) -> list:

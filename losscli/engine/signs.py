@@ -98,4 +98,4 @@ class LabelSigns:
 def label_map_of(options: dict) -> str | None:
     """The hinge label map a loss's options ask for, when the map depends on the data."""
     value = options.get("label_map")
-    return value if value in LABEL_MAPS else None
+    return value if isinstance(value, str) and value in LABEL_MAPS else None

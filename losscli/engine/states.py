@@ -14,7 +14,8 @@ import os
 from .. import __version__
 from ..core.conventions import Constant
 from ..core.frameworks import Like, Override
-from ..core.state import state_from_dict, state_to_dict
+from ..core.state import Keep, LossState, state_from_dict, state_to_dict
+from ..core.sums import Sketch
 from ..core.terms import prepare
 from ..errors import InputError, UsageError
 from ..io.digests import file_digest, input_files
@@ -63,7 +64,17 @@ def document(run, args) -> dict:
         "inputs": inputs,
         "dropped": run.missing.samples,
         "label_signs": None if run.signs is None else run.signs.to_dict(),
+        "columns": _prediction_names(run),
     }
+
+
+def _prediction_names(run) -> list[str] | None:
+    """The predictions' column names (None without a header): states merge their per-output sums
+    by these names, not by position."""
+    for info in run.infos[0] if run.infos else ():
+        if "predictions" in info.roles:
+            return None if info.header is None else list(info.used.get("predictions", []))
+    return None
 
 
 def _size(path: str) -> int | None:
@@ -75,11 +86,14 @@ def _size(path: str) -> int | None:
 
 def load(path: str) -> dict:
     """A state file, checked: its format, its version, and what every loss entry holds."""
+    from ..io.documents import STATE_LIMIT, read_document
+
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read())
+        data = json.loads(read_document(path, path, "a state file", STATE_LIMIT))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; write states with --save-state") from None
+    except (IsADirectoryError, NotADirectoryError):
+        raise InputError(f"{path}: is a directory, not a state file; name the files --save-state wrote") from None
     except (OSError, ValueError, RecursionError) as exc:
         raise InputError(f"{path}: is not a losscli state file ({str(exc)[:120]})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -89,6 +103,9 @@ def load(path: str) -> dict:
     losses = data.get("losses")
     if not isinstance(losses, list) or not losses or not all(isinstance(x, dict) for x in losses):
         raise InputError(f"{path}: holds no loss states")
+    from .state_checks import check_document
+
+    check_document(data, path)  # whole, with bounds, before any of it is used
     return data
 
 
@@ -112,19 +129,75 @@ def merge(paths: list[str], allow_duplicates: bool = False):
     if not allow_duplicates:
         _refuse_duplicates(paths, documents)
     _check_signs(first["losses"], documents)
+    orders = _column_orders(paths, documents)
     merged = []
     for k, entry in enumerate(first["losses"]):
         task, like = _task(entry, paths[0])
         try:
-            state = state_from_dict(entry["state"])
-            for data in documents[1:]:
-                other = state_from_dict(data["losses"][k]["state"])
-                other.shift(state.rows)  # each run numbered its samples from 0
-                state.merge(other)
+            states = [state_from_dict(data["losses"][k]["state"]) for data in documents]
         except (KeyError, ValueError, TypeError) as exc:
             raise InputError(f"a state file is damaged ({type(exc).__name__}: {exc}); write it again") from None
-        merged.append((task, state, like))
+        for state, order in zip(states, orders, strict=True):
+            if order is not None:
+                state.permute(order)
+        merged.append((task, _merged(states), like))
     return merged, sum(int(d.get("dropped", 0)) for d in documents)
+
+
+def _column_orders(paths: list[str], documents: list[dict]) -> list[list[int] | None]:
+    """How each state's outputs are put in the first state's order, matched by the predictions'
+    column names (a shard whose header lists the classes in another order); None: as they are.
+    Names that are not the same set, or a header in one state only, cannot be matched: refused."""
+    names = [data.get("columns", "unknown") for data in documents]
+    orders: list[list[int] | None] = [None]
+    for path, own in zip(paths[1:], names[1:], strict=True):
+        wanted = names[0]
+        if own == wanted:
+            orders.append(None)
+            continue
+        if (
+            isinstance(own, list)
+            and isinstance(wanted, list)
+            and len(set(own)) == len(own)
+            and sorted(own) == sorted(wanted)
+        ):
+            orders.append([own.index(name) for name in wanted])
+            continue
+        shown = (
+            "no column names"
+            if x is None
+            else "no record of its columns (an older losscli)"
+            if x == "unknown"
+            else f"the columns {', '.join(map(str, x[:8]))}"
+            for x in (own, wanted)
+        )
+        own_text, wanted_text = shown
+        raise UsageError(
+            f"{path}: holds {own_text} where {paths[0]} holds {wanted_text}; states merge their outputs by "
+            f"the predictions' column names: write the states again from inputs with the same columns"
+        )
+    return orders
+
+
+def _merged(states: list) -> LossState:
+    """States merged in order, keeping what every one of them kept: the first and last rows and
+    the worst ones up to the fewest any state kept (their --max-rows and --top may differ), and
+    the histogram only when every state counted one (a state of --format value counts none)."""
+    keeps = [state.kept.keep for state in states]
+    keep = Keep(
+        min(k.head for k in keeps),
+        min(k.tail for k in keeps),
+        min(k.top for k in keeps),
+        all(k.histogram for k in keeps),
+    )
+    first = states[0]
+    out = LossState(first.n_outputs, keep, term_columns=len(first.per_output.high))
+    for state in states:
+        state.shift(out.rows)  # each run numbered its samples from 0
+        out.merge(state)
+    if not keep.histogram:
+        out.sketch = Sketch()
+    return out
 
 
 def _check_signs(losses: list[dict], documents: list[dict]) -> None:
@@ -161,6 +234,26 @@ def _refuse_duplicates(paths: list[str], documents: list[dict]) -> None:
                     f"--allow-duplicates if that is meant"
                 )
             seen.setdefault(digest, (k, path, item.get("path")))
+    _refuse_same_sums(paths, documents)  # inputs without a digest: stdin, a FIFO
+
+
+def _refuse_same_sums(paths: list[str], documents: list[dict]) -> None:
+    """Two states with the same sums, to the last bit, are one run counted twice: the same file
+    given twice, or a copy of it, whatever its inputs were (stdin and FIFOs have no digest to
+    compare). Two different shards never give the same bits."""
+    seen: dict[str, str] = {}
+    for path, data in zip(paths, documents, strict=True):
+        sums = json.dumps([entry["state"] for entry in data["losses"]], sort_keys=True)
+        if sums in seen:
+            same = (
+                "is given twice"
+                if os.path.abspath(seen[sums]) == os.path.abspath(path)
+                else (f"holds the same sums as {seen[sums]}, to the last bit (a copy of one run)")
+            )
+            raise UsageError(
+                f"{path}: {same}; its samples would be counted twice: pass --allow-duplicates if that is meant"
+            )
+        seen[sums] = path
 
 
 def _task(entry: dict, path: str):

@@ -118,6 +118,7 @@ class Inputs:
         self.readings, self.roles, self.match, self.ids_from = readings, roles, match, ids_from
         self.notes: list[str] = []  # what was decided for the user, said on stderr
         self.dropped = 0
+        self.column_order: dict[str, list[int]] = {}  # role -> its file's columns in the first shard's order
         self.drop_note = ""
 
     def role_table(self, role: str):
@@ -137,6 +138,44 @@ class Inputs:
         if table.layout.header is None:
             return None
         return tuple(table.layout.names[c] for c in self.roles["predictions"].columns)
+
+    def column_names(self) -> dict[str, tuple[str, ...] | None]:
+        """Each role's column names (None without a header), for the roles of several columns:
+        what a later shard's columns are matched to."""
+        out = {}
+        for role, spec in self.roles.items():
+            if len(spec.columns) > 1:
+                layout = self.role_table(role).layout
+                out[role] = None if layout.header is None else tuple(layout.names[c] for c in spec.columns)
+        return out
+
+    def align(self, reference: dict[str, tuple[str, ...] | None]) -> None:
+        """Put each role's columns in the order of the first shard's names (``reference``), before
+        the pass: a shard whose header lists the classes (or outputs) in another order is read as
+        its own header says, not by position. Columns that are not the same names are an error."""
+        for role, names in self.column_names().items():
+            wanted = reference.get(role, names)
+            if names == wanted or len(wanted or names or ()) != len(self.roles[role].columns):
+                continue  # the same, or another width (which the pass refuses with the rows' count)
+            name = self.name_of(role)
+            if names is None or wanted is None:
+                has, lacks = ("no header", "names them") if names is None else ("a header", "has none")
+                raise InputError(
+                    f"{name}: has {has} where the first shard's {role} {lacks}; shards' columns are matched by "
+                    f"name, so give every shard the same header (or none)"
+                )
+            if len(set(names)) != len(names) or sorted(names) != sorted(wanted):
+                raise InputError(
+                    f"{name}: its {role} columns are {', '.join(names[:8])} where the first shard's are "
+                    f"{', '.join(wanted[:8])}; shards' columns are matched by name, so every shard needs the same"
+                )
+            order = [names.index(n) for n in wanted]
+            spec = self.roles[role]
+            reading = self.readings[spec.reading]
+            picked = reading.numeric[spec.numeric]
+            reading.numeric[spec.numeric] = [picked[k] for k in order]
+            self.roles[role] = spec._replace(columns=tuple(spec.columns[k] for k in order))
+            self.column_order[role] = order
 
     def where(self, role: str, rows: Rows, i: int, j: int) -> str:
         """'preds.csv: line 5, column 2' for value ``[i, j]`` of a role's block."""
@@ -187,28 +226,30 @@ class Inputs:
         return Block(out, labels, ids)
 
     def _matched(self, block_rows: int) -> Iterator[list[Rows]]:
-        """Rows matched by label: every reading read whole, the others put in the first's order."""
+        """Rows matched by label: every reading read whole, the labelled ones put in the order of
+        the first labelled one (``ids_from``), those without labels kept in their own order."""
         whole = []
         for reading in self.readings:
             parts = list(reading.rows())
             whole.append(concat_rows(parts) if parts else None)
-        first = self.readings[0]
-        if whole[0] is None:
+        base = self.ids_from
+        first = self.readings[base]
+        if whole[base] is None:
             return
-        labels0 = as_text(whole[0].texts[:, first.label_slot()])
+        labels0 = as_text(whole[base].texts[:, first.label_slot()])
         _check_unique(labels0, first)
-        ordered = [whole[0]]
-        for reading, rows in zip(self.readings[1:], whole[1:], strict=True):
-            if reading.label is None:
+        ordered = []
+        for k, (reading, rows) in enumerate(zip(self.readings, whole, strict=True)):
+            if k == base or reading.label is None:
                 ordered.append(rows)
                 continue
             labels = as_text(rows.texts[:, reading.label_slot()]) if rows is not None else np.array([], dtype=object)
             _check_unique(labels, reading)
             ordered.append(take_rows(rows, _order(labels0, labels, first, reading)))
-        count = len(ordered[0])
-        for reading, rows in zip(self.readings[1:], ordered[1:], strict=True):
-            if reading.label is None and len(rows) != count:
-                raise _count_mismatch(self.readings[0], count, reading, len(rows))
+        count = len(ordered[base])
+        for reading, rows in zip(self.readings, ordered, strict=True):
+            if reading.label is None and (0 if rows is None else len(rows)) != count:
+                raise _count_mismatch(first, count, reading, 0 if rows is None else len(rows))
         for start in range(0, count, block_rows):
             yield [slice_rows(rows, start, start + block_rows) for rows in ordered]
 
@@ -427,16 +468,28 @@ def _plan(open_reading, readings, preds, targets, columns: Columns, weights, tak
         for name in reading.roles:
             roles[name] = roles[name]._replace(reading=k)
     labelled = [k for k, r in enumerate(readings) if r.label is not None]
-    by_label = match and len(readings) > 1 and 0 in labelled and len(labelled) > 1
-    ids_from = 0 if readings[0].label is not None else next(iter(labelled), None)
+    # Files that both carry labels are matched by label, as pandas aligns two Series; a file
+    # without labels (an array of predictions) is matched by position to the order of the first
+    # file that has them, as pandas puts an array beside a Series. Said in a note either way.
+    by_label = match and len(labelled) > 1
+    ids_from = next(iter(labelled), None)
     inputs = Inputs(readings, roles, "label" if by_label else "position", ids_from)
     inputs.notes += notes
-    if len(labelled) == 1 and targets is not None:
-        only, other = readings[labelled[0]], readings[1 - labelled[0]] if labelled[0] < 2 else readings[0]
-        inputs.notes.append(
-            f"{only.name}: has row labels and {other.name} has none; rows are matched by position, "
-            f"and the labels are the samples' ids"
-        )
+    plain = [r for r in readings if r.label is None]
+    if labelled and plain and len(readings) > 1:
+        first = readings[labelled[0]]
+        names = " and ".join(r.name for r in plain)
+        if by_label:
+            others = " and ".join(readings[k].name for k in labelled[1:])
+            inputs.notes.append(
+                f"{names} {'has' if len(plain) == 1 else 'have'} no row labels: matched by position to the rows of "
+                f"{first.name}, and {others} by label to them (--by-position matches every file by position)"
+            )
+        else:
+            inputs.notes.append(
+                f"{first.name}: has row labels and {names} {'has' if len(plain) == 1 else 'have'} none; rows are "
+                f"matched by position, and the labels are the samples' ids"
+            )
     return inputs
 
 
@@ -547,9 +600,10 @@ class Opener(NamedTuple):
     match: bool = True
     limits: Limits = DEFAULT_LIMITS
     stdin: BinaryIO | None = None
+    align: dict | None = None  # the first shard's column names: later shards' columns put in that order
 
     def __call__(self, preds: str, targets: str | None, weights: str | None) -> Inputs:
-        return open_inputs(
+        inputs = open_inputs(
             preds,
             targets,
             columns=self.columns,
@@ -561,6 +615,13 @@ class Opener(NamedTuple):
             stdin=self.stdin,
             limits=self.limits,
         )
+        if self.align:
+            try:
+                inputs.align(self.align)
+            except BaseException:
+                inputs.close()
+                raise
+        return inputs
 
 
 def read_array(

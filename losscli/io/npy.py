@@ -118,7 +118,7 @@ class NpyTable:
                 _read_into(self.stream, memoryview(values).cast("B"), self.name, h, done)
             else:
                 data = _read_exactly(self.stream, count * row_bytes, self.name, h, done)
-                values = _as_float(np.frombuffer(data, dtype=h.dtype).reshape(count, h.width), numeric)
+                values = _as_float(np.frombuffer(data, dtype=h.dtype).reshape(count, h.width), numeric, self, done)
             yield Rows(values, None, np.arange(done, done + count, dtype=np.int64), None)
             done += count
 
@@ -137,7 +137,7 @@ class NpyTable:
         if got < h.nbytes:
             _read_exactly(_Ended(data), h.nbytes, self.name, h, 0)  # says how far it got
         array = np.frombuffer(data, dtype=h.dtype).reshape(h.shape, order="F")
-        yield Rows(_as_float(array, numeric), None, np.arange(h.rows, dtype=np.int64), None)
+        yield Rows(_as_float(array, numeric, self, 0), None, np.arange(h.rows, dtype=np.int64), None)
 
     def where(self, row: int, line: int | None, column: int) -> str:
         return f"index [{row}]" if len(self.header.shape) == 1 else f"index [{row}, {column}]"
@@ -187,9 +187,30 @@ def _tells(stream) -> bool:
         return False
 
 
-def _as_float(block: np.ndarray, numeric: list[int]) -> np.ndarray:
+EXACT_INTEGERS = 1 << 53  # float64 holds every integer up to 2^53 in magnitude, and not all beyond
+
+
+def _as_float(block: np.ndarray, numeric: list[int], table: NpyTable, first_row: int) -> np.ndarray:
     picked = block if numeric == list(range(block.shape[1])) else block[:, numeric]
+    if picked.dtype.kind in "iu" and picked.dtype.itemsize == 8:
+        _check_exact(picked, numeric, table, first_row)
     return np.array(picked, dtype=np.float64, order="C")
+
+
+def _check_exact(values: np.ndarray, numeric: list[int], table: NpyTable, first_row: int) -> None:
+    """int64 and uint64 values beyond 2^53 would be rounded to another number: refused, as
+    pyarrow refuses them in Parquet (an id of 2^53 + 1 read as 2^53 matches the wrong row)."""
+    beyond = values > EXACT_INTEGERS
+    if values.dtype.kind == "i":
+        beyond |= values < -EXACT_INTEGERS
+    if not beyond.any():
+        return
+    i, j = (int(k) for k in np.argwhere(beyond)[0])
+    raise InputError(
+        f"{table.name}: {table.where(first_row + i, None, numeric[j])}: {int(values[i, j])} is an integer beyond 2^53, "
+        f"which float64 cannot hold exactly; save the array as float64 if rounding is meant "
+        f"(np.save(name, a.astype(np.float64)))"
+    )
 
 
 def _read(stream: BinaryIO, size: int, name: str) -> bytes:

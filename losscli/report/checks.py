@@ -76,14 +76,24 @@ def not_finite(result: Result) -> str:
     return f"{result.loss} = {result.value!r} (--reduce {result.reduce}) is not a finite number ({result.non_finite})"
 
 
-def check_thresholds(results: list[Result], fail_above: float | None, fail_below: float | None) -> bool:
+def _of_model(model: str | None) -> tuple[str, str]:
+    """How a check's message names the model it checked, when other models were compared."""
+    if model is None:
+        return "", ""
+    return f" of {model}", "; the checks apply to this model; the other models are only compared with it"
+
+
+def check_thresholds(
+    results: list[Result], fail_above: float | None, fail_below: float | None, model: str | None = None
+) -> bool:
     """Say every crossed threshold on stderr; True if one was crossed."""
     failed = False
     if fail_above is None and fail_below is None:
         return False
+    of, why = _of_model(model)
     for result in results:
         if not math.isfinite(result.value):
-            fail(not_finite(result) + "; no threshold check can pass on it")
+            fail(not_finite(result) + f"{of}; no threshold check can pass on it")
             failed = True
             continue
         crossed = []
@@ -92,7 +102,7 @@ def check_thresholds(results: list[Result], fail_above: float | None, fail_below
         if fail_below is not None and result.value < fail_below:
             crossed.append(f"is below --fail-below {fail_below!r}")
         for what in crossed:
-            fail(f"{result.loss} = {result.value!r} (--reduce {result.reduce}) {what}")
+            fail(f"{result.loss}{of} = {result.value!r} (--reduce {result.reduce}) {what}{why}")
             failed = True
     return failed
 
@@ -101,11 +111,14 @@ def load_baseline(path: str) -> dict[str, dict]:
     """Loss name -> the earlier ``--format json`` object, every field checked."""
     import json
 
+    from ..io.documents import BASELINE_LIMIT, read_document
+
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read())
+        data = json.loads(read_document(path, f"--baseline {path}", "a baseline", BASELINE_LIMIT))
     except FileNotFoundError:
         raise InputError(f"--baseline {path}: no such file; write one with --save-baseline") from None
+    except (IsADirectoryError, NotADirectoryError):
+        raise InputError(f"--baseline {path}: is a directory; name the file --save-baseline wrote") from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InputError(f"--baseline {path}: is not a losscli JSON result ({str(exc)[:120]})") from None
     objects = data if isinstance(data, list) else [data]
@@ -180,8 +193,9 @@ def _jsonable(value):
     return value.tolist() if isinstance(value, np.ndarray) else value
 
 
-def report_baseline(rows: list[BaselineRow], tolerance: Tolerance, quiet: bool) -> bool:
+def report_baseline(rows: list[BaselineRow], tolerance: Tolerance, quiet: bool, model: str | None = None) -> bool:
     """The before/after table on stderr (unless quiet); True if a loss got worse."""
+    of, why = _of_model(model)
     failed = [row for row in rows if row.worse]
     relative = tolerance.relative
     if not quiet or failed:
@@ -195,11 +209,11 @@ def report_baseline(rows: list[BaselineRow], tolerance: Tolerance, quiet: bool) 
         _stderr("\n".join(lines) + "\n")
     for row in failed:
         if row.why:
-            fail(row.why + "; the baseline check cannot pass on it")
+            fail(row.why + f"{of}; the baseline check cannot pass on it")
             continue
         fail(
-            f"{row.loss} got worse: {short(row.before)} -> {short(row.after)} "
-            f"({_change(row, relative)}, more than the tolerance {tolerance})"
+            f"{row.loss}{of} got worse: {short(row.before)} -> {short(row.after)} "
+            f"({_change(row, relative)}, more than the tolerance {tolerance}){why}"
         )
     return bool(failed)
 

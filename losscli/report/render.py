@@ -100,6 +100,19 @@ def _row_lookup(result: Result) -> dict[int, int]:
     return {} if kept is None else {int(i): k for k, i in enumerate(kept.index)}
 
 
+def kept_rows(result: Result, rows: list[int | None]) -> list[int | None]:
+    """The rows of ``rows`` that the result kept, gaps where others were left out: merged
+    states keep only the rows that every state kept (their --max-rows may differ)."""
+    lookup = _row_lookup(result)
+    out: list[int | None] = []
+    for i in rows:
+        if i is not None and i in lookup:
+            out.append(i)
+        elif out[-1:] != [None]:
+            out.append(None)
+    return out
+
+
 def _vector_section(console, heading, index_name, rows, values_of, ids_of=None, count=0) -> None:
     table = _table()
     table.add_column(index_name, justify="right")
@@ -147,7 +160,7 @@ class Heat:
 def matrix_section(console: Console, heading: str, result: Result, matrix_rows, max_rows: int) -> None:
     """A per-element table (terms or gradient) of the kept rows; ``matrix_rows`` maps a row index to its values."""
     n_samples, n_outputs = result.shape
-    rows = shown_rows(n_samples, max_rows, _largest_rows(result))
+    rows = kept_rows(result, shown_rows(n_samples, max_rows, _largest_rows(result)))
     shown = [i for i in rows if i is not None]
     values = np.array([matrix_rows(i) for i in shown]) if shown else np.zeros((0, n_outputs))
     cell = max((len(_number(x)) for x in values.ravel()), default=4) + _COLUMN_PADDING
@@ -280,10 +293,16 @@ def render_result(
     lookup = _row_lookup(result)
     kept = result.kept
     ids_of = None if kept is None or kept.ids is None else (lambda i: kept.ids[lookup[i]])
-    rows = shown_rows(result.shape[0], max_rows, _largest_rows(result))
+    rows = kept_rows(result, shown_rows(result.shape[0], max_rows, _largest_rows(result)))
     per_sample = f"Per-sample loss  {result.per_sample_formula}"
     n_samples, n_outputs = result.shape
-    if not result.elements or n_outputs == 1:
+    if kept is None:  # merged states saved without rows (--format value, json, csv): the sums only
+        console.print(Text("No rows to show: the states were saved without them (save them with --format table)"))
+        if result.elements and n_outputs > 1:
+            outputs = shown_rows(n_outputs, max_rows, _largest_columns(result))
+            heading = f"Per-output loss  {result.per_output_formula}"
+            _vector_section(console, heading, "output", outputs, lambda j: result.per_output[j], count=n_outputs)
+    elif not result.elements or n_outputs == 1:
         # No element terms, or one output: then element, per-sample and per-output
         # views are the same numbers.
         if result.elements:
@@ -296,7 +315,7 @@ def render_result(
         outputs = shown_rows(n_outputs, max_rows, _largest_columns(result))
         heading = f"Per-output loss  {result.per_output_formula}"
         _vector_section(console, heading, "output", outputs, lambda j: result.per_output[j], count=n_outputs)
-    if n_samples >= HISTOGRAM_FROM:
+    if n_samples >= HISTOGRAM_FROM and result.histogram:
         _histogram_section(console, result)
     if top:
         _top_section(console, result, top)
