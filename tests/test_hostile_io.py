@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
-from test_hostile import _cli, _env, _losscli, _one_line, _state
+from test_hostile import _cli, _env, _losscli, _one_line, _state, _temporaries
 
 PREDS = SAMPLES / "preds.csv"
 TARGETS = SAMPLES / "targets.csv"
@@ -156,3 +158,238 @@ def test_dask_gives_up_on_a_scheduler_that_never_answers(tmp_path):
     assert f"--dask tcp://127.0.0.1:{port}: cannot reach the scheduler (no answer within 1 s)" in line
     assert took < 30
     assert os.listdir(tmp_path) == []
+
+
+# --- outputs never replace an input: every file read, compared by inode, at the start and the rename ----
+
+
+def _shard_sets(folder: Path) -> None:
+    for role in ("p", "t"):
+        (folder / role).mkdir()
+        for k in range(2):
+            (folder / role / f"part-{k}.csv").write_text("0.5\n0.25\n" if role == "p" else "0.5\n0.5\n")
+
+
+@pytest.mark.parametrize(
+    "args,flag,written",
+    [
+        (["mse", "p/*.csv", "t/*.csv", "-o", "p/part-1.csv"], "--output", "p/part-1.csv"),
+        (["mse", "p", "t", "--save-state", "t/part-0.csv"], "--save-state", "t/part-0.csv"),
+        (["mse", "p/*.csv", "t", "--save-baseline", "./p/part-0.csv"], "--save-baseline", "./p/part-0.csv"),
+        (["mse", "p/part-0.csv", "t/part-0.csv", "--against", "p/part-1.csv", "-o", "p/part-1.csv"], "--output", ""),
+        (["mse", "p/part-0.csv", "t/part-0.csv", "--against", "p/*.csv", "-o", "p/part-1.csv"], "--output", ""),
+        (["mse", "p/part-0.csv", "t/part-0.csv", "--weights", "link.csv", "-o", "p/../t/part-1.csv"], "--output", ""),
+        (["gaussian_nll", "p/part-0.csv", "t/part-0.csv", "--var", "link.csv", "-o", "t/part-1.csv"], "--output", ""),
+        (["mse", "p/part-0.csv", "t/part-0.csv", "--plot", "x.png", "--save-state", "t"], "--save-state", ""),
+    ],
+    ids=["glob", "directory", "baseline-onto-shard", "against", "against-glob", "weights-link", "var-link", "dir"],
+)
+def test_no_output_replaces_a_file_that_a_glob_a_directory_or_against_names(
+    run, tmp_path, monkeypatch, args, flag, written
+):
+    """The check compared the arguments as typed: a shard of a glob or a directory, another model's
+    predictions, a file reached through a link were overwritten. Every file the run reads is
+    compared by device and inode."""
+    monkeypatch.chdir(tmp_path)
+    _shard_sets(tmp_path)
+    os.symlink("t/part-1.csv", tmp_path / "link.csv")
+    before = _state(tmp_path)
+    out = run(*args)
+    assert out.exit_code == 2, (out.exit_code, out.stdout, out.stderr)
+    line = _one_line(out.stderr)
+    assert flag in line and ("is one of the inputs" in line or "is a directory" in line), line
+    if written:
+        assert f"{flag} {written} is one of the inputs" in line
+    assert out.stdout == "" and _state(tmp_path) == before
+
+
+def _link_during_the_run(monkeypatch, link: Path, target: Path) -> None:
+    """Make ``link`` a symbolic link to ``target`` while the pass runs: after the start-up check of
+    the outputs, before the output is written."""
+    from losscli.engine.run import Pass
+
+    real_run = Pass.run
+
+    def run_then_link(self, *args, **kwargs):
+        results = real_run(self, *args, **kwargs)
+        link.unlink(missing_ok=True)
+        os.symlink(target, link)
+        return results
+
+    monkeypatch.setattr(Pass, "run", run_then_link)
+
+
+@pytest.mark.parametrize("made_before", [False, True], ids=["new-name", "fifo-at-the-name"])
+def test_a_link_made_at_the_output_name_during_the_run_is_not_followed_onto_an_input(
+    run, tmp_path, monkeypatch, made_before
+):
+    """The outputs were checked at start-up; a link to an input made at the -o name before the final
+    rename was followed (realpath, then rename), replacing the input. The destination is checked
+    again where it is written; a FIFO at the name (written in place) is opened without truncating
+    and checked once open."""
+    preds, targets = tmp_path / "preds.csv", tmp_path / "targets.csv"
+    _copy_seed(tmp_path)
+    out_path = tmp_path / "out.csv"
+    if made_before:
+        os.mkfifo(out_path)
+    _link_during_the_run(monkeypatch, out_path, preds)
+    before = preds.read_bytes()
+    out = run("mse", preds, targets, "-f", "value", "-o", out_path)
+    assert out.exit_code == 2, (out.stdout, out.stderr)
+    assert f"--output {out_path} is one of the inputs ({preds})" in _one_line(out.stderr)
+    assert preds.read_bytes() == before and out_path.is_symlink()
+    assert _temporaries(tmp_path) == [] and targets.read_bytes() == TARGETS.read_bytes()
+
+
+def test_a_link_swapped_in_after_the_fifo_check_is_neither_truncated_nor_written(tmp_path, monkeypatch):
+    """A FIFO or a device at the output's name is written in place. Between the check of what the name
+    is and its opening, a link to an input put there was opened with "wb" (truncated)."""
+    from losscli.io import write
+
+    victim = tmp_path / "input.csv"
+    victim.write_text("0.5\n")
+    out_path = tmp_path / "out.csv"
+    os.mkfifo(out_path)
+    write.protect_inputs([str(victim)])
+    real_special = write._special
+
+    def special_then_swapped(path):
+        answer = real_special(path)
+        os.unlink(path)
+        os.symlink(victim, path)
+        return answer
+
+    monkeypatch.setattr(write, "_special", special_then_swapped)
+    with pytest.raises(write.UsageError, match="is one of the inputs"):
+        write.write_atomically(str(out_path), "new\n")
+    assert victim.read_text() == "0.5\n" and _temporaries(tmp_path) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="a link of another user needs root")
+def test_another_users_link_in_a_sticky_folder_is_not_followed(run, tmp_path):
+    """In /tmp (sticky, writable by all) another user's link at the -o name was followed: the rename
+    bypasses the kernel's protected_symlinks, which open() would have applied."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    mine = tmp_path / "mine.csv"
+    mine.write_text("precious\n")
+    trap = shared / "out.csv"
+    os.symlink(mine, trap)
+    os.lchown(trap, 54321, 54321)
+    out = run("mse", PREDS, TARGETS, "-f", "value", "-o", trap)
+    assert out.exit_code == 2
+    assert "is a link of another user (uid 54321) in a shared folder" in _one_line(out.stderr)
+    assert mine.read_text() == "precious\n" and trap.is_symlink()
+    os.lchown(trap, os.geteuid(), os.getegid())  # my own link there: followed, as the kernel would
+    out = run("mse", PREDS, TARGETS, "-f", "value", "-o", trap)
+    assert (out.exit_code, out.stderr, mine.read_text()) == (0, "", SEED_MSE)
+
+
+def test_the_protected_symlinks_rule():
+    """The kernel's rule (Documentation/admin-guide/sysctl/fs.rst, protected_symlinks): a link in a
+    sticky world-writable folder is followed only by its owner, or when the folder's owner owns it."""
+    from losscli.io.write import may_follow
+
+    def entry(mode, uid):
+        return os.stat_result((mode, 0, 0, 1, uid, uid, 0, 0, 0, 0))
+
+    shared, private = entry(stat.S_IFDIR | 0o1777, 0), entry(stat.S_IFDIR | 0o755, 1000)
+    link_of = {uid: entry(stat.S_IFLNK | 0o777, uid) for uid in (0, 1000, 2000)}
+    assert not may_follow(link_of[2000], shared, uid=1000)
+    assert may_follow(link_of[1000], shared, uid=1000)
+    assert may_follow(link_of[0], shared, uid=1000)  # the folder's owner's link
+    assert may_follow(link_of[2000], private, uid=1000)
+    assert may_follow(link_of[2000], entry(stat.S_IFDIR | 0o777, 0), uid=1000)  # not sticky
+
+
+# --- temporary files: every ending signal, the Ctrl-C window, the longest name ----------------------
+
+
+_WRITE_AND_SIGNAL = """
+import os, signal, sys
+from losscli.io.write import write_atomically
+
+class Slow:
+    sent = False
+    def read(self, size=-1):
+        if not Slow.sent:
+            Slow.sent = True
+            os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+            return b"partial"
+        return b""
+
+write_atomically(sys.argv[1], Slow())
+sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTERM"])
+def test_every_ending_signal_while_the_output_is_written_removes_the_temporary_file(tmp_path, name):
+    """Only SIGTERM removed the temporary file (hundreds of MB of a large -o); SIGHUP (a closed
+    terminal), SIGQUIT, SIGUSR1, SIGALRM (a job's time limit) left it. The process still ends as the
+    signal says."""
+    out = tmp_path / "out.csv"
+    done = subprocess.run(
+        [sys.executable, "-c", _WRITE_AND_SIGNAL, str(out), name], capture_output=True, timeout=60, env=_env()
+    )
+    assert done.returncode == -getattr(signal, name), done.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_real_run_killed_by_sighup_while_writing_leaves_no_temporary_file(tmp_path):
+    """The same, end to end: a large -o written, SIGHUP the moment its temporary file appears."""
+    from test_hostile import _signal_during_write
+
+    seen, code, stderr, out = _signal_during_write(tmp_path, signal.SIGHUP)
+    if not seen:
+        pytest.skip("the output was written before its temporary file could be seen")
+    assert _temporaries(tmp_path) == [], "a temporary file survived SIGHUP"
+    assert code in (0, -signal.SIGHUP), (code, stderr)
+
+
+_CTRL_C_AFTER_THE_FILE_IS_MADE = """
+import os, sys
+from losscli.io import write
+
+real_open = os.open
+
+def open_then_interrupted(path, flags, *args):
+    fd = real_open(path, flags, *args)
+    if str(path).endswith(".tmp"):
+        raise KeyboardInterrupt  # Ctrl-C the moment the file exists, before anything else runs
+    return fd
+
+write.os.open = open_then_interrupted
+sys.argv = ["losscli", "mse", sys.argv[1], sys.argv[2], "-f", "value", "-o", sys.argv[3]]
+from losscli.cli import main
+main()
+"""
+
+
+def test_ctrl_c_right_after_the_temporary_file_is_made_leaves_nothing(tmp_path):
+    """The window the stop notes name: Ctrl-C after the temporary file was made and before the try
+    that removes it (a KeyboardInterrupt raised there left the file)."""
+    out = tmp_path / "out.csv"
+    done = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_AFTER_THE_FILE_IS_MADE, str(PREDS), str(TARGETS), str(out)],
+        capture_output=True,
+        timeout=60,
+        env=_env(),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 130, done.stderr
+    assert _one_line(done.stderr.decode()) == "losscli: error: interrupted"
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_output_name_of_254_bytes_is_written(run, tmp_path):
+    """A valid name of 254 bytes was refused: its temporary name (".NAME.XXXXXXXX.tmp") is longer than
+    the folder allows (NAME_MAX, 255). The temporary name is shortened to fit; the output keeps its name."""
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")
+    for name in ("o" * (limit - 1), "é" * ((limit - 1) // 2)):  # bytes, not characters, count
+        out_path = tmp_path / name
+        out = run("mse", PREDS, TARGETS, "-f", "value", "-o", out_path)
+        assert (out.exit_code, out.stdout, out.stderr) == (0, "", "")
+        assert out_path.read_text() == SEED_MSE
+    assert _temporaries(tmp_path) == [] and len(os.listdir(tmp_path)) == 2

@@ -212,7 +212,9 @@ def _check_settings(args) -> dict:
 
 
 def _inputs_named(args, given: dict, settings: dict) -> list[str]:
-    names = [args.preds, args.targets, args.weights, settings["baseline"]]
+    """Every input the run reads, as typed (globs and directories are expanded where they are
+    compared): the data, the other models' predictions, weights, arrays of options, baseline."""
+    names = [args.preds, args.targets, args.weights, *(args.against or []), settings["baseline"]]
     for name in ("class_weights", "var", "pos_weight"):
         value = given.get(name)
         if isinstance(value, str):
