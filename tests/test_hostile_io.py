@@ -393,3 +393,47 @@ def test_an_output_name_of_254_bytes_is_written(run, tmp_path):
         assert (out.exit_code, out.stdout, out.stderr) == (0, "", "")
         assert out_path.read_text() == SEED_MSE
     assert _temporaries(tmp_path) == [] and len(os.listdir(tmp_path)) == 2
+
+
+# --- an .npz whose directory lies ----------------------------------------------------------------
+
+
+def _npz_claiming(folder: Path, inflated: int, compressed: int | None = None) -> Path:
+    """An .npz whose one member is 1 MB of zeros under an .npy header that claims ``inflated`` bytes,
+    its central directory claiming ``inflated`` bytes, and ``compressed`` (None: the true size)."""
+    import io
+    import struct
+    import zipfile
+
+    rows = (inflated - 128) // 80
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, 10), }}"
+    header += " " * (128 - 10 - len(header) - 1) + "\n"
+    member = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(1 << 20)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("preds.npy", member)
+    data = bytearray(buffer.getvalue())
+    directory = data.rfind(b"PK\x01\x02")
+    true = struct.unpack_from("<I", data, directory + 20)[0]
+    struct.pack_into("<II", data, directory + 20, true if compressed is None else compressed, inflated)
+    path = folder / "liar.npz"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _fails_with(out) -> str:
+    assert out.exit_code == 2, (out.exit_code, out.stdout, out.stderr)
+    assert out.stdout == ""
+    return _one_line(out.stderr)
+
+
+def test_an_npz_directory_claiming_more_compressed_bytes_than_the_archive_holds_is_refused_first(run, tmp_path):
+    """A member claimed 4 GiB compressed in a 2 KB archive: the inflate limit (200 times the compressed
+    size) let its 3 GiB pass, the member was inflated to its end, and the error was "is damaged ()".
+    The claims are checked against the archive's size before anything is inflated: one clear line."""
+    liar = _npz_claiming(tmp_path, inflated=3 << 30, compressed=0xFFFF_FFF0)
+    size = liar.stat().st_size
+    out = run("mse", f"{liar}:preds", f"{liar}:preds", "-f", "value")
+    line = _fails_with(out)
+    assert f"{liar}:preds: the archive's directory claims {0xFFFF_FFF0:,} compressed bytes at offset 0" in line
+    assert f"but the archive holds {size:,} bytes; it is damaged" in line

@@ -252,6 +252,7 @@ class NpzArchive:
         except Exception as exc:  # BadZipFile, NotImplementedError (a newer zip version), OSError, ...
             raise InputError(f"{name}: is not a valid .npz archive ({exc}); write it with np.savez") from None
         self.members = {info.filename.removesuffix(".npy"): info for info in self.zip.infolist()}
+        self.size = _stream_size(stream)
 
     @property
     def keys(self) -> list[str]:
@@ -260,6 +261,7 @@ class NpzArchive:
     def table(self, key: str) -> NpyTable:
         info = self.members[key]
         member = f"{self.name}:{key}"
+        self._check_claims(info, member)
         limit = self.limits.allowed(info.compress_size)
         if limit is not None and info.file_size > limit:
             raise self.limits.refuse(member, info.file_size, info.compress_size)
@@ -268,6 +270,30 @@ class NpzArchive:
         except Exception as exc:  # BadZipFile, NotImplementedError (an unknown compression), ...
             raise InputError(f"{member}: cannot be read ({exc}); write the archive again with np.savez") from None
         return NpyTable(_Guarded(stream, member), member, available=info.file_size)
+
+    def _check_claims(self, info, member: str) -> None:
+        """The directory's claims, before anything is inflated: a member's compressed bytes lie inside
+        the archive. (A claim of terabytes compressed let any inflated size pass the limit, which is a
+        multiple of the compressed size, and the whole member was inflated before the stream ended.)"""
+        if self.size is None:
+            return
+        held = self.size - info.header_offset
+        if info.header_offset < 0 or info.compress_size > held:
+            raise InputError(
+                f"{member}: the archive's directory claims {info.compress_size:,} compressed bytes at offset "
+                f"{info.header_offset:,}, but the archive holds {self.size:,} bytes; it is damaged: write it again "
+                f"with np.savez"
+            )
+
+
+def _stream_size(stream) -> int | None:
+    try:
+        at = stream.tell()
+        size = stream.seek(0, 2)
+        stream.seek(at)
+        return size
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 class _Guarded:
