@@ -437,3 +437,28 @@ def test_an_npz_directory_claiming_more_compressed_bytes_than_the_archive_holds_
     line = _fails_with(out)
     assert f"{liar}:preds: the archive's directory claims {0xFFFF_FFF0:,} compressed bytes at offset 0" in line
     assert f"but the archive holds {size:,} bytes; it is damaged" in line
+
+
+# --- --plot: matplotlib's settings from the folder --------------------------------------------------
+
+
+@pytest.mark.parametrize("config_dir", [None, "."], ids=["folder-rc", "relative-MPLCONFIGDIR"])
+def test_plot_ignores_a_matplotlibrc_in_the_current_folder(tmp_path, config_dir):
+    """matplotlib reads ./matplotlibrc before any other: a cloned repository's ``text.usetex: True``
+    made --plot exit 70 (no LaTeX), and its bad keys were written to stderr; a relative MPLCONFIGDIR
+    put matplotlib's settings and font cache in the folder too. The figure is drawn with
+    matplotlib's defaults: the same bytes as in a clean folder."""
+    pytest.importorskip("matplotlib")
+    clean, hostile = tmp_path / "clean", tmp_path / "repo"
+    for folder in (clean, hostile):
+        folder.mkdir()
+        _copy_seed(folder)
+    (hostile / "matplotlibrc").write_text("text.usetex: True\nfigure.facecolor: red\nno.such.key: 1\n")
+    before = _state(hostile)
+    env = _env() if config_dir is None else _env(MPLCONFIGDIR=config_dir)
+    expected = _cli("mse", "preds.csv", "targets.csv", "-f", "value", "--plot", "loss.png", cwd=clean)
+    done = _cli("mse", "preds.csv", "targets.csv", "-f", "value", "--plot", "loss.png", cwd=hostile, env=env)
+    assert (done.returncode, done.stdout.decode(), done.stderr.decode()) == (0, SEED_MSE, "")
+    assert (hostile / "loss.png").read_bytes() == (clean / "loss.png").read_bytes() and expected.returncode == 0
+    (hostile / "loss.png").unlink()
+    assert _state(hostile) == before, "matplotlib wrote its settings or cache in the folder"
