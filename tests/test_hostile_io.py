@@ -462,3 +462,93 @@ def test_plot_ignores_a_matplotlibrc_in_the_current_folder(tmp_path, config_dir)
     assert (hostile / "loss.png").read_bytes() == (clean / "loss.png").read_bytes() and expected.returncode == 0
     (hostile / "loss.png").unlink()
     assert _state(hostile) == before, "matplotlib wrote its settings or cache in the folder"
+
+
+# --- terminal escapes from the inputs: shown escaped to people, kept exact in data outputs ------------
+
+CLEAR = "\x1b[2J\x1b]0;owned\x07"  # clear the screen, retitle the window
+REORDER = "\u202e"  # right-to-left override: what follows is shown reversed
+
+
+@pytest.fixture
+def escaping_inputs(tmp_path):
+    data = tmp_path / f"data{CLEAR}.csv"
+    data.write_text(f"id,p,y,q\nok,0.5,1,0.75\n{CLEAR}{REORDER}evil\u009b,0.25,0,0.5\n")
+    return data
+
+
+def _no_controls(text: str) -> None:
+    controls = [c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F or c == REORDER]
+    assert controls == [], f"control characters reach the terminal: {controls!r}"
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_control_characters_of_ids_and_names_are_escaped_in_tables_for_people(run, escaping_inputs, fmt):
+    """An id cell (or a file name) holding ESC [ 2 J and an OSC title was written raw into the table:
+    on a terminal it cleared the screen and retitled the window, a U+202E reversed what followed.
+    Tables and markdown show every control character as its escape."""
+    out = run("mse", escaping_inputs, "--pred-col", "p", "--target-col", "y", "--id-col", "id", "-f", fmt)
+    assert out.exit_code == 0, out.stderr
+    _no_controls(out.stdout)
+    assert "\\x1b[2J\\x1b]0;owned\\x07\\u202eevil\\x9b" in out.stdout  # the id, escaped (the file name too)
+
+
+def test_control_characters_are_kept_exact_in_data_outputs(run, escaping_inputs):
+    """CSV and JSON are data: the id is written as it was read."""
+    import json
+
+    common = ("mse", escaping_inputs, "--pred-col", "p", "--target-col", "y", "--id-col", "id")
+    rows = run(*common, "-f", "csv").stdout.splitlines()
+    assert rows[2] == f"1,{CLEAR}{REORDER}evil\u009b,0.0625"
+    assert json.loads(run(*common, "-f", "json").stdout)["ids"][1] == f"{CLEAR}{REORDER}evil\u009b"
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_control_characters_of_model_names_are_escaped_in_the_comparison(run, tmp_path, fmt):
+    """The models' names (their files) in the table of models compared, and in its notes."""
+    new, old, targets = (tmp_path / f"{name}{CLEAR}.csv" for name in ("new", "old", "t"))
+    new.write_text("0.5\n0.25\n0.75\n")
+    old.write_text("0.25\n0.5\n1\n")
+    targets.write_text("0.5\n0.5\n0.5\n")
+    out = run("mse", new, targets, "--against", old, "-f", fmt, "--resamples", "50")
+    assert out.exit_code == 0, out.stderr
+    _no_controls(out.stdout)
+    assert "new\\x1b[2J" in out.stdout.replace("\n", "").replace(" ", "")
+
+
+def test_an_error_naming_a_file_with_control_characters_is_one_escaped_line(run, tmp_path):
+    """The one stderr line escaped line breaks only: ESC and the rest went to the terminal raw."""
+    missing = tmp_path / f"gone{CLEAR}{REORDER}.csv"
+    out = run("mse", missing, PREDS)
+    line = _fails_with(out)
+    _no_controls(line)
+    assert "gone\\x1b[2J\\x1b]0;owned\\x07\\u202e.csv: " in line
+
+
+# --- out of memory: an input too large, not a bug ---------------------------------------------------
+
+
+def _raises_memory_error(*args, **kwargs):
+    raise MemoryError
+
+
+@pytest.mark.parametrize("where", ["reading", "computing"])
+def test_out_of_memory_names_the_input_and_exits_2(run, monkeypatch, where):
+    """A MemoryError while reading or computing was "internal error ... this is a bug", exit 70. It is
+    an input too large for the machine: one line naming the inputs (and their size) and what to do."""
+    if where == "reading":
+        monkeypatch.setattr("losscli.io.jsondata.loads", _raises_memory_error)
+    else:
+        monkeypatch.setattr("losscli.engine.run.Pass.run", _raises_memory_error)
+    preds, targets = SAMPLES / "preds.json", SAMPLES / "targets.json"
+    mib = (preds.stat().st_size + targets.stat().st_size) / (1 << 20)
+    line = _fails_with(run("mse", preds, targets))
+    assert line.startswith(f"losscli: error: {preds}, {targets} ({mib:,.0f} MiB): too large for the memory of ")
+    assert "split it into shards" in line
+
+
+def test_out_of_memory_in_merge_exits_2(run, tmp_path, monkeypatch):
+    state = tmp_path / "s.json"
+    assert run("mse", PREDS, TARGETS, "--save-state", state, "-q").exit_code == 0
+    monkeypatch.setattr("losscli.engine.states.merge", _raises_memory_error)
+    assert "out of memory: an input is too large for this machine" in _fails_with(run("merge", state))
