@@ -523,3 +523,32 @@ def test_an_error_naming_a_file_with_control_characters_is_one_escaped_line(run,
     line = _fails_with(out)
     _no_controls(line)
     assert "gone\\x1b[2J\\x1b]0;owned\\x07\\u202e.csv: " in line
+
+
+# --- out of memory: an input too large, not a bug ---------------------------------------------------
+
+
+def _raises_memory_error(*args, **kwargs):
+    raise MemoryError
+
+
+@pytest.mark.parametrize("where", ["reading", "computing"])
+def test_out_of_memory_names_the_input_and_exits_2(run, monkeypatch, where):
+    """A MemoryError while reading or computing was "internal error ... this is a bug", exit 70. It is
+    an input too large for the machine: one line naming the inputs (and their size) and what to do."""
+    if where == "reading":
+        monkeypatch.setattr("losscli.io.jsondata.loads", _raises_memory_error)
+    else:
+        monkeypatch.setattr("losscli.engine.run.Pass.run", _raises_memory_error)
+    preds, targets = SAMPLES / "preds.json", SAMPLES / "targets.json"
+    mib = (preds.stat().st_size + targets.stat().st_size) / (1 << 20)
+    line = _fails_with(run("mse", preds, targets))
+    assert line.startswith(f"losscli: error: {preds}, {targets} ({mib:,.0f} MiB): too large for the memory of ")
+    assert "split it into shards" in line
+
+
+def test_out_of_memory_in_merge_exits_2(run, tmp_path, monkeypatch):
+    state = tmp_path / "s.json"
+    assert run("mse", PREDS, TARGETS, "--save-state", state, "-q").exit_code == 0
+    monkeypatch.setattr("losscli.engine.states.merge", _raises_memory_error)
+    assert "out of memory: an input is too large for this machine" in _fails_with(run("merge", state))
