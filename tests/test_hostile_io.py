@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import SAMPLES
 from test_hostile import _cli, _env, _losscli, _one_line, _state, _temporaries
@@ -552,3 +553,148 @@ def test_out_of_memory_in_merge_exits_2(run, tmp_path, monkeypatch):
     assert run("mse", PREDS, TARGETS, "--save-state", state, "-q").exit_code == 0
     monkeypatch.setattr("losscli.engine.states.merge", _raises_memory_error)
     assert "out of memory: an input is too large for this machine" in _fails_with(run("merge", state))
+
+
+# --- memory bounded where the README says it is (peak RSS of a real run, inputs scaled down) ---------
+
+MEMORY = pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in KiB on Linux")
+
+
+# Peak RSS from a small process's wait4. Linux counts in a child's ru_maxrss the memory of the
+# process it was forked from (folded in at exec), so a child of pytest (hundreds of MB by the end
+# of the suite) reads at least that: the run is started by a small Python that waits for it.
+_WAIT4 = """
+import os, subprocess, sys
+with open("stdout.txt", "wb") as out, open("stderr.txt", "wb") as err:
+    child = subprocess.Popen(sys.argv[1:], stdout=out, stderr=err)
+    _, status, usage = os.wait4(child.pid, 0)
+print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
+def _peak_rss(args, cwd) -> tuple[float, int]:
+    """Peak resident memory (MiB) and exit status of one losscli run in ``cwd``."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WAIT4, *_losscli(*args)],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    peak, code = done.stdout.split()
+    return int(peak) / 1024, int(code)
+
+
+def _peak(tmp_path, *args) -> float:
+    peak, code = _peak_rss([*args], tmp_path)
+    assert code == 0, (tmp_path / "stderr.txt").read_text()
+    return peak
+
+
+@MEMORY
+def test_an_npz_read_by_columns_is_read_a_run_of_rows_at_a_time(tmp_path):
+    """``data.npz --pred-col preds --target-col targets`` read each array whole, then stacked them:
+    8.4 GB for two 1 GiB arrays, which ``data.npz:preds data.npz:targets`` reads in 62 MB. Both
+    ways now read a run of rows at a time (here 2 x 24 MB arrays: within 25 MiB of each other)."""
+    rng = np.random.default_rng(3)
+    np.savez(tmp_path / "data.npz", preds=rng.random(3_000_000), targets=rng.random(3_000_000))
+    by_key = _peak(tmp_path, "mse", "data.npz:preds", "data.npz:targets", "-f", "value")
+    by_column = _peak(tmp_path, "mse", "data.npz", "--pred-col", "preds", "--target-col", "targets", "-f", "value")
+    assert by_column - by_key < 25, f"by columns {by_column:.0f} MiB, by key {by_key:.0f} MiB"
+
+
+@MEMORY
+def test_a_wide_npy_costs_little_per_column(tmp_path):
+    """2 x 5,000,000 took 1.76 GB (about 350 bytes a column: each column's name as a str, its place
+    in several lists). Here 2 x 300,000: under 300 bytes a column of the pair beyond a 2 x 2 run
+    (its sums, and its place in the plan), 380 before."""
+    rng = np.random.default_rng(4)
+    np.save(tmp_path / "p.npy", rng.random((2, 300_000)))
+    np.save(tmp_path / "t.npy", rng.random((2, 300_000)))
+    np.save(tmp_path / "small.npy", rng.random((2, 2)))
+    small = _peak(tmp_path, "mse", "small.npy", "small.npy", "-f", "value")
+    wide = _peak(tmp_path, "mse", "p.npy", "t.npy", "-f", "value")
+    per_column = (wide - small) * 2**20 / 300_000
+    assert per_column < 300, f"{per_column:.0f} bytes a column"
+
+
+@MEMORY
+@pytest.mark.parametrize("kind", ["csv", "npy"])
+def test_an_input_wider_than_losscli_takes_is_refused_before_it_is_held(tmp_path, kind):
+    """A one-line CSV of 25 MB took 2.3 GB (100 MB: 9.2 GB), each of its cells a str, then a column.
+    More than MAX_COLUMNS columns are refused, early and in little memory, with the way round."""
+    from losscli.io.table import MAX_COLUMNS
+
+    width = MAX_COLUMNS + 1
+    if kind == "csv":
+        (tmp_path / "wide.csv").write_text(",".join(["0.5"] * width) + "\n")
+    else:
+        np.save(tmp_path / "wide.npy", np.zeros((1, width)))
+    name = f"wide.{kind}"
+    peak, code = _peak_rss(["mse", name, name, "-f", "value"], tmp_path)
+    line = _one_line((tmp_path / "stderr.txt").read_text())
+    assert code == 2
+    assert f"{name}: has {width:,} columns; losscli keeps sums for every output column and takes at most" in line
+    assert "write one sample a row" in line
+    assert peak < 150, f"{peak:.0f} MiB to refuse a {width:,}-column input"
+
+
+def _id_pair(folder: Path, rows: int, shuffled: bool) -> None:
+    rng = np.random.default_rng(5)
+    ids = [f"row{k:07d}" for k in range(rows)]
+    order = rng.permutation(rows) if shuffled else np.arange(rows)
+    for name, column, rows_in in (("sub.csv", "p", np.arange(rows)), ("sol.csv", "t", order)):
+        values = rng.random(rows)
+        with open(folder / name, "w") as out:
+            out.write(f"row_id,{column}\n" + "".join(f"{ids[k]},{values[k]:.6f}\n" for k in rows_in))
+
+
+ROWS = 1_000_000  # a pair of 2 x 19 MB
+
+
+def _per_row(tmp_path, shuffled: bool) -> float:
+    """Bytes a row that --id-col costs beyond reading the same pair by position."""
+    _id_pair(tmp_path, ROWS, shuffled=shuffled)
+    by_position = _peak(tmp_path, "mse", "sub.csv", "sol.csv", "--pred-col", "p", "--target-col", "t", "-f", "value")
+    by_id = _peak(tmp_path, "mse", "sub.csv", "sol.csv", "--id-col", "row_id", "-f", "value", "--jobs", "1")
+    return (by_id - by_position) * 2**20 / ROWS
+
+
+@MEMORY
+def test_rows_matched_by_id_in_the_same_order_are_streamed(tmp_path):
+    """--id-col read both files whole (1.4 GB for a 2 x 195 MB pair; here 310 bytes a row). In the
+    same order (a submission and its solution), blocks go as they are read and only the ids are
+    kept, as bytes, for the check that none repeats: under 150 bytes a row here, most of it the
+    text of the blocks in flight, which does not grow with the rows."""
+    assert _per_row(tmp_path, shuffled=False) < 150
+
+
+@MEMORY
+def test_rows_matched_by_id_in_another_order_are_held_compactly(tmp_path, run):
+    """In another order the rows are held, as numbers and bytes (no str and no dictionary entry a
+    row): under 230 bytes a row here (310 before); in the first file's order, as before."""
+    assert _per_row(tmp_path, shuffled=True) < 230
+    csv = run("mse", tmp_path / "sub.csv", tmp_path / "sol.csv", "--id-col", "row_id", "-f", "csv").stdout
+    assert [line.split(",")[1] for line in csv.splitlines()[1:4]] == ["row0000000", "row0000001", "row0000002"]
+
+
+def test_a_json_document_too_large_for_the_memory_left_is_refused_before_it_is_parsed(run, tmp_path, monkeypatch):
+    """A JSON document is parsed whole, about 14 times its size in Python objects; one that cannot
+    fit was parsed until the kernel killed the process. Refused first, with the way round."""
+    monkeypatch.setattr("losscli.io.memory.available", lambda: 200 << 20)
+    (tmp_path / "p.json").write_text("[" + ",".join(["0.5"] * 4_500_000) + "]")  # 18 MB: 288 MB to parse
+    line = _fails_with(run("mse", tmp_path / "p.json", tmp_path / "p.json", "-f", "value"))
+    assert (
+        "p.json: a JSON document is read whole, about 16 times its size (0.3 GiB here), more than the 0.2 GiB" in line
+    )
+    assert "write it as JSON Lines" in line
+    monkeypatch.setattr("losscli.io.memory.available", lambda: 8 << 30)
+    assert run("mse", tmp_path / "p.json", tmp_path / "p.json", "-f", "value").stdout == "0.0\n"
+
+
+def test_the_memory_available_is_known_on_linux():
+    from losscli.io.memory import available
+
+    if sys.platform == "linux":
+        assert 16 << 20 < available() < 1 << 50

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InputError
 from .source import ZIP_MAGIC, Limits
-from .table import Layout, Rows, position_names
+from .table import Layout, Rows, check_width, position_names
 
 CHUNK_BYTES = 1 << 20  # 1 MiB of rows per read (a whole number of blocks when the engine asks)
 
@@ -84,6 +84,7 @@ class NpyTable:
         if available is not None:
             available -= stream.tell() if hasattr(stream, "tell") and _tells(stream) else 0
         self.header.check_size(available, name)
+        check_width(name, self.header.width)
         self.layout = Layout(position_names(self.header.width))
         self.details = {"shape": list(self.header.shape), "dtype": str(self.header.dtype)}
         self.block_rows = 0  # when set: chunks of a whole number of the engine's blocks
