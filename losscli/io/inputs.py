@@ -331,11 +331,14 @@ class _Held:
         parts = [part for part in parts if part is not None and len(part)]
         self.reading, self.ids = reading, ids  # ids: its labels are the samples' ids, given back as text
         slot = reading.label_slot()
+        self.only_labels = slot is not None and len(reading.text) == 1  # no other text column to keep
         labels = []
-        for part in parts:
+        for k, part in enumerate(parts):
             if slot is not None:
                 labels.append(label_bytes(as_text(part.texts[:, slot]), reading))
                 part.texts[:, slot] = None  # its text objects freed; labels given back per block as they go
+                if self.only_labels:
+                    parts[k] = Rows(part.values, None, part.rows, part.lines)
         self.rows = concat_rows(parts) if parts else None
         self.labels = np.concatenate(labels) if labels else np.array([], dtype="S1")
 
@@ -347,7 +350,7 @@ class _Held:
         rows = take_rows(self.rows, picked) if order is not None else slice_rows(self.rows, start, stop)
         slot = self.reading.label_slot()
         if slot is not None and self.ids:
-            texts = rows.texts.copy()
+            texts = np.empty((len(rows), 1), dtype=object) if self.only_labels else rows.texts.copy()
             texts[:, slot] = np.char.decode(self.labels[picked], "utf-8").astype(object)
             rows = Rows(rows.values, texts, rows.rows, rows.lines)  # (no _replace: Rows has its own len)
         return rows

@@ -112,10 +112,12 @@ class TextTable:
     def _read_head(self) -> None:
         data = read_chunk(self.stream, HEAD_BYTES, self.name)
         self._eof = len(data) < HEAD_BYTES
-        while not self._eof and b"\n" not in data[-(1 << 20) :]:  # at least one whole line
-            more = read_chunk(self.stream, HEAD_BYTES, self.name)
+        pieces = [data]
+        while not self._eof and b"\n" not in pieces[-1]:  # at least one whole line (joined once: a long
+            more = read_chunk(self.stream, HEAD_BYTES, self.name)  # line added to piece by piece was quadratic)
             self._eof = not more
-            data += more
+            pieces.append(more)
+        data = b"".join(pieces) if len(pieces) > 1 else data
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]  # a byte-order mark
         cut = len(data) if self._eof else data.rfind(b"\n") + 1
