@@ -6,6 +6,7 @@ one line on stderr and an exit status; the Python API lets it propagate.
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 
 
@@ -17,15 +18,29 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C or SIGINT (128 + 2, as shells report it)
 
 
+# What a terminal acts on rather than shows: C0 controls (escape sequences start with ESC), DEL,
+# C1 controls (CSI is U+009B), line and paragraph breaks, and the bidirectional overrides that
+# reorder what is shown. Written as their escapes wherever text from an input reaches a person.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u0085\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: re.Match) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
+def printable(text: str) -> str:
+    """``text`` as a person's terminal should show it: every control character written as its
+    escape (``\\x1b``, ``\\n``, ``\\u202e``), so that a cell or a file name can neither move the
+    cursor, recolour, retitle the window nor reorder what follows. Data outputs (CSV, JSON) keep
+    the text exact; tables, markdown and the lines on stderr show it this way."""
+    return _CONTROL.sub(_escaped, text) if _CONTROL.search(text) else text
+
+
 def one_line(text: str) -> str:
     """A message as one line: a line break inside it (a file name with a newline, a library's
-    multi-line message) is written as its escape, so that stderr has one line per message."""
-    text = text.strip()
-    if not any(c in text for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
-        return text
-    return "".join(
-        c.encode("unicode_escape").decode() if c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" else c for c in text
-    )
+    multi-line message) or any other control character is written as its escape, so that stderr
+    has one line per message and no escape sequence from an input reaches the terminal."""
+    return printable(text.strip())
 
 
 class LossCliError(Exception):

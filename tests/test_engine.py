@@ -356,8 +356,7 @@ def test_save_state_over_an_input_is_refused(run, tmp_path, arrays):
 
 
 def test_dask_gives_the_local_result(run, tmp_path, arrays):
-    """A LocalCluster of two worker processes, one task per shard (default block size: the
-    workers are fresh processes)."""
+    """The local cluster (two threads in this process), one task per shard, default block size."""
     pred, target = arrays
     preds, targets = _shards(tmp_path, pred, target, "csv")
     local = run("mse,huber", preds, targets, "--format", "json")

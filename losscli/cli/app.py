@@ -118,9 +118,9 @@ def run_safely(call) -> int:
         code = ExitCode.INTERRUPTED
     except BrokenPipeError:
         code = _broken_pipe()
-    except MemoryError:
-        error_line("out of memory; give a smaller input, or use a machine with more memory")
-        code = ExitCode.INTERNAL
+    except MemoryError:  # an input too large for this machine (a loss command names it; see execute)
+        error_line("out of memory: an input is too large for this machine; give a smaller one, or use more memory")
+        code = ExitCode.USAGE
     except OSError as exc:
         if exc.errno == 32:
             code = _broken_pipe()

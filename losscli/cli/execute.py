@@ -15,6 +15,33 @@ from .options import COMMON
 
 
 def execute(specs, arguments: dict) -> int:
+    try:
+        return _execute(specs, arguments)
+    except MemoryError:  # an input too large for this machine, not a bug: which, and what to do
+        raise _too_large(arguments) from None
+
+
+def _too_large(arguments: dict):
+    import contextlib
+    import os
+
+    from ..errors import InputError
+
+    names = [arguments.get(k) for k in ("preds", "targets", "weights")] + list(arguments.get("against") or [])
+    names = [name for name in dict.fromkeys(names) if name and name != STDIN] or ["<stdin>"]
+    sizes = []
+    for name in names:
+        with contextlib.suppress(OSError, ValueError):  # a pattern, FILE:KEY, gone: no size to say
+            sizes.append(os.stat(name).st_size)
+    held = f" ({sum(sizes) / (1 << 20):,.0f} MiB)" if sizes else ""
+    return InputError(
+        f"{', '.join(names)}{held}: too large for the memory of this machine (it ran out while reading or "
+        f"computing); give a smaller input, split it into shards (a glob or a directory, read one at a time; "
+        f"JSON Lines, CSV or .npy rather than one JSON document), or use a machine with more memory"
+    )
+
+
+def _execute(specs, arguments: dict) -> int:
     args = SimpleNamespace(**{name: arguments[name] for name in COMMON})
     if args.output == STDIN:  # -o -: standard output, as for the inputs
         args.output = None
@@ -212,7 +239,9 @@ def _check_settings(args) -> dict:
 
 
 def _inputs_named(args, given: dict, settings: dict) -> list[str]:
-    names = [args.preds, args.targets, args.weights, settings["baseline"]]
+    """Every input the run reads, as typed (globs and directories are expanded where they are
+    compared): the data, the other models' predictions, weights, arrays of options, baseline."""
+    names = [args.preds, args.targets, args.weights, *(args.against or []), settings["baseline"]]
     for name in ("class_weights", "var", "pos_weight"):
         value = given.get(name)
         if isinstance(value, str):

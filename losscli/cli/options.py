@@ -327,8 +327,8 @@ COMMON: dict[str, tuple[str, object, object]] = {
         _text(
             "--dask",
             help="Run the shards as tasks on a dask.distributed cluster at ADDRESS (tcp://HOST:PORT), or on a local "
-            "one of --jobs processes when no address is given. Needs losscli[dask]; the workers read the files "
-            "themselves.",
+            "one of --jobs threads in this process (it listens on no port) when no address is given. Needs "
+            "losscli[dask]; the workers read the files themselves.",
             metavar="[ADDRESS]",
         ),
         None,

@@ -45,7 +45,7 @@ class InputInfo:
             "roles": self.roles,
             "rows": self.rows,
             "columns": self.columns,
-            "used": self.used,
+            "used": {role: list(names) for role, names in self.used.items()},
             "header": self.header,
             "labels": self.labels,
             "matched": self.matched,
@@ -78,8 +78,8 @@ class InputInfo:
         return "; ".join(parts)
 
 
-def _columns_text(names: list[str], width: int) -> str:
-    if names == [str(k) for k in range(width)] and width > 1:
+def _columns_text(names, width: int) -> str:
+    if width > 1 and len(names) == width and all(name == str(k) for k, name in enumerate(names)):
         return f"all {width} columns"
     shown = ", ".join(repr(n) for n in names[:6])
     return shown + (f", ... ({len(names)} in all)" if len(names) > 6 else "")

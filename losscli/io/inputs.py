@@ -20,7 +20,7 @@ from ..errors import InputError, UsageError
 from .open import open_table
 from .select import select
 from .source import Limits, Source, resolve
-from .table import Rows, concat_rows, slice_rows, take_rows
+from .table import PositionNames, Rows, concat_rows, runs_of, slice_rows, take_rows
 
 BLOCK_ELEMENTS = 1 << 18  # values per block and role (2 MiB): small enough for the caches and a bounded memory
 
@@ -226,32 +226,66 @@ class Inputs:
         return Block(out, labels, ids)
 
     def _matched(self, block_rows: int) -> Iterator[list[Rows]]:
-        """Rows matched by label: every reading read whole, the labelled ones put in the order of
-        the first labelled one (``ids_from``), those without labels kept in their own order."""
-        whole = []
-        for reading in self.readings:
-            parts = list(reading.rows())
-            whole.append(concat_rows(parts) if parts else None)
+        """Rows matched by label, in the order of the first labelled file (``ids_from``); a file
+        without labels is kept in its own order (matched by position). While every labelled file has
+        the first's labels in the first's order (a submission and its solution, both sorted), blocks
+        go by position as they are read, and only the first's labels are kept (as bytes), for the
+        check that none repeats. From the first block where they differ, the rest of every file is
+        held (its numbers, its labels as bytes: no text object a row) and put in the first's order."""
+        readings = self.readings
+        runs = [runs_of(reading.rows(block_rows), block_rows) for reading in readings]
+        seen: list[np.ndarray] = []  # the labels streamed so far (the same in every labelled file)
+        while True:
+            parts = [next(run, None) for run in runs]
+            if all(part is None for part in parts):
+                break
+            labels = self._labels_if_aligned(parts)
+            if labels is None:
+                yield from self._held(parts, runs, seen, block_rows)
+                return
+            seen.append(labels)
+            yield parts
+        _check_unique(seen, readings[self.ids_from])  # the same labels in every labelled file
+
+    def _labels_if_aligned(self, parts: list[Rows | None]) -> np.ndarray | None:
+        """The first labelled file's labels of this run of rows (as bytes) when every file has a run
+        of the same length and every labelled one the same labels in the same order; else None."""
         base = self.ids_from
-        first = self.readings[base]
-        if whole[base] is None:
-            return
-        labels0 = as_text(whole[base].texts[:, first.label_slot()])
-        _check_unique(labels0, first)
-        ordered = []
-        for k, (reading, rows) in enumerate(zip(self.readings, whole, strict=True)):
+        if any(part is None or len(part) != len(parts[base]) for part in parts):
+            return None
+        first = as_text(parts[base].texts[:, self.readings[base].label_slot()])
+        for k, (reading, part) in enumerate(zip(self.readings, parts, strict=True)):
             if k == base or reading.label is None:
-                ordered.append(rows)
                 continue
-            labels = as_text(rows.texts[:, reading.label_slot()]) if rows is not None else np.array([], dtype=object)
-            _check_unique(labels, reading)
-            ordered.append(take_rows(rows, _order(labels0, labels, first, reading)))
-        count = len(ordered[base])
-        for reading, rows in zip(self.readings, ordered, strict=True):
-            if reading.label is None and (0 if rows is None else len(rows)) != count:
-                raise _count_mismatch(first, count, reading, 0 if rows is None else len(rows))
-        for start in range(0, count, block_rows):
-            yield [slice_rows(rows, start, start + block_rows) for rows in ordered]
+            if not np.array_equal(first, as_text(part.texts[:, reading.label_slot()])):
+                return None
+        return label_bytes(first, self.readings[base])
+
+    def _held(self, parts: list[Rows | None], runs: list, seen: list[np.ndarray], block_rows: int):
+        """The rest of every file, held, the labelled ones put in the first's order, in blocks."""
+        base = self.ids_from
+        held = [
+            _Held(reading, [part, *run], ids=k == base)
+            for k, (reading, part, run) in enumerate(zip(self.readings, parts, runs, strict=True))
+        ]
+        first = held[base]
+        orders: list[np.ndarray | None] = []
+        for reading, rest in zip(self.readings, held, strict=True):
+            if reading.label is not None:
+                _check_unique([*seen, rest.labels], reading)
+        for k, (reading, rest) in enumerate(zip(self.readings, held, strict=True)):
+            if k == base:
+                orders.append(None)
+            elif reading.label is None:
+                if len(rest) != len(first):
+                    streamed = sum(len(labels) for labels in seen)
+                    raise _count_mismatch(self.readings[base], streamed + len(first), reading, streamed + len(rest))
+                orders.append(None)
+            else:
+                orders.append(_order(first.labels, rest.labels, self.readings[base], reading))
+        for start in range(0, len(first), block_rows):
+            stop = min(start + block_rows, len(first))
+            yield [rest.block(start, stop, order) for rest, order in zip(held, orders, strict=True)]
 
     # --- what was read ------------------------------------------------------------------------
 
@@ -259,11 +293,7 @@ class Inputs:
         out = []
         for k, reading in enumerate(self.readings):
             layout = reading.table.layout
-            used = {
-                name: [layout.names[c] or "(index)" for c in role.columns]
-                for name, role in self.roles.items()
-                if role.reading == k
-            }
+            used = {name: _used_names(layout, role) for name, role in self.roles.items() if role.reading == k}
             header = None
             if layout.header is not None:
                 header = {"names": list(layout.header.names), "how": layout.header.how}
@@ -300,6 +330,16 @@ class Inputs:
         return f"by label ({reading.label_how})"
 
 
+def _used_names(layout, role: Role):
+    """The names of a role's columns; every column of a file that names none: its names as they are
+    (made when a JSON output lists them, not for each of millions of columns of every run)."""
+    names = layout.names
+    every = len(role.columns) == len(names) and all(c == k for k, c in enumerate(role.columns))
+    if isinstance(names, PositionNames) and every:
+        return names
+    return [names[c] or "(index)" for c in role.columns]
+
+
 def as_text(column: np.ndarray) -> np.ndarray:
     """Row labels as text. From a numeric format (.npy) they are numbers: whole ones as
     integers (100, not 100.0: an id saved as float64 is still 100), NaN as an empty cell."""
@@ -310,34 +350,91 @@ def as_text(column: np.ndarray) -> np.ndarray:
     )
 
 
-def _check_unique(labels: np.ndarray, reading: Reading) -> None:
-    unique, counts = np.unique(labels.astype(str), return_counts=True)
-    repeated = unique[counts > 1]
-    if len(repeated):
-        shown = ", ".join(repr(str(x)) for x in repeated[:5])
+def label_bytes(labels: np.ndarray, reading: Reading) -> np.ndarray:
+    """Row labels (text) as a NumPy array of their UTF-8 bytes: a byte a character, where a str is
+    60 bytes and more. (NumPy drops a bytes value's trailing NULs, so a label holding NUL is refused.)"""
+    if "\x00" in "".join(labels.tolist()):
         raise InputError(
-            f"{reading.name}: the row label{'s' if len(repeated) > 1 else ''} {shown} "
+            f"{reading.name}: a row label holds the NUL character; rows are matched by label, so a label must be "
+            f"text without it (--by-position matches them by position)"
+        )
+    try:
+        return labels.astype("S")
+    except UnicodeEncodeError:  # not ASCII: every label of this run as UTF-8 (the same bytes for ASCII)
+        return np.char.encode(labels.astype("U"), "utf-8")
+
+
+def _shown_labels(labels: np.ndarray) -> str:
+    return ", ".join(repr(bytes(x).decode("utf-8", "replace")) for x in labels[:5])
+
+
+class _Held:
+    """The rest of one file, held compactly: its numbers, labels as bytes, rows and lines; its other
+    text columns (class labels of the targets) as they are, without the row labels' text (given
+    back a block at a time, for the file whose labels are the samples' ids)."""
+
+    def __init__(self, reading: Reading, parts: list, ids: bool):
+        parts = [part for part in parts if part is not None and len(part)]
+        self.reading, self.ids = reading, ids  # ids: its labels are the samples' ids, given back as text
+        slot = reading.label_slot()
+        self.only_labels = slot is not None and len(reading.text) == 1  # no other text column to keep
+        labels = []
+        for k, part in enumerate(parts):
+            if slot is not None:
+                labels.append(label_bytes(as_text(part.texts[:, slot]), reading))
+                part.texts[:, slot] = None  # its text objects freed; labels given back per block as they go
+                if self.only_labels:
+                    parts[k] = Rows(part.values, None, part.rows, part.lines)
+        self.rows = concat_rows(parts) if parts else None
+        self.labels = np.concatenate(labels) if labels else np.array([], dtype="S1")
+
+    def __len__(self) -> int:
+        return 0 if self.rows is None else len(self.rows)
+
+    def block(self, start: int, stop: int, order: np.ndarray | None) -> Rows:
+        picked = slice(start, stop) if order is None else order[start:stop]
+        rows = take_rows(self.rows, picked) if order is not None else slice_rows(self.rows, start, stop)
+        slot = self.reading.label_slot()
+        if slot is not None and self.ids:
+            texts = np.empty((len(rows), 1), dtype=object) if self.only_labels else rows.texts.copy()
+            texts[:, slot] = np.char.decode(self.labels[picked], "utf-8").astype(object)
+            rows = Rows(rows.values, texts, rows.rows, rows.lines)  # (no _replace: Rows has its own len)
+        return rows
+
+
+def _check_unique(labels: list[np.ndarray], reading: Reading) -> None:
+    """No label twice in ``reading`` (its labels as bytes, in runs)."""
+    every = np.concatenate(labels) if labels else np.array([], dtype="S1")
+    if len(every) < 2:
+        return
+    ordered = np.sort(every, kind="stable")
+    twice = ordered[1:] == ordered[:-1]
+    if twice.any():
+        repeated = np.unique(ordered[1:][twice])
+        raise InputError(
+            f"{reading.name}: the row label{'s' if len(repeated) > 1 else ''} {_shown_labels(repeated)} "
             f"{'occur' if len(repeated) > 1 else 'occurs'} more than once ({len(repeated):,} repeated in all); "
             f"rows are matched by label, so each label must be unique"
         )
 
 
 def _order(first: np.ndarray, other: np.ndarray, a: Reading, b: Reading) -> np.ndarray:
-    """The rows of ``other`` in the order of ``first``; every label in exactly both."""
-    position = {label: k for k, label in enumerate(other.tolist())}
-    order = np.fromiter((position.get(label, -1) for label in first.tolist()), dtype=np.int64, count=len(first))
-    missing = first[order < 0]
+    """The rows of ``other`` in the order of ``first`` (labels as bytes, each unique); every label in
+    exactly both. A sort and a binary search, no dictionary of a million entries."""
+    sorter = np.argsort(other, kind="stable")
+    at = np.searchsorted(other, first, sorter=sorter)
+    order = sorter[np.minimum(at, len(other) - 1)] if len(other) else np.zeros(len(first), dtype=np.int64)
+    found = (at < len(other)) & (other[order] == first) if len(other) else np.zeros(len(first), dtype=bool)
+    missing = first[~found]
     if len(missing):
-        shown = ", ".join(repr(str(x)) for x in missing[:5])
         raise InputError(
-            f"{b.name}: has no row for the label{'s' if len(missing) > 1 else ''} {shown} of {a.name} "
-            f"({len(missing):,} in all); rows are matched by label (--by-position matches them by position)"
+            f"{b.name}: has no row for the label{'s' if len(missing) > 1 else ''} {_shown_labels(missing)} of "
+            f"{a.name} ({len(missing):,} in all); rows are matched by label (--by-position matches them by position)"
         )
     if len(other) > len(first):
-        extra = np.setdiff1d(other.astype(str), first.astype(str))
-        shown = ", ".join(repr(str(x)) for x in extra[:5])
+        extra = np.setdiff1d(other, first)
         raise InputError(
-            f"{a.name}: has no row for the label{'s' if len(extra) > 1 else ''} {shown} of {b.name} "
+            f"{a.name}: has no row for the label{'s' if len(extra) > 1 else ''} {_shown_labels(extra)} of {b.name} "
             f"({len(extra):,} in all); rows are matched by label (--by-position matches them by position)"
         )
     return order

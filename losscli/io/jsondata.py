@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from .source import read_chunk
-from .table import Header, Layout, Rows, position_names
+from .table import Header, Layout, Rows, check_width, position_names
 
 MAX_INT_DIGITS = 400  # a float64 holds at most 309 integer digits: anything longer is an error, not a hang
 CHUNK_BYTES = 1 << 22
@@ -50,6 +50,23 @@ def loads(data: bytes | str, name: str, where: str = ""):
         raise InputError(f"{name}: {where}JSON nested too deeply; give a list of numbers or of rows") from None
     except ValueError as exc:  # Python's own limit on integer digits, and the like
         raise InputError(f"{name}: {where}invalid JSON number ({exc})") from None
+
+
+HELD_PER_BYTE = 16  # memory a JSON document takes while parsed, per byte of it ("0.5," is a 24-byte float)
+
+
+def _check_memory(text: bytes, name: str) -> None:
+    """A document is parsed whole into Python objects: refused, before parsing, when that cannot fit."""
+    from .memory import available
+
+    need = HELD_PER_BYTE * len(text)
+    free = available() if need > 1 << 28 else None  # below 256 MiB: not worth a look
+    if free is not None and need > free:
+        raise InputError(
+            f"{name}: a JSON document is read whole, about {HELD_PER_BYTE} times its size ({need / (1 << 30):.1f} GiB "
+            f"here), more than the {free / (1 << 30):.1f} GiB of memory available; write it as JSON Lines (one row "
+            f"or record a line, pandas' to_json(orient='records', lines=True)), CSV or .npy, which are read in blocks"
+        )
 
 
 def _kind(value) -> str:
@@ -86,7 +103,10 @@ class JsonTable:
 
     def __init__(self, stream: BinaryIO, name: str, key: str | None = None):
         self.name, self.details = name, {}
-        data = loads(read_chunk(stream, -1, name), name)
+        text = read_chunk(stream, -1, name)
+        _check_memory(text, name)
+        data = loads(text, name)
+        del text
         self._columns, self._labels, shape = _frame(data, name)
         names = tuple(self._columns)
         self._one_d = shape == "list"
@@ -177,6 +197,7 @@ def _list_frame(data: list, name: str):
         return {k: [row.get(k) for row in data] for k in keys}, None, "records"
     if data and all(isinstance(row, list) for row in data):
         width = len(data[0])
+        check_width(name, width)
         for i, row in enumerate(data):
             if len(row) != width:
                 raise InputError(
@@ -286,6 +307,7 @@ class JsonlTable:
             self.layout = Layout(tuple(str(k) for k in self._keys), header=Header(tuple(self._keys), "keys of line 1"))
         elif isinstance(first, list):
             self._keys = None
+            check_width(name, len(first))
             self.layout = Layout(position_names(len(first)))
         else:
             self._keys = None

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InputError
 from .source import ZIP_MAGIC, Limits
-from .table import Layout, Rows, position_names
+from .table import Layout, Rows, check_width, position_names
 
 CHUNK_BYTES = 1 << 20  # 1 MiB of rows per read (a whole number of blocks when the engine asks)
 
@@ -84,6 +84,7 @@ class NpyTable:
         if available is not None:
             available -= stream.tell() if hasattr(stream, "tell") and _tells(stream) else 0
         self.header.check_size(available, name)
+        check_width(name, self.header.width)
         self.layout = Layout(position_names(self.header.width))
         self.details = {"shape": list(self.header.shape), "dtype": str(self.header.dtype)}
         self.block_rows = 0  # when set: chunks of a whole number of the engine's blocks
@@ -273,6 +274,7 @@ class NpzArchive:
         except Exception as exc:  # BadZipFile, NotImplementedError (a newer zip version), OSError, ...
             raise InputError(f"{name}: is not a valid .npz archive ({exc}); write it with np.savez") from None
         self.members = {info.filename.removesuffix(".npy"): info for info in self.zip.infolist()}
+        self.size = _stream_size(stream)
 
     @property
     def keys(self) -> list[str]:
@@ -281,6 +283,7 @@ class NpzArchive:
     def table(self, key: str) -> NpyTable:
         info = self.members[key]
         member = f"{self.name}:{key}"
+        self._check_claims(info, member)
         limit = self.limits.allowed(info.compress_size)
         if limit is not None and info.file_size > limit:
             raise self.limits.refuse(member, info.file_size, info.compress_size)
@@ -289,6 +292,30 @@ class NpzArchive:
         except Exception as exc:  # BadZipFile, NotImplementedError (an unknown compression), ...
             raise InputError(f"{member}: cannot be read ({exc}); write the archive again with np.savez") from None
         return NpyTable(_Guarded(stream, member), member, available=info.file_size)
+
+    def _check_claims(self, info, member: str) -> None:
+        """The directory's claims, before anything is inflated: a member's compressed bytes lie inside
+        the archive. (A claim of terabytes compressed let any inflated size pass the limit, which is a
+        multiple of the compressed size, and the whole member was inflated before the stream ended.)"""
+        if self.size is None:
+            return
+        held = self.size - info.header_offset
+        if info.header_offset < 0 or info.compress_size > held:
+            raise InputError(
+                f"{member}: the archive's directory claims {info.compress_size:,} compressed bytes at offset "
+                f"{info.header_offset:,}, but the archive holds {self.size:,} bytes; it is damaged: write it again "
+                f"with np.savez"
+            )
+
+
+def _stream_size(stream) -> int | None:
+    try:
+        at = stream.tell()
+        size = stream.seek(0, 2)
+        stream.seek(at)
+        return size
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 class _Guarded:

@@ -9,10 +9,12 @@ so that a complaint about any value can name the file, line and column.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple, Protocol
 
 import numpy as np
+
+from ..errors import InputError
 
 
 class Header(NamedTuple):
@@ -63,8 +65,68 @@ class Table(Protocol):
         ...
 
 
-def position_names(width: int) -> tuple[str, ...]:
-    return tuple(str(k) for k in range(width))
+# The widest input taken. Each column costs a few hundred bytes however few the rows (its
+# sums, its name, its place in the plan), so this bounds memory at a few hundred MB; wider
+# inputs are, as a rule, one sample written as a row (a vector saved with np.savetxt(f, [a])).
+MAX_COLUMNS = 1 << 20
+
+
+def check_width(name: str, width: int) -> None:
+    """Refuse an input of more than MAX_COLUMNS columns before anything is held per column."""
+    if width > MAX_COLUMNS:
+        raise InputError(
+            f"{name}: has {width:,} columns; losscli keeps sums for every output column and takes at most "
+            f"{MAX_COLUMNS:,} (a few hundred MB); if each column is a sample, write one sample a row "
+            f"(np.save(f, a.T), or one value a line), or split the outputs into several files"
+        )
+
+
+class PositionNames(Sequence):
+    """The names ``"0"``, ``"1"``, ... of the columns of a file that names none, made when asked
+    for: a tuple of them cost 60 bytes a column (300 MB for a row of 5,000,000 values)."""
+
+    def __init__(self, width: int):
+        self.width = width
+
+    def __len__(self) -> int:
+        return self.width
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return tuple(str(j) for j in range(self.width)[k])
+        return str(range(self.width)[k])
+
+    def __iter__(self):
+        return map(str, range(self.width))
+
+    def __contains__(self, name) -> bool:
+        return (
+            isinstance(name, str)
+            and name.isdigit()
+            and name.isascii()
+            and str(int(name)) == name
+            and (int(name) < self.width)
+        )
+
+    def index(self, name, *args) -> int:
+        if name not in self:
+            raise ValueError(f"{name!r} is not a column position")
+        return int(name)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, PositionNames):
+            return self.width == other.width
+        return isinstance(other, tuple | list) and len(other) == self.width and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"PositionNames({self.width})"
+
+
+def position_names(width: int) -> PositionNames:
+    return PositionNames(width)
 
 
 def concat_rows(parts: list[Rows]) -> Rows:
@@ -92,3 +154,21 @@ def take_rows(rows: Rows, keep: np.ndarray) -> Rows:
         rows.rows[keep],
         None if rows.lines is None else rows.lines[keep],
     )
+
+
+def runs_of(parts: Iterator[Rows], step: int) -> Iterator[Rows]:
+    """The rows of ``parts`` again, in runs of exactly ``step`` (the last one shorter)."""
+    pending: list[Rows] = []
+    held = 0
+    for part in parts:
+        if not len(part):
+            continue
+        pending.append(part)
+        held += len(part)
+        while held >= step:
+            rows = concat_rows(pending)
+            yield slice_rows(rows, 0, step)
+            rest = slice_rows(rows, step, len(rows))
+            pending, held = ([rest] if len(rest) else []), len(rest)
+    if held:
+        yield concat_rows(pending)

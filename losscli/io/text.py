@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import InputError
 from . import cells as C
 from .source import read_chunk
-from .table import Header, Layout, Rows, position_names
+from .table import MAX_COLUMNS, Header, Layout, Rows, check_width, position_names
 
 CHUNK_BYTES = 4 << 20  # 4 MiB of lines per parse: large enough for the parsers, small enough to bound memory
 PYARROW_FROM = 1 << 20  # a chunk this large pays for importing pyarrow; a smaller one goes to NumPy
@@ -103,6 +103,7 @@ class TextTable:
         self.format = fmt
         self._read_head()
         self.delimiter = _sniff_delimiter(self._first_line(), fmt) if self._lines else ","
+        self._check_width()
         self.layout = self._layout(header)
         self.details = {"delimiter": {",": ",", "\t": "tab", ";": ";", None: "whitespace"}[self.delimiter]}
 
@@ -111,15 +112,31 @@ class TextTable:
     def _read_head(self) -> None:
         data = read_chunk(self.stream, HEAD_BYTES, self.name)
         self._eof = len(data) < HEAD_BYTES
-        while not self._eof and b"\n" not in data[-(1 << 20) :]:  # at least one whole line
-            more = read_chunk(self.stream, HEAD_BYTES, self.name)
+        pieces = [data]
+        while not self._eof and b"\n" not in pieces[-1]:  # at least one whole line (joined once: a long
+            more = read_chunk(self.stream, HEAD_BYTES, self.name)  # line added to piece by piece was quadratic)
             self._eof = not more
-            data += more
+            pieces.append(more)
+        data = b"".join(pieces) if len(pieces) > 1 else data
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]  # a byte-order mark
         cut = len(data) if self._eof else data.rfind(b"\n") + 1
         self._head, self._rest = data[:cut], data[cut:]
         self._lines = _decode(self._head, self.name, 0).splitlines()
+
+    def _check_width(self) -> None:
+        """Before the first line is split into cells (a cell is 50 bytes as a str): a line of more
+        cells than losscli takes, counted by its delimiters (a quoted cell may hold one: then split)."""
+        line = self._first_line()
+        if len(line) <= MAX_COLUMNS:
+            return
+        if self.delimiter is None:
+            cells = len(line.split()) if line.count(" ") + line.count("\t") >= MAX_COLUMNS else 0
+        else:
+            cells = line.count(self.delimiter) + 1
+            if '"' in line and cells > MAX_COLUMNS:
+                cells = len(_split(line, self.delimiter))
+        check_width(self.name, cells)
 
     def _first_line(self) -> str:
         return next((line for line in self._lines if not _is_blank(line) and not self._comment(line, True)), "")

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from ..core.result import Result, short
+from ..errors import printable
 
 # --- JSON ------------------------------------------------------------------------------
 
@@ -161,7 +162,7 @@ def _listed(results: list[Result], fmt: str, level: str) -> str:
 
 
 def _md_row(cells) -> str:
-    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |\n"
+    return "| " + " | ".join(printable(str(cell)).replace("|", "\\|") for cell in cells) + " |\n"
 
 
 def to_markdown(results: list[Result], max_rows: int) -> str:
@@ -183,7 +184,7 @@ def to_markdown(results: list[Result], max_rows: int) -> str:
         out.append(f"\n{len(head)} of {n_samples:,} samples shown (--max-rows to change)\n")
     signatures = [r.signature for r in results if r.signature]
     if signatures:
-        out.append("\n" + "".join(f"`{s}`  \n" for s in signatures))
+        out.append("\n" + "".join(f"`{printable(s)}`  \n" for s in signatures))
     return "".join(out)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core.result import SCHEMA_VERSION
+from ..errors import printable
 
 
 def _verdict(row) -> str:
@@ -62,11 +63,13 @@ def table(report, loss: str, console) -> None:
         )
     console.print(Text(f"{loss}: models on the same {report.rows[0].model.statistic.n_samples:,} samples", "bold"))
     console.print(grid)
-    console.print(Text(f"{_how(report)}; lower is better; '=' marks the best ({report.best}) and its ties", "dim"))
+    console.print(
+        Text(printable(f"{_how(report)}; lower is better; '=' marks the best ({report.best}) and its ties"), "dim")
+    )
     for row in report.rows:
         signature = getattr(row.model.result, "signature", "")
         if signature:
-            console.print(Text(f"{row.model.name}: {signature}", "dim"), overflow="fold")
+            console.print(Text(printable(f"{row.model.name}: {signature}"), "dim"), overflow="fold")
 
 
 def to_dict(report, loss: str) -> dict:
@@ -120,6 +123,6 @@ def markdown(report, loss: str) -> str:
     for row in report.rows:
         cells = [f"`{row.model.name}`", _value(row), _difference(row), _p(row), _verdict(row)]
         cells.append("yes" if row.tied_with_best else "")
-        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n")
+        out.append("| " + " | ".join(printable(c).replace("|", "\\|") for c in cells) + " |\n")
     out.append(f"\n{_how(report)}; lower is better.\n")
     return "".join(out)

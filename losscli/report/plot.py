@@ -27,16 +27,51 @@ def check_plot_path(path: str, inputs: list[str]) -> None:
     refuse_inputs(path, inputs, "--plot")
 
 
+def _import_matplotlib():
+    """matplotlib, imported from an empty private folder: it reads a ``matplotlibrc`` of the current
+    folder before any other (a cloned repository's ``text.usetex: True`` made every --plot fail,
+    its bad keys went to stderr), and keeps its font cache in ``MPLCONFIGDIR``, which a relative
+    value puts in the current folder too (so a relative one is not used)."""
+    import os
+    import sys
+    import tempfile
+
+    if sys.modules.get("matplotlib") is not None and "matplotlib.pyplot" in sys.modules:
+        return sys.modules["matplotlib"]  # imported by whoever calls us: drawn with the defaults below
+    saved = os.environ.get("MPLCONFIGDIR")
+    with tempfile.TemporaryDirectory(prefix="losscli-plot-") as empty:
+        here = os.open(".", os.O_RDONLY)
+        try:
+            if saved is not None and not os.path.isabs(saved):
+                os.environ["MPLCONFIGDIR"] = empty
+            os.chdir(empty)
+            import matplotlib
+
+            matplotlib.use("Agg")  # files only: no screen needed
+            import matplotlib.font_manager  # its cache read (or built) while the folder is the empty one
+            import matplotlib.pyplot
+        finally:
+            os.fchdir(here)
+            os.close(here)
+            if saved is not None:
+                os.environ["MPLCONFIGDIR"] = saved
+    return matplotlib
+
+
 def write_plot(result: Result, path: str) -> None:
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # files only: no screen needed
-        import matplotlib.pyplot as plt
-        import matplotlib.ticker
+        matplotlib = _import_matplotlib()
     except ImportError:
         raise UsageError("--plot needs matplotlib: pip install 'losscli[plot]'") from None
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
+    with matplotlib.style.context("default"):  # matplotlib's own defaults, whatever rc file was read
+        image = _figure(result, plt, matplotlib.ticker, Path(path).suffix[1:].lower())
+    write_atomically(path, image, "--plot")  # a FIFO or a device in place; a link stays a link
+
+
+def _figure(result: Result, plt, ticker, fmt: str) -> bytes:
     figure, (left, right) = plt.subplots(1, 2, figsize=SIZE_INCHES, dpi=DPI)
     left.hist(result.per_sample, bins=min(50, max(5, len(result.per_sample) // 5)), color="#c0502a")
     left.set_title(f"per-sample {result.loss} (--reduce {result.reduce})")
@@ -51,8 +86,8 @@ def write_plot(result: Result, path: str) -> None:
         if n_outputs <= 12:  # a tick per output: MaxNLocator puts -0.5 and 0.5 around a single one
             right.set_xticks(range(n_outputs))
         else:
-            right.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        right.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+            right.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+        right.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         right.set_title("per-element loss")
         right.set_xlabel("output j")
         right.set_ylabel("sample i")
@@ -65,10 +100,10 @@ def write_plot(result: Result, path: str) -> None:
 
     image = io.BytesIO()
     try:
-        figure.savefig(image, format=Path(path).suffix[1:].lower(), dpi=DPI)
+        figure.savefig(image, format=fmt, dpi=DPI)
     finally:
         plt.close(figure)
-    write_atomically(path, image.getvalue(), "--plot")  # a FIFO or a device in place; a link stays a link
+    return image.getvalue()
 
 
 def _rows_for_heatmap(matrix: np.ndarray, limit: int = 2000) -> np.ndarray:

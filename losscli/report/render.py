@@ -18,17 +18,28 @@ from rich.text import Text
 
 from ..core.registry import LOSSES
 from ..core.result import Result, short
+from ..errors import printable
 from .docs import options_text
 
 _COLUMN_PADDING = 3  # Rich pads each cell and separates columns
 
 
 class QuietPipeConsole(Console):
-    """A console whose reader may go away (``| head``): that is no failure, so no exit 1."""
+    """The console of every table for people. Its reader may go away (``| head``): that is no
+    failure, so no exit 1. Every text cell shows control characters as their escapes (an id
+    cell holding ESC [ 2 J cleared the terminal): Rich passes them through."""
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
         raise BrokenPipeError
+
+    def render_str(self, text: str, **kwargs) -> Text:
+        return super().render_str(printable(text), **kwargs)
+
+
+def shown(text: str) -> Text:
+    """A line of text for a person, made of names and values from the inputs."""
+    return Text(printable(text))
 
 
 LARGEST_SHOWN = 3  # rows (and columns) of the largest terms, never elided
@@ -70,11 +81,11 @@ def _table() -> Table:
 
 
 def _print_section(console: Console, heading: str, table: Table, notes: list[str]) -> None:
-    console.print(Text(heading, style="bold"))
+    console.print(Text(printable(heading), style="bold"))
     console.print(table)
     for note in notes:
         if note:
-            console.print(Text(note, style="dim"))
+            console.print(Text(printable(note), style="dim"))
 
 
 def _largest_rows(result: Result) -> list[int]:
@@ -289,7 +300,7 @@ def render_result(
     top: int = 0,
 ) -> None:
     """Print the tables and the batch summary of ``result``, and its explanation if given."""
-    console = console or Console(highlight=False, markup=False)
+    console = console or QuietPipeConsole(highlight=False, markup=False)
     lookup = _row_lookup(result)
     kept = result.kept
     ids_of = None if kept is None or kept.ids is None else (lambda i: kept.ids[lookup[i]])
@@ -369,7 +380,7 @@ def _comparison_section(console: Console, comparison: list) -> None:
 
 def render_many(results: list[Result], *, max_rows: int = 20, console: Console | None = None) -> None:
     """Several losses of one pass, side by side: per-sample values, then the batch values."""
-    console = console or Console(highlight=False, markup=False)
+    console = console or QuietPipeConsole(highlight=False, markup=False)
     n_samples = results[0].shape[0]
     rows = shown_rows(n_samples, max_rows, [])
     lookups = [_row_lookup(r) for r in results]
@@ -410,7 +421,7 @@ def render_many(results: list[Result], *, max_rows: int = 20, console: Console |
 
 def render_list(console: Console | None = None) -> None:
     """``losscli list``: every loss with its aliases, default reduction and formula."""
-    console = console or Console(highlight=False, markup=False)
+    console = console or QuietPipeConsole(highlight=False, markup=False)
     table = _table()
     table.add_column("loss", no_wrap=True)
     table.add_column("--reduce", no_wrap=True)
