@@ -29,11 +29,14 @@ def _exit_interrupted() -> None:
     """Exit 130 now, every time. A KeyboardInterrupt that passed out of an eval() on its way to our
     handler (Typer evaluates annotations with inspect's eval) sets CPython's flag of an unhandled
     interrupt, and at exit the interpreter then kills itself with SIGINT (status -2, not 130), though
-    the interrupt was handled. Everything that cleans up (temporary outputs, a Dask cluster) has run
-    while the exception unwound; what is left is the streams' buffers."""
+    the interrupt was handled. A Dask cluster has stopped while the exception unwound; what is left is the
+    temporary outputs (removed at exit otherwise) and the streams' buffers."""
     import contextlib
     import os
 
+    from ..io.write import remove_temporaries
+
+    remove_temporaries()  # os._exit runs no atexit function
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()

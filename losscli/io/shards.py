@@ -223,9 +223,14 @@ def _quick_key(pair: tuple[str, ...]) -> tuple:
     """Each file's size and the sha256 of its first 64 KiB: shards that differ, as a rule, differ here."""
     import hashlib
 
+    import stat
+
     key = []
     for path in pair:
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                key.append(path)  # a FIFO or a device: a read would take what the pass needs
+                continue
             with open(path, "rb") as handle:
                 key.append((os.fstat(handle.fileno()).st_size, hashlib.sha256(handle.read(1 << 16)).digest()))
         except OSError:

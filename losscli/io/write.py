@@ -114,7 +114,8 @@ def _special(path: str) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
-def _remove_temporaries(*_) -> None:
+def remove_temporaries(*_) -> None:
+    """Remove every temporary output not yet renamed (at exit, on an ending signal, on Ctrl-C)."""
     for temporary in list(_TEMPORARY):
         with suppress(OSError):
             os.unlink(temporary)
@@ -129,7 +130,7 @@ def _cleanup_on_signals() -> None:
     import signal
 
     def stop(signum, frame):
-        _remove_temporaries()
+        remove_temporaries()
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
@@ -138,8 +139,8 @@ def _cleanup_on_signals() -> None:
         if signum is not None and signal.getsignal(signum) in (signal.SIG_DFL, None):
             with suppress(OSError, ValueError):  # ValueError: not the main thread
                 signal.signal(signum, stop)
-    atexit.unregister(_remove_temporaries)
-    atexit.register(_remove_temporaries)
+    atexit.unregister(remove_temporaries)
+    atexit.register(remove_temporaries)
 
 
 def _name_max(folder: str) -> int:
