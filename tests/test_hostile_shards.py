@@ -215,3 +215,27 @@ def test_merge_of_a_stdin_state_with_itself_is_refused(run, tmp_path):
     allowed = run("merge", state, state, "--allow-duplicates", "-f", "value")
     # the squared errors 0.25, 0.25, 0.01, 0.01, counted twice: the mean is still 0.52 / 4
     assert allowed.exit_code == 0 and float(allowed.stdout) == pytest.approx(0.13, rel=1e-15)
+
+
+# --- two plain files whose headers list the same columns in other orders ----------------------------------
+
+
+def test_targets_whose_header_lists_the_outputs_in_another_order_are_matched_by_name(run, tmp_path):
+    """pandas writes frames with their columns; ``df[["b", "a"]].to_csv()`` against ``df.to_csv()`` was
+    scored column against column by position: every output against another. Expected: predictions equal
+    to their targets name by name give mse 0 (pandas' ``(pred - true[pred.columns])``), with a note."""
+    frame = pd.DataFrame({"a": [0.1, 0.4, 0.7], "b": [0.9, 0.6, 0.2]})
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    frame[["b", "a"]].to_csv(tmp_path / "t.csv", index=False)
+    result = run("mse", str(tmp_path / "p.csv"), str(tmp_path / "t.csv"), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["value"] == 0.0
+    assert "matched to the prediction column of its name" in result.stderr
+    shards = tmp_path / "shards"
+    (shards / "p").mkdir(parents=True)
+    (shards / "t").mkdir()
+    for k in range(2):  # and shard by shard, each read by its own header
+        frame.to_csv(shards / "p" / f"part-{k}.csv", index=False)
+        (frame if k else frame[["b", "a"]]).to_csv(shards / "t" / f"part-{k}.csv", index=False)
+    assert _value(run("mse", str(shards / "p"), str(shards / "t"), "-f", "value")) == 0.0

@@ -587,7 +587,25 @@ def _plan(open_reading, readings, preds, targets, columns: Columns, weights, tak
                 f"{first.name}: has row labels and {names} {'has' if len(plain) == 1 else 'have'} none; rows are "
                 f"matched by position, and the labels are the samples' ids"
             )
+    _match_columns_by_name(inputs)
     return inputs
+
+
+def _match_columns_by_name(inputs: Inputs) -> None:
+    """Targets in another file whose header names the predictions' columns in another order
+    (``b,a`` against ``a,b``) are read by name, as pandas aligns two frames; by position, every
+    column would be scored against another. Said in a note."""
+    names = inputs.column_names()
+    preds, targets = names.get("predictions"), names.get("targets")
+    if preds is None or targets is None or preds == targets or sorted(preds) != sorted(targets):
+        return
+    if len(set(preds)) != len(preds) or inputs.roles["predictions"].reading == inputs.roles["targets"].reading:
+        return
+    inputs.align({"targets": preds})
+    inputs.notes.append(
+        f"{inputs.name_of('targets')}: its columns are the predictions' in another order; each is matched to "
+        f"the prediction column of its name (select them with --target-col to choose otherwise)"
+    )
 
 
 def _take_index_labels(reading: Reading) -> None:

@@ -222,7 +222,6 @@ def refuse_twice_counted(roles: list[str], pairs: list[tuple[str, ...]]) -> None
 def _quick_key(pair: tuple[str, ...]) -> tuple:
     """Each file's size and the sha256 of its first 64 KiB: shards that differ, as a rule, differ here."""
     import hashlib
-
     import stat
 
     key = []
