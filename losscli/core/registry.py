@@ -3,8 +3,9 @@
 Each :class:`Loss` entry names a function of ``losses.py`` and adds the name, aliases,
 formula, the framework it matches, its default reduction, its options, the kind of
 targets it takes and the domain of its inputs. The command line, ``losscli list``,
-the help text and the README table are all generated from :data:`LOSSES`, so adding
-a loss is one entry here (and its function).
+the help text and the README table are all generated from :data:`LOSSES`. Adding a
+loss is its function, its gradient, one entry here, its conventions and its reference
+values: CONTRIBUTING.md lists the places.
 """
 
 from __future__ import annotations
