@@ -466,8 +466,6 @@ def _check(settings: dict, results, baseline_rows, quiet: bool, model: str | Non
 
 
 def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
-    from ..report.output import render
-
     baseline_rows = _baseline_rows(settings, results)
     if args.plot is not None:
         from ..report.plot import write_plot
@@ -483,9 +481,19 @@ def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
         write_atomically(args.save_state, json.dumps(document(run, args)) + "\n", "--save-state")
     from ..io.write import emit
 
-    emit(run.sink.stream() if run.sink is not None else render(results, run, args), args.output, args.quiet)
+    emit(run.sink.stream() if run.sink is not None else _rendered(results, run, args), args.output, args.quiet)
     if run.sink is not None:
         run.sink.close()
     if not checking:
         return ExitCode.OK
     return ExitCode.CHECK_FAILED if _check(settings, results, baseline_rows, args.quiet) else ExitCode.OK
+
+
+def _rendered(results, run, args):
+    """The output, with what the report shows beside the result computed here, by the engine."""
+    from ..engine.finishing import compare_rows, gradients_under
+    from ..report.output import render
+
+    comparison = compare_rows(run, 0) if args.compare else None
+    gradients = gradients_under(run, 0) if args.explain and args.grad else None
+    return render(results, args, comparison, gradients)

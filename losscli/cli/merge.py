@@ -42,5 +42,5 @@ def merge_command(states, output_format, level, output, max_rows, allow_duplicat
     )
     from ..io.write import emit
 
-    emit(render(results, None, args), output)
+    emit(render(results, args), output)
     return ExitCode.OK

@@ -152,7 +152,7 @@ class Result:
     non_finite: str | None = None  # why the value is not a finite number
     grad: bool = False  # the gradient was asked for
     like: object = None  # core.frameworks.Like: the framework whose call this is (--like)
-    comparison: list | None = None  # report.compare.Row: every framework's number (compare=True)
+    comparison: list | None = None  # engine.comparison.ComparisonRow: every framework's number (compare=True)
     ci: object = None  # stats.Interval: the bootstrap confidence interval of the value (--ci)
     signature: str = ""  # what reproduces the number: see signature_of
 

@@ -11,7 +11,7 @@ from ..core.reduce import REDUCTIONS
 def compare_rows(run, k: int) -> list:
     """The --compare rows of the k-th loss of a pass: every framework's call, from the states of
     the conventions the pass computed alongside."""
-    from ..report.compare import compare
+    from .comparison import compare
 
     return compare(run.tasks[k], run.states[k], run.extras_done())
 

@@ -6,22 +6,20 @@ from __future__ import annotations
 import io
 
 
-def render(results, run, args) -> str | bytes | None:
-    """The output text; None when a table went to the terminal itself."""
+def render(results, args, comparison=None, gradients=None) -> str | bytes | None:
+    """The output text; None when a table went to the terminal itself. ``comparison``: the
+    --compare rows; ``gradients``: d value / d p[0, 0] under each reduction (--explain --grad),
+    both computed by the engine."""
     fmt = args.output_format.value
-    rows = None
-    if args.compare:
-        from ..engine.finishing import compare_rows
+    rows = comparison
+    if rows is not None and fmt == "json":
+        from .outputs import dumps
 
-        rows = compare_rows(run, 0)
-        if fmt == "json":
-            from .outputs import dumps
-
-            return dumps([row.to_dict() for row in rows], indent=True) + "\n"
+        return dumps([row.to_dict() for row in rows], indent=True) + "\n"
     if args.quiet and not args.output:
         return None
     if fmt == "table":
-        return _table(results, run, args, rows)
+        return _table(results, args, rows, gradients)
     from . import outputs
 
     if fmt == "json":
@@ -54,7 +52,7 @@ def _tolerant_stdout() -> None:
             reconfigure(errors="replace")
 
 
-def _table(results, run, args, comparison) -> str | None:
+def _table(results, args, comparison, gradients) -> str | None:
     from .render import QuietPipeConsole as Console
     from .render import render_many, render_result  # Rich only when a table is asked for
 
@@ -69,12 +67,11 @@ def _table(results, run, args, comparison) -> str | None:
     result = results[0]
     explanation = None
     if args.explain:
-        from ..engine.finishing import gradients_under
         from .explain import explain, gradient_lines
 
         explanation = explain(result)
-        if args.grad:
-            explanation += gradient_lines(result, gradients_under(run, 0))
+        if gradients is not None:
+            explanation += gradient_lines(result, gradients)
     render_result(
         result, max_rows=args.max_rows, explanation=explanation, comparison=comparison, top=args.top, console=console
     )

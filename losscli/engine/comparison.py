@@ -16,7 +16,9 @@ from ..core.frameworks import NAMES, constants_text
 from ..core.reduce import REDUCTIONS
 
 
-class Row(NamedTuple):
+class ComparisonRow(NamedTuple):
+    """One framework's call: its --reduce, n and value (None where it is not one number)."""
+
     framework: str
     call: str
     reduce: str | None  # the --reduce that gives this number; None: not one number
@@ -29,15 +31,15 @@ class Row(NamedTuple):
         return self._asdict()
 
 
-def compare(task, state, conventions: list) -> list[Row]:
+def compare(task, state, conventions: list) -> list[ComparisonRow]:
     """The rows: the textbook cost, then every framework's calls. ``conventions`` holds
     (convention, its task, its state, why its framework refused the data or None), from the
     same pass."""
-    rows: list[Row] = []
+    rows: list[ComparisonRow] = []
     if "samples" in task.spec.reductions and task.spec.ratio is None:
         figures = batch(task, state, REDUCTIONS["samples"])
         name = f"{'root of the ' if task.spec.root else ''}sum over outputs, mean over samples"
-        rows.append(Row("textbook", name, "samples", figures.n, figures.value))
+        rows.append(ComparisonRow("textbook", name, "samples", figures.n, figures.value))
     for convention, own_task, own_state, refused in conventions:
         constants = constants_text(convention.constants, task.options)
         for variant in convention.variants:
@@ -47,13 +49,14 @@ def compare(task, state, conventions: list) -> list[Row]:
                 shown = "; ".join(part for part in (f"in {convention.dtype}, its default", shown) if part)
             note = "; ".join(part for part in (variant.note, shown) if part)
             if refused:
-                rows.append(Row(NAMES[convention.framework], variant.call, None, None, None, f"refused: {refused}"))
+                rows.append(
+                    ComparisonRow(NAMES[convention.framework], variant.call, None, None, None, f"refused: {refused}")
+                )
                 continue
             if variant.reduce is None:
-                rows.append(Row(NAMES[convention.framework], variant.call, None, None, None, note))
+                rows.append(ComparisonRow(NAMES[convention.framework], variant.call, None, None, None, note))
                 continue
             figures = batch(own_task, own_state, REDUCTIONS[variant.reduce], variant.weight_divisor or "sum")
-            framework = NAMES[convention.framework]
-            value = figures.value
-            rows.append(Row(framework, variant.call, variant.reduce, figures.n, value, note, convention.dtype))
+            framework, dtype = NAMES[convention.framework], convention.dtype
+            rows.append(ComparisonRow(framework, variant.call, variant.reduce, figures.n, figures.value, note, dtype))
     return rows
