@@ -1,10 +1,23 @@
 import json
+import signal
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from losscli.cli.app import app
+
+
+def pytest_configure(config):
+    """The signal tests send SIGINT, SIGQUIT and SIGHUP to a losscli they start. A signal ignored
+    here stays ignored in every child (nohup ignores SIGHUP; a shell without job control starts
+    background jobs with SIGINT and SIGQUIT ignored), and those tests then fail for the harness,
+    not the product: give the children the dispositions a terminal gives."""
+    defaults = {"SIGINT": signal.default_int_handler, "SIGQUIT": signal.SIG_DFL, "SIGHUP": signal.SIG_DFL}
+    for name, handler in defaults.items():
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) == signal.SIG_IGN:
+            signal.signal(number, handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
