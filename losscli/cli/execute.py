@@ -491,9 +491,11 @@ def _report(specs, args, settings: dict, checking: bool, run, results) -> int:
 
 def _rendered(results, run, args):
     """The output, with what the report shows beside the result computed here, by the engine."""
-    from ..engine.finishing import compare_rows, gradients_under
+    from ..engine.finishing import compare_rows, gradients_under, per_sample_gradients
     from ..report.output import render
 
     comparison = compare_rows(run, 0) if args.compare else None
-    gradients = gradients_under(run, 0) if args.explain and args.grad else None
+    gradients = None
+    if args.explain and args.grad:
+        gradients = (gradients_under(run, 0), *per_sample_gradients(results[0]))
     return render(results, args, comparison, gradients)

@@ -4,6 +4,8 @@ of the reduction, so they come from the same merged state."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..core.finish import batch, gradient_scale
 from ..core.reduce import REDUCTIONS
 
@@ -27,3 +29,47 @@ def gradients_under(run, k: int) -> dict[str, float]:
         scale = gradient_scale(task, batch(task, state, REDUCTIONS[name]))
         out[name] = float(record.gradient[0] * (scale[0] if hasattr(scale, "__len__") else scale))
     return out
+
+
+MAX_ROWS_CHECKED = 200  # the per-sample gradient check computes one row at a time
+
+
+def per_sample_gradients(result) -> tuple[np.ndarray | None, str]:
+    """Each kept sample's own gradient, each row a run of its own (--explain --grad's check that
+    the mean of the per-sample gradients is the gradient of the mean), or None and why the
+    check does not apply."""
+    kept, n_samples = result.kept, result.shape[0]
+    plain = result.mean_of_terms and not result.weights and result.options.get("var") is None
+    if not plain or n_samples > MAX_ROWS_CHECKED or kept is None or len(kept.index) < n_samples:
+        return (
+            None,
+            "weights, variances or a root change n per sample" if not plain else f"over {MAX_ROWS_CHECKED} samples",
+        )
+    row_reduce = "outputs" if result.reduction.mean_over_outputs and result.elements else "none"
+    options = {k: v for k, v in result.options.items() if v is not None}
+    targets = kept.labels if kept.labels is not None else kept.targets
+    if options.get("label_map") == "sklearn":  # a row alone is one label, always -1: map by every target first
+        from ..core.losses import signed_labels
+
+        targets, options["label_map"] = signed_labels(np.asarray(targets, dtype=np.float64), "sklearn"), "as_given"
+    rows = [
+        _own_gradient(result.loss, kept.preds[i : i + 1], targets[i : i + 1], row_reduce, options)
+        for i in range(len(kept.index))
+    ]
+    return np.array(rows), ""
+
+
+def _own_gradient(loss: str, pred, target, reduce: str, options: dict) -> np.ndarray:
+    """The gradient of one sample's value, from a pass over that sample alone."""
+    from ..core.registry import get_loss
+    from ..core.state import Keep
+    from ..core.terms import prepare, takes_labels
+    from ..io.arrays import ArrayInputs
+    from .run import Pass, Settings
+
+    spec = get_loss(loss)
+    labels = takes_labels(spec, pred.shape[1], 1 if np.ndim(target) == 1 else target.shape[1])
+    task = prepare(spec, reduce=reduce, weight_divisor=None, weighted=False, labels=labels, options=options)
+    settings = Settings(drop_missing=False, keep=Keep(), keep_all=True, grad=True)
+    (row,) = Pass(ArrayInputs(pred, target, labels=labels), [task], settings).run()
+    return row.gradient[0]

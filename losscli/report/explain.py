@@ -127,12 +127,12 @@ def _batch_text(result: Result) -> str:
     return f"{result.loss} = ({terms}){over} = {short(result.value)}{note}"
 
 
-MAX_ROWS_CHECKED = 200  # the per-sample gradient check computes one row at a time
-
-
-def gradient_lines(result: Result, under: dict[str, float]) -> list[tuple[str, str]]:
+def gradient_lines(
+    result: Result, under: dict[str, float], rows: np.ndarray | None, why_not: str
+) -> list[tuple[str, str]]:
     """The second seed's question on the user's data: the mean of the per-sample gradients
-    is the gradient of the mean, and n only scales it."""
+    is the gradient of the mean, and n only scales it. ``under``: d value / d p[0, 0] under each
+    reduction; ``rows``: each sample's own gradient, None where the check is left out (``why_not``)."""
     lines = [
         (
             "gradient",
@@ -144,35 +144,17 @@ def gradient_lines(result: Result, under: dict[str, float]) -> list[tuple[str, s
     products = {short(g * result.alternatives[name].n) for name, g in under.items()}
     same = f"; n x grad[0, 0] = {products.pop()} under each" if len(products) == 1 else ""
     lines.append(("n scales it", "grad[0, 0] under --reduce " + ", ".join(scaled) + same))
-    plain = result.mean_of_terms and not result.weights and result.options.get("var") is None
-    n_samples = result.shape[0]
-    kept = result.kept
-    if not plain or n_samples > MAX_ROWS_CHECKED or kept is None or len(kept.index) < n_samples:
-        why = "weights, variances or a root change n per sample" if not plain else f"over {MAX_ROWS_CHECKED} samples"
-        lines.append(("per sample", f"(the per-sample check is left out: {why})"))
+    if rows is None:
+        lines.append(("per sample", f"(the per-sample check is left out: {why_not})"))
         return lines
-    lines.append(("per sample", _per_sample_check(result)))
+    lines.append(("per sample", _per_sample_check(result, rows)))
     return lines
 
 
-def _per_sample_check(result: Result) -> str:
-    from ..api import compute
-
+def _per_sample_check(result: Result, rows: np.ndarray) -> str:
+    """``rows``: each sample's own gradient (the engine's :func:`per_sample_gradients`)."""
     r = result.reduction
     kept = result.kept
-    row_reduce = "outputs" if r.mean_over_outputs and result.elements else "none"
-    options = {k: v for k, v in result.options.items() if v is not None}
-    targets = kept.labels if kept.labels is not None else kept.targets
-    if options.get("label_map") == "sklearn":  # a row alone is one label, always -1: map by every target first
-        from ..core.losses import signed_labels
-
-        targets, options["label_map"] = signed_labels(np.asarray(targets, dtype=np.float64), "sklearn"), "as_given"
-    rows = [
-        compute(
-            result.loss, kept.preds[i : i + 1], targets[i : i + 1], reduce=row_reduce, grad=True, **options
-        ).gradient[0]
-        for i in range(len(kept.index))
-    ]
     n_samples = result.shape[0]
     mean_of_gradients = np.array(rows) / (n_samples if r.mean_over_samples else 1)
     gap = float(np.max(np.abs(mean_of_gradients - kept.gradient)))

@@ -8,7 +8,8 @@ import io
 
 def render(results, args, comparison=None, gradients=None) -> str | bytes | None:
     """The output text; None when a table went to the terminal itself. ``comparison``: the
-    --compare rows; ``gradients``: d value / d p[0, 0] under each reduction (--explain --grad),
+    --compare rows; ``gradients``: d value / d p[0, 0] under each reduction and each sample's own gradient
+    (--explain --grad),
     both computed by the engine."""
     fmt = args.output_format.value
     rows = comparison
@@ -71,7 +72,7 @@ def _table(results, args, comparison, gradients) -> str | None:
 
         explanation = explain(result)
         if gradients is not None:
-            explanation += gradient_lines(result, gradients)
+            explanation += gradient_lines(result, *gradients)
     render_result(
         result, max_rows=args.max_rows, explanation=explanation, comparison=comparison, top=args.top, console=console
     )
