@@ -19,6 +19,7 @@ def pytest_configure(config):
         if number is not None and signal.getsignal(number) == signal.SIG_IGN:
             signal.signal(number, handler)
 
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 FIXTURES = Path(__file__).parent / "fixtures"
