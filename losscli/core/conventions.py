@@ -706,7 +706,7 @@ def _focal(c: Call) -> None:
     )
     if unweighted and not a:
         akw = f", alpha={_num(alpha)}" if alpha is not None else ""
-        constants = (_c("eps", 0.0, "no clip: optax computes from logits in log space"),)
+        constants: tuple[Constant, ...] = (_c("eps", 0.0, "no clip: optax computes from logits in log space"),)
         if not logits:
             constants = (LOGITS_OPTAX_SIGMOID, *constants)
         add("optax", _optax(f"optax.losses.sigmoid_focal_loss(p, t{akw}, gamma={gamma})", False), constants)
@@ -849,7 +849,7 @@ def _sparse_cce(c: Call) -> None:
     if unweighted:
         kwargs = _args(
             "weight=cw" if class_weights else "",
-            f"ignore_index={int(ignore)}" if ignore is not None else "",  # type: ignore[call-overload]
+            f"ignore_index={int(ignore)}" if ignore is not None else "",
             f"label_smoothing={_num(a)}" if a else "",
         )
         vs = _torch("CrossEntropyLoss", kwargs, "p, y", _TORCH_SAMPLES, "(N,)")
@@ -859,7 +859,7 @@ def _sparse_cce(c: Call) -> None:
     if not a and not class_weights:
         kwargs = _args(
             "from_logits=True" if logits else "", f"ignore_class={int(ignore)}" if ignore is not None else ""
-        )  # type: ignore[call-overload]
+        )
         vs = _keras("SparseCategoricalCrossentropy", kwargs, "y, p", False, weighted)
         if ignore is not None:  # ignore_class masks: "sum_over_batch_size" divides by the samples counted
             vs[0] = vs[0]._replace(note="divides by the number of counted samples")
@@ -903,7 +903,7 @@ def _nll(c: Call) -> None:
     if unweighted:
         kwargs = _args(
             "weight=cw" if class_weights else "", f"ignore_index={int(ignore)}" if ignore is not None else ""
-        )  # type: ignore[call-overload]
+        )
         vs = _torch("NLLLoss", kwargs, "p, y", _TORCH_SAMPLES, "(N,)")
         if class_weights or ignore is not None:
             vs[0] = vs[0]._replace(note=_COUNTED[bool(class_weights)])

@@ -8,7 +8,7 @@ and ``--compare`` cost no second pass.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -127,6 +127,7 @@ def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, 
         if output_scale is not None and reduction.mean_over_outputs:
             text += " (outputs weighted by --output-weights)"
     if spec.root:
+        assert per_output is not None, "a root loss has element terms"
         with np.errstate(all="ignore"):
             per_output = np.sqrt(per_output)
         ps_formula = ps_formula.replace("= ", "= sqrt(", 1) + ")"
@@ -150,6 +151,7 @@ def gradient_scale(task: LossTask, figures: Batch) -> np.ndarray | float:
     """What the raw gradient (of the sum of weighted terms) is multiplied by: 1/n, and the
     root's chain rule."""
     if task.spec.root and task.options.get("per_output_root"):
+        assert figures.per_output is not None, "a root loss has element terms"
         with np.errstate(divide="ignore"):
             return 1.0 / (figures.sample_divisor * figures.output_divisor * 2.0 * figures.per_output)
     with np.errstate(divide="ignore"):  # a root at 0 has no derivative: inf, then nan, as PyTorch gives
@@ -244,14 +246,15 @@ def _kept(state: LossState, scale) -> Kept | None:
     gradient = None
     if scale is not None and rows[0].gradient is not None:
         with np.errstate(all="ignore"):
-            gradient = np.stack([r.gradient for r in rows]) * scale
+            # every kept row has a gradient when the first has: they come from the same blocks
+            gradient = np.stack(cast(list[np.ndarray], [r.gradient for r in rows])) * scale
     labels = None if rows[0].label is None else np.array([r.label for r in rows])
     return Kept(
         np.array(index, dtype=np.int64),
         np.array([r.per_sample for r in rows]),
         np.stack([r.terms for r in rows]),
         gradient,
-        None if rows[0].id is None else [r.id for r in rows],
+        None if rows[0].id is None else cast(list[str], [r.id for r in rows]),  # ids: every row or none
         np.stack([r.pred for r in rows]),
         np.stack([r.target for r in rows]),
         labels,

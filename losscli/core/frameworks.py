@@ -40,6 +40,7 @@ def convention_task(task: LossTask, convention: Convention, keep_given: bool = F
     options = dict(convention.options)
     options.update({name: task.options[name] for name in given if name in task.options})
     reduce = task.reduction.name if "reduce" in given else convention.default.reduce
+    assert reduce is not None, "a framework's default call reduces to a number"
     divisor = convention.default.weight_divisor or task.weight_divisor
     if "weight_divisor" in given:
         divisor = task.weight_divisor

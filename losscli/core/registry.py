@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -110,7 +110,7 @@ class Option(NamedTuple):
     """
 
     name: str
-    default: float | int | bool | None
+    default: object  # a number, a flag, a choice's name, a pair of bounds; None: not set
     help: str
     kind: str = "float"
     valid: Callable[[float], bool] = _finite
@@ -428,7 +428,7 @@ def _absolute_targets(pred: np.ndarray, target: np.ndarray, **options) -> np.nda
 
 
 def _eps_floor(options: Mapping) -> float:
-    return options.get("eps", C.TORCHMETRICS_EPS)  # type: ignore[return-value]
+    return options.get("eps", C.TORCHMETRICS_EPS)
 
 
 def _no_floor(options: Mapping) -> float:
@@ -513,7 +513,7 @@ class Loss(NamedTuple):
         return resolved
 
 
-def _checked(option: Option, value: object) -> object:
+def _checked(option: Option, value: Any) -> object:  # value: what the user gave, of any type, checked here
     if value is None:
         return None
     if option.kind == "flag":
@@ -523,7 +523,7 @@ def _checked(option: Option, value: object) -> object:
             raise UsageError(f"{option.flag} {value!r}: use one of {', '.join(option.choices)}")
         return value
     if option.kind == "pair":
-        low, high = (float(x) for x in value)  # type: ignore[union-attr]
+        low, high = (float(x) for x in value)
         if not 0 <= low < high <= 1:
             raise UsageError(f"{option.flag} {value!r}: give two bounds 0 <= low < high <= 1")
         return (low, high)

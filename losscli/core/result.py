@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from .reduce import Reduction
+
+if TYPE_CHECKING:  # for the annotations only: stats and frameworks import this module's neighbours
+    from ..stats import Interval
+    from .frameworks import Like
 
 SCHEMA_VERSION = 1
 
@@ -94,8 +98,10 @@ class Alternative(NamedTuple):
     summed_text: str
 
 
-class Kept(NamedTuple):
-    """The rows kept for people, by increasing sample index."""
+@dataclass(frozen=True)
+class Kept:
+    """The rows kept for people, by increasing sample index (a dataclass: a NamedTuple's field
+    ``index`` would hide ``tuple.index``)."""
 
     index: np.ndarray  # (K,) sample indices
     per_sample: np.ndarray  # (K,)
@@ -151,9 +157,9 @@ class Result:
     alternatives: dict[str, Alternative] = field(default_factory=dict)
     non_finite: str | None = None  # why the value is not a finite number
     grad: bool = False  # the gradient was asked for
-    like: object = None  # core.frameworks.Like: the framework whose call this is (--like)
+    like: Like | None = None  # the framework whose call this is (--like)
     comparison: list | None = None  # engine.comparison.ComparisonRow: every framework's number (compare=True)
-    ci: object = None  # stats.Interval: the bootstrap confidence interval of the value (--ci)
+    ci: Interval | None = None  # the bootstrap confidence interval of the value (--ci)
     signature: str = ""  # what reproduces the number: see signature_of
 
     @property
@@ -180,7 +186,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``--format json`` (schema_version 1); not-finite numbers are null,
         and ``non_finite`` says why."""
-        data = {
+        data: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "loss": self.loss,
             "formula": self.formula,

@@ -261,8 +261,12 @@ def _array(values) -> list | None:
     return None if values is None else [float(x).hex() for x in np.asarray(values, dtype=np.float64).ravel()]
 
 
-def _from_array(hexes, shape) -> np.ndarray | None:
-    return None if hexes is None else np.array([float.fromhex(x) for x in hexes]).reshape(shape)
+def _from_array(hexes, shape) -> np.ndarray:
+    return np.array([float.fromhex(x) for x in hexes]).reshape(shape)
+
+
+def _from_optional_array(hexes, shape) -> np.ndarray | None:
+    return None if hexes is None else _from_array(hexes, shape)
 
 
 def state_to_dict(state: LossState) -> dict:
@@ -323,7 +327,7 @@ def state_from_dict(data: dict) -> LossState:
         state.kept.records[int(i)] = Record(
             float.fromhex(r["per_sample"]),
             _from_array(r["terms"], (width,)),
-            _from_array(r["gradient"], (-1,)),
+            _from_optional_array(r["gradient"], (-1,)),
             r["id"],
             _from_array(r["pred"], (-1,)),
             _from_array(r["target"], (-1,)),

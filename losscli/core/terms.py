@@ -266,7 +266,9 @@ def per_sample_values(task: LossTask, block: BlockTerms) -> np.ndarray:
     """L[i] of each sample of the block under the task's reduction."""
     with np.errstate(all="ignore"):
         if task.spec.ratio is not None:
-            return ratio_of(task, block.row_sums, block.scale @ np.ones(block.scale.shape[1]))
+            scale = block.scale
+            assert scale is not None, "a ratio's block always carries its denominators"
+            return ratio_of(task, block.row_sums, scale @ np.ones(scale.shape[1]))
         values = block.row_sums / (block.terms.shape[1] if task.reduction.mean_over_outputs else 1)
         return np.sqrt(values) if task.spec.root else values
 

@@ -224,6 +224,8 @@ def check_parameters(
         if name == "threads" and value is None:
             continue
         try:
+            if value is None:  # resamples or seed: None is not an integer either
+                raise TypeError
             whole = operator.index(value)
         except TypeError:
             raise StatsUsageError(f"{name} must be an integer; got {value!r}") from None
