@@ -12,6 +12,7 @@ __version__ = "0.3.0"
 
 _NAMES = {
     "compute": ("api", "compute"),
+    "Bootstrap": ("api", "Bootstrap"),
     "LOSSES": ("core.registry", "LOSSES"),
     "get_loss": ("core.registry", "get_loss"),
     "Result": ("core.result", "Result"),

@@ -7,15 +7,30 @@ Inputs may be lists, NumPy arrays, pandas Series and DataFrames (name their colu
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
+from .core.registry import Loss
 from .core.result import Result
-from .core.state import Keep
-from .core.terms import LossTask, prepare, takes_labels
-from .engine.run import Pass, Settings
+from .engine.request import (
+    AnalysisSection,
+    InputSection,
+    OutputSection,
+    ReductionSection,
+    RunRequest,
+    StatisticsSection,
+)
 from .errors import UsageError
 from .io.arrays import ArrayInputs, as_array
+
+
+class Bootstrap(NamedTuple):
+    """``compute(..., ci=Bootstrap(0.9, resamples=500))``: the interval's level and how it is drawn
+    (``ci=0.95`` is ``Bootstrap(0.95)``)."""
+
+    level: float = 0.95
+    resamples: int = 2000
+    seed: int = 0
+    method: str = "bca"  # or "percentile"
 
 
 def _columns(data, spec, role: str):
@@ -41,17 +56,14 @@ def compute(
     reduce: str | None = None,
     weights: Any = None,
     weight_divisor: str | None = None,
+    like: str | None = None,
     grad: bool = False,
+    compare: bool = False,
+    ci: float | Bootstrap | None = None,
     drop_missing: bool = False,
+    classes: list[str] | None = None,
     pred_col: str | list[str] | None = None,
     target_col: str | list[str] | None = None,
-    classes: list[str] | None = None,
-    like: str | None = None,
-    compare: bool = False,
-    ci: float | None = None,
-    resamples: int = 2000,
-    seed: int = 0,
-    ci_method: str = "bca",
     **options: Any,
 ) -> Result | list[Result]:
     """Compute ``loss`` of ``preds`` against ``targets`` under a reduction.
@@ -68,8 +80,10 @@ def compute(
     prediction. ``like="keras"`` (or torch, sklearn, optax, torchmetrics, numpy) computes it
     as that framework's own call does; ``compare=True`` adds every framework's number as
     ``result.comparison``. ``ci=0.95`` adds the bootstrap confidence interval of the value as
-    ``result.ci`` (``resamples`` resamples of the samples, ``seed``, ``ci_method`` "bca" or
-    "percentile"). Several losses (``"mse,mae"``) give a list, as on the command line.
+    ``result.ci``; ``ci=Bootstrap(0.9, resamples=500, seed=1, method="percentile")`` says how it is
+    drawn. ``drop_missing=True`` and ``classes=[...]`` (the prediction columns' class names) read
+    the inputs as ``--drop-missing`` and ``--classes`` do. Several losses (``"mse,mae"``) give a
+    list, as on the command line. The run is the command line's: one request, one planner.
 
     >>> r = compute("mse", [[0.9, 0.1], [0.2, 0.9]], [[1, 0], [0, 1]], reduce="samples")
     >>> round(r.value, 12), r.n, r.n_text
@@ -79,75 +93,67 @@ def compute(
     >>> [round(r.value, 12) for r in compute("mse,mae", [1.0, 3.0], [0.0, 0.0])]
     [5.0, 2.0]
     """
-    names = [name for name in loss.split(",") if name.strip()] if isinstance(loss, str) else [loss]
+    specs = _losses(loss)
     if pred_col is not None or target_col is not None:
         if targets is not None:
             raise UsageError("with pred_col and target_col, give one DataFrame as preds and no targets")
         preds, targets = _columns(preds, pred_col, "pred"), _columns(preds, target_col, "target")
     if targets is None:
         raise UsageError("give targets, or one DataFrame with pred_col and target_col")
-    tasks = _tasks(names, preds, targets, reduce, weight_divisor, weights is not None, options)
-    labels = any(task.labels for task in tasks)
-    source = ArrayInputs(preds, targets, weights, labels=labels)
-    class_names = tuple(str(c) for c in preds.columns) if hasattr(preds, "columns") else None
-    settings = Settings(
-        drop_missing=drop_missing,
-        keep=Keep(),
-        keep_all=True,
-        grad=grad,
-        classes=classes,
-        class_names=class_names,
-        keep_stats=ci is not None,
+    if compare and len(specs) > 1:
+        raise UsageError("compare=True takes one loss at a time")
+    request = RunRequest(
+        tuple(spec.name for spec in specs),
+        _options_per_loss(specs, options),
+        inputs=InputSection(
+            preds, targets, weights, classes=None if classes is None else tuple(classes), drop_missing=drop_missing
+        ),
+        reduction=ReductionSection(reduce, like, weight_divisor),
+        output=OutputSection(output_format=None),  # in memory: every row kept on the result
+        analysis=AnalysisSection(compare=compare, grad=grad),
+        statistics=_statistics(ci),
     )
-    n_outputs = 1 if as_array(preds, "predictions").ndim == 1 else as_array(preds, "predictions").shape[1]
-    likes = [None] * len(tasks)
-    if like is not None:
-        from .core.frameworks import like as like_task
-
-        pairs = [like_task(task, like, n_outputs) for task in tasks]
-        tasks, likes = [t for t, _ in pairs], [info for _, info in pairs]
-    extras = ()
-    if compare:
-        from .core.frameworks import convention_task, conventions_of
-
-        if len(tasks) > 1:
-            raise UsageError("compare=True takes one loss at a time")
-        extras = [(c, convention_task(tasks[0], c)) for c in conventions_of(tasks[0], n_outputs)]
-    done = Pass(source, tasks, settings, extras=extras, likes=likes)
-    results = done.run()
-    if ci is not None:
-        from .engine.statistics import with_intervals
-
-        results = with_intervals(done, results, ci, resamples, seed, ci_method)
-    if compare:
-        from .engine.finishing import compare_rows
-
-        results = [replace(results[0], comparison=compare_rows(done, 0))]
-    return results if len(names) > 1 else results[0]
+    return _run(request, specs)
 
 
-def _tasks(names, preds, targets, reduce, weight_divisor, weighted, options) -> list[LossTask]:
+def _run(request: RunRequest, specs: list[Loss]) -> Result | list[Result]:
+    from .core.terms import takes_labels
+    from .engine.plan import finish, plan
+
+    inputs = request.inputs
+    n_pred, n_target = _width(inputs.preds, "predictions"), _width(inputs.targets, "targets")
+    labels = any(takes_labels(spec, n_pred, n_target) for spec in specs)
+    class_names = tuple(str(c) for c in inputs.preds.columns) if hasattr(inputs.preds, "columns") else None
+    source = ArrayInputs(inputs.preds, inputs.targets, inputs.weights, labels=labels, class_names=class_names)
+    run = plan(request, specs, source)
+    results = finish(run, run.run(), request)
+    return results if len(specs) > 1 else results[0]
+
+
+def _losses(loss) -> list[Loss]:
     from .core.registry import get_loss
 
-    specs = [get_loss(name) if isinstance(name, str) else name for name in names]
-    if not specs:
+    names = [name for name in loss.split(",") if name.strip()] if isinstance(loss, str) else [loss]
+    if not names:
         raise UsageError("give a loss, e.g. compute('mse', preds, targets)")
-    p, t = as_array(preds, "predictions"), as_array(targets, "targets")
-    n_pred = 1 if p.ndim == 1 else p.shape[1]
-    n_target = 1 if t.ndim == 1 else t.shape[1]
-    tasks = []
-    for spec in specs:
-        given = (
-            {k: v for k, v in options.items() if any(o.name == k for o in spec.options)} if len(specs) > 1 else options
-        )
-        tasks.append(
-            prepare(
-                spec,
-                reduce=reduce,
-                weight_divisor=weight_divisor,
-                weighted=weighted,
-                labels=takes_labels(spec, n_pred, n_target),
-                options=given,
-            )
-        )
-    return tasks
+    return [get_loss(name) if isinstance(name, str) else name for name in names]
+
+
+def _statistics(ci: float | Bootstrap | None) -> StatisticsSection:
+    if ci is None:
+        return StatisticsSection()
+    drawn = ci if isinstance(ci, Bootstrap) else Bootstrap(ci)
+    return StatisticsSection(drawn.level, drawn.resamples, drawn.seed, drawn.method)
+
+
+def _width(data, role: str) -> int:
+    values = as_array(data, role)
+    return 1 if values.ndim == 1 else values.shape[1]
+
+
+def _options_per_loss(specs: list[Loss], options: dict) -> dict[str, dict]:
+    """Each loss's options; with several losses, each takes those it has (one loss takes them all,
+    so an option it does not have is an error)."""
+    if len(specs) == 1:
+        return {specs[0].name: dict(options)}
+    return {spec.name: {k: v for k, v in options.items() if any(o.name == k for o in spec.options)} for spec in specs}

@@ -17,7 +17,7 @@ import sklearn.metrics as skm
 from losscli.api import ArrayInputs
 from losscli.core.registry import get_loss
 from losscli.core.terms import prepare
-from losscli.engine.run import Settings, run
+from losscli.engine.run import PassSettings, run
 
 RNG = np.random.default_rng(12)
 N, C = 1000, 3
@@ -92,7 +92,7 @@ def test_blocks_equal_the_in_memory_result_and_sklearn(run, tmp_path, arrays, sm
 
 def run_in_memory(pred, target, task, weights=None):
     source = ArrayInputs(pred, target, weights, rows_per_block=len(pred))  # one block: the in-memory result
-    return run(source, [task], Settings(keep_all=True))[0]
+    return run(source, [task], PassSettings(keep_all=True))[0]
 
 
 LOSS_CASES = [

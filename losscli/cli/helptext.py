@@ -17,7 +17,7 @@ USAGE = (
     "losscli list | help LOSS | LOSS --help",
 )
 EXIT_CODES = "0 ok, 1 a check failed, 2 usage or input error, 70 internal error (a bug), 130 interrupted."
-COMMON = (
+USAGE_OPTIONS = (
     ("-r, --reduce all|samples|outputs|none", "the axes averaged (default: the loss's own)"),
     ("-f, --format table|markdown|json|jsonl|csv|value", "what to print"),
     ("--pred-col, --target-col, --id-col", "columns of one data file (or of each of two)"),
@@ -57,7 +57,7 @@ def root_help(width: int = 80) -> str:
     out = ["Usage: " + USAGE[0]] + [f"       {u}" for u in USAGE[1:]] + [""]
     out.append(_wrap("Compute a loss of predictions against targets, and say what its divisor n is.", width))
     out += ["", "Common options (every loss takes them; 'losscli LOSS --help' lists all):"]
-    out += _pairs(COMMON, width, first=46)
+    out += _pairs(USAGE_OPTIONS, width, first=46)
     out += ["", "Reductions (--reduce names the axes averaged; the others are summed):"]
     out += _pairs(((name, r.known_as) for name, r in REDUCTIONS.items()), width, first=9)
     out += ["", _wrap(f"Exit status: {EXIT_CODES}", width, "", "")]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from ..errors import ExitCode, UsageError
 
 FORMATS = ("table", "json", "markdown", "csv", "value")
@@ -29,18 +27,8 @@ def merge_command(states, output_format, level, output, max_rows, allow_duplicat
     for task, state, like in merged:
         result = finish(task, state)
         results.append(result if like is None else replace(result, like=like))
-    args = SimpleNamespace(
-        output_format=SimpleNamespace(value=output_format),
-        level=SimpleNamespace(value=level),
-        output=output,
-        quiet=False,
-        compare=False,
-        explain=False,
-        grad=False,
-        max_rows=max_rows,
-        top=0,
-    )
+    from ..engine.request import OutputSection
     from ..io.write import emit
 
-    emit(render(results, args), output)
+    emit(render(results, OutputSection(output_format, level, output, max_rows=max_rows)), output)
     return ExitCode.OK

@@ -17,6 +17,32 @@ if TYPE_CHECKING:  # for the annotations only: stats and frameworks import this 
 SCHEMA_VERSION = 1
 
 
+class ComparisonRow(NamedTuple):
+    """One framework's call (--compare): its --reduce, n and value (None where it is not one number)."""
+
+    framework: str
+    call: str
+    reduce: str | None  # the --reduce that gives this number; None: not one number
+    n: float | None
+    value: float | None
+    note: str = ""
+    dtype: str = "float64"  # the precision of the call: Keras's default computes in float32
+
+    def to_dict(self) -> dict:
+        return self._asdict()
+
+
+@dataclass(frozen=True)
+class GradientChecks:
+    """--explain --grad's checks on the user's data: d value / d p[0, 0] under each reduction the
+    loss allows (n only scales it), and each kept sample's own gradient (their mean is the gradient
+    of the mean), or None and why that check does not apply."""
+
+    under: dict[str, float]
+    per_sample: np.ndarray | None
+    why_not: str
+
+
 def short(x: float) -> str:
     """A number for people: ten significant digits at most."""
     return f"{x:.10g}"
@@ -158,7 +184,8 @@ class Result:
     non_finite: str | None = None  # why the value is not a finite number
     grad: bool = False  # the gradient was asked for
     like: Like | None = None  # the framework whose call this is (--like)
-    comparison: list | None = None  # engine.comparison.ComparisonRow: every framework's number (compare=True)
+    comparison: list[ComparisonRow] | None = None  # every framework's number (--compare)
+    gradient_checks: GradientChecks | None = None  # --explain --grad
     ci: Interval | None = None  # the bootstrap confidence interval of the value (--ci)
     signature: str = ""  # what reproduces the number: see signature_of
 

@@ -86,7 +86,7 @@ NOTHING = Keep(0, 0, 0, False)  # for --format value, json, csv, jsonl: only the
 DEFAULT_KEEP = Keep()
 
 
-class Kept:
+class RowKeeper:
     """A few rows by sample index: the head, the tail, and the rows of the largest terms."""
 
     def __init__(self, keep: Keep):
@@ -124,7 +124,7 @@ class Kept:
         self.tail = (self.tail + tail)[-self.keep.tail :] if self.keep.tail else []
         self._forget()
 
-    def merge(self, other: Kept) -> None:
+    def merge(self, other: RowKeeper) -> None:
         self.records.update(other.records)
         self.head = (self.head + other.head)[: self.keep.head]
         self.tail = (self.tail + other.tail)[-self.keep.tail :] if self.keep.tail else []
@@ -158,7 +158,7 @@ class LossState:
         self.non_finite = 0  # terms that are inf or NaN
         self.sketch = Sketch()
         self.worst_elements = TopK(keep.top)
-        self.kept = Kept(keep)
+        self.kept = RowKeeper(keep)
 
     def add(self, start: int, block: BlockTerms, per_sample: np.ndarray, gradient, ids, pred, labels) -> None:
         terms = block.terms

@@ -9,26 +9,10 @@ than by n, it says which constant.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from ..core.finish import batch
 from ..core.frameworks import NAMES, constants_text
 from ..core.reduce import REDUCTIONS
-
-
-class ComparisonRow(NamedTuple):
-    """One framework's call: its --reduce, n and value (None where it is not one number)."""
-
-    framework: str
-    call: str
-    reduce: str | None  # the --reduce that gives this number; None: not one number
-    n: float | None
-    value: float | None
-    note: str = ""
-    dtype: str = "float64"  # the precision of the call: Keras's default computes in float32
-
-    def to_dict(self) -> dict:
-        return self._asdict()
+from ..core.result import ComparisonRow
 
 
 def compare(task, state, conventions: list) -> list[ComparisonRow]:

@@ -65,11 +65,11 @@ def _own_gradient(loss: str, pred, target, reduce: str, options: dict) -> np.nda
     from ..core.state import Keep
     from ..core.terms import prepare, takes_labels
     from ..io.arrays import ArrayInputs
-    from .run import Pass, Settings
+    from .run import Pass, PassSettings
 
     spec = get_loss(loss)
     labels = takes_labels(spec, pred.shape[1], 1 if np.ndim(target) == 1 else target.shape[1])
     task = prepare(spec, reduce=reduce, weight_divisor=None, weighted=False, labels=labels, options=options)
-    settings = Settings(drop_missing=False, keep=Keep(), keep_all=True, grad=True)
+    settings = PassSettings(drop_missing=False, keep=Keep(), keep_all=True, grad=True)
     (row,) = Pass(ArrayInputs(pred, target, labels=labels), [task], settings).run()
     return row.gradient[0]

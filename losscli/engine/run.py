@@ -40,7 +40,7 @@ from ..io.table import take_rows
 from .signs import LabelSigns, label_map_of
 
 
-class Source(Protocol):
+class BlockSource(Protocol):
     """What the engine reads: :class:`~losscli.io.inputs.Inputs`, or arrays in memory."""
 
     notes: list[str]
@@ -54,7 +54,7 @@ class Source(Protocol):
     def name_of(self, role: str) -> str: ...
 
 
-class Settings(NamedTuple):
+class PassSettings(NamedTuple):
     """How a pass runs."""
 
     drop_missing: bool = False
@@ -131,9 +131,9 @@ class Plan(NamedTuple):
     tasks: list[LossTask]
     likes: list
     extras: list[Extra]
-    settings: Settings
+    settings: PassSettings
     n_outputs: int
-    source: Source
+    source: BlockSource
     per_sample: bool = True  # whether anything wants each sample's value (tables, sinks, kept arrays)
     whole_gradients: bool = True  # every row's gradient (JSON, another process); else the kept rows' only
     keep_terms: bool = True  # a block's terms outlive it (outputs that list them, another process)
@@ -173,7 +173,7 @@ def _all_finite(*arrays: np.ndarray | None) -> bool:
         return all(a is None or np.isfinite(a.sum()) for a in arrays)
 
 
-def _where(source: Source, parts) -> Callable[[str, int, int], str]:
+def _where(source: BlockSource, parts) -> Callable[[str, int, int], str]:
     def where(role: str, i: int, j: int) -> str:
         return source.where(role, parts[role], i, j)
 
@@ -278,7 +278,7 @@ class Pass:
     """
 
     def __init__(
-        self, source, tasks: list[LossTask], settings: Settings, sink: Sink | None = None, extras=(), likes=()
+        self, source, tasks: list[LossTask], settings: PassSettings, sink: Sink | None = None, extras=(), likes=()
     ):
         self.sources = [source] if hasattr(source, "blocks") else source  # one source, or shards
         self.source = source if hasattr(source, "blocks") else None  # the shard being read
@@ -320,7 +320,7 @@ class Pass:
             for source in self.sources:
                 self._shard(source, pool, jobs)
 
-    def _shard(self, source: Source, pool, jobs: int) -> None:
+    def _shard(self, source: BlockSource, pool, jobs: int) -> None:
         """One shard's blocks, computed (in the pool, if any) and merged in order."""
         self.source = source
         if self.plan is not None:
@@ -676,6 +676,6 @@ def _arrays(arrays: dict[str, list]) -> Arrays:
     return Arrays(np.concatenate(arrays["per_sample"]), np.concatenate(arrays["terms"]), gradient, ids)
 
 
-def run(source: Source, tasks: list[LossTask], settings: Settings, sink: Sink | None = None):
+def run(source: BlockSource, tasks: list[LossTask], settings: PassSettings, sink: Sink | None = None):
     """Every task's Result from one pass over ``source``."""
     return Pass(source, tasks, settings, sink).run()

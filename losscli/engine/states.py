@@ -35,8 +35,8 @@ def _plain(value):
     return value
 
 
-def document(run, args) -> dict:
-    """The state of a finished pass, as a state file holds it."""
+def document(run, request) -> dict:
+    """The state of a finished pass of ``request``, as a state file holds it."""
     losses = []
     for task, state, like in zip(run.tasks, run.states, run.likes, strict=True):
         losses.append(
@@ -54,7 +54,7 @@ def document(run, args) -> dict:
         )
     inputs = [
         {"path": path, "sha256": file_digest(path), "bytes": _size(path)}
-        for path in input_files(args.preds, args.targets, args.weights)
+        for path in input_files(request.inputs.preds, request.inputs.targets, request.inputs.weights)
     ]
     return {
         "format": FORMAT,

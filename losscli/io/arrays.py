@@ -46,8 +46,18 @@ def _numbers(values: np.ndarray, role: str) -> np.ndarray:
 class ArrayInputs:
     """Arrays in memory as the engine's source: messages name the role and the index."""
 
-    def __init__(self, preds, targets, weights=None, *, labels: bool = False, rows_per_block: int | None = None):
+    def __init__(
+        self,
+        preds,
+        targets,
+        weights=None,
+        *,
+        labels: bool = False,
+        rows_per_block: int | None = None,
+        class_names: tuple[str, ...] | None = None,
+    ):
         self.notes: list[str] = []
+        self.names = class_names  # the predictions' column names (a DataFrame's), for labels
         self.rows_per_block = rows_per_block
         self.one_d = {}
         self.arrays = {}
@@ -77,6 +87,14 @@ class ArrayInputs:
 
     def name_of(self, role: str) -> str:
         return role
+
+    def width(self, role: str) -> int:
+        """How many columns a role has (class labels: one)."""
+        values = self.arrays[role]
+        return 1 if values.ndim == 1 else values.shape[1]
+
+    def class_names(self) -> tuple[str, ...] | None:
+        return self.names
 
     def blocks(self) -> Iterator[Block]:
         n = len(self.arrays["predictions"])

@@ -19,7 +19,7 @@ from ..core.result import InputInfo
 from ..errors import InputError, UsageError
 from .open import open_table
 from .select import select
-from .source import Limits, Source, resolve
+from .source import Limits, ResolvedInput, resolve
 from .table import PositionNames, Rows, concat_rows, runs_of, slice_rows, take_rows
 
 BLOCK_ELEMENTS = 1 << 18  # values per block and role (2 MiB): small enough for the caches and a bounded memory
@@ -53,7 +53,7 @@ class Role(NamedTuple):
 class Reading:
     """One table and the columns read from it in the pass."""
 
-    def __init__(self, opened, source: Source):
+    def __init__(self, opened, source: ResolvedInput):
         self.table, self.key, self._close = opened.table, opened.key, opened.close
         self.position = opened.position
         self.closed = False

@@ -11,7 +11,7 @@ from typing import BinaryIO, NamedTuple
 import numpy as np
 
 from ..errors import InputError
-from .source import Limits, Source, open_binary, position_of
+from .source import Limits, ResolvedInput, open_binary, position_of
 from .table import Layout, Rows, check_width, runs_of
 
 
@@ -22,7 +22,7 @@ class Opened(NamedTuple):
     position: tuple | None = None  # (how far into the file it has read, its size), for progress
 
 
-def open_table(source: Source, stdin: BinaryIO | None, header: bool | None, limits: Limits, chunk_bytes=None):
+def open_table(source: ResolvedInput, stdin: BinaryIO | None, header: bool | None, limits: Limits, chunk_bytes=None):
     """The table behind ``source``; ``FILE:KEY`` of an .npz archive opens that array."""
     stream, fmt = open_binary(source, stdin, limits)
     try:
@@ -60,7 +60,7 @@ def _seekable(stream: BinaryIO, name: str) -> BinaryIO:
         raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _table(stream, fmt: str, source: Source, header, limits: Limits, chunk_bytes):
+def _table(stream, fmt: str, source: ResolvedInput, header, limits: Limits, chunk_bytes):
     """The reader of one format; only that format's module is imported."""
     name = source.name
     extra = {} if chunk_bytes is None else {"chunk_bytes": chunk_bytes}

@@ -1,6 +1,6 @@
 """Where an input comes from: a path, ``FILE:KEY``, ``-`` for stdin, gzip; its format.
 
-A :class:`Source` is resolved from what the user typed, before anything is opened;
+A :class:`ResolvedInput` is resolved from what the user typed, before anything is opened;
 :func:`open_binary` opens it as a binary stream, decompressing gzip on the fly under a
 limit on the inflated size (a 5 MB ``.gz`` can inflate to gigabytes).
 
@@ -42,7 +42,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 PARQUET_MAGIC = b"PAR1"
 
 
-class Source(NamedTuple):
+class ResolvedInput(NamedTuple):
     """One input as the user named it."""
 
     spec: str  # as typed: "preds.csv", "data.npz:preds", "-"
@@ -84,10 +84,10 @@ def split_key(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
-def resolve(spec: str, input_format: str | None = None) -> Source:
-    """The :class:`Source` for what the user typed; nothing is opened yet."""
+def resolve(spec: str, input_format: str | None = None) -> ResolvedInput:
+    """The :class:`ResolvedInput` for what the user typed; nothing is opened yet."""
     if spec == STDIN:
-        return Source(spec, None, None, input_format, False)
+        return ResolvedInput(spec, None, None, input_format, False)
     path, key = split_key(spec)
     fmt = format_from_name(path) or input_format
     if input_format and format_from_name(path) is None:
@@ -100,7 +100,7 @@ def resolve(spec: str, input_format: str | None = None) -> Source:
     gz = path.lower().endswith(".gz")
     if gz and fmt in UNZIPPABLE:
         raise InputError(f"{path}: a .{fmt} file is compressed inside already; give it without .gz")
-    return Source(spec, path, key, fmt, gz)
+    return ResolvedInput(spec, path, key, fmt, gz)
 
 
 def open_file(path: str) -> BinaryIO:
@@ -309,7 +309,7 @@ def position_of(stream) -> tuple[Callable[[], int], int] | None:
     return position, size
 
 
-def open_binary(source: Source, stdin: BinaryIO | None, limits: Limits) -> tuple[BinaryIO, str]:
+def open_binary(source: ResolvedInput, stdin: BinaryIO | None, limits: Limits) -> tuple[BinaryIO, str]:
     """The input as a binary stream (gzip inflated), and its format."""
     if source.path is None:
         if stdin is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.result import Result, short
+from ..core.result import GradientChecks, Result, short
 
 SPELL_OUT = 6  # at most this many terms are written out in a sum
 
@@ -127,12 +127,10 @@ def _batch_text(result: Result) -> str:
     return f"{result.loss} = ({terms}){over} = {short(result.value)}{note}"
 
 
-def gradient_lines(
-    result: Result, under: dict[str, float], rows: np.ndarray | None, why_not: str
-) -> list[tuple[str, str]]:
+def gradient_lines(result: Result, checks: GradientChecks) -> list[tuple[str, str]]:
     """The second seed's question on the user's data: the mean of the per-sample gradients
-    is the gradient of the mean, and n only scales it. ``under``: d value / d p[0, 0] under each
-    reduction; ``rows``: each sample's own gradient, None where the check is left out (``why_not``)."""
+    is the gradient of the mean, and n only scales it (``checks``, computed by the engine)."""
+    under, rows, why_not = checks.under, checks.per_sample, checks.why_not
     lines = [
         (
             "gradient",

@@ -6,31 +6,30 @@ from __future__ import annotations
 import io
 
 
-def render(results, args, comparison=None, gradients=None) -> str | bytes | None:
-    """The output text; None when a table went to the terminal itself. ``comparison``: the
-    --compare rows; ``gradients``: d value / d p[0, 0] under each reduction and each sample's own gradient
-    (--explain --grad),
-    both computed by the engine."""
-    fmt = args.output_format.value
-    rows = comparison
-    if rows is not None and fmt == "json":
+def render(results, output, explain: bool = False) -> str | bytes | None:
+    """The output text of ``results`` as ``output`` (an :class:`~losscli.engine.request.OutputSection`)
+    asks; None when a table went to the terminal itself. What is shown beside a value (every
+    framework's number, the gradient checks) was computed by the engine and is carried on the result."""
+    fmt = output.output_format
+    comparison = results[0].comparison
+    if comparison is not None and fmt == "json":
         from .outputs import dumps
 
-        return dumps([row.to_dict() for row in rows], indent=True) + "\n"
-    if args.quiet and not args.output:
+        return dumps([row.to_dict() for row in comparison], indent=True) + "\n"
+    if not output.shown:
         return None
     if fmt == "table":
-        return _table(results, args, rows, gradients)
+        return _table(results, output, explain)
     from . import outputs
 
     if fmt == "json":
         return outputs.to_json(results)
     if fmt == "csv":
-        return outputs.to_csv(results, args.level.value)
+        return outputs.to_csv(results, output.level)
     if fmt == "jsonl":
         return outputs.to_jsonl(results)
     if fmt == "markdown":
-        return outputs.to_markdown(results, args.max_rows)
+        return outputs.to_markdown(results, output.max_rows)
     return outputs.to_value(results)
 
 
@@ -53,27 +52,33 @@ def _tolerant_stdout() -> None:
             reconfigure(errors="replace")
 
 
-def _table(results, args, comparison, gradients) -> str | None:
+def _table(results, output, explain: bool) -> str | None:
     from .render import QuietPipeConsole as Console
     from .render import render_many, render_result  # Rich only when a table is asked for
 
-    to_terminal = args.output is None and not args.quiet
+    to_terminal = output.output is None and not output.quiet
     if to_terminal:
         _tolerant_stdout()
     buffer = None if to_terminal else io.StringIO()
     console = Console(file=buffer, highlight=False, markup=False)
     if len(results) > 1:
-        render_many(results, max_rows=args.max_rows, console=console)
+        render_many(results, max_rows=output.max_rows, console=console)
         return None if buffer is None else buffer.getvalue()
     result = results[0]
     explanation = None
-    if args.explain:
-        from .explain import explain, gradient_lines
+    if explain:
+        from .explain import explain as explain_result
+        from .explain import gradient_lines
 
-        explanation = explain(result)
-        if gradients is not None:
-            explanation += gradient_lines(result, *gradients)
+        explanation = explain_result(result)
+        if result.gradient_checks is not None:
+            explanation += gradient_lines(result, result.gradient_checks)
     render_result(
-        result, max_rows=args.max_rows, explanation=explanation, comparison=comparison, top=args.top, console=console
+        result,
+        max_rows=output.max_rows,
+        explanation=explanation,
+        comparison=result.comparison,
+        top=output.top,
+        console=console,
     )
     return None if buffer is None else buffer.getvalue()

@@ -36,7 +36,7 @@ class Comparison(NamedTuple):
     statistic: float | None = None  # the test's statistic where it has one (Diebold-Mariano's DM)
 
 
-class Row(NamedTuple):
+class ModelRow(NamedTuple):
     model: Model
     against_baseline: Comparison | None  # None for the baseline itself
     tied_with_best: bool
@@ -45,7 +45,7 @@ class Row(NamedTuple):
 class Report(NamedTuple):
     """What --against prints: the baseline first, then the others in the order given."""
 
-    rows: list[Row]
+    rows: list[ModelRow]
     level: float
     method: str  # "bca" / "percentile" (bootstrap) or "diebold-mariano"
     resamples: int
@@ -54,11 +54,11 @@ class Report(NamedTuple):
     best: str
 
     @property
-    def baseline(self) -> Row:
+    def baseline(self) -> ModelRow:
         return self.rows[0]
 
 
-class Settings(NamedTuple):
+class TestSettings(NamedTuple):
     level: float
     resamples: int
     seed: int
@@ -115,7 +115,7 @@ def _reordered(model: Model, lead: Model) -> Model:
     return model._replace(statistic=statistic, ids=lead.ids)
 
 
-def compare(a: Model, b: Model, settings: Settings) -> Comparison:
+def compare(a: Model, b: Model, settings: TestSettings) -> Comparison:
     """Model a against model b: a's value - b's value, and whether that is more than chance."""
     from ..stats import paired_bootstrap, paired_permutation_test, paired_verdict
 
@@ -135,7 +135,7 @@ def compare(a: Model, b: Model, settings: Settings) -> Comparison:
     return Comparison(difference.difference, difference.interval, test.p_value, verdict, how)
 
 
-def _diebold_mariano(a: Model, b: Model, settings: Settings) -> Comparison:
+def _diebold_mariano(a: Model, b: Model, settings: TestSettings) -> Comparison:
     from ..stats import BETTER, NO_DIFFERENCE, WORSE, diebold_mariano
 
     for model in (a, b):
@@ -154,7 +154,7 @@ def _diebold_mariano(a: Model, b: Model, settings: Settings) -> Comparison:
     return Comparison(difference, None, test.p_value, verdict, how, float(test.statistic))
 
 
-def report(models: list[Model], settings: Settings) -> Report:
+def report(models: list[Model], settings: TestSettings) -> Report:
     """The baseline (models[0]) and every other model, compared; ties with the best marked."""
     from ..stats import NO_DIFFERENCE
 
@@ -172,12 +172,12 @@ def report(models: list[Model], settings: Settings) -> Report:
             tied = against[best].verdict == NO_DIFFERENCE
         else:
             tied = compare(model, models[best], settings).verdict == NO_DIFFERENCE
-        rows.append(Row(model, comparison, tied))
+        rows.append(ModelRow(model, comparison, tied))
     method = "diebold-mariano" if settings.horizon is not None else settings.method
     return Report(rows, settings.level, method, settings.resamples, settings.seed, settings.horizon, models[best].name)
 
 
-def worse_than_baseline(report: Report, tolerance) -> list[tuple[Row, float]]:
+def worse_than_baseline(report: Report, tolerance) -> list[tuple[ModelRow, float]]:
     """The models significantly worse than the baseline by more than the tolerance (absolute or
     a share of the baseline's value), each with the tolerance it was held to."""
     from ..stats import WORSE

@@ -1,0 +1,172 @@
+"""The one planner: a :class:`~losscli.engine.request.RunRequest` and its opened inputs become
+a pass (the tasks as each framework's call computes them, the conventions to compute beside
+them, what to keep), and a finished pass becomes the results with everything the report
+shows beside them (intervals, every framework's number, the gradient checks). The command
+line and the Python API both plan here; neither assembles a run of its own."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..core.registry import Loss
+from ..core.result import GradientChecks, Result
+from ..core.state import NOTHING, Keep
+from ..core.terms import LossTask, prepare, takes_labels
+from .request import RunRequest
+from .run import Pass, PassSettings
+
+PARALLEL_FROM = 64 << 20  # bytes of text input: below, starting threads costs more than it saves
+PARSED = ("csv", "tsv", "txt", "jsonl")  # formats whose parsing is the work that threads share
+STREAMED = ("value", "json", "csv", "jsonl")  # outputs with no table: no rows kept for people
+
+
+def plan(request: RunRequest, specs: list[Loss], source, *, sink=None) -> Pass:
+    """The pass of ``request`` over ``source`` (opened inputs, or shards: ``source.opened[0]``
+    is the first), writing every sample's rows to ``sink`` when one is given."""
+    inputs = source.opened[0] if hasattr(source, "opened") else source
+    n_outputs = inputs.width("predictions")
+    tasks = tasks_of(request, specs, n_outputs, inputs.width("targets"))
+    likes: list = [None] * len(tasks)
+    if request.reduction.like is not None:
+        from ..core.frameworks import like
+
+        pairs = [like(task, request.reduction.like, n_outputs) for task in tasks]
+        tasks, likes = [task for task, _ in pairs], [info for _, info in pairs]
+    extras = _conventions(tasks[0], n_outputs) if request.analysis.compare else ()
+    settings = pass_settings(request, inputs.class_names())
+    return Pass(source, tasks, settings, sink=sink, extras=extras, likes=likes)
+
+
+def tasks_of(request: RunRequest, specs: list[Loss], n_pred: int, n_target: int) -> list[LossTask]:
+    """Each loss as the request asks for it; an array option given as a file name is read here."""
+    reduction = request.reduction
+    weighted = request.inputs.weights is not None or request.inputs.weight_col is not None
+    tasks = []
+    for spec in specs:
+        options = _read_arrays(request, spec, dict(request.options.get(spec.name, {})))
+        labels = takes_labels(spec, n_pred, n_target)
+        tasks.append(
+            prepare(
+                spec,
+                reduce=reduction.reduce,
+                weight_divisor=reduction.weight_divisor,
+                weighted=weighted,
+                labels=labels,
+                options=options,
+            )
+        )
+    return tasks
+
+
+def _read_arrays(request: RunRequest, spec: Loss, options: dict) -> dict:
+    """An array option (class weights, variances) given as text: a number, or a file of numbers."""
+    for option in spec.options:
+        value = options.get(option.name)
+        if option.kind != "array" or not isinstance(value, str):
+            continue
+        try:
+            options[option.name] = float(value)
+        except ValueError:
+            from ..io.inputs import read_array
+            from ..io.source import limits_from
+
+            inputs = request.inputs
+            options[option.name] = read_array(
+                value,
+                input_format=inputs.input_format,
+                header=inputs.header,
+                stdin=_stdin(),
+                limits=limits_from(inputs.max_inflate),
+            )
+    return options
+
+
+def _stdin():
+    import sys
+
+    return sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+
+
+def _conventions(task: LossTask, n_outputs: int) -> list:
+    """Every framework's convention of the loss, to compute in the same pass (--compare)."""
+    from ..core.frameworks import convention_task, conventions_of
+
+    return [(convention, convention_task(task, convention)) for convention in conventions_of(task, n_outputs)]
+
+
+def pass_settings(request: RunRequest, class_names: tuple[str, ...] | None) -> PassSettings:
+    """What the pass keeps: the rows a table shows, every row for outputs that list them all,
+    each sample's sums for intervals and paired tests."""
+    output, statistics = request.output, request.statistics
+    fmt = output.output_format
+    keep = _kept_rows(request)
+    keep_all = (
+        fmt in (None, "json")
+        or output.plot is not None
+        or request.checks.save_baseline is not None
+        or statistics.paired
+    )
+    classes = request.inputs.classes
+    return PassSettings(
+        jobs=jobs_for(request),
+        drop_missing=request.inputs.drop_missing,
+        keep=keep,
+        keep_all=keep_all,
+        grad=request.analysis.grad,
+        classes=None if classes is None else list(classes),
+        class_names=class_names,
+        keep_stats=statistics.ci is not None or (statistics.comparing and not statistics.paired),
+    )
+
+
+def _kept_rows(request: RunRequest) -> Keep:
+    output = request.output
+    if output.output_format is None:  # the Python API: the result holds its kept rows
+        return Keep()
+    if output.output_format in STREAMED and output.plot is None:
+        return NOTHING  # no table: no rows for people, no histogram
+    tail = max(1, output.max_rows // 2)  # a table shows the first ceil(max_rows / 2) rows and the last floor
+    explaining = request.analysis.explain and request.analysis.grad
+    head = max(output.max_rows - output.max_rows // 2, 200 if explaining else 0)
+    return Keep(head=head, tail=tail, top=max(output.top, head))
+
+
+def jobs_for(request: RunRequest) -> int:
+    """--jobs, or every core when there is enough text to parse (binary formats read faster
+    than threads start, and pyarrow's Parquet reader has threads of its own)."""
+    if request.engine.jobs is not None:
+        return request.engine.jobs
+    inputs = request.inputs
+    named = [inputs.preds, inputs.targets, inputs.weights]
+    if not all(name is None or isinstance(name, str) for name in named):
+        return 1  # arrays in memory: nothing to parse
+    import os
+
+    from ..io.digests import input_files
+    from ..io.source import resolve
+
+    text = [path for path in input_files(*named) if resolve(path, inputs.input_format).format in PARSED]
+    size = sum(os.stat(path).st_size for path in text if os.path.isfile(path))
+    return (os.cpu_count() or 1) if size >= PARALLEL_FROM else 1
+
+
+def finish(run: Pass, results: list[Result], request: RunRequest) -> list[Result]:
+    """The results of a finished pass with what the request asked for beside each value: its
+    interval (--ci), every framework's number (--compare), the gradient checks (--explain --grad)."""
+    statistics = request.statistics
+    if statistics.ci is not None:
+        from .statistics import with_intervals
+
+        level, resamples, seed = statistics.ci, statistics.resamples, statistics.seed
+        results = with_intervals(run, results, level, resamples, seed, statistics.ci_method)
+    if request.analysis.compare:
+        from .finishing import compare_rows
+
+        results = [replace(results[0], comparison=compare_rows(run, 0)), *results[1:]]
+    if request.analysis.explain and request.analysis.grad:
+        from .finishing import gradients_under, per_sample_gradients
+
+        rows, why_not = per_sample_gradients(results[0])
+        checks = GradientChecks(gradients_under(run, 0), rows, why_not)
+        results = [replace(results[0], gradient_checks=checks), *results[1:]]
+    return results
