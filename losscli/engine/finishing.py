@@ -60,16 +60,21 @@ def per_sample_gradients(result) -> tuple[np.ndarray | None, str]:
 
 
 def _own_gradient(loss: str, pred, target, reduce: str, options: dict) -> np.ndarray:
-    """The gradient of one sample's value, from a pass over that sample alone."""
+    """The gradient of one sample's value, from a pass over that sample alone (planned as any run)."""
     from ..core.registry import get_loss
-    from ..core.state import Keep
-    from ..core.terms import prepare, takes_labels
+    from ..core.terms import takes_labels
     from ..io.arrays import ArrayInputs
-    from .run import Pass, PassSettings
+    from .plan import plan
+    from .request import AnalysisSection, OutputSection, ReductionSection, RunRequest
 
     spec = get_loss(loss)
     labels = takes_labels(spec, pred.shape[1], 1 if np.ndim(target) == 1 else target.shape[1])
-    task = prepare(spec, reduce=reduce, weight_divisor=None, weighted=False, labels=labels, options=options)
-    settings = PassSettings(drop_missing=False, keep=Keep(), keep_all=True, grad=True)
-    (row,) = Pass(ArrayInputs(pred, target, labels=labels), [task], settings).run()
+    request = RunRequest(
+        (spec.name,),
+        {spec.name: options},
+        reduction=ReductionSection(reduce=reduce),
+        output=OutputSection(output_format=None),
+        analysis=AnalysisSection(grad=True),
+    )
+    (row,) = plan(request, [spec], ArrayInputs(pred, target, labels=labels)).run()
     return row.gradient[0]
