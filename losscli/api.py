@@ -118,7 +118,8 @@ def compute(
 
 def _run(request: RunRequest, specs: list[Loss]) -> Result | list[Result]:
     from .core.terms import takes_labels
-    from .engine.plan import finish, plan
+    from .engine.finishing import complete
+    from .engine.plan import plan
 
     inputs = request.inputs
     n_pred, n_target = _width(inputs.preds, "predictions"), _width(inputs.targets, "targets")
@@ -126,7 +127,7 @@ def _run(request: RunRequest, specs: list[Loss]) -> Result | list[Result]:
     class_names = tuple(str(c) for c in inputs.preds.columns) if hasattr(inputs.preds, "columns") else None
     source = ArrayInputs(inputs.preds, inputs.targets, inputs.weights, labels=labels, class_names=class_names)
     run = plan(request, specs, source)
-    results = finish(run, run.run(), request)
+    results = complete(run, run.run(), request)
     return results if len(specs) > 1 else results[0]
 
 

@@ -124,3 +124,45 @@ def test_no_function_over_80_lines_and_no_signature_over_12_parameters():
             where = f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}"
             assert node.end_lineno - node.lineno < 80, where
             assert count <= WIDE.get((path.name, node.name), 12), f"{where}: {count} parameters"
+
+
+def _module_of(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _targets(module: str, is_package: bool, node: ast.ImportFrom, modules) -> set[str]:
+    """The modules a relative ``from X import a, b`` takes from: a and b where they are modules,
+    else X itself."""
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    base = base[: len(base) - node.level + 1]
+    stem = ".".join([*base, *(node.module.split(".") if node.module else [])])
+    named = {f"{stem}.{alias.name}" for alias in node.names}
+    return (named & modules) | ({stem} if named - modules else set())
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    """No circle of imports in the house, lazy imports inside functions included."""
+    paths = {_module_of(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for module, path in paths.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                found |= _targets(module, path.name == "__init__.py", node, set(paths)) & set(paths)
+        graph[module] = found - {module, "losscli"}
+    seen, on_path = set(), []
+
+    def visit(module):
+        if module in on_path:
+            raise AssertionError("circle: " + " -> ".join([*on_path[on_path.index(module) :], module]))
+        if module in seen:
+            return
+        on_path.append(module)
+        for target in sorted(graph[module]):
+            visit(target)
+        on_path.pop()
+        seen.add(module)
+
+    for module in sorted(graph):
+        visit(module)

@@ -67,8 +67,8 @@ def other_models(request: RunRequest, task, pass_settings, open_source, signed) 
     """Every --against model's pass (on the same targets and weights), as a Model."""
     from dataclasses import replace
 
+    from ..engine.finishing import complete
     from ..engine.models import model_of
-    from ..engine.plan import finish
     from ..engine.run import Pass
 
     models = []  # (name, the predictions' file, their columns, the opened inputs)
@@ -82,7 +82,7 @@ def other_models(request: RunRequest, task, pass_settings, open_source, signed) 
     for name, file, columns, source in models:
         try:
             run = Pass(source, [task], pass_settings)
-            (result,) = finish(run, run.run(), request)
+            (result,) = complete(run, run.run(), request)
         finally:
             source.close()
         out.append(model_of(name, task, run, replace(result, signature=signed(result, file, columns))))

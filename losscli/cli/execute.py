@@ -39,7 +39,7 @@ def _too_large(arguments: dict):
 
 
 def _execute(specs, arguments: dict) -> int:
-    from ..engine.plan import finish
+    from ..engine.finishing import complete
     from .request import build_request
 
     request = build_request(specs, arguments)  # every usage error, before any file is read
@@ -49,7 +49,7 @@ def _execute(specs, arguments: dict) -> int:
     opened = source.opened[0] if hasattr(source, "opened") else source
     signed = _signer(request)
     run, results = _run(request, specs, source, open_source)
-    results = [replace(result, signature=signed(result)) for result in finish(run, results, request)]
+    results = [replace(result, signature=signed(result)) for result in complete(run, results, request)]
     if request.statistics.comparing:
         code = _compare(request, run, results, open_source, signed)
     else:
@@ -98,7 +98,8 @@ def _signer(request: RunRequest):
             return ""
         from .. import __version__
         from ..core.result import signature_of
-        from ..io.digests import file_digest, input_files
+        from ..io.digests import file_digest
+        from ..io.shards import input_files
 
         if file is None:
             values = digests.result()
@@ -152,7 +153,8 @@ def _digests(request: RunRequest):
     shown = output.output_format in ("table", "json", "markdown") and output.shown
     if not (shown or request.checks.save_baseline):
         return None
-    from ..io.digests import Digests, input_files
+    from ..io.digests import Digests
+    from ..io.shards import input_files
 
     named = (inputs.preds, inputs.targets, inputs.weights)
     return Digests(input_files(*named), STDIN in (inputs.preds, inputs.targets))

@@ -1,13 +1,36 @@
-"""Figures derived from a finished pass without another one: every --compare row, the
-gradient under every reduction. They differ from the result only in n and the options
-of the reduction, so they come from the same merged state."""
+"""A finished pass's results with what the request asked to see beside each value: its
+interval, every --compare row, the gradient under every reduction (these differ from the
+result only in n and the options of the reduction, so they come from the same merged state),
+and each kept sample's own gradient (a one-row pass each, planned by ``plan.py``)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
 from ..core.finish import batch, gradient_scale
 from ..core.reduce import REDUCTIONS
+from ..core.result import GradientChecks, Result
+from .request import RunRequest
+
+
+def complete(run, results: list[Result], request: RunRequest) -> list[Result]:
+    """The results of a finished pass with what the request asked for beside each value: its
+    interval (--ci), every framework's number (--compare), the gradient checks (--explain --grad)."""
+    statistics = request.statistics
+    if statistics.ci is not None:
+        from .statistics import with_intervals
+
+        level, resamples, seed = statistics.ci, statistics.resamples, statistics.seed
+        results = with_intervals(run, results, level, resamples, seed, statistics.ci_method)
+    if request.analysis.compare:
+        results = [replace(results[0], comparison=compare_rows(run, 0)), *results[1:]]
+    if request.analysis.explain and request.analysis.grad:
+        rows, why_not = per_sample_gradients(results[0])
+        checks = GradientChecks(gradients_under(run, 0), rows, why_not)
+        results = [replace(results[0], gradient_checks=checks), *results[1:]]
+    return results
 
 
 def compare_rows(run, k: int) -> list:

@@ -1,15 +1,11 @@
 """The one planner: a :class:`~losscli.engine.request.RunRequest` and its opened inputs become
 a pass (the tasks as each framework's call computes them, the conventions to compute beside
-them, what to keep), and a finished pass becomes the results with everything the report
-shows beside them (intervals, every framework's number, the gradient checks). The command
-line and the Python API both plan here; neither assembles a run of its own."""
+them, what to keep). The command line and the Python API both plan here; neither assembles a
+run of its own. What a finished pass gives beside its values is ``engine/finishing.py``'s."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..core.registry import Loss
-from ..core.result import GradientChecks, Result
 from ..core.state import NOTHING, Keep
 from ..core.terms import LossTask, prepare, takes_labels
 from .request import RunRequest
@@ -142,31 +138,9 @@ def jobs_for(request: RunRequest) -> int:
         return 1  # arrays in memory: nothing to parse
     import os
 
-    from ..io.digests import input_files
+    from ..io.shards import input_files
     from ..io.source import resolve
 
     text = [path for path in input_files(*named) if resolve(path, inputs.input_format).format in PARSED]
     size = sum(os.stat(path).st_size for path in text if os.path.isfile(path))
     return (os.cpu_count() or 1) if size >= PARALLEL_FROM else 1
-
-
-def finish(run: Pass, results: list[Result], request: RunRequest) -> list[Result]:
-    """The results of a finished pass with what the request asked for beside each value: its
-    interval (--ci), every framework's number (--compare), the gradient checks (--explain --grad)."""
-    statistics = request.statistics
-    if statistics.ci is not None:
-        from .statistics import with_intervals
-
-        level, resamples, seed = statistics.ci, statistics.resamples, statistics.seed
-        results = with_intervals(run, results, level, resamples, seed, statistics.ci_method)
-    if request.analysis.compare:
-        from .finishing import compare_rows
-
-        results = [replace(results[0], comparison=compare_rows(run, 0)), *results[1:]]
-    if request.analysis.explain and request.analysis.grad:
-        from .finishing import gradients_under, per_sample_gradients
-
-        rows, why_not = per_sample_gradients(results[0])
-        checks = GradientChecks(gradients_under(run, 0), rows, why_not)
-        results = [replace(results[0], gradient_checks=checks), *results[1:]]
-    return results

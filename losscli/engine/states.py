@@ -18,7 +18,8 @@ from ..core.state import Keep, LossState, state_from_dict, state_to_dict
 from ..core.sums import Sketch
 from ..core.terms import prepare
 from ..errors import InputError, UsageError
-from ..io.digests import file_digest, input_files
+from ..io.digests import file_digest
+from ..io.shards import input_files
 from .signs import LabelSigns, label_map_of
 
 FORMAT = "losscli-state"

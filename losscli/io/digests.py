@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import threading
 
-from .source import STDIN, split_key
-
 
 def file_digest(path: str) -> str | None:
     """sha256 of a file's bytes; None when it cannot be read again (a FIFO, gone)."""
@@ -27,18 +25,6 @@ def file_digest(path: str) -> str | None:
     except OSError:
         return None
     return digest.hexdigest()
-
-
-def input_files(*specs: str | None) -> list[str]:
-    """The files behind the inputs as typed: shards expanded, FILE:KEY to FILE, stdin left out."""
-    from .shards import expand, is_pattern
-
-    files = []
-    for spec in specs:
-        if not spec or spec == STDIN:
-            continue
-        files += expand(spec) if is_pattern(spec) else [split_key(spec)[0]]
-    return files
 
 
 class Digests:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from ..errors import InputError
-from .source import EXTENSIONS, STDIN, format_from_name
+from .source import EXTENSIONS, STDIN, format_from_name, split_key
 
 GLOB = "*?["
 
@@ -303,3 +303,13 @@ class Shards:
         if not self.opened:
             return 0
         return self.done_before[len(self.opened) - 1] + self.opened[-1].bytes_read()
+
+
+def input_files(*specs: str | None) -> list[str]:
+    """The files behind the inputs as typed: shards expanded, FILE:KEY to FILE, stdin left out."""
+    files = []
+    for spec in specs:
+        if not spec or spec == STDIN:
+            continue
+        files += expand(spec) if is_pattern(spec) else [split_key(spec)[0]]
+    return files

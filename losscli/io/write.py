@@ -45,7 +45,7 @@ def protect_inputs(inputs: list[str | None]) -> None:
     """Remember the files this run reads (every shard of a glob or a directory, FILE of
     FILE:KEY), by device and inode, for every later check of an output (replacing what an
     earlier run in this process remembered)."""
-    from .digests import input_files
+    from .shards import input_files
 
     _INPUTS.clear()
     for name in inputs:
