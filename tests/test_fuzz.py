@@ -662,6 +662,8 @@ def _valid_states() -> list[str]:
                     ["sparse_cce", SAMPLES / "forest_proba.csv", SAMPLES / "forest_labels.csv", "--grad"],
                     ["hinge", SAMPLES / "binary_preds.csv", SAMPLES / "binary_targets.csv", "--like", "sklearn"],
                     ["cosine_similarity", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "--max-rows", "2"],
+                    ["mse,mae", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "-f", "value"],
+                    ["sparse_cce", SAMPLES / "forest_proba.csv", SAMPLES / "forest_labels.csv", "--like", "sklearn"],
                 )
             ):
                 path = folder / f"s{k}.json"

@@ -273,3 +273,68 @@ def test_a_hinge_state_whose_label_map_is_a_list(run, tmp_path):
         result = run("merge", *order, "-f", "value")
         assert result.exit_code == 2, result.stderr
         assert "bad.json: is damaged: losses[0].options.label_map" in result.stderr
+
+
+def test_a_state_of_several_losses_saved_as_a_value_merges_as_a_table(run, shards):
+    """Found by a mutation pass over states: the side-by-side table of several losses read the rows
+    of a state that kept none (exit 70). It says there are no rows, and gives each loss's value of
+    one run over the same input."""
+    folder, expected_mse = shards
+    state = folder / "two.json"
+    args = ("mse,mae", folder / "p0.csv", folder / "t0.csv")
+    assert run(*args, "-f", "value", "--save-state", state, "-q").exit_code == 0
+    one_run = run(*args, "-f", "value").stdout.split()  # "mse V mae V"
+    result = run("merge", state)
+    assert result.exit_code == 0, result.stderr
+    assert "No rows to show" in result.stdout
+    assert f"{float(one_run[1]):.10g}" in result.stdout and f"{float(one_run[3]):.10g}" in result.stdout
+    assert run("merge", state, "-f", "value").stdout.split() == one_run
+
+
+@pytest.fixture(scope="module")
+def like_state(tmp_path_factory):
+    """A sparse_cce state under --like sklearn (constants recorded) with an --ignore-index option."""
+    from conftest import SAMPLES
+
+    folder = tmp_path_factory.mktemp("like")
+    args = ["sparse_cce", SAMPLES / "forest_proba.csv", SAMPLES / "forest_labels.csv", "--like", "sklearn"]
+    subprocess.run(
+        [sys.executable, "-m", "losscli", *map(str, args), "--save-state", "s.json", "-q"], cwd=folder, check=True
+    )
+    return (folder / "s.json").read_text()
+
+
+def _entry(document):
+    return document["losses"][0]
+
+
+# Found by a mutation pass (every field of the fuzz run's states replaced by each hostile value):
+# values the state checks let through reached the loss's options or the --like record (exit 70).
+ENTRY_DAMAGE = {
+    "an array option that is text": (lambda d: _entry(d)["options"].update(class_weights="x"), "--class-weights"),
+    "an array option that is ragged": (lambda d: _entry(d)["options"].update(class_weights=[[1], [1, 2]]), "class"),
+    "a number option that is text": (lambda d: _entry(d)["options"].update(eps="x"), "--eps"),
+    "a whole-number option that is NaN": (lambda d: _entry(d)["options"].update(ignore_index=float("nan")), "ignore"),
+    "a whole-number option of 10^400": (lambda d: _entry(d)["options"].update(ignore_index=10**400), "ignore"),
+    "a framework losscli does not know": (lambda d: _entry(d)["like"].update(framework="inf"), "like"),
+    "a framework that is a list": (lambda d: _entry(d)["like"].update(framework=[1, 2]), "like"),
+    "a constant without its value": (lambda d: _entry(d)["like"]["constants"][0].pop("value"), "constants[0]"),
+    "overrides that are a number": (lambda d: _entry(d)["like"].update(overridden=1), "like.overridden"),
+    "an override that is text": (lambda d: _entry(d)["like"].update(overridden=["x"]), "like.overridden[0]"),
+    "a precision that is no dtype": (lambda d: _entry(d)["like"].update(dtype="float8"), "like.dtype"),
+}
+
+
+@pytest.mark.parametrize("name", list(ENTRY_DAMAGE))
+def test_a_damaged_loss_entry_is_one_line(run, tmp_path, like_state, name):
+    damage, field = ENTRY_DAMAGE[name]
+    document = json.loads(like_state)
+    assert document["losses"][0]["like"]["constants"], "the fixture records --like's constants"
+    damage(document)
+    (tmp_path / "s.json").write_text(json.dumps(document))
+    for fmt in ("table", "csv", "json"):
+        result = run("merge", tmp_path / "s.json", "-f", fmt)
+        assert result.exit_code == 2, (result.stdout[-300:], result.stderr)
+        assert result.stdout == ""
+        line = _one_line(result.stderr)
+        assert "s.json: is damaged: " in line and field in line, line

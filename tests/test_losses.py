@@ -75,6 +75,25 @@ def test_compute_accepts_plain_lists_and_checks_options():
         compute("mae", [1.0], [1.0], delta=2.0)
 
 
+@pytest.mark.parametrize(
+    ("loss", "option", "value", "said"),
+    [
+        ("mse", "output_weights", ["a", "b"], "--output-weights ['a', 'b'] is not an array of numbers"),
+        ("mse", "output_weights", [[1.0], [1.0, 2.0]], "is not an array of numbers"),
+        ("sparse_cce", "ignore_index", float("nan"), "--ignore-index nan is not a whole number"),
+        ("huber", "delta", 10**400, "--delta 1000000000000000000000000000000000000... is not a number"),
+        ("huber", "delta", {}, "--delta {} is not a number"),
+    ],
+)
+def test_compute_refuses_option_values_of_the_wrong_kind(loss, option, value, said):
+    """Found by a mutation pass over states (which pass their options to the same check): text in
+    an array option (a string alone is a file name here), NaN in a whole-number one, an int beyond
+    float64 were ValueError or OverflowError, exit 70; each is one usage error naming the option."""
+    with pytest.raises(UsageError) as raised:
+        compute(loss, [[0.5, 0.5]], [[0.0, 1.0]] if loss != "sparse_cce" else [1], **{option: value})
+    assert said in str(raised.value)
+
+
 def test_compute_rejects_bad_shapes():
     from losscli import InputError
 

@@ -523,28 +523,39 @@ def _checked(option: Option, value: Any) -> object:  # value: what the user gave
             raise UsageError(f"{option.flag} {value!r}: use one of {', '.join(option.choices)}")
         return value
     if option.kind == "pair":
-        low, high = (float(x) for x in value)
+        try:
+            low, high = (float(x) for x in value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{option.flag} {value!r}: give two bounds 0 <= low < high <= 1") from None
         if not 0 <= low < high <= 1:
             raise UsageError(f"{option.flag} {value!r}: give two bounds 0 <= low < high <= 1")
         return (low, high)
     if option.kind == "label":
         return _label_number(option, value)
     if option.kind == "array":
-        array = np.asarray(value, dtype=np.float64)
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):  # text, ragged lists, objects
+            raise UsageError(f"{option.flag} {_shown(value)} is not an array of numbers") from None
         if not np.isfinite(array).all():
             raise UsageError(f"{option.flag} holds a value that is not a finite number")
         return array
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"{option.flag} {value!r} is not a number; {option.need}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise UsageError(f"{option.flag} {_shown(value)} is not a number; {option.need}") from None
     if option.kind == "int":
-        if number != int(number):
-            raise UsageError(f"{option.flag} {value!r} is not a whole number")
+        if not math.isfinite(number) or number != int(number):
+            raise UsageError(f"{option.flag} {_shown(value)} is not a whole number")
         number = int(number)
     if not option.valid(number):
-        raise UsageError(f"{option.flag} {value!r} is out of range: {option.need}")
+        raise UsageError(f"{option.flag} {_shown(value)} is out of range: {option.need}")
     return number
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _label_number(option: Option, value: object) -> float:

@@ -97,16 +97,47 @@ def _entry(entry: dict, where: str) -> None:
         numbers = name in arrays and all(isinstance(r, list) and all(_is_number(x) for x in r) for r in rows)
         if not (plain or numbers):
             raise _Damaged(f"{where}.options.{name}", f"is {_shown(value)}, not a value of that option")
-    like = entry.get("like")
-    if like is not None:
-        like = _dict_at(like, f"{where}.like")
-        if not isinstance(like.get("framework"), str) or not isinstance(like.get("call"), str):
-            raise _Damaged(f"{where}.like", "names no framework and call")
-        for k, constant in enumerate(_list(like, "constants", f"{where}.like.constants", 0, 100)):
-            constant = _dict_at(constant, f"{where}.like.constants[{k}]")
-            if not isinstance(constant.get("option"), str) or not isinstance(constant.get("why"), str):
-                raise _Damaged(f"{where}.like.constants[{k}]", "names no option and reason")
+    if entry.get("like") is not None:
+        _like(_dict_at(entry["like"], f"{where}.like"), f"{where}.like")
     _state(_dict_at(entry.get("state"), f"{where}.state"), f"{where}.state", entry["loss"])
+
+
+def _like(like: dict, where: str) -> None:
+    """What --like used: a framework losscli knows, its call, and the constants and overrides it
+    names, each a value an option can take."""
+    from ..core.frameworks import NAMES
+
+    framework = like.get("framework")
+    if not (isinstance(framework, str) and framework in NAMES and isinstance(like.get("call"), str)):
+        raise _Damaged(where, f"names no framework losscli knows ({', '.join(NAMES)}) and its call")
+    if like.get("dtype", "float64") not in ("float64", "float32"):
+        raise _Damaged(f"{where}.dtype", f"is {_shown(like.get('dtype'))}, not float64 or float32")
+    for k, constant in enumerate(_list(like, "constants", f"{where}.constants", 0, 100)):
+        at = f"{where}.constants[{k}]"
+        constant = _dict_at(constant, at)
+        if not isinstance(constant.get("option"), str) or not isinstance(constant.get("why"), str):
+            raise _Damaged(at, "names no option and reason")
+        _option_value(constant, "value", at)
+    overridden = like.get("overridden", [])
+    if not isinstance(overridden, list) or len(overridden) > 100:
+        raise _Damaged(f"{where}.overridden", f"is {_shown(overridden)}, not a list of overrides")
+    for k, override in enumerate(overridden):
+        at = f"{where}.overridden[{k}]"
+        override = _dict_at(override, at)
+        if not isinstance(override.get("option"), str):
+            raise _Damaged(at, "names no option")
+        for key in ("given", "framework"):
+            _option_value(override, key, at)
+
+
+def _option_value(data: dict, key: str, where: str) -> None:
+    """A value an option can hold: a number, a flag, a name, nothing, or a list of numbers."""
+    if key not in data:
+        raise _Damaged(where, f"has no {key}")
+    value = data[key]
+    plain = value is None or isinstance(value, bool | int | float | str)
+    if not (plain or (isinstance(value, list) and len(value) <= 1 << 16 and all(_is_number(x) for x in value))):
+        raise _Damaged(f"{where}.{key}", f"is {_shown(value)}, not a value of an option")
 
 
 def _array_options(loss: str) -> set[str]:

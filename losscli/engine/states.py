@@ -17,7 +17,7 @@ from ..core.frameworks import Like, Override
 from ..core.state import Keep, LossState, state_from_dict, state_to_dict
 from ..core.sums import Sketch
 from ..core.terms import prepare
-from ..errors import InputError, UsageError
+from ..errors import InputError, LossCliError, UsageError
 from ..io.digests import file_digest
 from ..io.shards import input_files
 from .signs import LabelSigns, label_map_of
@@ -267,8 +267,8 @@ def _task(entry: dict, path: str):
             labels=bool(entry["labels"]),
             options=entry["options"],
         )
-    except (KeyError, TypeError) as exc:
-        raise InputError(f"{path}: a loss entry is damaged ({exc}); write the state again") from None
+    except (KeyError, TypeError, LossCliError) as exc:  # a run writes only options its loss takes
+        raise InputError(f"{path}: is damaged: a loss entry ({exc}); write the state again with --save-state") from None
     dtype = entry.get("dtype", "float64")  # states written before 0.4 were all float64
     if dtype not in ("float64", "float32"):
         raise InputError(f"{path}: a loss entry names the precision {dtype!r}; write the state again")

@@ -378,14 +378,14 @@ def _comparison_section(console: Console, comparison: list) -> None:
     console.print(table)
 
 
-def render_many(results: list[Result], *, max_rows: int = 20, console: Console | None = None) -> None:
-    """Several losses of one pass, side by side: per-sample values, then the batch values."""
-    console = console or QuietPipeConsole(highlight=False, markup=False)
+def _per_sample_side_by_side(console: Console, results: list[Result], max_rows: int) -> None:
+    """The per-sample values of several losses, one column each, on the rows every one of them kept."""
     n_samples = results[0].shape[0]
     rows = shown_rows(n_samples, max_rows, [])
+    for result in results:
+        rows = kept_rows(result, rows)
     lookups = [_row_lookup(r) for r in results]
-    kept0 = results[0].kept
-    ids = kept0.ids if kept0 is not None else None
+    ids = results[0].kept.ids if results[0].kept is not None else None
     table = _table()
     table.add_column("sample", justify="right")
     if ids is not None:
@@ -400,6 +400,15 @@ def render_many(results: list[Result], *, max_rows: int = 20, console: Console |
         values = [_number(r.kept.per_sample[lookup[i]]) for r, lookup in zip(results, lookups, strict=True)]
         table.add_row(str(i), *label, *values)
     _print_section(console, "Per-sample losses", table, [_elided("rows", n_samples, rows, "--max-rows")])
+
+
+def render_many(results: list[Result], *, max_rows: int = 20, console: Console | None = None) -> None:
+    """Several losses of one pass, side by side: per-sample values, then the batch values."""
+    console = console or QuietPipeConsole(highlight=False, markup=False)
+    if any(r.kept is None for r in results):  # merged states saved without rows: the sums only
+        console.print(Text("No rows to show: the states were saved without them (save them with --format table)"))
+    else:
+        _per_sample_side_by_side(console, results, max_rows)
     batch = _table()
     for name in ("loss", "--reduce", "n", "value", "formula"):
         batch.add_column(name, justify="right" if name in ("n", "value") else "left")
