@@ -347,3 +347,6 @@ class _Guarded:
 
     def tell(self) -> int:
         return self.position
+
+    def close(self) -> None:
+        self.stream.close()
