@@ -34,7 +34,6 @@ from .source import Limits, Peeked, Source, format_from_name, open_binary, open_
 Array = npt.NDArray[Any]
 Role = Literal["predictions", "targets", "labels", "weights", "mask", "lengths"]
 INTEGER_ROLES = frozenset({"labels", "mask", "lengths"})  # int64 blocks when stored as integers
-TENSOR_FORMATS = ("npy", "npz", "json")  # and .safetensors, which source.py does not know
 EXACT_INTEGERS = 1 << 53  # float64 holds every integer up to 2^53 in magnitude, and not all beyond
 SKIP_BYTES = 1 << 20  # how much a stream is read at a time when skipping forward
 INSTALL = "pip install 'losscli[safetensors]'"
@@ -72,8 +71,6 @@ class Tensor:
             return (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
         if raw.dtype.kind == "f":
             return raw.astype(np.float64, order="C")
-        if raw.dtype.kind == "b":  # by value: a byte of 2 stored as a bool is True, never 2
-            raw = raw.view(np.uint8) != 0
         if self.role in INTEGER_ROLES:
             _check_fits(raw, np.iinfo(np.int64).max, self.name, start, "int64")
             return raw.astype(np.int64, order="C")
@@ -250,16 +247,14 @@ def open_tensor(spec: str, *, role: Role, limits: Limits | None = None, stdin: B
 
 
 def _resolved(spec: str) -> Source:
-    """What ``spec`` names, as ``source.resolve`` finds it, for the formats that hold N-D arrays."""
+    """What ``spec`` names, as ``source.resolve`` finds it; an unknown extension refused in the words of
+    N-D arrays (source.py's list is of the 2-D formats)."""
     path = split_key(spec)[0]
     if spec != "-" and format_from_name(path) is None:
         raise InputError(
             f"{path}: unknown file type for an N-D array; give it as .npy (or .npy.gz), .npz, .json or .safetensors"
         )
-    source = resolve(spec)
-    if source.format is not None and source.format not in TENSOR_FORMATS:
-        raise _two_d(source.name, source.format)
-    return source
+    return resolve(spec)
 
 
 def _two_d(name: str, fmt: str) -> InputError:
@@ -425,7 +420,7 @@ def _json_array(data: object, name: str) -> Array:
         array = np.array(data)
     except (ValueError, OverflowError):  # ragged (NumPy refuses an inhomogeneous shape)
         array = None
-    if array is None or array.dtype.kind == "O" and _misfit(data, _first_shape(data), ()) is not None:
+    if array is None:
         raise _ragged(data, name)
     if array.dtype.kind in "biuf":
         return array
@@ -529,11 +524,13 @@ def _safetensors_spec(spec: str) -> tuple[str, str | None] | None:
 
 def _open_safetensors(spec: str, path: str, key: str | None, role: Role) -> Tensor:
     _require_library(path)
+    if _not_regular(path):  # before open(), which waits for a writer on a FIFO
+        raise _not_in_place(path)
     stream = open_file(path)
     try:
         size = _regular_size(stream)
         if size is None:
-            raise InputError(f"{path}: is not a regular file; a .safetensors file is read in place, by offsets")
+            raise _not_in_place(path)
         header, data_start = _safetensors_header(stream, path, size)
         key = _pick([k for k in header if k != "__metadata__"], key, path, "tensor")
         name = spec
@@ -552,6 +549,17 @@ def _open_safetensors(spec: str, path: str, key: str | None, role: Role) -> Tens
         raise
     tensor.closers.append(stream.close)
     return tensor
+
+
+def _not_regular(path: str) -> bool:
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # absent, unreadable: open_file says which
+        return False
+
+
+def _not_in_place(path: str) -> InputError:
+    return InputError(f"{path}: is not a regular file; a .safetensors file is read in place, by offsets")
 
 
 def _require_library(path: str) -> None:
