@@ -284,6 +284,8 @@ def test_json_text_and_scalars_are_refused_where_they_are(tmp_path):
     _refused(tmp_path / "o.json", "o.json: item [0][1]: expected a number, found an object")
     (tmp_path / "n.json").write_text("3.5")
     _refused(tmp_path / "n.json", "n.json: holds one number (a 0-d array", "np.atleast_1d")
+    (tmp_path / "t.json").write_text('"logits"')
+    _refused(tmp_path / "t.json", "t.json: the document is the string 'logits', not a list of samples")
 
 
 def test_json_from_standard_input():
@@ -432,7 +434,7 @@ def test_safetensors_the_library_checks(tmp_path, save_file):
     _refused(f"{tmp_path / 'g.safetensors'}:b", "g.safetensors: is not a valid safetensors file (")
 
 
-@pytest.mark.parametrize("code", ["F8_E4M3", "C64", "STR"])
+@pytest.mark.parametrize("code", ["F8_E4M3", "C64", "STR", ["F32"]])
 def test_safetensors_dtypes_that_are_not_real_numbers(tmp_path, save_file, code):
     _raw_safetensors(
         tmp_path / "c.safetensors", {"z": {"dtype": code, "shape": [1], "data_offsets": [0, 8]}}, b"\0" * 8

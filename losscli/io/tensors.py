@@ -265,7 +265,7 @@ def _two_d(name: str, fmt: str) -> InputError:
 
 
 def _sniffed(stream: BinaryIO) -> BinaryIO:
-    """Standard input's format; safetensors is refused there (it is read in place, by offsets)."""
+    """Standard input as it was, once a look at its start has refused safetensors (read in place, by offsets)."""
     head = read_chunk(stream, 16, "<stdin>")
     if _looks_like_safetensors(head):
         raise InputError("<stdin>: a .safetensors file is read in place; give its path, not standard input")
@@ -414,8 +414,10 @@ def _open_json(stream: BinaryIO, source: Source, role: Role) -> Tensor:
 
 def _json_array(data: object, name: str) -> Array:
     """Nested lists as an array: rectangular, of numbers (true/false 1/0, null missing: NaN)."""
-    if not isinstance(data, list):
+    if isinstance(data, int | float) or data is None:
         _check_rank((), name)
+    if not isinstance(data, list):
+        raise InputError(f"{name}: the document is {_described(data)}, not a list of samples; give nested lists")
     try:
         array = np.array(data)
     except (ValueError, OverflowError):  # ragged (NumPy refuses an inhomogeneous shape)
@@ -602,7 +604,7 @@ def _entry(header: dict[str, Any], key: str, name: str) -> tuple[tuple[int, ...]
     """(shape, stored dtype, data offsets) of one tensor, their sizes checked against each other."""
     entry = header[key]
     code, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-    if code not in SAFETENSORS_DTYPES:
+    if not isinstance(code, str) or code not in SAFETENSORS_DTYPES:
         readable = "bool, integers, float16, bfloat16, float32 and float64"
         raise InputError(
             f"{name}: is a tensor of dtype {code}, not real numbers losscli reads ({readable}); convert it "
@@ -636,5 +638,5 @@ def _validate_with_library(path: str) -> None:
     try:
         with safe_open(path, framework="numpy") as opened:
             opened.keys()
-    except SafetensorError as exc:
+    except (SafetensorError, OSError) as exc:  # OSError: a file system that cannot map files
         raise InputError(f"{path}: is not a valid safetensors file ({exc}); write it again") from None
