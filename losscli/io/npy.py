@@ -26,34 +26,41 @@ from .table import Layout, Rows, check_width, position_names
 CHUNK_BYTES = 1 << 20  # 1 MiB of rows per read (a whole number of blocks when the engine asks)
 
 
+def read_npy_header(stream: BinaryIO, name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, Fortran order, dtype) from an NPY header of any rank, its dtype checked to be real
+    numbers; the stream is left at the data."""
+    fmt = np.lib.format
+    try:
+        magic = stream.read(6)
+        if magic != b"\x93NUMPY":
+            what = "an .npz archive" if magic.startswith(b"PK") else "not a .npy file"
+            raise InputError(f"{name}: is {what} (no NPY header); save one array with np.save")
+        version = tuple(stream.read(2))
+        reader = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(version)
+        if reader is None:
+            raise InputError(f"{name}: has an NPY header of unknown version {version}; write it with np.save")
+        with warnings.catch_warnings():  # a Python 2 header ('2L'): numpy reads it, and warns
+            warnings.simplefilter("ignore")
+            shape, fortran, dtype = reader(stream, max_header_size=1 << 16)
+    except InputError:
+        raise
+    except Exception as exc:  # numpy's parser of untrusted text: ValueError, SyntaxError, TokenError, ...
+        raise InputError(f"{name}: has a damaged NPY header ({exc}); write it again with np.save") from None
+    if dtype.hasobject:
+        raise InputError(
+            f"{name}: holds pickled Python objects, which losscli never loads; save a numeric array "
+            f"instead (np.save with a float or int dtype)"
+        )
+    if dtype.kind not in "biuf" or dtype.subdtype is not None or dtype.names:
+        raise InputError(f"{name}: holds values of dtype {dtype}, not real numbers; save a float or int array")
+    return tuple(int(d) for d in shape), bool(fortran), dtype
+
+
 class NpyHeader:
-    """shape, dtype and order from an NPY header; the stream is left at the data."""
+    """shape, dtype and order from the NPY header of a 1-D or 2-D array; the stream is left at the data."""
 
     def __init__(self, stream: BinaryIO, name: str):
-        fmt = np.lib.format
-        try:
-            magic = stream.read(6)
-            if magic != b"\x93NUMPY":
-                what = "an .npz archive" if magic.startswith(b"PK") else "not a .npy file"
-                raise InputError(f"{name}: is {what} (no NPY header); save one array with np.save")
-            version = tuple(stream.read(2))
-            reader = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(version)
-            if reader is None:
-                raise InputError(f"{name}: has an NPY header of unknown version {version}; write it with np.save")
-            with warnings.catch_warnings():  # a Python 2 header ('2L'): numpy reads it, and warns
-                warnings.simplefilter("ignore")
-                self.shape, self.fortran, self.dtype = reader(stream, max_header_size=1 << 16)
-        except InputError:
-            raise
-        except Exception as exc:  # numpy's parser of untrusted text: ValueError, SyntaxError, TokenError, ...
-            raise InputError(f"{name}: has a damaged NPY header ({exc}); write it again with np.save") from None
-        if self.dtype.hasobject:
-            raise InputError(
-                f"{name}: holds pickled Python objects, which losscli never loads; save a numeric array "
-                f"instead (np.save with a float or int dtype)"
-            )
-        if self.dtype.kind not in "biuf" or self.dtype.subdtype is not None or self.dtype.names:
-            raise InputError(f"{name}: holds values of dtype {self.dtype}, not real numbers; save a float or int array")
+        self.shape, self.fortran, self.dtype = read_npy_header(stream, name)
         if len(self.shape) not in (1, 2):
             raise InputError(
                 f"{name}: has {len(self.shape)} dimensions (shape {self.shape}); losscli takes a 1-D (N,) or 2-D "
@@ -281,6 +288,12 @@ class NpzArchive:
         return list(self.members)
 
     def table(self, key: str) -> NpyTable:
+        stream, member, size = self.member(key)
+        return NpyTable(stream, member, available=size)
+
+    def member(self, key: str) -> tuple[BinaryIO, str, int]:
+        """The member ``key`` as a stream whose read errors are input errors, its name (FILE:KEY) and its
+        inflated size, once the directory's claims about it are checked."""
         info = self.members[key]
         member = f"{self.name}:{key}"
         self._check_claims(info, member)
@@ -291,7 +304,7 @@ class NpzArchive:
             stream = self.zip.open(info)
         except Exception as exc:  # BadZipFile, NotImplementedError (an unknown compression), ...
             raise InputError(f"{member}: cannot be read ({exc}); write the archive again with np.savez") from None
-        return NpyTable(_Guarded(stream, member), member, available=info.file_size)
+        return _Guarded(stream, member), member, info.file_size
 
     def _check_claims(self, info, member: str) -> None:
         """The directory's claims, before anything is inflated: a member's compressed bytes lie inside
@@ -334,3 +347,6 @@ class _Guarded:
 
     def tell(self) -> int:
         return self.position
+
+    def close(self) -> None:
+        self.stream.close()
