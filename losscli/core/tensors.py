@@ -102,6 +102,11 @@ def _axis_list(axis: AxisArgument) -> list[int]:
     return [int(a) for a in items]
 
 
+def _axis_text(axis: AxisArgument) -> str:
+    """An axis argument as the command line writes it: 1, -1, 1,2,3."""
+    return ",".join(str(a) for a in _axis_list(axis))
+
+
 def normalised_axes(shape: Sequence[int], axis: AxisArgument, samples_allowed: bool = False) -> tuple[int, ...]:
     """``axis`` (an int, negative from the end, or a sequence of them) as increasing axis numbers of ``shape``;
     axis 0, the samples, only where ``samples_allowed``."""
@@ -121,7 +126,7 @@ def normalised_axes(shape: Sequence[int], axis: AxisArgument, samples_allowed: b
             )
         out.append(a % ndim)
     if len(set(out)) != len(out):
-        raise UsageError(f"--axis {axis!r} names an axis twice (shape {_shape_text(shape)})")
+        raise UsageError(f"--axis {_axis_text(axis)} names an axis twice (shape {_shape_text(shape)})")
     return tuple(sorted(out))
 
 
@@ -134,7 +139,8 @@ def axis_roles(shape: Sequence[int], axis: AxisArgument = -1) -> Roles:
         raise InputError("a single number has no samples axis; give an array of shape (N, ...)")
     if len(dims) == 1:
         if _axis_list(axis) not in ([-1], [0]):
-            raise UsageError(f"--axis {axis!r}: an input of shape {_shape_text(dims)} has only the samples axis")
+            written = _shape_text(dims)
+            raise UsageError(f"--axis {_axis_text(axis)}: an input of shape {written} has only the samples axis")
         return Roles(dims, (), ())
     outputs = normalised_axes(dims, axis)
     positions = tuple(a for a in range(1, len(dims)) if a not in outputs)
@@ -152,7 +158,7 @@ def label_roles(
         if labels != roles.cell_shape:
             raise InputError(
                 f"labels of shape {_shape_text(labels)} do not fit predictions of shape {_shape_text(pred)} with "
-                f"--axis {axis!r}: labels take the predictions' shape without the class axis, "
+                f"--axis {_axis_text(axis)}: labels take the predictions' shape without the class axis, "
                 f"{_shape_text(roles.cell_shape)}{_would_fit(pred, labels)}"
             )
         return roles, f"the class axis is {_axes_words(roles.outputs)} (--axis)"
@@ -226,6 +232,12 @@ def cell_index(roles: Roles, i: int, p: int) -> tuple[int, ...]:
     if not roles.positions:
         return (int(i),)
     return (int(i), *(int(k) for k in np.unravel_index(int(p), roles.position_shape)))
+
+
+def _shown(x: Any) -> str:
+    """A value of an input as a person wrote it: 6, -0.5, nan (not np.float64(6.0))."""
+    f = float(x)
+    return str(int(f)) if f.is_integer() and abs(f) < 2.0**53 else repr(f)
 
 
 def _where(what: str, roles: Roles, i: int, p: int) -> str:
@@ -308,7 +320,7 @@ def checked_mask(mask: Any, roles: Roles) -> np.ndarray:
     bad = np.argwhere(~((m == 0) | (m == 1)))
     if len(bad):
         i, p = (int(k) for k in bad[0])
-        raise InputError(f"{_where('mask', roles, i, p)} = {m[i, p]!r}: a mask holds 0 (removed) or 1 (counts)")
+        raise InputError(f"{_where('mask', roles, i, p)} = {_shown(m[i, p])}: a mask holds 0 (removed) or 1 (counts)")
     return m == 1
 
 
@@ -331,7 +343,7 @@ def length_mask(lengths: Any, roles: Roles) -> np.ndarray:
     if len(bad):
         i = int(bad[0])
         raise InputError(
-            f"lengths[{i}] = {n[i]!r}: a length is a whole number from 0 to {steps:,}, the size of "
+            f"lengths[{i}] = {_shown(n[i])}: a length is a whole number from 0 to {steps:,}, the size of "
             f"axis {roles.positions[0]} (the first position axis)"
         )
     inner = roles.n_positions // steps  # the positions of the other position axes, per step
@@ -354,7 +366,7 @@ def cell_weights(weights: Any, roles: Roles) -> np.ndarray:
     bad = np.argwhere(~(np.isfinite(flat) & (flat >= 0)))
     if len(bad):
         i, p = (int(k) for k in bad[0])
-        raise InputError(f"{_where('weights', roles, i, p)} = {flat[i, p]!r}: weights are finite numbers >= 0")
+        raise InputError(f"{_where('weights', roles, i, p)} = {_shown(flat[i, p])}: weights are finite numbers >= 0")
     return w
 
 
@@ -381,7 +393,7 @@ def check_labels(labels_np: np.ndarray, n_classes: int, valid: np.ndarray, roles
     if len(bad):
         i, p = (int(k) for k in bad[0])
         raise InputError(
-            f"{_where('labels', roles, i, p)} = {y[i, p]!r} is not a class label in [0, {n_classes}); "
+            f"{_where('labels', roles, i, p)} = {_shown(y[i, p])} is not a class label in [0, {n_classes}); "
             f"labels are integers below the size of the class axis ({n_classes})"
         )
 
@@ -432,7 +444,8 @@ def token_log_loss(pred_npc: np.ndarray, labels_np: np.ndarray, valid: np.ndarra
 
 
 def parse_reduce(text: str) -> tuple[str, ...]:
-    """``all``, ``none`` or a comma list of samples, positions, outputs: the averaged axes, in AXES order."""
+    """``all``, ``none`` or a comma list of samples, positions, outputs: the averaged axes, in AXES order.
+    ``all`` is every axis the input has (:func:`reduced` leaves out the positions of an input with none)."""
     words = [w.strip().lower() for w in str(text).split(",") if w.strip()]
     if words == ["all"]:
         return AXES
@@ -573,6 +586,8 @@ def reduced(
         raise UsageError(f"unknown weight divisor {weight_divisor!r}; use sum or count")
     if empty not in EMPTY_POLICIES:
         raise UsageError(f"--empty {empty!r}: use error, nan or zero")
+    if averaged == AXES and not sums.roles.has_positions:  # all: every axis the input has
+        averaged = ("samples", "outputs")
     _check_axes(sums, averaged, weight_divisor)
     n, text = _divisor(sums, averaged, weight_divisor, position_word)
     total = np.float64(sums.total.value)
