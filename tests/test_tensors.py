@@ -342,3 +342,18 @@ def test_per_position_losses_give_terms_without_the_outputs_axis():
     terms = T.element_terms_of(L.categorical_hinge, pred, target)
     assert terms.shape == (2, 3)
     np.testing.assert_array_equal(terms.reshape(-1), L.categorical_hinge(pred.reshape(6, 4), target.reshape(6, 4)))
+
+
+def test_per_sample_values_leave_a_sample_with_nothing_valid_without_a_value():
+    """Terms (3, 2, 2) of ones but sample 1's (twos); sample 2 fully masked, sample 0 has one valid position.
+    Under samples,positions L[i] is each sample's token mean of the outputs' sum: 2, 4, none."""
+    roles = T.axis_roles((3, 2, 2))
+    terms = np.ones((3, 2, 2))
+    terms[1] = 2.0
+    cells = T.validity(roles, mask=[[1, 0], [1, 1], [0, 0]])
+    values = T.per_sample_values(terms, roles, "samples,positions", validity=cells)
+    assert values[:2].tolist() == [2.0, 4.0] and np.isnan(values[2])
+    assert T.per_sample_values(terms, roles, "all", validity=cells)[:2].tolist() == [1.0, 2.0]
+    assert T.per_sample_values(terms, roles, "none", validity=cells)[:2].tolist() == [2.0, 8.0]
+    batch = T.reduce_terms(terms, roles, "samples", validity=cells)
+    assert (batch.value, batch.n, batch.samples_without_cells) == ((2.0 + 8.0) / 2, 2.0, 1)

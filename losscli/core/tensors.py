@@ -717,6 +717,36 @@ def reduce_terms(
     return reduced(sums, reduce, weight_divisor=weight_divisor, empty=empty, position_word=position_word)
 
 
+def per_sample_values(
+    terms: np.ndarray,
+    roles: Roles,
+    reduce: str | Sequence[str] = "all",
+    *,
+    validity: Validity | None = None,
+    weights: np.ndarray | None = None,
+    weight_divisor: str = "sum",
+) -> np.ndarray:
+    """L[i] of every sample (N,) under ``reduce``: its weighted valid terms summed, over its valid positions
+    (their weights under "sum") where positions are averaged and over C where outputs are. NaN for a sample
+    whose every position was removed: it has no value (JSON null), and no place in n under --reduce samples."""
+    averaged = parse_reduce(reduce) if isinstance(reduce, str) else parse_reduce(",".join(reduce) or "none")
+    n, positions = terms.shape[:2]
+    valid = np.ones((n, positions), dtype=bool) if validity is None else validity.valid
+    w = None if weights is None else (weights[:, None] if weights.ndim == 1 else weights)
+    with np.errstate(all="ignore"):
+        cell_terms = terms.sum(axis=2) if terms.ndim == 3 else terms  # a row's sum, as today's per-sample L[i]
+        weighted = np.where(valid, cell_terms if w is None else cell_terms * w, 0.0)
+        sums = weighted.sum(axis=1)
+        size = valid.sum(axis=1).astype(np.float64)
+        if "positions" in averaged and w is not None and weight_divisor == "sum":
+            size = np.where(valid, w, 0.0).sum(axis=1)
+        divisor = size if "positions" in averaged else np.ones(n)
+        if "outputs" in averaged and terms.ndim == 3:
+            divisor = divisor * roles.n_outputs
+        values = sums / divisor
+    return np.where(valid.any(axis=1), values, np.nan)
+
+
 # --- perplexity ------------------------------------------------------------------------------
 
 
