@@ -357,3 +357,16 @@ def test_per_sample_values_leave_a_sample_with_nothing_valid_without_a_value():
     assert T.per_sample_values(terms, roles, "none", validity=cells)[:2].tolist() == [2.0, 8.0]
     batch = T.reduce_terms(terms, roles, "samples", validity=cells)
     assert (batch.value, batch.n, batch.samples_without_cells) == ((2.0 + 8.0) / 2, 2.0, 1)
+
+
+def test_perplexity_from_probabilities_is_the_perplexity_of_their_logits():
+    """softmax(logits) fed as probabilities gives the logits' perplexity (to rounding: log of exp)."""
+    rng = np.random.default_rng(3)
+    logits = rng.normal(0, 2, (2, 5, 4))
+    labels = np.where(rng.uniform(size=(2, 5)) < 0.3, -100, rng.integers(0, 4, (2, 5)))
+    probs = np.exp(logits - logits.max(axis=2, keepdims=True))
+    probs /= probs.sum(axis=2, keepdims=True)
+    from_logits = T.perplexity(logits, labels, ignore_index=-100)
+    from_probs = T.perplexity(probs, labels, ignore_index=-100, from_logits=False)
+    np.testing.assert_allclose(from_probs.value, from_logits.value, rtol=1e-13)
+    assert from_probs.n == from_logits.n == int((labels != -100).sum())
