@@ -425,7 +425,9 @@ def element_terms_of(
     return terms.reshape(n, p, c) if terms.ndim == 2 else terms.reshape(n, p)
 
 
-def token_log_loss(pred_npc: np.ndarray, labels_np: np.ndarray, valid: np.ndarray, from_logits: bool = True):
+def token_log_loss(
+    pred_npc: np.ndarray, labels_np: np.ndarray, valid: np.ndarray, from_logits: bool = True
+) -> np.ndarray:
     """(N, P) ``-log q[y]`` of each valid cell, 0 at the others: q the softmax of logits (a stable
     log-sum-exp), or the probabilities as given."""
     y = np.where(valid, labels_np, 0).astype(np.intp)[..., None]
