@@ -20,6 +20,7 @@ types:  ## mypy on core/ and stats/ (pyproject.toml [tool.mypy]): clean, held so
 fixtures:  ## rewrite the reference fixtures from the real frameworks (needs: pip install --group reference)
 	KERAS_BACKEND=torch $(PY) tests/references.py
 	KERAS_BACKEND=torch $(PY) tests/references_like.py
+	KERAS_BACKEND=torch $(PY) tests/references_tensors.py
 
 readme:  ## the README's loss table and every example's output, from the code
 	$(PY) scripts/update_readme.py
