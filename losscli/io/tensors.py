@@ -29,7 +29,17 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
-from .source import Limits, Peeked, Source, format_from_name, open_binary, open_file, read_chunk, resolve, split_key
+from .source import (
+    Limits,
+    Peeked,
+    ResolvedInput,
+    format_from_name,
+    open_binary,
+    open_file,
+    read_chunk,
+    resolve,
+    split_key,
+)
 
 Array = npt.NDArray[Any]
 Role = Literal["predictions", "targets", "labels", "weights", "mask", "lengths"]
@@ -246,7 +256,7 @@ def open_tensor(spec: str, *, role: Role, limits: Limits | None = None, stdin: B
         raise
 
 
-def _resolved(spec: str) -> Source:
+def _resolved(spec: str) -> ResolvedInput:
     """What ``spec`` names, as ``source.resolve`` finds it; an unknown extension refused in the words of
     N-D arrays (source.py's list is of the 2-D formats)."""
     path = split_key(spec)[0]
@@ -276,7 +286,7 @@ def _looks_like_safetensors(head: bytes) -> bool:
     return len(head) > 8 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < HEADER_LIMIT
 
 
-def _reopener(source: Source, limits: Limits) -> Callable[[], BinaryIO] | None:
+def _reopener(source: ResolvedInput, limits: Limits) -> Callable[[], BinaryIO] | None:
     """A file's NPY stream opened again at its data; None for standard input."""
     if source.path is None:
         return None
@@ -298,7 +308,7 @@ def _check_rank(shape: Sequence[int], name: str) -> None:
         )
 
 
-def _open_npy(stream: BinaryIO, source: Source, role: Role, reopen: Callable[[], BinaryIO] | None) -> Tensor:
+def _open_npy(stream: BinaryIO, source: ResolvedInput, role: Role, reopen: Callable[[], BinaryIO] | None) -> Tensor:
     from .npy import read_npy_header
 
     name = source.name
@@ -352,7 +362,7 @@ def _check_claim(name: str, shape: tuple[int, ...], itemsize: int, available: in
         )
 
 
-def _open_npz(stream: BinaryIO, source: Source, role: Role, limits: Limits) -> Tensor:
+def _open_npz(stream: BinaryIO, source: ResolvedInput, role: Role, limits: Limits) -> Tensor:
     from .npy import NpzArchive, read_npy_header
     from .open import _seekable
 
@@ -396,7 +406,7 @@ def _listed(keys: Sequence[str], most: int = 10) -> str:
 # --- JSON -----------------------------------------------------------------------------------------
 
 
-def _open_json(stream: BinaryIO, source: Source, role: Role) -> Tensor:
+def _open_json(stream: BinaryIO, source: ResolvedInput, role: Role) -> Tensor:
     from .jsondata import _check_memory, loads
 
     name, key = source.name, source.key
