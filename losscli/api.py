@@ -13,6 +13,7 @@ from .core.registry import Loss
 from .core.result import Result
 from .engine.request import (
     AnalysisSection,
+    AxesSection,
     InputSection,
     OutputSection,
     ReductionSection,
@@ -64,8 +65,12 @@ def compute(
     classes: list[str] | None = None,
     pred_col: str | list[str] | None = None,
     target_col: str | list[str] | None = None,
+    axis: int | tuple[int, ...] | str | None = None,
+    mask: Any = None,
+    lengths: Any = None,
+    empty: str | None = None,
     **options: Any,
-) -> Result | list[Result]:
+) -> Result | list[Result] | Any:
     """Compute ``loss`` of ``preds`` against ``targets`` under a reduction.
 
     ``preds`` and ``targets`` are array-likes of shape (N,) or (N samples, C outputs)
@@ -85,6 +90,17 @@ def compute(
     the inputs as ``--drop-missing`` and ``--classes`` do. Several losses (``"mse,mae"``) give a
     list, as on the command line. The run is the command line's: one request, one planner.
 
+    Arrays of rank 3 or more (and ``axis``, ``mask``, ``lengths``, ``empty``, a ``reduce`` over
+    ``positions``, or ``perplexity``) run the N-D pass of ``--axis`` and ``--mask`` (docs/axes.md) and
+    give a :class:`~losscli.engine.tensor_run.TensorResult`: ``axis`` the class axis (or a ratio loss's
+    summed axes, "none" for all), ``mask`` 0/1 of the predictions' shape without the outputs axis,
+    ``lengths`` one per sample, ``empty`` "error", "nan" or "zero".
+
+    >>> r = compute("mse", [[[1.0], [3.0]], [[0.0], [0.0]]], [[[0.0], [0.0]], [[0.0], [2.0]]],
+    ...             reduce="samples,positions", mask=[[1, 1], [1, 0]])
+    >>> r.value, r.n_text
+    (3.3333333333333335, '3 valid positions of 2 x 2 positions (1 masked)')
+
     >>> r = compute("mse", [[0.9, 0.1], [0.2, 0.9]], [[1, 0], [0, 1]], reduce="samples")
     >>> round(r.value, 12), r.n, r.n_text
     (0.035, 2, '2 samples')
@@ -94,12 +110,7 @@ def compute(
     [5.0, 2.0]
     """
     specs = _losses(loss)
-    if pred_col is not None or target_col is not None:
-        if targets is not None:
-            raise UsageError("with pred_col and target_col, give one DataFrame as preds and no targets")
-        preds, targets = _columns(preds, pred_col, "pred"), _columns(preds, target_col, "target")
-    if targets is None:
-        raise UsageError("give targets, or one DataFrame with pred_col and target_col")
+    preds, targets = _inputs(preds, targets, pred_col, target_col)
     if compare and len(specs) > 1:
         raise UsageError("compare=True takes one loss at a time")
     request = RunRequest(
@@ -109,6 +120,7 @@ def compute(
             preds, targets, weights, classes=None if classes is None else tuple(classes), drop_missing=drop_missing
         ),
         reduction=ReductionSection(reduce, like, weight_divisor),
+        axes=AxesSection(None if axis is None else _axis_text(axis), mask, lengths, empty),
         output=OutputSection(output_format=None),  # in memory: every row kept on the result
         analysis=AnalysisSection(compare=compare, grad=grad),
         statistics=_statistics(ci),
@@ -116,11 +128,35 @@ def compute(
     return _run(request, specs)
 
 
-def _run(request: RunRequest, specs: list[Loss]) -> Result | list[Result]:
+def _inputs(preds: Any, targets: Any, pred_col: Any, target_col: Any) -> tuple[Any, Any]:
+    """The predictions and targets: as given, or two column sets of one DataFrame."""
+    if pred_col is not None or target_col is not None:
+        if targets is not None:
+            raise UsageError("with pred_col and target_col, give one DataFrame as preds and no targets")
+        preds, targets = _columns(preds, pred_col, "pred"), _columns(preds, target_col, "target")
+    if targets is None:
+        raise UsageError("give targets, or one DataFrame with pred_col and target_col")
+    return preds, targets
+
+
+def _axis_text(axis: int | tuple[int, ...] | str) -> str:
+    """An axis argument as the command line writes it: 1, -1, 1,2,3, none."""
+    if isinstance(axis, str):
+        return axis
+    if isinstance(axis, int):
+        return str(axis)
+    return ",".join(str(int(a)) for a in axis)
+
+
+def _run(request: RunRequest, specs: list[Loss]) -> Any:
     from .core.terms import takes_labels
+    from .engine import tensor_run
     from .engine.finishing import complete
     from .engine.plan import plan
 
+    if tensor_run.wanted(request, specs):
+        found = tensor_run.run(request, specs)
+        return found if len(specs) > 1 else found[0]
     inputs = request.inputs
     n_pred, n_target = _width(inputs.preds, "predictions"), _width(inputs.targets, "targets")
     labels = any(takes_labels(spec, n_pred, n_target) for spec in specs)

@@ -198,9 +198,9 @@ def test_npy_that_is_not_npy(run, tmp_path):
     _fails(run("mse", _csv(tmp_path, "1,2\n", "p.npy"), GOOD), "p.npy: is not a .npy file (no NPY header)")
 
 
-def test_npy_with_three_dimensions(run, tmp_path):
+def test_npy_with_three_dimensions_against_a_table(run, tmp_path):
     np.save(tmp_path / "p.npy", np.zeros((2, 2, 2)))
-    _fails(run("mse", tmp_path / "p.npy", GOOD), "p.npy: has 3 dimensions (shape (2, 2, 2))")
+    _fails(run("mse", tmp_path / "p.npy", GOOD), "p.npy has shape (2, 2, 2) but")
 
 
 def test_binary_file_named_csv(run, tmp_path):
@@ -228,7 +228,7 @@ def test_threshold_not_a_number(run):
 
 
 def test_unknown_reduce(run):
-    _fails(run("mse", GOOD, GOOD, "--reduce", "mean"), "'--reduce'")
+    _fails(run("mse", GOOD, GOOD, "--reduce", "mean"), "--reduce 'mean': give all, none, or a comma list of")
 
 
 def test_missing_targets(run):

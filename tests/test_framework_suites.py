@@ -16,11 +16,11 @@ writes them (every float64 exactly), class labels as one column under a ``y_true
 ``pd.Series(y, name="y_true").to_csv(index=False)`` writes it (the header keeps a label such as
 ``no`` in the first row from being read as one).
 
-A record marked ``pending`` is a case losscli cannot take yet (inputs of rank 3 or more: issue
-20; a loss it does not have: issue 24). Until then the call must be a clear refusal: exit 2,
-one line on stderr, no traceback, nothing on stdout; never a silent number. When the issue
-lands, that test fails on the first number printed: drop the record's ``pending`` and ``why``,
-and the same record checks the number.
+A record marked ``pending`` is a case losscli cannot take yet (of issue 20's N-D inputs, a
+per-element CSV and an input without a samples axis; a loss it does not have: issue 24). Until
+then the call must be a clear refusal: exit 2, one line on stderr, no traceback, nothing on
+stdout; never a silent number. When the issue lands, that test fails on the first number
+printed: drop the record's ``pending`` and ``why``, and the same record checks the number.
 
 No framework is imported here: the numbers are the tests', the inputs are in the file.
 """

@@ -391,7 +391,7 @@ def npy_data_cut_short(d):
     return ["mse", _w(d, "tr.npy", _saved(np.zeros((100, 2)))[:300]), _w(d, "t.npy", _saved(np.zeros((100, 2))))]
 
 
-@case("three.npy", "3 dimensions")
+@case("three.npy has 3 dimensions", "--pred-col/--target-col is not available")
 def npy_3d_in_one_file_mode(d):
     return ["mse", _w(d, "three.npy", _saved(np.zeros((2, 2, 2)))), "--pred-col", "0", "--target-col", "1"]
 
@@ -468,9 +468,9 @@ def npz_3d_member_with_pred_col(d):
     return ["mse", _zip(d, "three.npz", members), "--pred-col", "p", "--target-col", "t"]
 
 
-@case("three.npz:p: has 3 dimensions", absent=(":p:p",))
+@case("three.npz:p has shape (2, 2, 2) but", absent=(":p:p",))
 def npz_3d_member_as_file_key_names_the_member_once(d):
-    members = {"p.npy": _saved(np.zeros((2, 2, 2))), "t.npy": _saved(np.zeros((2, 2, 2)))}
+    members = {"p.npy": _saved(np.zeros((2, 2, 2))), "t.npy": _saved(np.zeros((2, 2)))}
     path = _zip(d, "three.npz", members)
     return ["mse", f"{path}:p", f"{path}:t"]
 

@@ -99,5 +99,5 @@ def test_compute_rejects_bad_shapes():
 
     with pytest.raises(InputError, match="predictions has shape \\(2,\\) but targets has shape \\(3,\\)"):
         compute("mse", [1, 2], [1, 2, 3])
-    with pytest.raises(InputError, match="3 dimensions"):
-        compute("mse", np.zeros((1, 1, 1)), np.zeros((1, 1, 1)))
+    with pytest.raises(InputError, match="has shape \\(1, 1, 1\\) but targets has shape \\(1, 1\\)"):
+        compute("mse", np.zeros((1, 1, 1)), np.zeros((1, 1)))

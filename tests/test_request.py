@@ -110,8 +110,8 @@ def test_the_option_bag_never_leaves_cli():
 
 # The one signature over 12: the public compute() names each keyword of the command line's
 # most used flags (scikit-learn's and pandas's public functions are as wide); the request is
-# what it builds.
-WIDE = {("api.py", "compute"): 15}
+# what it builds. 15 before issue 20; axis, mask, lengths and empty are its N-D flags.
+WIDE = {("api.py", "compute"): 19}
 
 
 def test_no_function_over_80_lines_and_no_signature_over_12_parameters():

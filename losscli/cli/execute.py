@@ -43,6 +43,10 @@ def _execute(specs, arguments: dict) -> int:
     from .request import build_request
 
     request = build_request(specs, arguments)  # every usage error, before any file is read
+    from ..engine import tensor_run
+
+    if tensor_run.wanted(request, specs):
+        return _tensor_report(request, specs)
     open_source = _opener(specs, request)
     inputs = request.inputs
     source = open_source(inputs.preds, inputs.targets, inputs.weights)
@@ -249,6 +253,21 @@ def _check(checks, results, baseline_rows, quiet: bool, model: str | None = None
     if baseline_rows is not None:
         failed = report_baseline(baseline_rows, parse_tolerance(checks.tolerance), quiet, model) or failed
     return failed
+
+
+def _tensor_report(request: RunRequest, specs) -> int:
+    """A run over N-D inputs: the value, each sample's value and n over the named axes."""
+    from ..engine import tensor_run
+    from ..io.write import emit
+    from ..report.tensor_report import render
+
+    tensor_run.check(request, specs)
+    results = tensor_run.run(request, specs)
+    output, checks = request.output, request.checks
+    emit(render(results, output), output.output, output.quiet)
+    if not checks.checking:
+        return ExitCode.OK
+    return ExitCode.CHECK_FAILED if _check(checks, results, None, output.quiet) else ExitCode.OK
 
 
 def _report(request: RunRequest, run, results) -> int:

@@ -10,8 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..core.reduce import REDUCTIONS
 from ..core.registry import Loss, Option
+from ..core.tensors import EMPTY_POLICIES
 from ..core.terms import WEIGHT_DIVISORS
 from ..io.source import FORMATS
 
@@ -23,17 +23,18 @@ def _choices(name: str, values) -> type[enum.StrEnum]:
     return enum.StrEnum(name, {value: value for value in values})
 
 
-Reduce = _choices("Reduce", REDUCTIONS)
 OUTPUT_FORMATS = ("table", "json", "csv", "jsonl", "markdown", "value")
 OutputFormat = _choices("OutputFormat", OUTPUT_FORMATS)
 Level = _choices("Level", ("element", "sample", "output", "batch"))
 WeightDivisor = _choices("WeightDivisor", WEIGHT_DIVISORS)
 InputFormat = _choices("InputFormat", FORMATS)
+Empty = _choices("Empty", EMPTY_POLICIES)
 Like = _choices("Like", ("torch", "keras", "sklearn", "optax", "torchmetrics", "numpy"))
 
-INPUTS, REDUCTION, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS = (
+INPUTS, REDUCTION, AXES, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS = (
     "Inputs",
     "Reduction and weights",
+    "Axes and masks",
     "Output",
     "Analysis",
     "Intervals and paired tests",
@@ -41,7 +42,7 @@ INPUTS, REDUCTION, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS = (
     "Engine",
     "Options of this loss",
 )
-SECTIONS = (INPUTS, REDUCTION, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS)  # the order help shows them in
+SECTIONS = (INPUTS, REDUCTION, AXES, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS)  # the order help shows them in
 CiMethod = _choices("CiMethod", ("bca", "percentile"))
 
 
@@ -165,15 +166,13 @@ COMMON: dict[str, tuple[str, object, object]] = {
     ),
     "reduce": (
         REDUCTION,
-        Annotated[
-            Optional[Reduce],
-            typer.Option(
-                "--reduce",
-                "-r",
-                help="Axes averaged; the others are summed. Default: the loss's own.",
-                show_default=False,
-            ),
-        ],
+        _text(
+            "--reduce",
+            "-r",
+            help="Axes averaged; the others are summed: all, none, samples, outputs, or a comma list of samples, "
+            "positions, outputs (N-D inputs: samples,positions is the token mean). Default: the loss's own.",
+            metavar="AXES",
+        ),
         None,
     ),
     "like": (
@@ -196,6 +195,49 @@ COMMON: dict[str, tuple[str, object, object]] = {
                 help="With weights, a mean over samples divides by their sum (scikit-learn, Keras "
                 "mean_with_sample_weight) or by N (Keras sum_over_batch_size). Default: sum; with --like, "
                 "the framework's own.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "axis": (
+        AXES,
+        _text(
+            "--axis",
+            help="The frameworks' axis: of a class loss, the class axis (1: PyTorch's channels-first; a comma list "
+            "is one flattened class axis, as optax); of dice and tversky, the axes summed in each ratio (none: every "
+            "axis, Keras's default). Default: the last, or the one the labels' shape leaves; said.",
+            metavar="AXES",
+        ),
+        None,
+    ),
+    "mask": (
+        AXES,
+        _text(
+            "--mask",
+            help="0/1 or true/false of the predictions' shape without the outputs axis: 0 removes a position from "
+            "the sums and from n (Keras masking).",
+            metavar="FILE",
+        ),
+        None,
+    ),
+    "lengths": (
+        AXES,
+        _text(
+            "--lengths",
+            help="One length per sample: positions of the first position axis at or past it are padding, removed "
+            "from the sums and from n.",
+            metavar="FILE",
+        ),
+        None,
+    ),
+    "empty": (
+        AXES,
+        Annotated[
+            Optional[Empty],
+            typer.Option(
+                help="A mean with nothing valid to average: error (the default, with the reason), nan (PyTorch) or "
+                "zero (Keras); --like gives the framework's own.",
                 show_default=False,
             ),
         ],
@@ -436,7 +478,7 @@ def loss_parameters(specs: list[Loss]) -> list[inspect.Parameter]:
     users: dict[str, list[tuple[Loss, Option]]] = {}
     for spec in specs:
         for option in spec.options:
-            if not option.hidden:  # a framework's constant: --like sets it
+            if not option.hidden and option.name not in COMMON:  # hidden: a framework's constant, --like sets it
                 users.setdefault(option.name, []).append((spec, option))
     params = []
     for name, takers in users.items():

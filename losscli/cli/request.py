@@ -31,6 +31,7 @@ def build_request(specs: list[Loss], arguments: dict) -> RunRequest:
         names = [name for name, (where, _, _) in COMMON.items() if where == section and name in values]
         sections[attribute] = kind(**{name: values[name] for name in names})
     request = RunRequest(tuple(spec.name for spec in specs), **sections)
+    request = replace(request, reduction=replace(request.reduction, reduce=_reduce(request.reduction.reduce)))
     _check_inputs(specs, request)
     _check_outputs(specs, request)
     statistics = replace(
@@ -55,6 +56,19 @@ def _plain(value):
     if isinstance(value, list):
         return tuple(value)
     return value
+
+
+def _reduce(text: str | None) -> str | None:
+    """--reduce as the planner takes it: a 2-D reduction's name, or a comma list of named axes (checked)."""
+    if text is None:
+        return None
+    from ..core.reduce import REDUCTIONS
+    from ..core.tensors import parse_reduce
+
+    words = ",".join(w.strip() for w in text.lower().split(",") if w.strip())
+    if words not in REDUCTIONS:
+        parse_reduce(text)  # a usage error for anything but all, none or samples, positions, outputs
+    return words
 
 
 def _classes(text: str | None) -> tuple[str, ...] | None:

@@ -910,6 +910,16 @@ def _nll(c: Call) -> None:
         add("torch", vs)
 
 
+@builds("perplexity")
+def _perplexity(c: Call) -> None:
+    """torchmetrics' text Perplexity takes logits (N, T, V) and labels (N, T): the exponential of
+    the token mean of the cross-entropy over the labels that are not ignore_index."""
+    if c.unweighted and c.logits:
+        kwargs = f"ignore_index={int(c.ignore)}" if c.ignore is not None else ""
+        call = f"torchmetrics.text.Perplexity({kwargs})(p, y)"
+        c.add("torchmetrics", [Variant(call, "samples", None, "exp of the mean over the valid tokens")])
+
+
 @builds("kld")
 def _kld(c: Call) -> None:
     o, weighted, add, unweighted = c.o, c.weighted, c.add, c.unweighted

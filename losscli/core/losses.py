@@ -455,6 +455,16 @@ def _xlogy_terms(t: np.ndarray, log_q: np.ndarray) -> np.ndarray:
     return np.where(t == 0, 0.0, t * np.where(t == 0, 0.0, log_q))
 
 
+def token_cross_entropy(pred: np.ndarray, target: np.ndarray, from_logits: bool = True) -> np.ndarray:
+    """``-log q[y]`` per row, q = softmax(logits) by a stable log-sum-exp, or the probabilities as given
+    (no clip, no renormalising). One term per row (N,), from one-hot targets. Matches the terms of
+    ``torch.nn.CrossEntropyLoss(reduction="none")``; the exponential of their mean over the valid
+    tokens is torchmetrics' text ``Perplexity`` (which takes logits)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_q = _log_softmax(pred) if from_logits else np.log(pred)
+        return -_xlogy_terms(target, log_q).sum(axis=1)
+
+
 def negative_log_likelihood(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``-t log q`` where the predictions are already log-probabilities ``log q`` and t is
     one-hot. Matches ``torch.nn.NLLLoss``."""

@@ -140,6 +140,7 @@ DELTA = Option(
 )
 BETA = Option("beta", 1.0, "Smooth-L1 threshold; 0 gives plain L1.", valid=_non_negative, need="must be >= 0")
 FROM_LOGITS = Option("from_logits", False, "Predictions are logits (raw scores), not probabilities.", kind="flag")
+FROM_LOGITS_ON = FROM_LOGITS._replace(default=True)  # torchmetrics' Perplexity takes logits
 
 
 def _clip_eps(help_text: str, default=C.KERAS_EPSILON) -> Option:
@@ -468,6 +469,7 @@ class Loss(NamedTuple):
     targets: str = "same"  # "same" shape as predictions, "labels" (N,), or "labels_or_same"
     per_sample_only: bool = False  # a max or a norm over outputs: no element terms
     root: bool = False  # the square root is taken after the reduction (RMSE)
+    exponent: bool = False  # the exponential is taken after the reduction (perplexity)
     ratio: Ratio | None = None  # one ratio of sums rather than sum(l) / n (WMAPE)
     # how --class-weights weigh: "columns" (each class's column; the mean divides by the sum of the
     # targets' weights with labels, by N with probability targets), "target_row" (each sample by its
@@ -935,6 +937,21 @@ LOSSES: tuple[Loss, ...] = (
         default_reduce="samples",
         domains=lambda options: (LOG_PROBABILITY, None),
         targets="labels",
+    ),
+    Loss(
+        "perplexity",
+        "perplexity",
+        "exp(mean of -log q[y] over the valid tokens), q = softmax(logits) (or the probabilities as given)",
+        "torchmetrics Perplexity (text; ignore_index); exp of PyTorch CrossEntropyLoss's token mean",
+        L.token_cross_entropy,
+        options=(FROM_LOGITS_ON, IGNORE_INDEX),
+        default_reduce="samples",
+        domains=lambda options: (None if options.get("from_logits") else PROBABILITY, None),
+        targets="labels",
+        per_sample_only=True,
+        exponent=True,
+        notes="Computed by the N-D pass: predictions (N, ..., V), labels (N, ...); the mean is over the valid "
+        "tokens (samples and positions), then exp. A per-sample value is that sample's perplexity.",
     ),
     Loss(
         "kld",

@@ -153,6 +153,10 @@ def label_roles(
     """The roles of class predictions whose labels have the class axis removed, and how the class axis was
     chosen. ``axis`` None: the last if the labels fit it (the default), else the one axis they fit."""
     pred, labels = tuple(int(d) for d in pred_shape), tuple(int(d) for d in label_shape)
+    if len(labels) == len(pred) > 1 and labels[-1] == 1 and labels != pred:
+        # Keras's sparse labels often keep a trailing axis of size 1, (N, T, 1); it squeezes it, so do we
+        roles, how = label_roles(pred, labels[:-1], axis)
+        return roles, f"{how}; labels {_shape_text(labels)} read as {_shape_text(labels[:-1])}, as Keras squeezes them"
     if axis is not None:
         roles = axis_roles(pred, axis)
         if labels != roles.cell_shape:
@@ -163,6 +167,12 @@ def label_roles(
             )
         return roles, f"the class axis is {_axes_words(roles.outputs)} (--axis)"
     fits = [a for a in range(1, len(pred)) if pred[:a] + pred[a + 1 :] == labels]
+    if not fits and pred[1:] == labels:
+        raise InputError(
+            f"labels of shape {_shape_text(labels)} fit predictions of shape {_shape_text(pred)} only without axis 0, "
+            "which losscli reads as the samples (Keras's axis=0 on an input without a batch axis): give both a "
+            "samples axis, p[None] and y[None], and --axis 1"
+        )
     if not fits:
         raise InputError(
             f"labels of shape {_shape_text(labels)} fit no axis of predictions of shape {_shape_text(pred)}: "
@@ -219,7 +229,7 @@ def flatten_outputs(array: np.ndarray, roles: Roles) -> np.ndarray:
 def flatten_cells(array: Any, roles: Roles, what: str) -> np.ndarray:
     """Labels, a mask or per-position weights of the predictions' shape without the outputs axes, as (N, P)."""
     a = np.asarray(array)
-    if a.shape != roles.cell_shape:
+    if a.shape != roles.cell_shape and a.shape != (*roles.cell_shape, 1):  # Keras's trailing axis of size 1
         raise InputError(
             f"{what} has shape {_shape_text(a.shape)}; it must have the predictions' shape without the outputs "
             f"axis: {_shape_text(roles.cell_shape)} for predictions of shape {_shape_text(roles.shape)}"
@@ -357,7 +367,7 @@ def cell_weights(weights: Any, roles: Roles) -> np.ndarray:
     if w.shape == (roles.n_samples,):
         flat = w.reshape(-1, 1)
     else:
-        if w.shape != roles.cell_shape:
+        if w.shape != roles.cell_shape and w.shape != (*roles.cell_shape, 1):  # Keras's (N, T, 1) weights
             raise InputError(
                 f"the weights have shape {_shape_text(w.shape)}; give one per sample, ({roles.n_samples},), or one "
                 f"per position, {_shape_text(roles.cell_shape)}, for predictions of shape {_shape_text(roles.shape)}"
@@ -784,16 +794,31 @@ def perplexity(
 # --- ratio losses ----------------------------------------------------------------------------
 
 
-def ratio_value(
+def ratio_terms(
     numerator_terms: np.ndarray, denominator_terms: np.ndarray, axes: tuple[int, ...], add: float = KERAS_EPSILON
-) -> tuple[float, int]:
-    """A ratio loss (dice, tversky) over ``axes`` (:func:`ratio_axes`): each ratio (sum num + add) / (sum den +
-    add) over those axes, and their mean over the other axes (Keras's sum_over_batch_size) with n, the
-    number of ratios. Terms of the input's shape, as dice_numerator and dice_denominator give them."""
+) -> np.ndarray:
+    """Each ratio of a ratio loss (dice, tversky) over ``axes`` (:func:`ratio_axes`): (sum num + add) / (sum
+    den + add), of the shape of the other axes. Terms of the input's shape, as dice_numerator and
+    dice_denominator give them."""
     numerators = np.sum(numerator_terms, axis=axes) + add
     denominators = np.sum(denominator_terms, axis=axes) + add
     with np.errstate(all="ignore"):
-        ratios = np.asarray(numerators / denominators, dtype=np.float64)
+        return np.asarray(numerators / denominators, dtype=np.float64)
+
+
+def ratio_value(
+    numerator_terms: np.ndarray, denominator_terms: np.ndarray, axes: tuple[int, ...], add: float = KERAS_EPSILON
+) -> tuple[float, int]:
+    """A ratio loss over ``axes``: the mean of its :func:`ratio_terms` over the other axes (Keras's
+    sum_over_batch_size), with n, the number of ratios."""
+    ratios = ratio_terms(numerator_terms, denominator_terms, axes, add)
     total = ExactSum()
     _add_sum(total, ratios)
     return float(np.float64(total.value) / ratios.size), int(ratios.size)
+
+
+def exact_total(values: np.ndarray) -> float:
+    """The exact sum of ``values`` (inf and NaN by IEEE rules), rounded once."""
+    total = ExactSum()
+    _add_sum(total, np.asarray(values, dtype=np.float64))
+    return float(total.value)

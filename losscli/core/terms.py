@@ -74,10 +74,17 @@ def prepare(
     weighted: bool = False,
     labels: bool = False,
     options: dict[str, Any] | None = None,
+    tensors: bool = False,
 ) -> LossTask:
-    """Check the loss, its reduction and its options before any data is read. ``reduce`` and
+    """Check the loss, its reduction and its options before any data is read (``tensors``: for the
+    N-D pass, which alone computes a loss with an exponent). ``reduce`` and
     ``weight_divisor`` None: the loss's default reduction, and the sum of the weights."""
     spec = loss if isinstance(loss, Loss) else get_loss(loss)
+    if spec.exponent and not tensors:
+        raise UsageError(
+            f"{spec.name} is computed over arrays of any rank (engine/tensor_run.py); give .npy, .npz, JSON or "
+            ".safetensors inputs on the command line, or arrays to losscli.compute"
+        )
     resolved = spec.resolve_options(options or {})
     spec = spec.for_options(resolved)
     reduction = get_reduction(reduce or spec.default_reduce)

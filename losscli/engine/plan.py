@@ -39,12 +39,14 @@ def tasks_of(request: RunRequest, specs: list[Loss], n_pred: int, n_target: int)
     weighted = request.inputs.weights is not None or request.inputs.weight_col is not None
     tasks = []
     for spec in specs:
-        options = _read_arrays(request, spec, dict(request.options.get(spec.name, {})))
+        options = read_arrays(request, spec, dict(request.options.get(spec.name, {})))
+        if request.axes.axis is not None and any(option.name == "axis" for option in spec.options):
+            options["axis"] = request.axes.axis  # dice and tversky: their 2-D --axis
         labels = takes_labels(spec, n_pred, n_target)
         tasks.append(
             prepare(
                 spec,
-                reduce=reduction.reduce,
+                reduce=two_d_reduce(reduction.reduce),
                 weight_divisor=reduction.weight_divisor,
                 weighted=weighted,
                 labels=labels,
@@ -54,7 +56,26 @@ def tasks_of(request: RunRequest, specs: list[Loss], n_pred: int, n_target: int)
     return tasks
 
 
-def _read_arrays(request: RunRequest, spec: Loss, options: dict) -> dict:
+def two_d_reduce(text: str | None) -> str | None:
+    """--reduce over a 2-D input (samples, outputs): a comma list as the 2-D reduction that averages
+    the same axes; positions are refused, a 2-D input has none."""
+    from ..core.reduce import REDUCTIONS
+    from ..core.tensors import parse_reduce
+
+    if text is None or text in REDUCTIONS:
+        return text
+    averaged = parse_reduce(text)
+    if "positions" in averaged:
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"--reduce {text}: a 2-D input (samples x outputs) has no positions; positions are the axes between "
+            "the samples and the outputs of an N-D array (.npy, .npz, JSON, .safetensors)"
+        )
+    return {(): "none", ("samples",): "samples", ("outputs",): "outputs"}.get(averaged, "all")
+
+
+def read_arrays(request: RunRequest, spec: Loss, options: dict) -> dict:
     """An array option (class weights, variances) given as text: a number, or a file of numbers."""
     for option in spec.options:
         value = options.get(option.name)

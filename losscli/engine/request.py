@@ -42,6 +42,18 @@ class ReductionSection:
 
 
 @dataclass(frozen=True)
+class AxesSection:
+    """Inputs of any rank (docs/axes.md): the class or ratio axes, and what removes positions from n.
+    ``axis`` as typed ("1", "-1", "1,2", "none"); ``mask`` and ``lengths`` as the inputs are named;
+    ``empty`` what a mean over nothing gives (None: an error, or the --like framework's own)."""
+
+    axis: str | None = None
+    mask: Any = None
+    lengths: Any = None
+    empty: str | None = None
+
+
+@dataclass(frozen=True)
 class OutputSection:
     """What is printed and where. ``format`` None: the Python API, which keeps every row in memory."""
 
@@ -117,6 +129,7 @@ class RunRequest:
     options: dict[str, dict[str, Any]] = field(default_factory=dict)  # loss name -> its given options
     inputs: InputSection = InputSection()
     reduction: ReductionSection = ReductionSection()
+    axes: AxesSection = AxesSection()
     output: OutputSection = OutputSection()
     analysis: AnalysisSection = AnalysisSection()
     statistics: StatisticsSection = StatisticsSection()
@@ -127,6 +140,7 @@ class RunRequest:
 SECTIONS = {  # each section of the help (cli/options.py names them): the request's attribute, its type
     "Inputs": ("inputs", InputSection),
     "Reduction and weights": ("reduction", ReductionSection),
+    "Axes and masks": ("axes", AxesSection),
     "Output": ("output", OutputSection),
     "Analysis": ("analysis", AnalysisSection),
     "Intervals and paired tests": ("statistics", StatisticsSection),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO, Literal
@@ -650,3 +651,47 @@ def _validate_with_library(path: str) -> None:
             opened.keys()
     except (SafetensorError, OSError) as exc:  # OSError: a file system that cannot map files
         raise InputError(f"{path}: is not a valid safetensors file ({exc}); write it again") from None
+
+
+# --- what the command line needs before it picks a pass ------------------------------------------
+
+
+def held_tensor(name: str, array: Any, role: Role) -> Tensor:
+    """An array in memory (the Python API) as a tensor input; checked as a file's values are."""
+    values = np.asarray(array)
+    if values.dtype.kind not in "biuf":
+        raise InputError(f"{name}: holds values of dtype {values.dtype}, not real numbers")
+    _check_rank(values.shape, name)
+    return _Held(name, values, role)
+
+
+def rank_hint(spec: str) -> int | None:
+    """The rank of the array ``spec`` names, from its header alone (.npy, .npz, .safetensors) or the
+    start of a JSON document (``[[[`` is rank 3 or more); None where that cannot be known without
+    reading it (text, standard input, a name that is not a file). Never raises: the pass that reads
+    the input says what is wrong with it."""
+    if spec == "-":
+        return None
+    try:
+        path, _ = split_key(spec)
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device is read once, by the reader
+            return None
+        fmt = "safetensors" if _safetensors_spec(spec) else format_from_name(path)
+        if fmt in ("npy", "npz", "safetensors"):
+            with open_tensor(spec, role="predictions") as tensor:
+                return len(tensor.shape)
+        if fmt == "json" and not path.lower().endswith(".gz"):
+            with open(path, "rb") as stream:
+                head = re.sub(rb"\s+", b"", stream.read(4096))
+            return 3 if head.startswith(b"[[[") else None
+    except (InputError, OSError, ValueError):
+        return None
+    return None
+
+
+def is_safetensors(spec: str) -> bool:
+    """Whether ``spec`` names a .safetensors file (or one tensor of one): read by the N-D pass only."""
+    try:
+        return _safetensors_spec(spec) is not None
+    except InputError:  # a .safetensors.gz: the N-D pass says why
+        return True

@@ -1,0 +1,686 @@
+"""A run over inputs of any rank (design: docs/axes.md): the arrays opened lazily, read a block of
+samples at a time, each loss's terms in the flattened layout (N, P, C) of ``core/tensors.py``, their
+exact sums over the named axes, one :class:`TensorResult` per loss with n in the axes' own words.
+
+This is the N-D pass beside the 2-D one (``engine/run.py``). It computes the batch value, each
+sample's value and what removed cells from n; what the 2-D pass adds beside (intervals, paired tests,
+conventions, gradients, states, shards, Dask) is refused here with the reason, never approximated.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..core import tensors as T
+from ..core.registry import Loss
+from ..core.result import SCHEMA_VERSION
+from ..core.terms import LossTask, check_values, pos_weight, prepare
+from ..errors import InputError, UsageError
+from .request import RunRequest
+
+BLOCK_VALUES = 1 << 22  # values of the predictions per block: 32 MiB of float64 at a time
+RATIO_LOSSES = ("dice", "tversky")  # a ratio of sums over --axis: read whole, summed over those axes
+TORCH_IGNORE_INDEX = -100  # the default ignore_index of PyTorch's CrossEntropyLoss and NLLLoss
+EMPTY_OF = {"torch": "nan", "keras": "zero"}  # what each framework gives for a mean over nothing
+UNSUPPORTED = (  # (what the request holds, the flag): the 2-D pass's additions, not on N-D inputs yet
+    (lambda r: r.statistics.ci is not None, "--ci"),
+    (lambda r: bool(r.statistics.against or r.statistics.against_col), "--against"),
+    (lambda r: r.statistics.paired, "--paired"),
+    (lambda r: r.statistics.time_series is not None, "--time-series"),
+    (lambda r: r.analysis.compare, "--compare"),
+    (lambda r: r.analysis.explain, "--explain"),
+    (lambda r: r.analysis.grad, "--grad"),
+    (lambda r: r.engine.save_state is not None, "--save-state"),
+    (lambda r: r.engine.dask is not None, "--dask"),
+    (lambda r: r.output.plot is not None, "--plot"),
+    (lambda r: r.checks.baseline is not None, "--baseline"),
+    (lambda r: r.checks.save_baseline is not None, "--save-baseline"),
+    (lambda r: r.inputs.pred_col is not None or r.inputs.target_col is not None, "--pred-col/--target-col"),
+    (lambda r: r.inputs.id_col is not None, "--id-col"),
+    (lambda r: r.inputs.weight_col is not None, "--weight-col"),
+    (lambda r: r.inputs.classes is not None, "--classes"),
+    (lambda r: r.inputs.drop_missing, "--drop-missing"),
+    (lambda r: r.output.output_format in ("jsonl", "markdown"), "--format jsonl/markdown"),
+    (lambda r: r.output.output_format == "csv" and r.output.level in ("element", "output"), "--level element/output"),
+)
+
+
+@dataclass
+class TensorResult:
+    """One loss over an N-D input: the batch value, its n in the axes' words, and what made n."""
+
+    loss: str
+    title: str
+    formula: str
+    matches: str
+    options: dict[str, Any]
+    reduce: str  # the averaged axes as --reduce writes them: "samples,positions", "all", "none"
+    shape: tuple[int, ...]  # the predictions' shape
+    roles: str  # "samples 2 (axis 0), outputs 5 (axis 1), positions 3 x 4 (axes 2, 3)"
+    axis_how: str  # how the class or ratio axes were chosen
+    value: float
+    n: float
+    n_text: str
+    total: float
+    removed: T.Removed
+    samples_without_cells: int
+    per_sample: np.ndarray | None  # (N,) each sample's value; NaN: nothing valid in it
+    inputs: list[dict] = field(default_factory=list)
+    weights: str | None = None  # "samples" (N,), "positions" (N, d1, ...) or None
+    like: Any = None  # core.frameworks.Like
+    empty_note: str | None = None  # why the value is NaN or 0: nothing to average, and --empty
+    notes: list[str] = field(default_factory=list)
+    exponent: bool = False  # the value is exp(total / n): a perplexity
+    signature: str = ""
+
+    ci = None  # intervals are the 2-D pass's
+
+    @property
+    def non_finite(self) -> str | None:
+        if math.isfinite(self.value):
+            return None
+        return self.empty_note or "an element term is infinite or not a number"
+
+    def to_dict(self) -> dict[str, Any]:
+        """``--format json``: the 2-D object's keys where they mean the same (schema_version 1), and the
+        axes, the removed cells and n's words beside them."""
+        data: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "loss": self.loss,
+            "formula": self.formula,
+            "options": {name: _plain(value) for name, value in self.options.items()},
+            "reduce": self.reduce,
+            "shape": list(self.shape),
+            "n": self.n,
+            "n_text": self.n_text,
+            "total": self.total,
+            "value": self.value,
+            "weights": None if self.weights is None else {"per": self.weights},
+            "axes": {"roles": self.roles, "how": self.axis_how},
+            "removed": self.removed._asdict(),
+            "samples_without_cells": self.samples_without_cells,
+            "per_sample": None if self.per_sample is None else [_number(v) for v in self.per_sample],
+            "per_output": None,
+            "per_element": None,
+            "inputs": self.inputs,
+            "non_finite": self.non_finite,
+            "like": None if self.like is None else self.like.to_dict(),
+            "ci": None,
+            "notes": self.notes,
+            "signature": self.signature,
+        }
+        for key in ("n", "total", "value"):
+            data[key] = _number(data[key])
+        return data
+
+
+def _number(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _plain(value: Any) -> Any:
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
+# --- when a run is an N-D run -------------------------------------------------------------
+
+
+def wanted(request: RunRequest, specs: list[Loss]) -> bool:
+    """Whether this run is over N-D inputs."""
+    return _why_tensors(request, specs) is not None
+
+
+def _why_tensors(request: RunRequest, specs: list[Loss]) -> str | None:
+    """What makes this run one over N-D inputs, in the user's words: an input of rank 3 or more, a loss
+    that has no 2-D pass, a reduction over positions, or a flag of axes and masks (a ratio loss's
+    --axis is its own 2-D option); None for a 2-D run."""
+    from ..io.tensors import is_safetensors, rank_hint
+
+    axes = request.axes
+    exponent = [spec.name for spec in specs if spec.exponent]
+    if exponent:
+        return f"{exponent[0]} is computed over N-D inputs only"
+    for flag, given in (("--mask", axes.mask), ("--lengths", axes.lengths), ("--empty", axes.empty)):
+        if given is not None:
+            return f"{flag} is given"
+    if axes.axis is not None and not all(spec.name in RATIO_LOSSES for spec in specs):
+        return "--axis is given"
+    reduce = request.reduction.reduce
+    if reduce is not None and ("," in reduce or "positions" in reduce):
+        return f"--reduce {reduce} names axes"
+    for given in (request.inputs.preds, request.inputs.targets):
+        if isinstance(given, str):
+            if is_safetensors(given):
+                return f"{given} is a safetensors file"
+            rank = rank_hint(given) or 0
+            if rank >= 3:
+                return f"{given} has {rank} dimensions"
+        elif given is not None and not hasattr(given, "columns") and np.ndim(given) >= 3:  # arrays, not frames
+            return f"an input array has {np.ndim(given)} dimensions"
+    return None
+
+
+def check(request: RunRequest, specs: list[Loss]) -> None:
+    """Refuse what the N-D pass does not compute, before any file is read."""
+    for given, flag in UNSUPPORTED:
+        if given(request):
+            raise UsageError(
+                f"{flag} is not available on N-D inputs ({_why_tensors(request, specs)}); the value, each "
+                "sample's value and n are. For the 2-D analyses, reshape to (N, C) yourself, knowing that "
+                "the reshape decides n"
+            )
+    inputs = request.inputs
+    for name in (inputs.preds, inputs.targets, inputs.weights, request.axes.mask, request.axes.lengths):
+        if isinstance(name, str):
+            from ..io.shards import is_pattern
+
+            if is_pattern(name):
+                raise UsageError(f"{name}: shards of N-D inputs are not read yet; give one file per input")
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+class _Inputs:
+    """The opened arrays of one run, closed together."""
+
+    def __init__(self, request: RunRequest, label_loss: bool):
+        from ..io.source import limits_from
+        from ..io.tensors import open_tensor
+
+        self.tensors: list[Any] = []
+        limits = limits_from(request.inputs.max_inflate)
+        stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+
+        def opened(spec: Any, role: Any) -> Any:
+            if spec is None:
+                return None
+            if not isinstance(spec, str):
+                from ..io.tensors import held_tensor
+
+                tensor = held_tensor(role, np.asarray(spec), role)
+            elif _is_table(spec, request.inputs.input_format):  # a 2-D text or Parquet file, read whole
+                from ..io.inputs import read_array
+                from ..io.tensors import held_tensor
+
+                values = read_array(
+                    spec,
+                    input_format=request.inputs.input_format,
+                    header=request.inputs.header,
+                    stdin=stdin,
+                    limits=limits,
+                )
+                tensor = held_tensor(spec, values[:, 0] if values.shape[1] == 1 else values, role)
+            else:
+                tensor = open_tensor(spec, role=role, limits=limits, stdin=stdin)
+            self.tensors.append(tensor)
+            return tensor
+
+        try:
+            self.preds = opened(request.inputs.preds, "predictions")
+            self.targets = opened(request.inputs.targets, "labels" if label_loss else "targets")
+            self.weights = opened(request.inputs.weights, "weights")
+            self.mask = opened(request.axes.mask, "mask")
+            self.lengths = opened(request.axes.lengths, "lengths")
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        for tensor in self.tensors:
+            tensor.close()
+
+    def described(self) -> list[dict]:
+        roles = (
+            "predictions",
+            self.targets.role if self.targets is not None else "targets",
+            "weights",
+            "mask",
+            "lengths",
+        )
+        found = (self.preds, self.targets, self.weights, self.mask, self.lengths)
+        return [
+            {"path": t.name, "role": role, "shape": list(t.shape), "dtype": t.dtype}
+            for role, t in zip(roles, found, strict=True)
+            if t is not None
+        ]
+
+
+def _is_table(spec: str, input_format: str | None) -> bool:
+    """A 2-D input of rows and columns (CSV, TSV, text, JSON Lines, Parquet): the N-D pass reads it whole."""
+    from ..io.source import format_from_name, split_key
+
+    if spec == "-":
+        return input_format not in (None, "npy", "json")
+    return format_from_name(split_key(spec)[0]) in ("csv", "tsv", "txt", "jsonl", "parquet")
+
+
+def run(request: RunRequest, specs: list[Loss]) -> list[TensorResult]:
+    """Every loss of ``request`` over its N-D inputs."""
+    check(request, specs)
+    if request.inputs.targets is None:
+        raise UsageError("give the predictions and the targets (or labels) as two arrays")
+    kinds = {_kind(spec) for spec in specs}
+    if len(kinds & {"labels", "same"}) > 1:
+        raise UsageError(
+            "losses that take class labels and losses that take targets like the predictions cannot share one run"
+        )
+    probe = _Inputs(request, label_loss=False)  # shapes only: headers are read, no values
+    try:
+        label_loss = any(_takes_labels(spec, probe.preds.shape, probe.targets.shape) for spec in specs)
+    finally:
+        probe.close()
+    inputs = _Inputs(request, label_loss)
+    try:
+        return [_one_loss(request, spec, inputs, label_loss) for spec in specs]
+    finally:
+        inputs.close()
+
+
+def _kind(spec: Loss) -> str:
+    return {"labels": "labels", "same": "same"}.get(spec.targets, "either")
+
+
+def _takes_labels(spec: Loss, pred_shape: tuple[int, ...], target_shape: tuple[int, ...]) -> bool:
+    if spec.targets == "labels":
+        return True
+    return spec.targets == "labels_or_same" and len(target_shape) == len(pred_shape) - 1
+
+
+def _task(request: RunRequest, spec: Loss, labels: bool, n_outputs: int):
+    """The loss's task (options resolved, --like applied) and the --like record."""
+    from .plan import read_arrays
+
+    options = read_arrays(request, spec, dict(request.options.get(spec.name, {})))
+    options.pop("axis", None)  # the ratio losses' 2-D --axis: here request.axes.axis says it
+    weighted = request.inputs.weights is not None
+    task = prepare(
+        spec,
+        weighted=weighted,
+        labels=labels,
+        options=options,
+        weight_divisor=request.reduction.weight_divisor,
+        tensors=True,
+    )
+    like = None
+    if request.reduction.like is not None:
+        from ..core.frameworks import like as like_of
+
+        task, like = like_of(task, request.reduction.like, n_outputs)
+        if like.framework == "torch" and labels and _ignores_by_default(task):
+            # CrossEntropyLoss and NLLLoss leave out label -100 unless told otherwise; on N-D labels
+            # that is the padding of a batch of sequences
+            task = task._replace(options={**task.options, "ignore_index": TORCH_IGNORE_INDEX})
+    return task, like
+
+
+def _ignores_by_default(task: LossTask) -> bool:
+    takes = any(option.name == "ignore_index" for option in task.spec.options)
+    return takes and "ignore_index" not in task.given and task.options.get("ignore_index") is None
+
+
+def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) -> TensorResult:
+    axis = parse_axis(request.axes.axis)
+    pred_shape = inputs.preds.shape
+    if spec.name in RATIO_LOSSES:
+        return _ratio_loss(request, spec, inputs, axis)
+    if labels:
+        roles, how = T.label_roles(pred_shape, inputs.targets.shape, None if axis == "default" else axis)
+    else:
+        if inputs.targets.shape != pred_shape:
+            raise InputError(
+                f"{inputs.preds.name} has shape {_shape(pred_shape)} but {inputs.targets.name} has shape "
+                f"{_shape(inputs.targets.shape)}; {spec.name} takes targets of the predictions' shape (losscli never "
+                f"broadcasts){_label_hint(spec)}"
+            )
+        if axis == "none":
+            raise UsageError(f"--axis none is the ratio losses' (dice, tversky); {spec.name} takes axis numbers")
+        roles = T.axis_roles(pred_shape, -1 if axis == "default" else axis)
+        how = "the outputs axis is the last (the default)" if axis == "default" else "the outputs axis is set by --axis"
+        if len(pred_shape) == 1:
+            how = "one output per sample"
+    task, like = _task(request, spec, labels, roles.n_outputs)
+    framework = None if like is None else like.framework
+    reduce_text = request.reduction.reduce or _default_reduce(task, roles)
+    averaged = T.parse_reduce(reduce_text)
+    empty = request.axes.empty or EMPTY_OF.get(framework or "", "error")
+    sums, per_sample = _pass(task, spec, inputs, roles, labels, averaged)
+    word = "token" if labels and roles.has_positions else "position"
+    reduced = T.reduced(sums, averaged, weight_divisor=task.weight_divisor, empty=empty, position_word=word)
+    value = reduced.value
+    exponent = spec.exponent
+    if exponent:
+        with np.errstate(over="ignore"):
+            value = float(np.exp(value))
+            per_sample = np.exp(per_sample)
+    elif spec.root:
+        value, per_sample = float(np.sqrt(value)), np.sqrt(per_sample)
+    notes = _notes(request, task, reduce_text, roles) + _torch_notes(like, task, roles, labels)
+    return TensorResult(
+        loss=spec.name,
+        title=spec.title,
+        formula=spec.formula,
+        matches=spec.matches,
+        options={k: v for k, v in task.options.items() if v is not None},
+        reduce=_reduce_words(reduced.averaged),
+        shape=pred_shape,
+        roles=roles.describe(),
+        axis_how=how,
+        value=value,
+        n=reduced.n,
+        n_text=reduced.n_text,
+        total=reduced.total,
+        removed=reduced.removed,
+        samples_without_cells=reduced.samples_without_cells,
+        per_sample=per_sample,
+        inputs=inputs.described(),
+        weights=sums.weights,
+        like=like,
+        empty_note=reduced.note,
+        notes=notes,
+        exponent=exponent,
+    )
+
+
+def _label_hint(spec: Loss) -> str:
+    if spec.targets == "labels_or_same":
+        return "; class labels take the predictions' shape without the class axis"
+    return ""
+
+
+def _default_reduce(task: LossTask, roles: T.Roles) -> str:
+    """The loss's (or --like's) 2-D reduction on N-D inputs: a mean over samples is a mean over every
+    axis but the outputs (the token mean: Keras's and PyTorch's class losses, optax's mean of its
+    per-example array); every other reduction names the same axes as in 2-D."""
+    name = task.reduction.name
+    if name == "samples":
+        return T.default_reduce("samples", roles)
+    return {"all": "all", "outputs": "outputs", "none": "none"}[name]
+
+
+def _reduce_words(averaged: tuple[str, ...]) -> str:
+    if averaged == T.AXES or averaged == ("samples", "outputs"):
+        return "all"
+    return ",".join(averaged) or "none"
+
+
+def _notes(request: RunRequest, task: LossTask, reduce_text: str, roles: T.Roles) -> list[str]:
+    notes = []
+    if request.reduction.like is not None and request.reduction.reduce is not None:
+        own = _default_reduce(task, roles)
+        if T.parse_reduce(own) != T.parse_reduce(reduce_text):
+            notes.append(f"--reduce {reduce_text} given; {request.reduction.like}'s own call averages {own}")
+    return notes
+
+
+def _torch_notes(like: Any, task: LossTask, roles: T.Roles, labels: bool) -> list[str]:
+    """What a PyTorch user must know to reproduce the number: its class axis is 1, its -100 default."""
+    if like is None or like.framework != "torch" or not labels:
+        return []
+    notes = []
+    if roles.has_positions and roles.outputs != (1,):
+        axis = roles.outputs[0] if len(roles.outputs) == 1 else roles.outputs
+        notes.append(f"PyTorch takes the classes on axis 1: this is its call on p.movedim({axis}, 1)")
+    if task.options.get("ignore_index") == TORCH_IGNORE_INDEX and "ignore_index" not in task.given:
+        notes.append("labels -100 are left out: PyTorch's default ignore_index=-100")
+    return notes
+
+
+def parse_axis(text: str | None) -> Any:
+    """--axis as given: "default" when absent, "none" (every axis), or an int or a tuple of ints."""
+    if text is None:
+        return "default"
+    words = [w.strip() for w in str(text).split(",") if w.strip()]
+    if words == ["none"]:
+        return "none"
+    try:
+        axes = [int(w) for w in words]
+    except ValueError:
+        raise UsageError(f"--axis {text!r}: give an axis number, a comma list of them (1,2,3), or none") from None
+    if not axes:
+        raise UsageError(f"--axis {text!r}: give an axis number, a comma list of them (1,2,3), or none")
+    return axes[0] if len(axes) == 1 else tuple(axes)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+# --- the blocks -----------------------------------------------------------------------------
+
+
+def _block_rows(shape: tuple[int, ...]) -> int:
+    per_sample = max(1, math.prod(shape[1:]))
+    return max(1, BLOCK_VALUES // per_sample)
+
+
+def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: bool, averaged: tuple[str, ...]):
+    """The exact sums of every block of samples, and each sample's value."""
+    n = roles.n_samples
+    _check_cells(inputs, roles)
+    per_token = spec.per_sample_only
+    sums = T.AxisSums(roles, with_outputs=not per_token)
+    per_sample = np.empty(n)
+    lengths = None if inputs.lengths is None else inputs.lengths.block(0, n)
+    step = _block_rows(roles.shape)
+    for start in range(0, max(n, 1), step):
+        stop = min(start + step, n)
+        block = roles._replace(shape=(stop - start, *roles.shape[1:]))
+        terms, cells, weights = _block(task, spec, inputs, block, labels, start, stop, lengths)
+        sums.add(terms, cells, weights)
+        per_sample[start:stop] = T.per_sample_values(
+            terms,
+            block,
+            _per_sample_axes(averaged, per_token),
+            validity=cells,
+            weights=weights,
+            weight_divisor=task.weight_divisor,
+        )
+    return sums, per_sample
+
+
+def _per_sample_axes(averaged: tuple[str, ...], per_token: bool) -> tuple[str, ...]:
+    return tuple(a for a in averaged if a != "samples" and not (per_token and a == "outputs"))
+
+
+def _check_cells(inputs: _Inputs, roles: T.Roles) -> None:
+    """The shapes of the mask, the weights and the lengths, before any value is read."""
+    cells = (roles.cell_shape, (*roles.cell_shape, 1))  # Keras's (N, T, 1) masks and weights: squeezed
+    if inputs.mask is not None and inputs.mask.shape not in cells:
+        raise InputError(
+            f"{inputs.mask.name}: the mask has shape {_shape(inputs.mask.shape)}; it must have the predictions' shape "
+            f"without the outputs axis: {_shape(roles.cell_shape)} for predictions of shape {_shape(roles.shape)}"
+        )
+    if inputs.weights is not None and inputs.weights.shape not in ((roles.n_samples,), *cells):
+        raise InputError(
+            f"{inputs.weights.name}: the weights have shape {_shape(inputs.weights.shape)}; give one per sample, "
+            f"({roles.n_samples},), or one per position, {_shape(roles.cell_shape)}"
+        )
+    if inputs.lengths is not None and inputs.lengths.shape != (roles.n_samples,):
+        raise InputError(
+            f"{inputs.lengths.name}: the lengths have shape {_shape(inputs.lengths.shape)}; give one per sample: "
+            f"({roles.n_samples},)"
+        )
+
+
+def _block(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: bool, start: int, stop: int, lengths):
+    """One block's terms (B, P, C) or (B, P), its validity (B, P) and its weights (B,) or (B, P)."""
+    try:
+        return _terms_of_block(task, spec, inputs, roles, labels, start, stop, lengths)
+    except InputError as error:  # core/tensors names the role and the index; the file goes first
+        raise _in_file(error, inputs, start) from None
+
+
+def _in_file(error: InputError, inputs: _Inputs, start: int) -> InputError:
+    """'labels[1, 3] = -100 ...' of a block starting at ``start`` as 'y.npy[1 + start, 3] = -100 ...'."""
+    import re
+
+    text = str(error)
+    named = {"labels": inputs.targets, "mask": inputs.mask, "weights": inputs.weights, "lengths": inputs.lengths}
+    found = re.match(r"(labels|mask|weights|lengths)\[(\d+)(.*?)\]", text)
+    if found and named.get(found.group(1)) is not None:
+        tensor = named[found.group(1)]
+        row = int(found.group(2)) + (0 if found.group(1) == "lengths" else start)
+        text = f"{tensor.name}[{row}{found.group(3)}]" + text[found.end() :]
+        if " = -100 is not a class label" in text:
+            text += "; -100 is PyTorch's ignored label: --ignore-index -100 leaves those positions out"
+    return InputError(text)
+
+
+def _terms_of_block(task, spec, inputs, roles, labels, start, stop, lengths):
+    pred = T.flatten_outputs(inputs.preds.block(start, stop), roles)
+    target_block = inputs.targets.block(start, stop)
+    label_cells = T.flatten_cells(target_block, roles, "the labels") if labels else None
+    cells = T.validity(
+        roles,
+        mask=None if inputs.mask is None else inputs.mask.block(start, stop),
+        labels=target_block if labels else None,
+        ignore_index=task.options.get("ignore_index") if labels else None,
+        lengths=None if lengths is None else lengths[start:stop],
+    )
+    names = {"predictions": inputs.preds.name, "targets": inputs.targets.name}
+    pred_domain, target_domain = spec.domains(task.options)
+    _check_valid(pred, cells.valid, "predictions", pred_domain, spec, roles, names, start)
+    weights = None if inputs.weights is None else T.cell_weights(inputs.weights.block(start, stop), roles)
+    if labels:
+        assert label_cells is not None
+        y = label_cells.astype(np.float64)
+        if spec.exponent:  # -log q[y] picked, no one-hot of a vocabulary
+            T.check_labels(y, roles.n_outputs, cells.valid, roles)
+            terms = T.token_log_loss(pred, y, cells.valid, bool(task.options.get("from_logits", True)))
+            return terms, cells, weights
+        target = T.labels_one_hot(y, roles.n_outputs, cells.valid, roles)
+        weights = _with_class_weights(task, y, cells.valid, weights)
+    else:
+        target = T.flatten_outputs(target_block, roles)
+        _check_valid(target, cells.valid, "targets", target_domain, spec, roles, names, start)
+    terms = T.element_terms_of(spec.elements, pred, target, _element_options(task, roles.n_outputs), task.dtype)
+    return terms, cells, weights
+
+
+def _check_valid(values, valid, role, domain, spec: Loss, roles: T.Roles, names: dict, start: int) -> None:
+    """The domain of the loss on the valid cells (a removed cell's values may be anything: padding)."""
+    rows = np.flatnonzero(valid.reshape(-1))
+    flat = values.reshape(-1, values.shape[2])[rows]
+
+    def where(_role: str, k: int, j: int) -> str:
+        i, p = divmod(int(rows[k]), roles.n_positions)
+        return f"{names[role]}[{', '.join(map(str, _element_index(roles, start + i, p, j)))}]"
+
+    check_values(flat, role, domain, spec.name, where)
+
+
+def _element_index(roles: T.Roles, i: int, p: int, j: int) -> tuple[int, ...]:
+    """The index in the input's own shape of flattened element (i, p, j)."""
+    index = [0] * len(roles.shape)
+    index[0] = i
+    if roles.positions:
+        for axis, k in zip(roles.positions, np.unravel_index(p, roles.position_shape), strict=True):
+            index[axis] = int(k)
+    if roles.outputs:
+        sizes = tuple(roles.shape[a] for a in roles.outputs)
+        for axis, k in zip(roles.outputs, np.unravel_index(j, sizes), strict=True):
+            index[axis] = int(k)
+    return tuple(index)
+
+
+def _element_options(task: LossTask, n_outputs: int) -> dict:
+    spec, options = task.spec, task.options
+    element_options = {o.name: options[o.name] for o in spec.options if o.to_elements}
+    if element_options.get("pos_weight") is not None:
+        element_options["pos_weight"] = pos_weight(element_options["pos_weight"], n_outputs)
+    for name, why in (("var", "a per-sample variance"), ("output_weights", "weights of the outputs")):
+        if options.get(name) is not None:
+            raise UsageError(f"--{name.replace('_', '-')} ({why}) is not available for N-D inputs yet")
+    if element_options.get("label_map") in ("sklearn", "sklearn_pos"):
+        raise UsageError("scikit-learn's hinge labels are read from every target; not available for N-D inputs yet")
+    return element_options
+
+
+def _with_class_weights(task: LossTask, labels: np.ndarray, valid: np.ndarray, weights):
+    """PyTorch's weight= of CrossEntropyLoss and NLLLoss: each cell by its label's class weight, and the
+    token mean divided by the sum of those weights (per-position weights)."""
+    if task.class_weights is None:
+        return weights
+    if not task.divides_by_class_weights:
+        raise UsageError(f"--class-weights of {task.spec.name} are not available for N-D inputs yet")
+    cells = T.class_weight_cells(labels, task.class_weights, valid)
+    if weights is None:
+        return cells
+    return cells * (weights[:, None] if weights.ndim == 1 else weights)
+
+
+# --- the ratio losses -------------------------------------------------------------------------
+
+
+def _ratio_loss(request: RunRequest, spec: Loss, inputs: _Inputs, axis: Any) -> TensorResult:
+    """Dice and Tversky: each ratio summed over the --axis axes (default: every axis but the samples,
+    one ratio per sample; --like keras: every axis, Keras's axis=None), their mean over the others."""
+    from ..core import losses as L
+
+    if inputs.mask is not None or inputs.lengths is not None or inputs.weights is not None:
+        raise UsageError(f"{spec.name} is a ratio of sums; --mask, --lengths and --weights do not apply to it yet")
+    if inputs.targets.shape != inputs.preds.shape:
+        raise InputError(
+            f"{inputs.preds.name} has shape {_shape(inputs.preds.shape)} but {inputs.targets.name} has shape "
+            f"{_shape(inputs.targets.shape)}; {spec.name} takes masks of the predictions' shape"
+        )
+    task, like = _task(request, spec, False, inputs.preds.shape[-1])
+    shape = inputs.preds.shape
+    chosen = ("sample" if like is None or like.framework != "keras" else None) if axis == "default" else axis
+    chosen = None if chosen == "none" else chosen
+    axes = T.ratio_axes(shape, chosen)
+    pred, target = inputs.preds.block(0, shape[0]), inputs.targets.block(0, shape[0])
+    names = {"predictions": inputs.preds.name, "targets": inputs.targets.name}
+    pred_domain, target_domain = spec.domains(task.options)
+    flat_roles = T.axis_roles(shape, -1)
+    everything = np.ones(flat_roles.cell_shape, dtype=bool).reshape(shape[0], -1)
+    _check_valid(
+        T.flatten_outputs(pred, flat_roles), everything, "predictions", pred_domain, spec, flat_roles, names, 0
+    )
+    _check_valid(
+        T.flatten_outputs(target, flat_roles), everything, "targets", target_domain, spec, flat_roles, names, 0
+    )
+    if spec.name == "dice":
+        numerator, denominator = L.dice_numerator(pred, target), L.dice_denominator(pred, target)
+    else:
+        ab = {k: task.options[k] for k in ("alpha", "beta")}
+        numerator, denominator = L.tversky_numerator(pred, target, **ab), L.tversky_denominator(pred, target, **ab)
+    terms = T.ratio_terms(numerator, denominator, axes)
+    ratios = terms.size
+    total = T.exact_total(terms)
+    value = float(np.float64(total) / ratios)
+    kept = [a for a in range(len(shape)) if a not in axes]
+    per_sample = terms.reshape(-1) if kept == [0] else None
+    summed = (
+        "every axis" if len(axes) == len(shape) else ("axes " if len(axes) > 1 else "axis ") + ", ".join(map(str, axes))
+    )
+    n_text = f"{ratios:,} ratio{'s' if ratios != 1 else ''}, each summed over {summed}"
+    how = "one ratio per sample (the default)" if chosen == "sample" else f"summed over {summed}"
+    if axis == "default" and chosen is None:
+        how += " (--like keras: Keras's default axis=None)"
+    return TensorResult(
+        loss=spec.name,
+        title=spec.title,
+        formula=spec.formula,
+        matches=spec.matches,
+        options={k: v for k, v in task.options.items() if v is not None and k != "axis"},
+        reduce="all",
+        shape=shape,
+        roles=T.axis_roles(shape, -1).describe() if len(shape) > 1 else f"samples {shape[0]:,} (axis 0)",
+        axis_how=how,
+        value=value,
+        n=float(ratios),
+        n_text=n_text,
+        total=total,
+        removed=T.Removed(),
+        samples_without_cells=0,
+        per_sample=per_sample,
+        inputs=inputs.described(),
+        like=like,
+    )

@@ -1,0 +1,327 @@
+"""N-D inputs through the command line: the committed framework values of tests/fixtures/tensors.json
+(written by tests/references_tensors.py from PyTorch, Keras 3, optax and torchmetrics) reproduced by
+``losscli LOSS FILES FLAGS``, the inputs saved as a user saves model outputs (``np.save``).
+
+Each call of a case is one command line: the flags a user of that framework would give (``--like`` where
+losscli should know the framework's default call, the named axes where they choose n). stdout is the
+number (``--format value``) or the JSON object; stderr is empty.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from losscli.cli.app import app
+
+CASES = {c["name"]: c for c in json.loads((Path(__file__).parent / "fixtures" / "tensors.json").read_text())}
+runner = CliRunner()
+
+# call -> (loss, the inputs in order, flags); an input "log:pred" is the log of the case's pred (KLDivLoss's input)
+COMMANDS = {
+    "CrossEntropyLoss(weight=None, reduction='mean')": ("sparse_cce", ["logits", "labels"], ["--like", "torch"]),
+    "CrossEntropyLoss(weight=None, reduction='sum')": (
+        "sparse_cce",
+        ["logits", "labels"],
+        ["--from-logits", "--axis", "1", "--ignore-index", "-100", "--reduce", "none"],
+    ),
+    "CrossEntropyLoss(weight=w, reduction='mean')": (
+        "sparse_cce",
+        ["logits", "labels"],
+        ["--like", "torch", "--class-weights", "file:class_weights"],
+    ),
+    "CrossEntropyLoss(weight=w, reduction='sum')": (
+        "sparse_cce",
+        ["logits", "labels"],
+        ["--from-logits", "--class-weights", "file:class_weights", "--ignore-index", "-100", "--reduce", "none"],
+    ),
+    "NLLLoss()": ("nll", ["log_probs", "labels"], ["--like", "torch"]),
+    "KLDivLoss(reduction='batchmean')": ("kld", ["log:pred", "target"], ["--log-input", "--reduce", "samples"]),
+    "KLDivLoss(reduction='mean')": ("kld", ["log:pred", "target"], ["--log-input", "--reduce", "all"]),
+    "KLDivLoss(reduction='sum')": ("kld", ["log:pred", "target"], ["--log-input", "--reduce", "none"]),
+    "keras.losses.KLDivergence()": ("kld", ["pred", "target"], ["--like", "keras"]),
+    "MSELoss()": ("mse", ["pred", "target"], ["--like", "torch"]),
+    "CategoricalCrossentropy()": ("cce", ["pred", "target"], ["--like", "keras"]),
+    "CategoricalCrossentropy()(sample_weight=(N, T))": (
+        "cce",
+        ["pred", "target"],
+        ["--like", "keras", "--weights", "file:weights"],
+    ),
+    "SparseCategoricalCrossentropy()": ("sparse_cce", ["pred", "labels"], ["--like", "keras"]),
+    "SparseCategoricalCrossentropy()(sample_weight=(N, T))": (
+        "sparse_cce",
+        ["pred", "labels"],
+        ["--like", "keras", "--weights", "file:weights"],
+    ),
+    "SparseCategoricalCrossentropy(ignore_class=-1)": (
+        "sparse_cce",
+        ["pred", "labels_ignored"],
+        ["--like", "keras", "--ignore-index", "-1"],
+    ),
+    "MeanSquaredError()": ("mse", ["pred", "target"], ["--like", "keras"]),
+    "MeanSquaredError()(sample_weight=(N, T))": (
+        "mse",
+        ["pred", "target"],
+        ["--like", "keras", "--weights", "file:weights"],
+    ),
+    "torchmetrics.text.Perplexity(ignore_index=-100)": ("perplexity", ["logits", "labels"], ["--ignore-index", "-100"]),
+    "optax.softmax_cross_entropy(logits, labels).mean()": ("cce", ["logits", "target"], ["--from-logits"]),
+    "optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()": (
+        "sparse_cce",
+        ["logits", "labels"],
+        ["--from-logits"],
+    ),
+    "Dice(axis=None)": ("dice", ["pred", "target"], ["--like", "keras"]),
+    "Dice(axis=(1, 2))": ("dice", ["pred", "target"], ["--axis", "1,2"]),
+    "Dice(axis=(1, 2, 3))": ("dice", ["pred", "target"], []),
+}
+
+
+def _saved(tmp_path: Path, case: dict, name: str) -> str:
+    key = name.removeprefix("log:").removeprefix("file:")
+    values = np.asarray(case["inputs"][key], dtype=np.float64)
+    if key.startswith("labels"):
+        values = values.astype(np.int64)  # class labels as a model's argmax or a tokenizer writes them
+    if name.startswith("log:"):
+        values = np.log(values)
+    path = tmp_path / f"{name.replace(':', '_')}.npy"
+    np.save(path, values)
+    return str(path)
+
+
+def _run(tmp_path: Path, case: dict, call: str, fmt: str = "value", extra=(), drop_flags: bool = False):
+    """The command of ``call`` (its flags dropped with ``drop_flags``), ``extra`` flags added."""
+    loss, names, flags = COMMANDS[call]
+    files = [_saved(tmp_path, case, name) for name in names]
+    flags = [] if drop_flags else [_saved(tmp_path, case, f) if f.startswith("file:") else f for f in flags]
+    return runner.invoke(app, [loss, *files, *flags, *extra, "--format", fmt])
+
+
+CALLS = [(name, call) for name, case in CASES.items() for call in case["values"]]
+
+
+@pytest.mark.parametrize(("name", "call"), CALLS, ids=[f"{n}:{c}" for n, c in CALLS])
+def test_every_framework_value_holds_through_the_command_line(tmp_path, name, call):
+    case = CASES[name]
+    result = _run(tmp_path, case, call)
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    expected = case["values"][call]
+    np.testing.assert_allclose(float(result.stdout), expected["value"], rtol=expected["rtol"], atol=0)
+
+
+def test_the_token_mean_states_its_valid_tokens(tmp_path):
+    """torchmetrics' perplexity case: 2 x 8 labels with some -100 (the generator's padding); n counts the
+    others, and the JSON says how many were ignored and how the class axis was found."""
+    case = CASES["torchmetrics_perplexity"]
+    labels = np.asarray(case["inputs"]["labels"])
+    ignored = int((labels == -100).sum())
+    result = _run(tmp_path, case, "torchmetrics.text.Perplexity(ignore_index=-100)", fmt="json")
+    data = json.loads(result.stdout)
+    assert data["n"] == labels.size - ignored
+    assert data["removed"] == {"masked": 0, "ignored": ignored, "past_length": 0}
+    n, t = labels.shape
+    assert data["n_text"] == f"{labels.size - ignored} valid tokens of {n} x {t} positions ({ignored} ignored)"
+    assert data["axes"]["how"].startswith("the class axis is the last")
+    assert data["schema_version"] == 1 and data["reduce"] == "samples,positions"
+
+
+def test_like_torchmetrics_is_its_perplexity_and_keeps_what_is_given(tmp_path):
+    """``--like torchmetrics`` is ``Perplexity()``: no label ignored by default, so the generator's -100
+    padding is refused as a label; with ``--ignore-index -100`` given, it is kept, and the number is the
+    fixture's ``Perplexity(ignore_index=-100)``."""
+    case = CASES["torchmetrics_perplexity"]
+    call = "torchmetrics.text.Perplexity(ignore_index=-100)"
+    refused = _run(tmp_path, case, call, extra=["--like", "torchmetrics"], drop_flags=True)
+    assert refused.exit_code == 2 and "-100 is PyTorch's ignored label" in refused.stderr, refused.stderr
+    kept = _run(tmp_path, case, call, extra=["--like", "torchmetrics"])
+    assert kept.exit_code == 0, kept.stderr
+    expected = case["values"][call]
+    np.testing.assert_allclose(float(kept.stdout), expected["value"], rtol=expected["rtol"], atol=0)
+    torch = _run(tmp_path, case, call, extra=["--like", "torch"])
+    assert torch.exit_code == 2 and "the frameworks that have it: torchmetrics" in torch.stderr
+
+
+# --- masks, ignored labels, lengths and weights: each changes n in its own words -------------------
+
+# Two sequences of three steps, one output. Terms (p - t)^2 = p^2 with t = 0: [[1, 4, 9], [16, 25, 36]].
+PRED = np.array([[[1.0], [2.0], [3.0]], [[4.0], [5.0], [6.0]]])
+ZERO = np.zeros_like(PRED)
+
+
+def _files(tmp_path: Path, **arrays) -> dict[str, str]:
+    paths = {}
+    for name, values in arrays.items():
+        paths[name] = str(tmp_path / f"{name}.npy")
+        np.save(paths[name], np.asarray(values))
+    return paths
+
+
+def _json(args: list[str]) -> dict:
+    result = runner.invoke(app, [*args, "--format", "json"])
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_mask_removes_positions_from_the_sum_and_from_n(tmp_path):
+    f = _files(tmp_path, p=PRED, t=ZERO, m=[[1, 1, 0], [1, 0, 0]])
+    data = _json(["mse", f["p"], f["t"], "--mask", f["m"]])
+    # kept terms 1 + 4 + 16 = 21 over the 3 kept positions x 1 output
+    assert (data["total"], data["n"], data["value"]) == (21.0, 3.0, 7.0)
+    assert data["removed"] == {"masked": 3, "ignored": 0, "past_length": 0}
+    assert data["n_text"] == "3 valid positions of 2 x 3 positions (3 masked) x 1 output = 3"
+    assert data["per_sample"] == [2.5, 16.0]  # (1 + 4) / 2 and 16 / 1: each sample over its own valid steps
+
+
+def test_lengths_cut_the_padding_on_the_right_as_the_same_mask_does(tmp_path):
+    f = _files(tmp_path, p=PRED, t=ZERO, n=[2, 1], m=[[1, 1, 0], [1, 0, 0]])
+    by_lengths = _json(["mse", f["p"], f["t"], "--lengths", f["n"]])
+    by_mask = _json(["mse", f["p"], f["t"], "--mask", f["m"]])
+    assert (by_lengths["value"], by_lengths["n"]) == (by_mask["value"], by_mask["n"]) == (7.0, 3.0)
+    assert by_lengths["removed"] == {"masked": 0, "ignored": 0, "past_length": 3}
+    assert "(3 past length)" in by_lengths["n_text"]
+
+
+def test_per_sample_and_per_position_weights_scale_the_terms_and_enter_n(tmp_path):
+    f = _files(tmp_path, p=PRED, t=ZERO, w=[1.0, 3.0], wp=[[1.0, 0.0, 1.0], [0.0, 0.0, 2.0]])
+    per_sample = _json(["mse", f["p"], f["t"], "--weights", f["w"]])
+    # all: sum w_i l = 1 x 14 + 3 x 77 = 245; n = (sum of weights) x 3 positions x 1 output = 12
+    assert (per_sample["total"], per_sample["n"]) == (245.0, 12.0)
+    per_position = _json(["mse", f["p"], f["t"], "--weights", f["wp"], "--reduce", "samples,positions"])
+    # 1 + 9 + 2 x 36 = 82 over the weights' sum 4 (scikit-learn's np.average over the positions)
+    assert (per_position["total"], per_position["n"], per_position["value"]) == (82.0, 4.0, 20.5)
+    keras = _json(["mse", f["p"], f["t"], "--weights", f["wp"], "--like", "keras"])
+    assert keras["n"] == 6.0  # Keras's sum_over_batch_size: N x T whatever the weights
+
+
+def test_every_position_removed_is_an_error_unless_empty_says_otherwise(tmp_path):
+    f = _files(tmp_path, p=PRED, t=ZERO, m=np.zeros((2, 3)))
+    refused = runner.invoke(app, ["mse", f["p"], f["t"], "--mask", f["m"]])
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert "nothing to average: every one of the 2 x 3 positions is removed (6 masked)" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    for flags, expected in ((["--empty", "nan"], "nan"), (["--empty", "zero"], "0.0"), (["--like", "torch"], "nan")):
+        result = runner.invoke(app, ["mse", f["p"], f["t"], "--mask", f["m"], *flags, "-f", "value"])
+        assert (result.exit_code, result.stdout.strip()) == (0, expected), result.stderr
+    keras = runner.invoke(app, ["mse", f["p"], f["t"], "--mask", f["m"], "--like", "keras", "-f", "value"])
+    assert keras.stdout.strip() == "0.0"  # Keras divides by max(count, 1): 0 over nothing
+
+
+def test_a_sample_with_nothing_valid_has_no_value_and_no_place_in_n(tmp_path):
+    f = _files(tmp_path, p=PRED, t=ZERO, m=[[1, 0, 0], [0, 0, 0]])
+    data = _json(["mse", f["p"], f["t"], "--mask", f["m"], "--reduce", "samples"])
+    assert (data["value"], data["n"], data["samples_without_cells"]) == (1.0, 1.0, 1)
+    assert data["per_sample"] == [1.0, None]
+    assert data["n_text"] == "1 of 2 samples (1 with every position removed)"
+    csv = runner.invoke(app, ["mse", f["p"], f["t"], "--mask", f["m"], "-f", "csv"])
+    assert csv.stdout == "sample,loss\n0,1.0\n1,\n"
+
+
+def test_the_three_divisors_of_one_kl_input(tmp_path):
+    """The issue's example: one (2, 3, 4) KL input, three n; the names of the axes say which."""
+    case = CASES["kld_2x3x4"]
+    f = _files(tmp_path, p=np.log(case["inputs"]["pred"]), t=case["inputs"]["target"])
+    texts = {r: _json(["kld", f["p"], f["t"], "--log-input", "--reduce", r])["n_text"] for r in ("samples", "all")}
+    assert texts == {"samples": "2 samples", "all": "2 x 3 = 6 positions x 4 outputs = 24"}
+    assert _json(["kld", f["p"], f["t"], "--log-input"])["n_text"] == "2 x 3 = 6 positions"  # the default
+
+
+def test_blocks_of_samples_give_the_same_bits(tmp_path, monkeypatch):
+    from losscli.engine import tensor_run
+
+    rng = np.random.default_rng(7)
+    logits, labels = rng.normal(size=(9, 5, 6)) * 30, rng.integers(0, 6, size=(9, 5))
+    labels[rng.random(labels.shape) < 0.3] = -100
+    f = _files(tmp_path, p=logits, y=labels)
+    args = ["sparse_cce", f["p"], f["y"], "--from-logits", "--ignore-index", "-100"]
+    whole = _json(args)
+    monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 2 * 5 * 6)  # two samples a block
+    assert _json(args) == whole
+
+
+def test_a_json_document_of_rank_three_is_read_as_a_tensor(tmp_path):
+    (tmp_path / "p.json").write_text(json.dumps(PRED.tolist()))
+    (tmp_path / "t.json").write_text(json.dumps(ZERO.tolist()))
+    data = _json(["mse", str(tmp_path / "p.json"), str(tmp_path / "t.json")])
+    assert (data["value"], data["n"], data["shape"]) == (91 / 6, 6.0, [2, 3, 1])
+
+
+# --- refusals: one line, exit 2 ----------------------------------------------------------------
+
+
+def _refused(args: list[str]) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and result.stdout == "", (result.exit_code, result.stdout)
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    return result.stderr
+
+
+def test_a_label_outside_the_classes_names_the_file_and_the_position(tmp_path):
+    labels = np.array([[0, 1, 2], [1, -100, 0]])
+    f = _files(tmp_path, p=np.zeros((2, 3, 4)), y=labels)
+    message = _refused(["sparse_cce", f["p"], f["y"], "--from-logits"])
+    assert f"{f['y']}[1, 1] = -100 is not a class label in [0, 4)" in message
+    assert "--ignore-index -100" in message
+
+
+def test_shapes_that_do_not_fit_say_what_would(tmp_path):
+    f = _files(tmp_path, p=np.zeros((2, 3, 4)), y=np.zeros((2, 5), dtype=int), m=np.ones((2, 4)))
+    assert "would fit" in _refused(["sparse_cce", f["p"], f["y"]])
+    message = _refused(["mse", f["p"], f["p"], "--mask", f["m"]])
+    assert "the mask has shape (2, 4)" in message and "(2, 3)" in message
+
+
+def test_what_the_nd_pass_does_not_compute_is_refused_not_approximated(tmp_path):
+    f = _files(tmp_path, p=PRED, t=ZERO)
+    for flags in (["--ci", "0.95"], ["--compare"], ["--grad"], ["--explain"], ["--save-state", str(tmp_path / "s")]):
+        assert "is not available on N-D inputs (" in _refused(["mse", f["p"], f["t"], *flags])
+
+
+def test_positions_of_a_table_are_refused(tmp_path):
+    (tmp_path / "p.csv").write_text("1,2\n3,4\n")
+    message = _refused(["mse", str(tmp_path / "p.csv"), str(tmp_path / "p.csv"), "--reduce", "samples,positions"])
+    assert "has no positions" in message
+
+
+def test_a_reduce_list_without_positions_is_the_two_d_reduction(tmp_path):
+    (tmp_path / "p.csv").write_text("1,2\n3,4\n")
+    (tmp_path / "t.csv").write_text("0,0\n0,0\n")
+    args = ["mse", str(tmp_path / "p.csv"), str(tmp_path / "t.csv"), "-f", "value"]
+    listed = runner.invoke(app, [*args, "--reduce", "outputs,samples"])
+    named = runner.invoke(app, [*args, "--reduce", "all"])
+    assert listed.stdout == named.stdout == "7.5\n"  # (1 + 4 + 9 + 16) / 4
+
+
+def test_the_python_api_runs_the_same_pass():
+    from losscli import compute
+
+    r = compute("mse", PRED, ZERO, mask=[[1, 1, 0], [1, 0, 0]])
+    assert (r.value, r.n, r.removed.masked) == (7.0, 3.0, 3)
+    ppl = compute("perplexity", np.zeros((1, 4, 8)), np.zeros((1, 4), dtype=int))
+    assert ppl.value == pytest.approx(8.0, rel=1e-15)  # uniform logits over 8 classes: perplexity 8
+
+
+def test_keras_labels_and_weights_with_a_trailing_axis_of_size_1_are_squeezed(tmp_path):
+    """Keras squeezes sparse labels (N, T, 1) to (N, T) and per-timestep weights (N, T, 1) to (N, T)
+    (``squeeze_or_expand_to_same_rank``); losscli reads them so, gives the number of the squeezed arrays,
+    and says so."""
+    rng = np.random.default_rng(3)
+    logits, labels, w = rng.normal(size=(2, 3, 4)), rng.integers(0, 4, size=(2, 3)), rng.uniform(size=(2, 3))
+    flat = _files(tmp_path, p=logits, y=labels, w=w)
+    kept = _files(tmp_path, p1=logits, y1=labels[..., None], w1=w[..., None])
+    common = ["--from-logits", "--format", "json"]
+    want = _json(["sparse_cce", flat["p"], flat["y"], "--weights", flat["w"], *common])
+    got = _json(["sparse_cce", kept["p1"], kept["y1"], "--weights", kept["w1"], *common])
+    assert (got["value"], got["n"], got["n_text"]) == (want["value"], want["n"], want["n_text"])
+    assert "labels (2, 3, 1) read as (2, 3), as Keras squeezes them" in got["axes"]["how"]
+
+
+def test_a_class_axis_0_without_a_samples_axis_is_refused_with_the_reshape(tmp_path):
+    """Keras's ``SparseCategoricalCrossentropy(axis=0)`` on (C, H, W) and labels (H, W): losscli's axis 0
+    is the samples, so it refuses, naming the reshape that gives Keras's number."""
+    f = _files(tmp_path, p=np.full((2, 4, 4), 0.5), y=np.zeros((4, 4), dtype=int))
+    said = _refused(["sparse_cce", f["p"], f["y"]])
+    assert "only without axis 0, which losscli reads as the samples" in said and "p[None] and y[None]" in said
