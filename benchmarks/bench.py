@@ -23,6 +23,10 @@ Groups (``--only``):
 - ``stats``: ``--ci`` (2,000 BCa resamples of every sample) and ``--against`` (a paired
   bootstrap and a permutation test) against ``--format value`` on the NPY pair (issue 13:
   2,000 resamples of 1,000,000 samples in under 20 s on 2 cores).
+- ``tokens`` (not in the default run; ``--tokens N,T,V``, default 8,1024,32000: a 1 GB
+  float32 ``.npy`` of logits, labels with 10% -100): ``sparse_cce --from-logits --like torch``
+  (PyTorch's ``CrossEntropyLoss()``, ignore_index -100) against NumPy's own log-softmax over the
+  loaded array and against torch's ``cross_entropy`` (issue 20: under 300 MB, within 1.5x NumPy).
 - ``--big`` adds ``jobs``: ``--jobs 2`` against ``--jobs 1`` on a 10,000,000 x 10 CSV pair
   (4 GB), and ``huge``: peak memory on a pair of 4 GB ``.npy`` files and a pair of 1 GB
   CSV files (issue 12: under 300 MB). These write about 14 GB to the temporary folder.
@@ -53,6 +57,18 @@ SCRIPTS = {
     "p = np.loadtxt(sys.argv[1], delimiter=',', ndmin=2)\n"
     "t = np.loadtxt(sys.argv[2], delimiter=',', ndmin=2)\n"
     "print(repr(float(np.mean((p - t) ** 2))))\n",
+    "numpy-tokens": "import numpy as np, sys\n"
+    "x = np.load(sys.argv[1]).astype(np.float64)\n"
+    "y = np.load(sys.argv[2])\n"
+    "keep = y != -100\n"
+    "x, y = x[keep], y[keep]\n"
+    "top = x.max(axis=1, keepdims=True)\n"
+    "log_q = x - top - np.log(np.exp(x - top).sum(axis=1, keepdims=True))\n"
+    "print(repr(float(-log_q[np.arange(len(y)), y].mean())))\n",
+    "torch-tokens": "import numpy as np, sys, torch\n"
+    "x = torch.from_numpy(np.load(sys.argv[1])).double()\n"
+    "y = torch.from_numpy(np.load(sys.argv[2]))\n"
+    "print(repr(float(torch.nn.functional.cross_entropy(x.movedim(-1, 1), y))))\n",
     "numpy-load": "import numpy as np, sys\n"
     "p = np.load(sys.argv[1])\n"
     "t = np.load(sys.argv[2])\n"
@@ -96,7 +112,7 @@ SCRIPTS = {
     "p = d.select([f'p{j}' for j in range(10)]).to_numpy(); t = d.select([f't{j}' for j in range(10)]).to_numpy()\n"
     "print(repr(float(np.mean((p - t) ** 2))))\n",
 }
-NEEDS = {"pandas": "pandas", "polars": "polars", "pyarrow": "pyarrow"}
+NEEDS = {"pandas": "pandas", "polars": "polars", "pyarrow": "pyarrow", "torch": "torch"}
 
 
 def _available(script: str) -> bool:
@@ -258,6 +274,7 @@ def main() -> int:
     parser.add_argument("--only", default="start,csv,onefile,gz,npy,jsonl,work,memory,stats")
     parser.add_argument("--big", action="store_true", help="also the 10M-row --jobs and the 4 GB memory jobs")
     parser.add_argument("--folder", type=Path, help="keep the inputs here (written when missing)")
+    parser.add_argument("--tokens", default="8,1024,32000", help="N,T,V of the tokens group's logits")
     parser.add_argument("--write-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write_to:
@@ -282,11 +299,30 @@ def main() -> int:
             subprocess.run([*cmd, *(["--big"] if args.big else [])], check=True)
         for name, code in SCRIPTS.items():
             (folder / f"bench_{name}.py").write_text(code)
+        if "tokens" in groups:
+            _write_tokens(folder, tuple(int(k) for k in args.tokens.split(",")))
         run_groups(folder, groups, args.repeat, args.rows)
     finally:
         if tmp is not None:
             tmp.cleanup()
     return 0
+
+
+def _write_tokens(folder: Path, shape: tuple[int, ...]) -> None:
+    """Logits (N, T, V) float32 written a sample at a time (a memory map), labels with 10% -100."""
+    logits, labels = folder / "token_logits.npy", folder / "token_labels.npy"
+    if logits.exists() and np.load(logits, mmap_mode="r").shape == shape:
+        return
+    print(f"writing token logits {shape} to {folder} ...", file=sys.stderr, flush=True)
+    rng = np.random.default_rng(20)
+    out = np.lib.format.open_memmap(logits, mode="w+", dtype=np.float32, shape=shape)
+    for i in range(shape[0]):
+        out[i] = rng.standard_normal(shape[1:], dtype=np.float32)
+    out.flush()
+    del out
+    y = rng.integers(0, shape[-1], shape[:-1])
+    y[rng.random(shape[:-1]) < 0.1] = -100
+    np.save(labels, y)
 
 
 def _losscli() -> list[str]:
@@ -392,6 +428,12 @@ def run_groups(folder: Path, groups: set[str], repeat: int, rows: int) -> None:
         job("stats", "--ci (2,000 BCa resamples)", [*value, "--ci"], "--format value", value, 1)
         against = [*losscli, "mse", *npy_pair, "--against", f["preds_b.npy"], "-f", "json", "-o", os.devnull]
         job("stats", "--against (bootstrap + permutation)", against, "--format value", value, 1)
+    if "tokens" in groups:
+        tokens = [f["token_logits.npy"], f["token_labels.npy"]]
+        ours = [*losscli, "sparse_cce", *tokens, "--from-logits", "--like", "torch", "-f", "value"]
+        label = "token logits " + "x".join(map(str, np.load(tokens[0], mmap_mode="r").shape))
+        job("tokens", label, ours, "numpy log-softmax", [py, f["bench_numpy-tokens.py"], *tokens], 1)
+        peers("tokens", label, ours, ("torch-tokens",), tokens)
     if "jobs" in groups:
         big = [f["big_preds.csv"], f["big_targets.csv"]]
         job(

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from losscli.cli.app import app
+from losscli.core import tensors as T
 
 CASES = {c["name"]: c for c in json.loads((Path(__file__).parent / "fixtures" / "tensors.json").read_text())}
 runner = CliRunner()
@@ -240,6 +241,98 @@ def test_blocks_of_samples_give_the_same_bits(tmp_path, monkeypatch):
     whole = _json(args)
     monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 2 * 5 * 6)  # two samples a block
     assert _json(args) == whole
+    assert _json([*args, "--jobs", "2"]) == whole  # five blocks over two threads
+
+
+def _long_sequences(tmp_path: Path) -> dict[str, str]:
+    """Three sequences of 150 steps (runs of 64 steps: two whole, one of 22), 6 classes: logits, labels with
+    -100, a mask, lengths, per-step weights, probabilities and same-shape targets."""
+    rng = np.random.default_rng(12)
+    logits = rng.normal(size=(3, 150, 6)) * 4
+    labels = rng.integers(0, 6, size=(3, 150))
+    labels[rng.random(labels.shape) < 0.2] = -100
+    probs = np.exp(logits) / np.exp(logits).sum(axis=2, keepdims=True)
+    return _files(
+        tmp_path,
+        p=logits,
+        y=labels,
+        q=probs,
+        t=rng.normal(size=(3, 150, 6)),
+        m=(rng.random((3, 150)) < 0.9).astype(np.int8),
+        n=np.array([150, 97, 1]),
+        w=rng.uniform(0.5, 2.0, size=(3, 150)),
+        cw=rng.uniform(0.5, 2.0, size=6),
+    )
+
+
+RUNS = {
+    "sparse_cce, ignored, mask, lengths": [
+        "sparse_cce",
+        "p",
+        "y",
+        "--from-logits",
+        "--ignore-index",
+        "-100",
+        "--mask",
+        "m",
+        "--lengths",
+        "n",
+    ],
+    "sparse_cce, per-step weights": [
+        "sparse_cce",
+        "p",
+        "y",
+        "--from-logits",
+        "--ignore-index",
+        "-100",
+        "--weights",
+        "w",
+    ],
+    "sparse_cce, class weights, torch": [
+        "sparse_cce",
+        "p",
+        "y",
+        "--from-logits",
+        "--like",
+        "torch",
+        "--class-weights",
+        "cw",
+    ],
+    "perplexity": ["perplexity", "p", "y", "--ignore-index", "-100", "--mask", "m"],
+    "mse, positions and outputs": ["mse", "q", "t", "--reduce", "samples,positions,outputs", "--weights", "w"],
+    "kld, samples": ["kld", "q", "q", "--reduce", "samples", "--lengths", "n"],
+}
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_a_sample_larger_than_a_block_is_read_in_runs_of_positions_with_the_same_bits(tmp_path, monkeypatch, name):
+    """A (3, 150, 6) input with blocks of 60 values: each sample is read 64 steps at a time (memory bounded by
+    the block, not the sample: benchmarks/ tokens group); the value, n and every sample's value are the bits
+    of the whole-sample pass, because sums are exact and a sample's sum adds runs of 64 steps in order."""
+    from losscli.engine import tensor_run
+
+    f = _long_sequences(tmp_path)
+    args = [f.get(a, a) for a in RUNS[name]]
+    whole = _json(args)
+    roles = T.axis_roles((3, 150, 6))
+    assert tensor_run._position_run(roles, tensor_run.BLOCK_VALUES) is None  # 900 values a sample: whole
+    monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 60)
+    assert tensor_run._position_run(roles, 60) == 64
+    assert _json(args) == whole
+    assert _json([*args, "--jobs", "3"]) == whole  # a sample a thread: the sums merge exactly
+
+
+def test_runs_of_positions_name_the_bad_value_where_it_is(tmp_path, monkeypatch):
+    from losscli.engine import tensor_run
+
+    monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 60)
+    probs = np.full((2, 150, 4), 0.25)
+    probs[1, 131, 2] = -0.5
+    labels = np.zeros((2, 150), dtype=int)
+    labels[1, 140] = 7
+    f = _files(tmp_path, q=probs, y=labels, ok=np.full((2, 150, 4), 0.25), y0=np.zeros((2, 150), dtype=int))
+    assert f"{f['q']}[1, 131, 2]: -0.5 is negative" in _refused(["sparse_cce", f["q"], f["y0"]])
+    assert f"{f['y']}[1, 140] = 7 is not a class label in [0, 4)" in _refused(["sparse_cce", f["ok"], f["y"]])
 
 
 def test_a_json_document_of_rank_three_is_read_as_a_tensor(tmp_path):

@@ -521,20 +521,32 @@ class AxisSums:
         """A block of samples: terms (B, P, C) or (B, P), its ``cells`` (B, P), ``weights`` (B,) or (B, P)."""
         terms = np.asarray(terms, dtype=np.float64)
         self._check_block(terms, cells, weights)
-        rows, positions = terms.shape[:2]
-        valid = np.ones((rows, positions), dtype=bool) if cells is None else cells.valid
+        if cells is None:
+            cells = Validity(np.ones(terms.shape[:2], dtype=bool), np.zeros((terms.shape[0], 3), dtype=np.int64))
+        self.add_samples(cells, weights)
+        self.add_terms(terms, cells.valid, weights)
+
+    def add_terms(self, terms: np.ndarray, valid: np.ndarray, weights: np.ndarray | None) -> None:
+        """The terms of some positions of samples whose cells :meth:`add_samples` counted: terms (B, Q, C) or
+        (B, Q) of Q consecutive positions, their ``valid`` (B, Q), ``weights`` (B,) or (B, Q). A sample larger
+        than a block is added a run of positions at a time."""
         w = None if weights is None else (weights[:, None] if weights.ndim == 1 else weights)
         with np.errstate(all="ignore"):  # 0 x inf is nan, as the frameworks give
             weighted = terms if w is None else terms * (w[..., None] if terms.ndim == 3 else w)
         kept = valid[..., None] if terms.ndim == 3 else valid
         self.non_finite += _add_sum(self.total, np.where(kept, weighted, 0.0))
+
+    def add_samples(self, cells: Validity, weights: np.ndarray | None) -> None:
+        """The counts of a block of whole samples: their cells (B, P) and weights (B,) or (B, P)."""
+        valid = cells.valid
+        rows = valid.shape[0]
+        w = None if weights is None else (weights[:, None] if weights.ndim == 1 else weights)
         counted = valid.any(axis=1)
         self.samples += rows
         self.cells += int(valid.sum())
         self.counted += int(counted.sum())
         self.positions_seen |= valid.any(axis=0)
-        if cells is not None:
-            self.removed_counts += cells.removed_rows.sum(axis=0)
+        self.removed_counts += cells.removed_rows.sum(axis=0)
         if w is not None and weights is not None:
             self.weights = "samples" if weights.ndim == 1 else "positions"
             add_exactly(self.cell_weight, np.where(valid, w, 0.0))
@@ -741,19 +753,52 @@ def per_sample_values(
     """L[i] of every sample (N,) under ``reduce``: its weighted valid terms summed, over its valid positions
     (their weights under "sum") where positions are averaged and over C where outputs are. NaN for a sample
     whose every position was removed: it has no value (JSON null), and no place in n under --reduce samples."""
-    averaged = parse_reduce(reduce) if isinstance(reduce, str) else parse_reduce(",".join(reduce) or "none")
     n, positions = terms.shape[:2]
     valid = np.ones((n, positions), dtype=bool) if validity is None else validity.valid
+    sums = per_sample_sums(terms, valid, weights, np.zeros(n))
+    return per_sample_divided(sums, roles, reduce, valid, weights, weight_divisor, terms.ndim == 3)
+
+
+POSITION_CHUNK = 64  # positions a sample's sum adds at a time: its bits do not depend on the blocks
+
+
+def per_sample_sums(terms: np.ndarray, valid: np.ndarray, weights: np.ndarray | None, sums: np.ndarray) -> np.ndarray:
+    """``sums`` (B,) plus each sample's weighted valid terms of the positions ``terms`` (B, Q, C) or (B, Q) hold.
+    A run of POSITION_CHUNK positions is summed by NumPy, and the runs are added in order: so a sample read in
+    runs of positions that start at multiples of POSITION_CHUNK gets the bits of the sample read whole."""
     w = None if weights is None else (weights[:, None] if weights.ndim == 1 else weights)
     with np.errstate(all="ignore"):
         cell_terms = terms.sum(axis=2) if terms.ndim == 3 else terms  # a row's sum, as today's per-sample L[i]
         weighted = np.where(valid, cell_terms if w is None else cell_terms * w, 0.0)
-        sums = weighted.sum(axis=1)
+        rows, width = weighted.shape
+        whole = width - width % POSITION_CHUNK
+        runs = weighted[:, :whole].reshape(rows, -1, POSITION_CHUNK).sum(axis=2)
+        out = sums.copy()
+        for k in range(runs.shape[1]):
+            out += runs[:, k]
+        if whole < width:
+            out += weighted[:, whole:].sum(axis=1)
+    return out
+
+
+def per_sample_divided(
+    sums: np.ndarray,
+    roles: Roles,
+    reduce: str | Sequence[str],
+    valid: np.ndarray,
+    weights: np.ndarray | None,
+    weight_divisor: str,
+    with_outputs: bool,
+) -> np.ndarray:
+    """Each sample's sum over its n under ``reduce``, from its whole cells ``valid`` (B, P) and weights."""
+    averaged = parse_reduce(reduce) if isinstance(reduce, str) else parse_reduce(",".join(reduce) or "none")
+    w = None if weights is None else (weights[:, None] if weights.ndim == 1 else weights)
+    with np.errstate(all="ignore"):
         size = valid.sum(axis=1).astype(np.float64)
         if "positions" in averaged and w is not None and weight_divisor == "sum":
             size = np.where(valid, w, 0.0).sum(axis=1)
-        divisor = size if "positions" in averaged else np.ones(n)
-        if "outputs" in averaged and terms.ndim == 3:
+        divisor = size if "positions" in averaged else np.ones(len(sums))
+        if "outputs" in averaged and with_outputs:
             divisor = divisor * roles.n_outputs
         values = sums / divisor
     return np.where(valid.any(axis=1), values, np.nan)

@@ -349,7 +349,7 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     reduce_text = request.reduction.reduce or _default_reduce(task, roles)
     averaged = T.parse_reduce(reduce_text)
     empty = request.axes.empty or EMPTY_OF.get(framework or "", "error")
-    sums, per_sample = _pass(task, spec, inputs, roles, labels, averaged)
+    sums, per_sample = _pass(task, spec, inputs, roles, labels, averaged, _jobs(request, inputs))
     word = "token" if labels and roles.has_positions else "position"
     reduced = T.reduced(sums, averaged, weight_divisor=task.weight_divisor, empty=empty, position_word=word)
     value = reduced.value
@@ -454,34 +454,146 @@ def _shape(shape: tuple[int, ...]) -> str:
 # --- the blocks -----------------------------------------------------------------------------
 
 
-def _block_rows(shape: tuple[int, ...]) -> int:
+def _block_rows(shape: tuple[int, ...], block_values: int) -> int:
     per_sample = max(1, math.prod(shape[1:]))
-    return max(1, BLOCK_VALUES // per_sample)
+    return max(1, block_values // per_sample)
 
 
-def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: bool, averaged: tuple[str, ...]):
-    """The exact sums of every block of samples, and each sample's value."""
+def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: bool, averaged, jobs: int = 1):
+    """The exact sums of every block of samples, and each sample's value: a block of whole samples, or one
+    sample larger than a block, a unit of work; ``jobs`` threads run them (NumPy releases the GIL), and their
+    sums merge exactly, so the bits do not depend on ``jobs``."""
     n = roles.n_samples
     _check_cells(inputs, roles)
     per_token = spec.per_sample_only
-    sums = T.AxisSums(roles, with_outputs=not per_token)
-    per_sample = np.empty(n)
     lengths = None if inputs.lengths is None else inputs.lengths.block(0, n)
-    step = _block_rows(roles.shape)
-    for start in range(0, max(n, 1), step):
+    block_values = max(1, BLOCK_VALUES // max(1, jobs))  # the threads share one block's memory
+    run = _position_run(roles, block_values) if n else None
+    axes = _per_sample_axes(averaged, per_token)
+    step = 1 if run is not None else _block_rows(roles.shape, block_values)
+
+    def unit(start: int) -> tuple[T.AxisSums, np.ndarray]:
+        sums = T.AxisSums(roles, with_outputs=not per_token)
+        if run is not None:
+            return sums, np.array([_split_sample(task, spec, inputs, roles, labels, start, lengths, axes, sums, run)])
         stop = min(start + step, n)
         block = roles._replace(shape=(stop - start, *roles.shape[1:]))
         terms, cells, weights = _block(task, spec, inputs, block, labels, start, stop, lengths)
         sums.add(terms, cells, weights)
-        per_sample[start:stop] = T.per_sample_values(
-            terms,
-            block,
-            _per_sample_axes(averaged, per_token),
-            validity=cells,
-            weights=weights,
-            weight_divisor=task.weight_divisor,
+        values = T.per_sample_values(
+            terms, block, axes, validity=cells, weights=weights, weight_divisor=task.weight_divisor
         )
-    return sums, per_sample
+        return sums, values
+
+    starts = range(0, max(n, 1), step)
+    total, per_sample = T.AxisSums(roles, with_outputs=not per_token), np.empty(n)
+    for start, (sums, values) in zip(starts, _units(unit, starts, jobs), strict=True):
+        total.merge(sums)
+        per_sample[start : start + len(values)] = values
+    return total, per_sample
+
+
+def _units(unit, starts: range, jobs: int):
+    """``unit`` of every start, in order: in this thread, or in ``jobs`` threads, a few units ahead."""
+    if jobs <= 1 or len(starts) <= 1:
+        yield from map(unit, starts)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(jobs, thread_name_prefix="losscli")
+    ahead: deque = deque()
+    try:
+        for start in starts:
+            ahead.append(pool.submit(unit, start))
+            if len(ahead) > 2 * jobs:  # memory: a few blocks in flight, not every block
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _jobs(request: RunRequest, inputs: _Inputs) -> int:
+    """--jobs, or every core for inputs of several blocks; one where an input is a stream (read forward)."""
+    if not all(t.concurrent for t in inputs.tensors):
+        return 1
+    if request.engine.jobs is not None:
+        return max(1, request.engine.jobs)
+    import os
+
+    return (os.cpu_count() or 1) if math.prod(inputs.preds.shape) >= 4 * BLOCK_VALUES else 1
+
+
+def _position_run(roles: T.Roles, block_values: int) -> int | None:
+    """How many positions a block holds when one sample is larger than a block (None: whole samples fit, or
+    the outputs axis is not last, so that a run of positions is not contiguous: whole samples are read).
+    A multiple of T.POSITION_CHUNK, so that a sample's value has the bits of the sample read whole."""
+    if math.prod(roles.shape[1:]) <= block_values or not roles.positions:
+        return None
+    ndim = len(roles.shape)
+    if roles.outputs != tuple(range(ndim - len(roles.outputs), ndim)):
+        return None
+    chunk = T.POSITION_CHUNK
+    return max(chunk, block_values // max(1, roles.n_outputs) // chunk * chunk)
+
+
+def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run) -> float:
+    """Sample ``i`` a run of positions at a time, added to ``sums``; its value. Its cells, labels and weights
+    (P values each) are read whole, its predictions and targets (P x C) a run at a time."""
+    one = roles._replace(shape=(1, *roles.shape[1:]))
+    try:
+        y, cells, weights = _sample_cells(task, inputs, one, labels, i, lengths)
+    except InputError as error:
+        raise _in_file(error, inputs, i) from None
+    sums.add_samples(cells, weights)
+    total, with_outputs = np.zeros(1), True
+    for p0 in range(0, roles.n_positions, run):
+        p1 = min(p0 + run, roles.n_positions)
+        valid = cells.valid[:, p0:p1]
+        w = weights if weights is None or weights.ndim == 1 else weights[:, p0:p1]
+        terms = _terms_of_run(task, spec, inputs, roles, i, (p0, p1), valid, None if y is None else y[:, p0:p1])
+        sums.add_terms(terms, valid, w)
+        total, with_outputs = T.per_sample_sums(terms, valid, w, total), terms.ndim == 3
+    value = T.per_sample_divided(total, one, axes, cells.valid, weights, task.weight_divisor, with_outputs)
+    return float(value[0])
+
+
+def _sample_cells(task: LossTask, inputs: _Inputs, one: T.Roles, labels: bool, i: int, lengths):
+    """Sample ``i``'s labels (1, P) (None without labels), its validity and its weights, checked."""
+    target = inputs.targets.block(i, i + 1) if labels else None
+    cells = T.validity(
+        one,
+        mask=None if inputs.mask is None else inputs.mask.block(i, i + 1),
+        labels=target,
+        ignore_index=task.options.get("ignore_index") if labels else None,
+        lengths=None if lengths is None else lengths[i : i + 1],
+    )
+    weights = None if inputs.weights is None else T.cell_weights(inputs.weights.block(i, i + 1), one)
+    if not labels:
+        return None, cells, weights
+    y = T.flatten_cells(target, one, "the labels").astype(np.float64)
+    T.check_labels(y, one.n_outputs, cells.valid, one)
+    return y, cells, _with_class_weights(task, y, cells.valid, weights)
+
+
+def _terms_of_run(task, spec, inputs, roles, i, run, valid, y):
+    """The terms (1, Q, C) or (1, Q) of positions ``run`` of sample ``i``; ``y`` its labels there, checked."""
+    p0, p1 = run
+    c = roles.n_outputs
+    shape = (1, p1 - p0, c)
+    pred = inputs.preds.part(i, p0 * c, p1 * c).reshape(shape)
+    names = {"predictions": inputs.preds.name, "targets": inputs.targets.name}
+    pred_domain, target_domain = spec.domains(task.options)
+    _check_valid(pred, valid, "predictions", pred_domain, spec, roles, names, i, p0)
+    if y is not None:
+        if spec.exponent:
+            return T.token_log_loss(pred, y, valid, bool(task.options.get("from_logits", True)))
+        target = T.labels_one_hot(y, c, valid, T.Roles(shape, (2,), (1,)))
+    else:
+        target = inputs.targets.part(i, p0 * c, p1 * c).reshape(shape)
+        _check_valid(target, valid, "targets", target_domain, spec, roles, names, i, p0)
+    return T.element_terms_of(spec.elements, pred, target, _element_options(task, c), task.dtype)
 
 
 def _per_sample_axes(averaged: tuple[str, ...], per_token: bool) -> tuple[str, ...]:
@@ -563,14 +675,17 @@ def _terms_of_block(task, spec, inputs, roles, labels, start, stop, lengths):
     return terms, cells, weights
 
 
-def _check_valid(values, valid, role, domain, spec: Loss, roles: T.Roles, names: dict, start: int) -> None:
-    """The domain of the loss on the valid cells (a removed cell's values may be anything: padding)."""
+def _check_valid(
+    values, valid, role, domain, spec: Loss, roles: T.Roles, names: dict, start: int, first: int = 0
+) -> None:
+    """The domain of the loss on the valid cells (a removed cell's values may be anything: padding): a block
+    of samples from ``start``, or of positions from ``first`` of one sample."""
     rows = np.flatnonzero(valid.reshape(-1))
     flat = values.reshape(-1, values.shape[2])[rows]
 
     def where(_role: str, k: int, j: int) -> str:
-        i, p = divmod(int(rows[k]), roles.n_positions)
-        return f"{names[role]}[{', '.join(map(str, _element_index(roles, start + i, p, j)))}]"
+        i, p = divmod(int(rows[k]), valid.shape[1])
+        return f"{names[role]}[{', '.join(map(str, _element_index(roles, start + i, first + p, j)))}]"
 
     check_values(flat, role, domain, spec.name, where)
 

@@ -61,6 +61,7 @@ class Tensor:
         self.dtype = stored.name  # the stored values' type, in words: "float32", "bfloat16", "int64"
         self.role = role
         self.bfloat16 = False
+        self.concurrent = True  # blocks may be read by several threads at once (a stream may not)
         self.closers: list[Callable[[], None]] = []  # last first
 
     @property
@@ -73,6 +74,12 @@ class Tensor:
             raise ValueError(f"block {start}:{stop} of {self.samples} samples")
         raw = self._raw(start, stop)
         return self._converted(raw.reshape((stop - start, *self.shape[1:])), start)
+
+    def part(self, sample: int, lo: int, hi: int) -> Array:
+        """Values ``lo:hi`` of one sample in C order (of ``shape[1:]``), converted as :meth:`block` converts
+        them: a run of positions of a sample too large for one block. Here from the sample read whole; a
+        file read at an offset reads the run alone."""
+        return self.block(sample, sample + 1).reshape(-1)[lo:hi]
 
     def _raw(self, start: int, stop: int) -> Array:
         raise NotImplementedError
@@ -128,6 +135,15 @@ class _Pread(Tensor):
         self.fd, self.offset = at
         self.row_bytes = math.prod(shape[1:]) * stored.itemsize
 
+    def part(self, sample: int, lo: int, hi: int) -> Array:
+        if self.stored.kind != "f" or self.bfloat16 or not 0 <= lo <= hi <= math.prod(self.shape[1:]):
+            return super().part(sample, lo, hi)  # integers are checked over the whole sample, with their index
+        size, at = (hi - lo) * self.stored.itemsize, self.offset + sample * self.row_bytes + lo * self.stored.itemsize
+        data = _pread_exactly(self.fd, size, at, self.name)
+        if len(data) < size:
+            raise _ended(self.name, self.shape, sample)
+        return np.frombuffer(data, dtype=self.stored).astype(np.float64)
+
     def _raw(self, start: int, stop: int) -> Array:
         size = (stop - start) * self.row_bytes
         data = _pread_exactly(self.fd, size, self.offset + start * self.row_bytes, self.name)
@@ -171,6 +187,7 @@ class _Sequential(Tensor):
         reopen: Callable[[], BinaryIO] | None,
     ):
         super().__init__(name, header[0], header[1], role)
+        self.concurrent = False
         self.stream, self.next = stream, 0
         self.row_bytes = math.prod(self.shape[1:]) * self.stored.itemsize
         self.reopen = reopen  # the stream at the data again; None: standard input, read once
