@@ -6,7 +6,8 @@ and ``test_classification.py``, torchmetrics' doctests and optax's ``losses/_*_t
 test's inputs, the losscli call that spells the framework's call, the number the test states
 (or, where the test computes it from its inputs, that expression evaluated, named in
 ``expected_from``) and the tolerance its assertion applies. The record cites the test by file
-and name; the file's ``sources`` says which release each was ported from.
+and name; the file's ``sources`` says which release each was ported from. A ``note`` says where
+losscli prints something else on purpose (null where Keras writes 0 for an ignored position).
 
 The inputs are written as that framework's user writes them: ``np.save`` for Keras, optax and
 torchmetrics (a tensor's ``.numpy()``), with the test's dtypes; CSV for scikit-learn, whose
@@ -90,8 +91,8 @@ def _printed(record, stdout):
     rows = list(csv.DictReader(io.StringIO(stdout)))
     if "--level" in flags and flags[flags.index("--level") + 1] == "element":
         by_sample = {}
-        for row in rows:
-            by_sample.setdefault(int(row["sample"]), []).append(float(row["loss"]))
+        for row in rows:  # an empty loss: a removed cell (an ignored label), which has no value
+            by_sample.setdefault(int(row["sample"]), []).append(float(row["loss"]) if row["loss"] else None)
         return [by_sample[i] for i in sorted(by_sample)]
     return [float(row["loss"]) for row in rows]
 

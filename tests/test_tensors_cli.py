@@ -10,6 +10,7 @@ number (``--format value``) or the JSON object; stderr is empty.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -230,6 +231,22 @@ def test_the_three_divisors_of_one_kl_input(tmp_path):
     assert _json(["kld", f["p"], f["t"], "--log-input"])["n_text"] == "2 x 3 = 6 positions"  # the default
 
 
+def _same_bits(got: dict, whole: dict) -> None:
+    """Every key to the bit, but the breakdown tables: compensated sums (core/sums.py VectorSum, as the 2-D
+    per-output table), within a few units in the last place of the whole-input run."""
+    got, whole = dict(got), dict(whole)
+    for key in ("per_output", "per_position"):
+        a, b = got.pop(key), whole.pop(key)
+        if key == "per_position" and a is not None and b is not None:  # n: counts, or sums of weights
+            assert a["shape"] == b["shape"]
+            np.testing.assert_allclose(a["n"], b["n"], rtol=1e-13, atol=0)
+            a, b = a["value"], b["value"]
+        assert (a is None) == (b is None), key
+        if a is not None:
+            np.testing.assert_allclose(np.array(a, dtype=float), np.array(b, dtype=float), rtol=1e-13, atol=0)
+    assert got == whole
+
+
 def test_blocks_of_samples_give_the_same_bits(tmp_path, monkeypatch):
     from losscli.engine import tensor_run
 
@@ -240,8 +257,8 @@ def test_blocks_of_samples_give_the_same_bits(tmp_path, monkeypatch):
     args = ["sparse_cce", f["p"], f["y"], "--from-logits", "--ignore-index", "-100"]
     whole = _json(args)
     monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 2 * 5 * 6)  # two samples a block
-    assert _json(args) == whole
-    assert _json([*args, "--jobs", "2"]) == whole  # five blocks over two threads
+    _same_bits(_json(args), whole)
+    _same_bits(_json([*args, "--jobs", "2"]), whole)  # five blocks over two threads
 
 
 def _long_sequences(tmp_path: Path) -> dict[str, str]:
@@ -318,8 +335,8 @@ def test_a_sample_larger_than_a_block_is_read_in_runs_of_positions_with_the_same
     assert tensor_run._position_run(roles, tensor_run.BLOCK_VALUES) is None  # 900 values a sample: whole
     monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 60)
     assert tensor_run._position_run(roles, 60) == 64
-    assert _json(args) == whole
-    assert _json([*args, "--jobs", "3"]) == whole  # a sample a thread: the sums merge exactly
+    _same_bits(_json(args), whole)
+    _same_bits(_json([*args, "--jobs", "3"]), whole)  # a sample a thread: the sums merge exactly
 
 
 def test_runs_of_positions_name_the_bad_value_where_it_is(tmp_path, monkeypatch):
@@ -418,3 +435,63 @@ def test_a_class_axis_0_without_a_samples_axis_is_refused_with_the_reshape(tmp_p
     f = _files(tmp_path, p=np.full((2, 4, 4), 0.5), y=np.zeros((4, 4), dtype=int))
     said = _refused(["sparse_cce", f["p"], f["y"]])
     assert "only without axis 0, which losscli reads as the samples" in said and "p[None] and y[None]" in said
+
+
+# --- the tables: per output, per position, the largest cells, every cell ------------------------
+
+
+def _csv_rows(args: list[str]) -> list[dict]:
+    import csv
+    import io
+
+    result = runner.invoke(app, [*args, "--format", "csv"])
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def test_each_position_is_the_mean_over_the_samples_valid_there(tmp_path):
+    """Terms p^2 = [[1, 4, 9], [16, 25, 36]], cell (1, 1) masked: Q = [(1 + 16) / 2, 4 / 1, (9 + 36) / 2] with
+    n = [2, 1, 2]; the value (1 + 4 + 9 + 16 + 36) / 5 = 13.2 is their n-weighted mean."""
+    f = _files(tmp_path, p=PRED, t=ZERO, m=np.array([[1, 1, 1], [1, 0, 1]]))
+    args = ["mse", f["p"], f["t"], "--mask", f["m"]]
+    data = _json(args)
+    assert data["per_position"] == {"shape": [3], "value": [8.5, 4.0, 22.5], "n": [2.0, 1.0, 2.0]}
+    assert data["value"] == pytest.approx(66 / 5, rel=1e-15) and data["per_output"] == [pytest.approx(66 / 5)]
+    rows = _csv_rows([*args, "--level", "position"])
+    assert [(r["axis_1"], r["n"], float(r["loss"])) for r in rows] == [
+        ("0", "2.0", 8.5),
+        ("1", "1.0", 4.0),
+        ("2", "2.0", 22.5),
+    ]
+    cells = _csv_rows([*args, "--level", "element"])
+    assert [r["loss"] for r in cells] == ["1.0", "4.0", "9.0", "16.0", "", "36.0"]  # the masked cell: no value
+    assert [(r["sample"], r["axis_1"]) for r in cells][4] == ("1", "1")
+
+
+def test_the_outputs_add_up_to_the_value_or_average_to_it(tmp_path):
+    """A class loss sums its outputs (each class's contribution); mse under --reduce all averages them."""
+    rng = np.random.default_rng(5)
+    f = _files(tmp_path, p=rng.normal(size=(3, 4, 5)), y=rng.integers(0, 5, size=(3, 4)), t=rng.normal(size=(3, 4, 5)))
+    ce = _json(["sparse_cce", f["p"], f["y"], "--from-logits"])
+    assert math.fsum(ce["per_output"]) == pytest.approx(ce["value"], rel=1e-14)
+    mse = _json(["mse", f["p"], f["t"], "--reduce", "all"])
+    assert math.fsum(mse["per_output"]) / 5 == pytest.approx(mse["value"], rel=1e-14)
+    assert [
+        float(r["loss"]) for r in _csv_rows(["mse", f["p"], f["t"], "--reduce", "all", "--level", "output"])
+    ] == mse["per_output"]
+
+
+def test_the_largest_cells_are_named_by_their_index(tmp_path):
+    """--top 2 over p^2 = [[1, 4, 9], [16, 25, 36]]: cells (1, 2) = 36 and (1, 1) = 25, each its own n = 1."""
+    f = _files(tmp_path, p=PRED, t=ZERO)
+    data = _json(["mse", f["p"], f["t"], "--top", "2"])
+    assert data["worst"] == [{"index": [1, 2], "value": 36.0}, {"index": [1, 1], "value": 25.0}]
+    table = runner.invoke(app, ["mse", f["p"], f["t"]]).stdout
+    assert "largest cells: mse" in table and "  [1, 2] 36" in table and "per position: mse" in table
+
+
+def test_the_tables_refuse_what_they_cannot_say(tmp_path):
+    f = _files(tmp_path, p=PRED, t=ZERO, q=np.zeros((2, 3)))
+    assert "takes one loss at a time" in _refused(["mse,mae", f["p"], f["t"], "-f", "csv", "--level", "element"])
+    said = _refused(["mse", f["q"], f["q"], "-f", "csv", "--level", "position"])
+    assert "--level position: the positions of inputs of rank 3 or more" in said

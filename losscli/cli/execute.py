@@ -47,6 +47,10 @@ def _execute(specs, arguments: dict) -> int:
 
     if tensor_run.wanted(request, specs):
         return _tensor_report(request, specs)
+    if request.output.level == "position":
+        from ..errors import UsageError
+
+        raise UsageError("--level position: the positions of inputs of rank 3 or more; this run's inputs have none")
     open_source = _opener(specs, request)
     inputs = request.inputs
     source = open_source(inputs.preds, inputs.targets, inputs.weights)

@@ -25,7 +25,7 @@ def _choices(name: str, values) -> type[enum.StrEnum]:
 
 OUTPUT_FORMATS = ("table", "json", "csv", "jsonl", "markdown", "value")
 OutputFormat = _choices("OutputFormat", OUTPUT_FORMATS)
-Level = _choices("Level", ("element", "sample", "output", "batch"))
+Level = _choices("Level", ("element", "sample", "output", "position", "batch"))
 WeightDivisor = _choices("WeightDivisor", WEIGHT_DIVISORS)
 InputFormat = _choices("InputFormat", FORMATS)
 Empty = _choices("Empty", EMPTY_POLICIES)

@@ -157,13 +157,16 @@ class VectorSum:
         self.high = np.zeros(size) if high is None else np.asarray(high, dtype=np.float64).copy()
         self.low = np.zeros(size) if low is None else np.asarray(low, dtype=np.float64).copy()
 
-    def add(self, x: np.ndarray) -> None:
+    def add(self, x: np.ndarray, at: slice | None = None) -> None:
+        """``x`` added to every component, or to the components ``at`` (a run of them) only."""
         x = np.asarray(x, dtype=np.float64)
+        where = slice(None) if at is None else at
+        high = self.high[where]
         with np.errstate(invalid="ignore", over="ignore"):
-            total = self.high + x
-            big = np.abs(self.high) >= np.abs(x)
-            self.low += np.where(big, (self.high - total) + x, (x - total) + self.high)
-        self.high = total
+            total = high + x
+            big = np.abs(high) >= np.abs(x)
+            self.low[where] += np.where(big, (high - total) + x, (x - total) + high)
+        self.high[where] = total
 
     def merge(self, other: VectorSum) -> None:
         self.add(other.high)

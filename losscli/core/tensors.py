@@ -26,7 +26,7 @@ from ..errors import InputError, UsageError
 from .constants import KERAS_EPSILON
 from .finish import plural
 from .result import short
-from .sums import ExactSum, add_exactly
+from .sums import ExactSum, VectorSum, add_exactly
 from .terms import element_terms
 
 AXES = ("samples", "positions", "outputs")  # the named axes of --reduce, in this order
@@ -512,6 +512,12 @@ class AxisSums:
         self.removed_counts = np.zeros(3, dtype=np.int64)  # as Removed: masked, ignored, past length
         self.weights: str | None = None  # None, "samples" (N,) or "positions" (N, P)
         self.non_finite = 0  # valid terms that are inf or NaN
+        # the breakdown tables: each output's and each position's weighted terms (compensated sums), and
+        # each position's valid samples (their weights)
+        self.output_sums = VectorSum(roles.n_outputs) if with_outputs else None
+        self.position_sums = VectorSum(roles.n_positions)
+        self.position_count = np.zeros(roles.n_positions, dtype=np.int64)
+        self.position_weight = VectorSum(roles.n_positions)
 
     @property
     def removed(self) -> Removed:
@@ -526,15 +532,19 @@ class AxisSums:
         self.add_samples(cells, weights)
         self.add_terms(terms, cells.valid, weights)
 
-    def add_terms(self, terms: np.ndarray, valid: np.ndarray, weights: np.ndarray | None) -> None:
+    def add_terms(self, terms: np.ndarray, valid: np.ndarray, weights: np.ndarray | None, first: int = 0) -> None:
         """The terms of some positions of samples whose cells :meth:`add_samples` counted: terms (B, Q, C) or
-        (B, Q) of Q consecutive positions, their ``valid`` (B, Q), ``weights`` (B,) or (B, Q). A sample larger
-        than a block is added a run of positions at a time."""
+        (B, Q) of the Q positions from ``first``, their ``valid`` (B, Q), ``weights`` (B,) or (B, Q). A sample
+        larger than a block is added a run of positions at a time."""
         w = None if weights is None else (weights[:, None] if weights.ndim == 1 else weights)
         with np.errstate(all="ignore"):  # 0 x inf is nan, as the frameworks give
             weighted = terms if w is None else terms * (w[..., None] if terms.ndim == 3 else w)
-        kept = valid[..., None] if terms.ndim == 3 else valid
-        self.non_finite += _add_sum(self.total, np.where(kept, weighted, 0.0))
+            kept = np.where(valid[..., None] if terms.ndim == 3 else valid, weighted, 0.0)
+            self.non_finite += _add_sum(self.total, kept)
+            cells = kept.sum(axis=2) if terms.ndim == 3 else kept
+            self.position_sums.add(cells.sum(axis=0), slice(first, first + terms.shape[1]))
+            if self.output_sums is not None:
+                self.output_sums.add(kept.sum(axis=(0, 1)))
 
     def add_samples(self, cells: Validity, weights: np.ndarray | None) -> None:
         """The counts of a block of whole samples: their cells (B, P) and weights (B,) or (B, P)."""
@@ -543,6 +553,9 @@ class AxisSums:
         w = None if weights is None else (weights[:, None] if weights.ndim == 1 else weights)
         counted = valid.any(axis=1)
         self.samples += rows
+        self.position_count += valid.sum(axis=0)
+        if w is not None:
+            self.position_weight.add(np.where(valid, w, 0.0).sum(axis=0))
         self.cells += int(valid.sum())
         self.counted += int(counted.sum())
         self.positions_seen |= valid.any(axis=0)
@@ -579,6 +592,11 @@ class AxisSums:
         self.removed_counts += other.removed_counts
         self.weights = self.weights or other.weights
         self.non_finite += other.non_finite
+        if self.output_sums is not None and other.output_sums is not None:
+            self.output_sums.merge(other.output_sums)
+        self.position_sums.merge(other.position_sums)
+        self.position_count += other.position_count
+        self.position_weight.merge(other.position_weight)
 
 
 class Reduced(NamedTuple):
@@ -621,6 +639,33 @@ def reduced(
     with np.errstate(all="ignore"):  # NumPy division: an inf or NaN total stays one
         value = float(total / np.float64(n))
     return Reduced(value, n, text, float(total), averaged, sums.removed, lost)
+
+
+class Breakdown(NamedTuple):
+    """The batch value's tables: each output's value (None where the terms have no outputs axis), each
+    position's value and its n (the samples valid there, or their weights)."""
+
+    per_output: np.ndarray | None
+    per_position: np.ndarray
+    position_n: np.ndarray
+
+
+def breakdown(sums: AxisSums, result: Reduced, weight_divisor: str = "sum") -> Breakdown:
+    """O[j] = the weighted terms of output j over the value's n without its outputs factor, so that the
+    value is the mean of O (outputs averaged) or its sum; Q[p] = the weighted terms at position p over the
+    samples valid there (their weights under "sum"), and over C where --reduce averages the outputs: the
+    loss at that position (timestep, token, pixel)."""
+    outputs_averaged = "outputs" in result.averaged and sums.with_outputs
+    with np.errstate(all="ignore"):
+        per_output = None
+        if sums.output_sums is not None:
+            divisor = result.n / sums.roles.n_outputs if outputs_averaged else result.n
+            per_output = sums.output_sums.value / divisor if divisor else np.full(sums.roles.n_outputs, np.nan)
+        weighted = sums.weights is not None and weight_divisor == "sum"
+        position_n = sums.position_weight.value if weighted else sums.position_count.astype(np.float64)
+        divisor_p = position_n * (sums.roles.n_outputs if outputs_averaged else 1)
+        per_position = np.where(position_n > 0, sums.position_sums.value / divisor_p, np.nan)
+    return Breakdown(per_output, per_position, position_n)
 
 
 def _check_axes(sums: AxisSums, averaged: tuple[str, ...], weight_divisor: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -46,7 +46,6 @@ UNSUPPORTED = (  # (what the request holds, the flag): the 2-D pass's additions,
     (lambda r: r.inputs.classes is not None, "--classes"),
     (lambda r: r.inputs.drop_missing, "--drop-missing"),
     (lambda r: r.output.output_format in ("jsonl", "markdown"), "--format jsonl/markdown"),
-    (lambda r: r.output.output_format == "csv" and r.output.level in ("element", "output"), "--level element/output"),
 )
 
 
@@ -77,6 +76,12 @@ class TensorResult:
     notes: list[str] = field(default_factory=list)
     exponent: bool = False  # the value is exp(total / n): a perplexity
     signature: str = ""
+    per_output: np.ndarray | None = None  # (C,) O[j]: the value is their mean (outputs averaged) or sum
+    per_position: np.ndarray | None = None  # (P,) Q[p]: the loss at each position, over the samples valid there
+    position_n: np.ndarray | None = None  # (P,) the samples valid at each position (their weights)
+    position_shape: tuple[int, ...] = ()
+    worst: list[tuple[tuple[int, ...], float]] = field(default_factory=list)  # the largest cells, with index
+    cells: np.ndarray | None = None  # (N, P) each cell's value (--level element); NaN: removed
 
     ci = None  # intervals are the 2-D pass's
 
@@ -105,7 +110,15 @@ class TensorResult:
             "removed": self.removed._asdict(),
             "samples_without_cells": self.samples_without_cells,
             "per_sample": None if self.per_sample is None else [_number(v) for v in self.per_sample],
-            "per_output": None,
+            "per_output": None if self.per_output is None else [_number(v) for v in self.per_output],
+            "per_position": None
+            if self.per_position is None or self.position_n is None
+            else {
+                "shape": list(self.position_shape),
+                "value": [_number(v) for v in self.per_position],
+                "n": [float(k) for k in self.position_n],
+            },
+            "worst": [{"index": list(index), "value": _number(value)} for index, value in self.worst],
             "per_element": None,
             "inputs": self.inputs,
             "non_finite": self.non_finite,
@@ -349,17 +362,16 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     reduce_text = request.reduction.reduce or _default_reduce(task, roles)
     averaged = T.parse_reduce(reduce_text)
     empty = request.axes.empty or EMPTY_OF.get(framework or "", "error")
-    sums, per_sample = _pass(task, spec, inputs, roles, labels, averaged, _jobs(request, inputs))
+    keep = _Keep(request.output.output_format in ("csv", None) and request.output.level == "element", _top(request))
+    found = _pass(task, spec, inputs, roles, labels, averaged, _jobs(request, inputs), keep)
+    sums, per_sample = found.sums, found.per_sample
     word = "token" if labels and roles.has_positions else "position"
     reduced = T.reduced(sums, averaged, weight_divisor=task.weight_divisor, empty=empty, position_word=word)
-    value = reduced.value
+    tables = T.breakdown(sums, reduced, task.weight_divisor)
     exponent = spec.exponent
-    if exponent:
-        with np.errstate(over="ignore"):
-            value = float(np.exp(value))
-            per_sample = np.exp(per_sample)
-    elif spec.root:
-        value, per_sample = float(np.sqrt(value)), np.sqrt(per_sample)
+    shown = _shown_as(spec)
+    value, per_sample = float(shown(np.float64(reduced.value))), shown(per_sample)
+    worst = [(T.cell_index(roles, i, p), float(shown(np.float64(v)))) for v, i, p in found.worst]
     notes = _notes(request, task, reduce_text, roles) + _torch_notes(like, task, roles, labels)
     return TensorResult(
         loss=spec.name,
@@ -384,7 +396,28 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
         empty_note=reduced.note,
         notes=notes,
         exponent=exponent,
+        per_output=None if exponent or tables.per_output is None else shown(tables.per_output),
+        per_position=shown(tables.per_position) if roles.has_positions else None,
+        position_n=tables.position_n if roles.has_positions else None,
+        position_shape=roles.position_shape,
+        worst=worst,
+        cells=None if found.cells is None else shown(found.cells),
     )
+
+
+def _shown_as(spec: Loss):
+    """What every figure of ``spec`` goes through after its sum over n: exp (perplexity), sqrt (RMSE)."""
+
+    def shown(x):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.exp(x) if spec.exponent else np.sqrt(x) if spec.root else x
+
+    return shown
+
+
+def _top(request: RunRequest) -> int:
+    """How many of the largest cells a result names: --top, or 5 for a table."""
+    return request.output.top or (5 if request.output.output_format == "table" else 0)
 
 
 def _label_hint(spec: Loss) -> str:
@@ -459,10 +492,25 @@ def _block_rows(shape: tuple[int, ...], block_values: int) -> int:
     return max(1, block_values // per_sample)
 
 
-def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: bool, averaged, jobs: int = 1):
+class _Keep(NamedTuple):
+    """What a pass keeps beside the sums: every cell's value (--level element), the ``top`` largest cells."""
+
+    cells: bool = False
+    top: int = 0
+
+
+class _Found(NamedTuple):
+    sums: T.AxisSums
+    per_sample: np.ndarray
+    cells: np.ndarray | None  # (N, P) each cell's value, where kept
+    worst: list[tuple[float, int, int]]  # (value, sample, flat position), largest first
+
+
+def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: bool, averaged, jobs=1, keep=None):
     """The exact sums of every block of samples, and each sample's value: a block of whole samples, or one
     sample larger than a block, a unit of work; ``jobs`` threads run them (NumPy releases the GIL), and their
     sums merge exactly, so the bits do not depend on ``jobs``."""
+    keep = keep or _Keep()
     n = roles.n_samples
     _check_cells(inputs, roles)
     per_token = spec.per_sample_only
@@ -472,10 +520,10 @@ def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: b
     axes = _per_sample_axes(averaged, per_token)
     step = 1 if run is not None else _block_rows(roles.shape, block_values)
 
-    def unit(start: int) -> tuple[T.AxisSums, np.ndarray]:
+    def unit(start: int) -> tuple[T.AxisSums, np.ndarray, np.ndarray]:
         sums = T.AxisSums(roles, with_outputs=not per_token)
         if run is not None:
-            return sums, np.array([_split_sample(task, spec, inputs, roles, labels, start, lengths, axes, sums, run)])
+            return _split_sample(task, spec, inputs, roles, labels, start, lengths, axes, sums, run)
         stop = min(start + step, n)
         block = roles._replace(shape=(stop - start, *roles.shape[1:]))
         terms, cells, weights = _block(task, spec, inputs, block, labels, start, stop, lengths)
@@ -483,14 +531,47 @@ def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: b
         values = T.per_sample_values(
             terms, block, axes, validity=cells, weights=weights, weight_divisor=task.weight_divisor
         )
-        return sums, values
+        return sums, values, _cell_values(terms, cells.valid, axes)
 
     starts = range(0, max(n, 1), step)
     total, per_sample = T.AxisSums(roles, with_outputs=not per_token), np.empty(n)
-    for start, (sums, values) in zip(starts, _units(unit, starts, jobs), strict=True):
+    kept = np.empty((n, roles.n_positions)) if keep.cells else None
+    worst: list[tuple[float, int, int]] = []
+    for start, (sums, values, cell_values) in zip(starts, _units(unit, starts, jobs), strict=True):
         total.merge(sums)
         per_sample[start : start + len(values)] = values
-    return total, per_sample
+        if kept is not None:
+            kept[start : start + len(cell_values)] = cell_values
+        worst = _largest([*worst, *_largest_cells(cell_values, keep.top, start)], keep.top)
+    return _Found(total, per_sample, kept, worst)
+
+
+def _cell_values(terms: np.ndarray, valid: np.ndarray, axes: tuple[str, ...]) -> np.ndarray:
+    """(B, Q) each cell's figure before exp or sqrt, its n one cell: the outputs summed, or averaged where
+    the per-sample axes average them; NaN where the cell was removed. Unweighted."""
+    with np.errstate(all="ignore"):
+        cells = terms if terms.ndim == 2 else terms.sum(axis=2) / (terms.shape[2] if "outputs" in axes else 1)
+    return np.where(valid, cells, np.nan)
+
+
+def _largest_cells(cells: np.ndarray, top: int, start: int, first: int = 0) -> list[tuple[float, int, int]]:
+    """The ``top`` largest of (B, Q) cells from sample ``start`` and position ``first`` (NaN left out)."""
+    if top <= 0 or cells.size == 0:
+        return []
+    flat = np.where(np.isnan(cells), -np.inf, cells).reshape(-1)
+    k = min(top, flat.size)
+    picked = np.argpartition(-flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
+    width = cells.shape[1]
+    return [
+        (float(flat[j]), start + int(j) // width, first + int(j) % width)
+        for j in picked
+        if not np.isnan(cells.reshape(-1)[j])
+    ]
+
+
+def _largest(found: list[tuple[float, int, int]], top: int) -> list[tuple[float, int, int]]:
+    """The ``top`` largest, ties by sample then position: the same list however the work was split."""
+    return sorted(found, key=lambda c: (-c[0], c[1], c[2]))[:top]
 
 
 def _units(unit, starts: range, jobs: int):
@@ -538,9 +619,10 @@ def _position_run(roles: T.Roles, block_values: int) -> int | None:
     return max(chunk, block_values // max(1, roles.n_outputs) // chunk * chunk)
 
 
-def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run) -> float:
-    """Sample ``i`` a run of positions at a time, added to ``sums``; its value. Its cells, labels and weights
-    (P values each) are read whole, its predictions and targets (P x C) a run at a time."""
+def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run):
+    """Sample ``i`` a run of positions at a time, added to ``sums``; its value (1,) and cell values (1, P).
+    Its cells, labels and weights (P values each) are read whole, its predictions and targets (P x C) a run
+    at a time."""
     one = roles._replace(shape=(1, *roles.shape[1:]))
     try:
         y, cells, weights = _sample_cells(task, inputs, one, labels, i, lengths)
@@ -548,15 +630,17 @@ def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run
         raise _in_file(error, inputs, i) from None
     sums.add_samples(cells, weights)
     total, with_outputs = np.zeros(1), True
+    cell_values = np.empty((1, roles.n_positions))
     for p0 in range(0, roles.n_positions, run):
         p1 = min(p0 + run, roles.n_positions)
         valid = cells.valid[:, p0:p1]
         w = weights if weights is None or weights.ndim == 1 else weights[:, p0:p1]
         terms = _terms_of_run(task, spec, inputs, roles, i, (p0, p1), valid, None if y is None else y[:, p0:p1])
-        sums.add_terms(terms, valid, w)
+        sums.add_terms(terms, valid, w, p0)
         total, with_outputs = T.per_sample_sums(terms, valid, w, total), terms.ndim == 3
+        cell_values[:, p0:p1] = _cell_values(terms, valid, axes)
     value = T.per_sample_divided(total, one, axes, cells.valid, weights, task.weight_divisor, with_outputs)
-    return float(value[0])
+    return sums, value, cell_values
 
 
 def _sample_cells(task: LossTask, inputs: _Inputs, one: T.Roles, labels: bool, i: int, lengths):

@@ -23,12 +23,19 @@ def render(results: list, output) -> str | list[bytes]:
 
 
 def to_csv(results: list, level: str) -> str:
-    """--level batch: a row per loss; --level sample (the default): a row per sample, empty where a
-    sample has no valid position."""
+    """--level batch: a row per loss; sample (the default): a row per sample, empty where a sample has no
+    valid position; output: a row per output, O[j]; position: a row per position, its index, n and Q[p];
+    element: a row per cell (sample and position), empty where the cell was removed."""
     if level == "batch":
         lines = [_csv_line(["loss", "reduce", "n", "value"])]
         lines += [_csv_line([r.loss, r.reduce, repr(r.n), repr(r.value)]) for r in results]
         return "".join(lines)
+    if level in ("output", "position", "element"):
+        if len(results) > 1:
+            from ..errors import UsageError
+
+            raise UsageError(f"--level {level} takes one loss at a time (the losses' tables differ in shape)")
+        return {"output": _outputs_csv, "position": _positions_csv, "element": _cells_csv}[level](results[0])
     if any(r.per_sample is None for r in results):
         from ..errors import UsageError
 
@@ -38,6 +45,44 @@ def to_csv(results: list, level: str) -> str:
     columns = [r.per_sample for r in results]
     for i in range(len(columns[0])):
         lines.append(_csv_line([i, *(_cell(float(c[i])) for c in columns)]))
+    return "".join(lines)
+
+
+def _refused(result, level: str, why: str):
+    from ..errors import UsageError
+
+    return UsageError(f"--level {level}: {result.loss} {why}; use --level sample or batch")
+
+
+def _outputs_csv(r) -> str:
+    if r.per_output is None:
+        raise _refused(r, "output", "has no per-output terms here (a class loss per token, or an exponent)")
+    return "".join(
+        [_csv_line(["output", "loss"]), *(_csv_line([j, _cell(float(v))]) for j, v in enumerate(r.per_output))]
+    )
+
+
+def _position_columns(shape) -> list[str]:
+    return [f"axis_{a}" for a in range(1, len(shape) + 1)]
+
+
+def _positions_csv(r) -> str:
+    if r.per_position is None:
+        raise _refused(r, "position", "has no positions: its input has a samples and an outputs axis only")
+    lines = [_csv_line([*_position_columns(r.position_shape), "n", "loss"])]
+    for p, (value, n) in enumerate(zip(r.per_position, r.position_n, strict=True)):
+        index = np.unravel_index(p, r.position_shape)
+        lines.append(_csv_line([*(int(k) for k in index), repr(float(n)), _cell(float(value))]))
+    return "".join(lines)
+
+
+def _cells_csv(r) -> str:
+    assert r.cells is not None, "the pass keeps every cell for --level element"
+    lines = [_csv_line(["sample", *_position_columns(r.position_shape), "loss"])]
+    for i, row in enumerate(r.cells):
+        for p, value in enumerate(row):
+            index = np.unravel_index(p, r.position_shape) if r.position_shape else ()
+            lines.append(_csv_line([i, *(int(k) for k in index), _cell(float(value))]))
     return "".join(lines)
 
 
@@ -67,23 +112,67 @@ def to_table(results: list, max_rows: int) -> str:
             out.append(f"  {lost:,} sample{'s' if lost != 1 else ''} with every position removed: no per-sample value")
         out.extend(f"  note: {note}" for note in r.notes)
     out.extend(_samples(results, max_rows))
+    for r in results:
+        out.extend(_outputs(r, max_rows))
+        out.extend(_positions(r, max_rows))
+        out.extend(_worst(r))
     return "\n".join(out) + "\n"
+
+
+def _kept_rows(n: int, max_rows: int) -> list[int]:
+    """The first and last rows of ``n``, ``max_rows`` in all."""
+    head = max_rows - max_rows // 2
+    return list(range(n)) if n <= max_rows else [*range(head), *range(n - max_rows // 2, n)]
+
+
+def _elided(rows: list[int], line) -> list[str]:
+    lines = []
+    for k, i in enumerate(rows):
+        if k and rows[k - 1] != i - 1:
+            lines.append(f"  ... {i - rows[k - 1] - 1:,} more")
+        lines.append(line(i))
+    return lines
+
+
+def _outputs(r, max_rows: int) -> list[str]:
+    if r.per_output is None or len(r.per_output) < 2 or max_rows <= 0:
+        return []
+    how = "their mean is the value" if r.reduce in ("all",) or "outputs" in r.reduce else "their sum is the value"
+    head = ["", f"per output: {r.loss} O[j] ({how})"]
+    return head + _elided(_kept_rows(len(r.per_output), max_rows), lambda j: f"  [{j}] {_number(r.per_output[j])}")
+
+
+def _positions(r, max_rows: int) -> list[str]:
+    if r.per_position is None or max_rows <= 0:
+        return []
+    head = ["", f"per position: {r.loss} Q[p] over the samples valid there (n)"]
+
+    def line(p: int) -> str:
+        index = ", ".join(str(int(k)) for k in np.unravel_index(p, r.position_shape))
+        return f"  [{index}] {_number(r.per_position[p])}  (n = {float(r.position_n[p]):g})"
+
+    return head + _elided(_kept_rows(len(r.per_position), max_rows), line)
+
+
+def _worst(r) -> list[str]:
+    if not r.worst:
+        return []
+    lines = ["", f"largest cells: {r.loss} (sample, position...), each its own n = 1"]
+    lines += [f"  [{', '.join(map(str, index))}] {_number(value)}" for index, value in r.worst]
+    return lines
+
+
+def _number(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x:.10g}"
 
 
 def _samples(results: list, max_rows: int) -> list[str]:
     shown = [r for r in results if r.per_sample is not None]
     if not shown or max_rows <= 0:
         return []
-    n = len(shown[0].per_sample)
-    head = max_rows - max_rows // 2
-    rows = list(range(n)) if n <= max_rows else [*range(head), *range(n - max_rows // 2, n)]
+    rows = _kept_rows(len(shown[0].per_sample), max_rows)
     lines = ["", "per sample: " + "  ".join(f"{r.loss}" for r in shown)]
-    for k, i in enumerate(rows):
-        if k and rows[k - 1] != i - 1:
-            lines.append(f"  ... {i - rows[k - 1] - 1:,} more")
-        cells = ["-" if np.isnan(r.per_sample[i]) else f"{r.per_sample[i]:.10g}" for r in shown]
-        lines.append(f"  [{i}] " + "  ".join(cells))
-    return lines
+    return lines + _elided(rows, lambda i: f"  [{i}] " + "  ".join(_number(r.per_sample[i]) for r in shown))
 
 
 def _shape(shape) -> str:
