@@ -6,9 +6,11 @@ losscli/core/tensors.py against that file without any framework; ``test_tensors_
 the values from the installed frameworks and checks both the file and the code against them.
 
 Each case holds its inputs (N-D arrays as nested lists), the framework calls it was given to (``source``)
-and each call's value. PyTorch, optax (jax_enable_x64) and torchmetrics compute in float64 and are checked
-at rtol 1e-9; Keras 3 on the torch backend computes in float32, so its inputs are float32 numbers (written
-here as the float64 values they are exactly) and its values are checked at rtol 1e-6.
+and each call's value; ``gradients`` holds torch.autograd's gradient of some of the float64 calls with
+respect to the predictions (losscli's --grad, checked at rtol 1e-9). PyTorch, optax (jax_enable_x64) and
+torchmetrics compute in float64 and are checked at rtol 1e-9; Keras 3 on the torch backend computes in
+float32, so its inputs are float32 numbers (written here as the float64 values they are exactly) and its
+values are checked at rtol 1e-6.
 
 Nothing here imports losscli: these values are independent of the code under test.
 """
@@ -218,6 +220,46 @@ def _other_values(case: dict, fw: dict) -> dict[str, float]:
     return {}
 
 
+def _torch_gradients(case: dict, fw: dict) -> dict[str, list]:
+    """torch.autograd's gradient of some of the float64 calls above with respect to the predictions (their
+    shape), keyed as in ``values``: what losscli's --grad must give."""
+    torch, a = fw["torch"], {k: np.asarray(v) for k, v in case["inputs"].items()}
+
+    def grad(x, loss):
+        leaf = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        loss(leaf).backward()
+        return leaf.grad.numpy().tolist()
+
+    nn, name = torch.nn, case["name"]
+    if name.startswith("torch_ce"):
+        labels = torch.tensor(a["labels"], dtype=torch.long)
+        weight = torch.tensor(a["class_weights"], dtype=torch.float64) if "class_weights" in a else None
+        call = f"CrossEntropyLoss(weight={'w' if weight is not None else None}, reduction='mean')"
+        return {call: grad(a["logits"], lambda x: nn.CrossEntropyLoss(weight=weight)(x, labels))}
+    if name == "torch_nll_ncd":
+        labels = torch.tensor(a["labels"], dtype=torch.long)
+        return {"NLLLoss()": grad(a["log_probs"], lambda x: nn.NLLLoss()(x, labels))}
+    if name == "kld_2x3x4":
+        target = torch.tensor(a["target"], dtype=torch.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return {
+                f"KLDivLoss(reduction={r!r})": grad(
+                    np.log(a["pred"]), lambda x, r=r: nn.KLDivLoss(reduction=r)(x, target)
+                )
+                for r in ("batchmean", "mean")
+            }
+    if name == "torch_mse_ntc":
+        target = torch.tensor(a["target"], dtype=torch.float64)
+        return {"MSELoss()": grad(a["pred"], lambda x: nn.MSELoss()(x, target))}
+    if name == "torchmetrics_perplexity":
+        labels, perplexity = torch.tensor(a["labels"], dtype=torch.long), fw["torchmetrics"].functional.text.perplexity
+        return {
+            "torchmetrics.text.Perplexity(ignore_index=-100)": grad(a["logits"], lambda x: perplexity(x, labels, -100))
+        }
+    return {}
+
+
 def build(seed: int = SEED) -> list[dict]:
     fw = _frameworks()
     built = []
@@ -226,7 +268,7 @@ def build(seed: int = SEED) -> list[dict]:
         keras = _keras_values(case, fw["keras"])
         values = {call: {"value": v, "rtol": EXACT} for call, v in exact.items()}
         values |= {call: {"value": v, "rtol": KERAS_RTOL} for call, v in keras.items()}
-        built.append({**case, "values": values})
+        built.append({**case, "values": values, "gradients": _torch_gradients(case, fw)})
     return built
 
 

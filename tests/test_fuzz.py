@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 import losscli
 from losscli.io.inputs import Columns, open_inputs
 
-SHORT = {"readers": 1000, "structured": 800, "cli_files": 800, "cli_stdin": 400, "cli_options": 1000}
+SHORT = {"readers": 1000, "structured": 800, "cli_files": 800, "cli_stdin": 400, "cli_options": 1000, "tensors": 300}
 LONG = {name: count * 25 for name, count in SHORT.items()}  # about 15 minutes
 
 
@@ -447,6 +447,76 @@ def _cli_options(data, run):
         _check_cli(run(*args), args)
 
 
+TENSOR_LOSSES = (
+    "mse",
+    "mae",
+    "huber",
+    "bce",
+    "sparse_cce",
+    "cce",
+    "nll",
+    "kld",
+    "cosine_similarity",
+    "perplexity",
+    "dice",
+    "categorical_focal_cross_entropy",
+    "mse,mae",
+)
+TENSOR_VALUES = (0.0, 1.0, -1.0, 0.5, 2.0, 1e308, -1e308, 5e-324, float("nan"), float("inf"), -100.0, 3.0)
+
+
+def _cli_tensors(data, run):
+    """N-D inputs (rank 1 to 4) with masks, labels, lengths and weights of right and wrong shapes, and the
+    N-D flags with good and bad values: the N-D pass keeps the same contract."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    shape = tuple(data.draw(st.lists(st.integers(0, 4), min_size=1, max_size=4)))
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+
+        def saved(key, array):
+            path = folder / f"{key}.npy"
+            np.save(path, array)
+            return str(path)
+
+        def values(shape_):
+            base = rng.uniform(0.0, 1.0, shape_)
+            if data.draw(st.booleans()):  # some hostile numbers in place
+                flat = base.reshape(-1)
+                for _ in range(min(flat.size, data.draw(st.integers(0, 3)))):
+                    flat[rng.integers(flat.size)] = data.draw(st.sampled_from(TENSOR_VALUES))
+            return base
+
+        cells = shape[:-1] if len(shape) > 1 else shape
+        wrong = tuple(d + 1 for d in cells)
+        preds = saved("p", values(shape))
+        labels = saved("y", rng.integers(-1, max(2, shape[-1] + 1), cells if data.draw(st.booleans()) else wrong))
+        targets = saved("t", values(shape if data.draw(st.booleans()) else wrong))
+        loss = data.draw(st.sampled_from(TENSOR_LOSSES))
+        second = labels if loss in ("sparse_cce", "nll", "perplexity") and data.draw(st.booleans()) else targets
+        args = [loss, preds, second]
+        flags = {
+            "--axis": ["1", "-1", "0", "2,3", "1,2", "none", "9", "x"],
+            "--mask": [saved("m", rng.integers(0, 2, cells)), saved("m2", rng.integers(0, 3, wrong))],
+            "--lengths": [saved("n", rng.integers(-1, 5, shape[:1])), saved("n2", np.zeros(2))],
+            "--weights": [saved("w", values(cells)), saved("w1", values(shape[:1]))],
+            "--ignore-index": ["-1", "-100", "0"],
+            "--reduce": ["all", "none", "samples", "positions", "samples,positions", "outputs,positions", "x,y"],
+            "--empty": ["nan", "zero", "error"],
+            "--like": ["torch", "keras", "optax", "torchmetrics"],
+            "-f": ["json", "csv", "value", "table"],
+            "--level": ["batch", "sample", "output", "position", "element"],
+            "--top": ["0", "3"],
+            "--jobs": ["1", "2"],
+        }
+        for _ in range(data.draw(st.integers(0, 5))):
+            if data.draw(st.integers(0, 4)) == 0:
+                args.append(data.draw(st.sampled_from(("--grad", "--from-logits", "--log-input", "--explain"))))
+            else:
+                flag = data.draw(st.sampled_from(sorted(flags)))
+                args += [flag, data.draw(st.sampled_from(flags[flag]))]
+        _check_cli(run(*args), args)
+
+
 def _cli_files(data, run, draw_file):
     extension, content = draw_file
     with tempfile.TemporaryDirectory() as name:
@@ -546,6 +616,10 @@ def _cli_options_body(data, run):
     _cli_options(data, run)
 
 
+def _cli_tensors_body(data, run):
+    _cli_tensors(data, run)
+
+
 # the bounded run (every CI run)
 
 
@@ -569,6 +643,10 @@ def test_cli_on_random_options(run):
     _fuzz(SHORT["cli_options"], _cli_options_body, run=run)
 
 
+def test_cli_on_random_tensors(run):
+    _fuzz(SHORT["tensors"], _cli_tensors_body, run=run)
+
+
 # the long run before a release: python -m pytest -m fuzz
 
 
@@ -590,6 +668,11 @@ def test_long_cli_on_hostile_files(run):
 @pytest.mark.fuzz
 def test_long_cli_on_hostile_stdin(run):
     _fuzz(LONG["cli_stdin"], _cli_stdin_body, ANY_FILE, run=run)
+
+
+@pytest.mark.fuzz
+def test_long_cli_on_random_tensors(run):
+    _fuzz(LONG["tensors"], _cli_tensors_body, run=run)
 
 
 @pytest.mark.fuzz

@@ -115,6 +115,22 @@ def test_every_framework_value_holds_through_the_command_line(tmp_path, name, ca
     np.testing.assert_allclose(float(result.stdout), expected["value"], rtol=expected["rtol"], atol=0)
 
 
+GRADIENTS = [(name, call) for name, case in CASES.items() for call in case.get("gradients", {})]
+
+
+@pytest.mark.parametrize(("name", "call"), GRADIENTS, ids=[f"{n}:{c}" for n, c in GRADIENTS])
+def test_the_gradient_is_torch_autograds_with_the_inputs_shape(tmp_path, name, call):
+    """``--grad``: d value / d predictions, shaped as the predictions (channels-first included), against
+    torch.autograd's gradient of the same call (tests/references_tensors.py), at rtol 1e-9; an ignored label's
+    logits get 0, as in PyTorch."""
+    case = CASES[name]
+    result = _run(tmp_path, case, call, fmt="json", extra=["--grad"])
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    got, want = np.array(json.loads(result.stdout)["gradient"], dtype=float), np.array(case["gradients"][call])
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-15 * np.abs(want).max())
+
+
 def test_the_token_mean_states_its_valid_tokens(tmp_path):
     """torchmetrics' perplexity case: 2 x 8 labels with some -100 (the generator's padding); n counts the
     others, and the JSON says how many were ignored and how the class axis was found."""
@@ -337,6 +353,13 @@ def test_a_sample_larger_than_a_block_is_read_in_runs_of_positions_with_the_same
     assert tensor_run._position_run(roles, 60) == 64
     _same_bits(_json(args), whole)
     _same_bits(_json([*args, "--jobs", "3"]), whole)  # a sample a thread: the sums merge exactly
+    if name != "kld, samples":  # --grad: the runs' gradients put back where they belong
+        monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 1 << 22)
+        whole_grad = np.array(_json([*args, "--grad"])["gradient"], dtype=float)
+        monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 60)
+        np.testing.assert_array_equal(
+            np.array(_json([*args, "--grad", "--jobs", "2"])["gradient"], dtype=float), whole_grad
+        )
 
 
 def test_runs_of_positions_name_the_bad_value_where_it_is(tmp_path, monkeypatch):
@@ -386,7 +409,7 @@ def test_shapes_that_do_not_fit_say_what_would(tmp_path):
 
 def test_what_the_nd_pass_does_not_compute_is_refused_not_approximated(tmp_path):
     f = _files(tmp_path, p=PRED, t=ZERO)
-    for flags in (["--ci", "0.95"], ["--compare"], ["--grad"], ["--explain"], ["--save-state", str(tmp_path / "s")]):
+    for flags in (["--ci", "0.95"], ["--compare"], ["--save-state", str(tmp_path / "s")]):
         assert "is not available on N-D inputs (" in _refused(["mse", f["p"], f["t"], *flags])
 
 
@@ -495,3 +518,34 @@ def test_the_tables_refuse_what_they_cannot_say(tmp_path):
     assert "takes one loss at a time" in _refused(["mse,mae", f["p"], f["t"], "-f", "csv", "--level", "element"])
     said = _refused(["mse", f["q"], f["q"], "-f", "csv", "--level", "position"])
     assert "--level position: the positions of inputs of rank 3 or more" in said
+
+
+def test_explain_lists_every_reduce_with_its_n_and_the_frameworks_numbers_are_among_them(tmp_path):
+    """The seed question at rank 3: on one (2, 3, 4) KL input, PyTorch's batchmean divides by N, its mean by
+    N x T x V and Keras by N x T (tests/fixtures/tensors.json, from the frameworks); the JSON's
+    ``reductions`` (and the table under --explain) list each with its n, from the same sums."""
+    case = CASES["kld_2x3x4"]
+    f = _files(tmp_path, p=np.log(case["inputs"]["pred"]), t=case["inputs"]["target"])
+    rows = {r["reduce"]: r for r in _json(["kld", f["p"], f["t"], "--log-input"])["reductions"]}
+    values = case["values"]
+    assert rows["samples"]["n_text"] == "2 samples"
+    np.testing.assert_allclose(rows["samples"]["value"], values["KLDivLoss(reduction='batchmean')"]["value"], rtol=1e-9)
+    assert rows["samples,positions,outputs"]["n"] == 24
+    np.testing.assert_allclose(
+        rows["samples,positions,outputs"]["value"], values["KLDivLoss(reduction='mean')"]["value"], rtol=1e-9
+    )
+    assert rows["samples,positions"]["n_text"] == "2 x 3 = 6 positions"
+    np.testing.assert_allclose(
+        rows["samples,positions"]["value"], values["keras.losses.KLDivergence()"]["value"], rtol=1e-6
+    )
+    np.testing.assert_allclose(rows["none"]["value"], values["KLDivLoss(reduction='sum')"]["value"], rtol=1e-9)
+    assert len(rows) == 8  # every subset of samples, positions, outputs
+    table = runner.invoke(app, ["kld", f["p"], f["t"], "--log-input", "--explain"]).stdout
+    assert "--reduce samples,positions" in table and "<- this result" in table
+
+
+@pytest.mark.parametrize("shape", [(0, 2, 3), (2, 0, 3), (2, 3, 0)])
+def test_an_input_with_no_numbers_is_refused_as_the_2d_readers_refuse_it(tmp_path, shape):
+    """The tensor fuzz's find (an outputs axis of length 0 was exit 70): every empty input is one line."""
+    f = _files(tmp_path, p=np.zeros(shape))
+    assert f"holds no numbers (shape {shape}); give at least one sample" in _refused(["mae", f["p"], f["p"]])

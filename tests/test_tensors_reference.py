@@ -35,6 +35,9 @@ def test_the_committed_fixture_is_what_the_frameworks_give_now(live):
         assert now["values"].keys() == committed["values"].keys(), now["name"]
         for call, value in committed["values"].items():
             np.testing.assert_allclose(now["values"][call]["value"], value["value"], rtol=1e-12, err_msg=call)
+        assert now["gradients"].keys() == committed["gradients"].keys(), now["name"]
+        for call, gradient in committed["gradients"].items():
+            np.testing.assert_allclose(now["gradients"][call], gradient, rtol=1e-12, atol=1e-300, err_msg=call)
 
 
 @pytest.mark.parametrize("seed", [references_tensors.SEED, 7])

@@ -226,6 +226,14 @@ def flatten_outputs(array: np.ndarray, roles: Roles) -> np.ndarray:
     return moved.reshape(roles.n_samples, roles.n_positions, roles.n_outputs)
 
 
+def unflatten_outputs(flat: np.ndarray, roles: Roles) -> np.ndarray:
+    """(N, P, C) -> the input's own shape: :func:`flatten_outputs` undone (a gradient, shaped as the input)."""
+    sizes = tuple(roles.shape[a] for a in roles.outputs)
+    a = np.asarray(flat).reshape((roles.n_samples, *roles.position_shape, *sizes))
+    k = len(roles.outputs)
+    return np.moveaxis(a, range(a.ndim - k, a.ndim), roles.outputs) if k else a.reshape(roles.shape)
+
+
 def flatten_cells(array: Any, roles: Roles, what: str) -> np.ndarray:
     """Labels, a mask or per-position weights of the predictions' shape without the outputs axes, as (N, P)."""
     a = np.asarray(array)
@@ -817,7 +825,7 @@ def per_sample_sums(terms: np.ndarray, valid: np.ndarray, weights: np.ndarray | 
         weighted = np.where(valid, cell_terms if w is None else cell_terms * w, 0.0)
         rows, width = weighted.shape
         whole = width - width % POSITION_CHUNK
-        runs = weighted[:, :whole].reshape(rows, -1, POSITION_CHUNK).sum(axis=2)
+        runs = weighted[:, :whole].reshape(rows, whole // POSITION_CHUNK, POSITION_CHUNK).sum(axis=2)
         out = sums.copy()
         for k in range(runs.shape[1]):
             out += runs[:, k]

@@ -9,6 +9,7 @@ conventions, gradients, states, shards, Dask) is refused here with the reason, n
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..core import losses as L
 from ..core import tensors as T
 from ..core.registry import Loss
 from ..core.result import SCHEMA_VERSION
@@ -33,8 +35,6 @@ UNSUPPORTED = (  # (what the request holds, the flag): the 2-D pass's additions,
     (lambda r: r.statistics.paired, "--paired"),
     (lambda r: r.statistics.time_series is not None, "--time-series"),
     (lambda r: r.analysis.compare, "--compare"),
-    (lambda r: r.analysis.explain, "--explain"),
-    (lambda r: r.analysis.grad, "--grad"),
     (lambda r: r.engine.save_state is not None, "--save-state"),
     (lambda r: r.engine.dask is not None, "--dask"),
     (lambda r: r.output.plot is not None, "--plot"),
@@ -82,6 +82,9 @@ class TensorResult:
     position_shape: tuple[int, ...] = ()
     worst: list[tuple[tuple[int, ...], float]] = field(default_factory=list)  # the largest cells, with index
     cells: np.ndarray | None = None  # (N, P) each cell's value (--level element); NaN: removed
+    gradient: np.ndarray | None = None  # d value / d predictions, the predictions' shape (--grad)
+    reductions: list[dict] = field(default_factory=list)  # every --reduce over the same sums, with its n
+    explained: bool = False  # --explain: the table lists them
 
     ci = None  # intervals are the 2-D pass's
 
@@ -120,6 +123,10 @@ class TensorResult:
             },
             "worst": [{"index": list(index), "value": _number(value)} for index, value in self.worst],
             "per_element": None,
+            "reductions": self.reductions,
+            "gradient": None
+            if self.gradient is None
+            else np.where(np.isfinite(self.gradient), self.gradient, None).tolist(),
             "inputs": self.inputs,
             "non_finite": self.non_finite,
             "like": None if self.like is None else self.like.to_dict(),
@@ -340,6 +347,11 @@ def _ignores_by_default(task: LossTask) -> bool:
 def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) -> TensorResult:
     axis = parse_axis(request.axes.axis)
     pred_shape = inputs.preds.shape
+    for tensor in (inputs.preds, inputs.targets):
+        if math.prod(tensor.shape) == 0:  # as the 2-D readers say it: an empty batch is not a batch
+            raise InputError(
+                f"{tensor.name}: holds no numbers (shape {_shape(tensor.shape)}); give at least one sample"
+            )
     if spec.name in RATIO_LOSSES:
         return _ratio_loss(request, spec, inputs, axis)
     if labels:
@@ -362,7 +374,8 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     reduce_text = request.reduction.reduce or _default_reduce(task, roles)
     averaged = T.parse_reduce(reduce_text)
     empty = request.axes.empty or EMPTY_OF.get(framework or "", "error")
-    keep = _Keep(request.output.output_format in ("csv", None) and request.output.level == "element", _top(request))
+    element = request.output.output_format in ("csv", None) and request.output.level == "element"
+    keep = _Keep(element, _top(request), request.analysis.grad)
     found = _pass(task, spec, inputs, roles, labels, averaged, _jobs(request, inputs), keep)
     sums, per_sample = found.sums, found.per_sample
     word = "token" if labels and roles.has_positions else "position"
@@ -402,7 +415,42 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
         position_shape=roles.position_shape,
         worst=worst,
         cells=None if found.cells is None else shown(found.cells),
+        gradient=None if found.gradient is None else T.unflatten_outputs(_scaled(found.gradient, spec, reduced), roles),
+        reductions=_every_reduction(sums, roles, task, shown, word),
+        explained=request.analysis.explain,
     )
+
+
+def _every_reduction(sums: T.AxisSums, roles: T.Roles, task: LossTask, shown, word: str) -> list[dict]:
+    """--explain: the value under every --reduce the axes allow, from the same sums (nothing is read again):
+    the answer to "what is n" in numbers. A reduction with nothing to divide by is listed without a value."""
+    axes = [a for a in T.AXES if a != "positions" or roles.has_positions]
+    if not sums.with_outputs:
+        axes.remove("outputs")  # a class loss per token: its outputs are summed in the term
+    out = []
+    for size in range(len(axes), -1, -1):
+        for averaged in itertools.combinations(axes, size):
+            text = ",".join(averaged) or "none"
+            try:
+                found = T.reduced(sums, text, weight_divisor=task.weight_divisor, empty="nan", position_word=word)
+            except UsageError as refused:  # per-position weights have no per-sample divisor
+                out.append({"reduce": text, "n": None, "n_text": f"not defined: {refused}", "value": None})
+                continue
+            value = float(shown(np.float64(found.value)))
+            out.append({"reduce": text, "n": found.n, "n_text": found.n_text, "value": _number(value)})
+    return out
+
+
+def _scaled(raw: np.ndarray, spec: Loss, reduced: T.Reduced) -> np.ndarray:
+    """The gradient of the value from the raw one (of the weighted terms' sum): over n, then the chain rule of
+    the root (RMSE) or the exponential (perplexity). With nothing to average the value is a constant: 0 for
+    --empty zero, NaN for nan."""
+    if reduced.n == 0:
+        return np.zeros_like(raw) if reduced.value == 0 else np.full_like(raw, np.nan)
+    mean = reduced.value
+    with np.errstate(all="ignore"):
+        chain = 1.0 / (2.0 * np.sqrt(mean)) if spec.root else np.exp(mean) if spec.exponent else 1.0
+        return raw * (chain / reduced.n)
 
 
 def _shown_as(spec: Loss):
@@ -497,6 +545,7 @@ class _Keep(NamedTuple):
 
     cells: bool = False
     top: int = 0
+    grad: bool = False  # d(sum of the weighted valid terms)/d(predictions), (N, P, C)
 
 
 class _Found(NamedTuple):
@@ -504,6 +553,7 @@ class _Found(NamedTuple):
     per_sample: np.ndarray
     cells: np.ndarray | None  # (N, P) each cell's value, where kept
     worst: list[tuple[float, int, int]]  # (value, sample, flat position), largest first
+    gradient: np.ndarray | None  # (N, P, C) the raw gradient, where asked for
 
 
 def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: bool, averaged, jobs=1, keep=None):
@@ -520,30 +570,37 @@ def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: b
     axes = _per_sample_axes(averaged, per_token)
     step = 1 if run is not None else _block_rows(roles.shape, block_values)
 
-    def unit(start: int) -> tuple[T.AxisSums, np.ndarray, np.ndarray]:
+    def unit(start: int):
         sums = T.AxisSums(roles, with_outputs=not per_token)
         if run is not None:
-            return _split_sample(task, spec, inputs, roles, labels, start, lengths, axes, sums, run)
+            return _split_sample(task, spec, inputs, roles, labels, start, lengths, axes, sums, run, keep.grad)
         stop = min(start + step, n)
         block = roles._replace(shape=(stop - start, *roles.shape[1:]))
-        terms, cells, weights = _block(task, spec, inputs, block, labels, start, stop, lengths)
+        found = _block(task, spec, inputs, block, labels, start, stop, lengths)
+        terms, cells, weights = found.terms, found.cells, found.weights
         sums.add(terms, cells, weights)
         values = T.per_sample_values(
             terms, block, axes, validity=cells, weights=weights, weight_divisor=task.weight_divisor
         )
-        return sums, values, _cell_values(terms, cells.valid, axes)
+        grad = None
+        if keep.grad:
+            grad = _raw_gradient(task, spec, found.pred, found.target, found.labels, cells.valid, weights)
+        return sums, values, _cell_values(terms, cells.valid, axes), grad
 
     starts = range(0, max(n, 1), step)
     total, per_sample = T.AxisSums(roles, with_outputs=not per_token), np.empty(n)
     kept = np.empty((n, roles.n_positions)) if keep.cells else None
     worst: list[tuple[float, int, int]] = []
-    for start, (sums, values, cell_values) in zip(starts, _units(unit, starts, jobs), strict=True):
+    gradient = np.zeros((n, roles.n_positions, roles.n_outputs)) if keep.grad else None
+    for start, (sums, values, cell_values, grad) in zip(starts, _units(unit, starts, jobs), strict=True):
         total.merge(sums)
         per_sample[start : start + len(values)] = values
         if kept is not None:
             kept[start : start + len(cell_values)] = cell_values
+        if gradient is not None:
+            gradient[start : start + len(grad)] = grad
         worst = _largest([*worst, *_largest_cells(cell_values, keep.top, start)], keep.top)
-    return _Found(total, per_sample, kept, worst)
+    return _Found(total, per_sample, kept, worst, gradient)
 
 
 def _cell_values(terms: np.ndarray, valid: np.ndarray, axes: tuple[str, ...]) -> np.ndarray:
@@ -619,7 +676,7 @@ def _position_run(roles: T.Roles, block_values: int) -> int | None:
     return max(chunk, block_values // max(1, roles.n_outputs) // chunk * chunk)
 
 
-def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run):
+def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run, grad=False):
     """Sample ``i`` a run of positions at a time, added to ``sums``; its value (1,) and cell values (1, P).
     Its cells, labels and weights (P values each) are read whole, its predictions and targets (P x C) a run
     at a time."""
@@ -631,16 +688,20 @@ def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run
     sums.add_samples(cells, weights)
     total, with_outputs = np.zeros(1), True
     cell_values = np.empty((1, roles.n_positions))
+    gradient = np.zeros((1, roles.n_positions, roles.n_outputs)) if grad else None
     for p0 in range(0, roles.n_positions, run):
         p1 = min(p0 + run, roles.n_positions)
         valid = cells.valid[:, p0:p1]
         w = weights if weights is None or weights.ndim == 1 else weights[:, p0:p1]
-        terms = _terms_of_run(task, spec, inputs, roles, i, (p0, p1), valid, None if y is None else y[:, p0:p1])
+        y_run = None if y is None else y[:, p0:p1]
+        terms, pred, target = _terms_of_run(task, spec, inputs, roles, i, (p0, p1), valid, y_run)
+        if gradient is not None:
+            gradient[:, p0:p1] = _raw_gradient(task, spec, pred, target, y_run, valid, w)
         sums.add_terms(terms, valid, w, p0)
         total, with_outputs = T.per_sample_sums(terms, valid, w, total), terms.ndim == 3
         cell_values[:, p0:p1] = _cell_values(terms, valid, axes)
     value = T.per_sample_divided(total, one, axes, cells.valid, weights, task.weight_divisor, with_outputs)
-    return sums, value, cell_values
+    return sums, value, cell_values, gradient
 
 
 def _sample_cells(task: LossTask, inputs: _Inputs, one: T.Roles, labels: bool, i: int, lengths):
@@ -662,7 +723,8 @@ def _sample_cells(task: LossTask, inputs: _Inputs, one: T.Roles, labels: bool, i
 
 
 def _terms_of_run(task, spec, inputs, roles, i, run, valid, y):
-    """The terms (1, Q, C) or (1, Q) of positions ``run`` of sample ``i``; ``y`` its labels there, checked."""
+    """The terms (1, Q, C) or (1, Q) of positions ``run`` of sample ``i``, its predictions and targets (None
+    for an exponent loss's labels); ``y`` its labels there, checked."""
     p0, p1 = run
     c = roles.n_outputs
     shape = (1, p1 - p0, c)
@@ -672,12 +734,12 @@ def _terms_of_run(task, spec, inputs, roles, i, run, valid, y):
     _check_valid(pred, valid, "predictions", pred_domain, spec, roles, names, i, p0)
     if y is not None:
         if spec.exponent:
-            return T.token_log_loss(pred, y, valid, bool(task.options.get("from_logits", True)))
+            return T.token_log_loss(pred, y, valid, bool(task.options.get("from_logits", True))), pred, None
         target = T.labels_one_hot(y, c, valid, T.Roles(shape, (2,), (1,)))
     else:
         target = inputs.targets.part(i, p0 * c, p1 * c).reshape(shape)
         _check_valid(target, valid, "targets", target_domain, spec, roles, names, i, p0)
-    return T.element_terms_of(spec.elements, pred, target, _element_options(task, c), task.dtype)
+    return T.element_terms_of(spec.elements, pred, target, _element_options(task, c), task.dtype), pred, target
 
 
 def _per_sample_axes(averaged: tuple[str, ...], per_token: bool) -> tuple[str, ...]:
@@ -749,14 +811,51 @@ def _terms_of_block(task, spec, inputs, roles, labels, start, stop, lengths):
         if spec.exponent:  # -log q[y] picked, no one-hot of a vocabulary
             T.check_labels(y, roles.n_outputs, cells.valid, roles)
             terms = T.token_log_loss(pred, y, cells.valid, bool(task.options.get("from_logits", True)))
-            return terms, cells, weights
+            return _Block(terms, cells, weights, pred, None, y)
         target = T.labels_one_hot(y, roles.n_outputs, cells.valid, roles)
         weights = _with_class_weights(task, y, cells.valid, weights)
     else:
         target = T.flatten_outputs(target_block, roles)
         _check_valid(target, cells.valid, "targets", target_domain, spec, roles, names, start)
     terms = T.element_terms_of(spec.elements, pred, target, _element_options(task, roles.n_outputs), task.dtype)
-    return terms, cells, weights
+    return _Block(terms, cells, weights, pred, target, None)
+
+
+class _Block(NamedTuple):
+    """One block's terms (B, P, C) or (B, P), validity (B, P), weights (B,) or (B, P), and the inputs they
+    came from (B, P, C): targets, or (for an exponent loss) the labels (B, P)."""
+
+    terms: np.ndarray
+    cells: T.Validity
+    weights: np.ndarray | None
+    pred: np.ndarray
+    target: np.ndarray | None
+    labels: np.ndarray | None
+
+
+def _raw_gradient(task: LossTask, spec: Loss, pred, target, labels, valid, weights) -> np.ndarray:
+    """d(the weighted valid terms' sum)/d(predictions), (B, Q, C): the loss's own gradient of core/grads.py
+    (the one --grad uses on 2-D inputs), 0 at a removed cell."""
+    from ..core.grads import gradient_of
+
+    b, q, c = pred.shape
+    if target is None:  # an exponent loss's labels: -log q[y] is the cross-entropy of their one-hot rows
+        target = T.labels_one_hot(labels, c, valid, T.Roles(pred.shape, (2,), (1,)))
+    w = (
+        np.ones((b, q))
+        if weights is None
+        else np.broadcast_to(weights[:, None] if weights.ndim == 1 else weights, (b, q))
+    )
+    cell = np.where(valid, w, 0.0).reshape(-1, 1)
+    upstream = cell if spec.per_sample_only else np.repeat(cell, c, axis=1)
+    elements = L.categorical_cross_entropy if spec.exponent else spec.elements
+    if spec.exponent:  # the probabilities as given: no clip, no renormalising
+        options = {"from_logits": bool(task.options.get("from_logits", True)), "eps": 0.0, "normalize": False}
+    else:
+        options = _element_options(task, c)
+    with np.errstate(all="ignore"):
+        g = gradient_of(elements)(pred.reshape(-1, c), target.reshape(-1, c), upstream, **options)
+    return np.where(valid[..., None], g.reshape(b, q, c), 0.0)
 
 
 def _check_valid(
@@ -824,6 +923,9 @@ def _ratio_loss(request: RunRequest, spec: Loss, inputs: _Inputs, axis: Any) -> 
 
     if inputs.mask is not None or inputs.lengths is not None or inputs.weights is not None:
         raise UsageError(f"{spec.name} is a ratio of sums; --mask, --lengths and --weights do not apply to it yet")
+    if request.analysis.grad or request.analysis.explain:
+        flag = "--grad" if request.analysis.grad else "--explain"
+        raise UsageError(f"{flag}: {spec.name} over N-D inputs is not explained or derived yet (its 2-D inputs are)")
     if inputs.targets.shape != inputs.preds.shape:
         raise InputError(
             f"{inputs.preds.name} has shape {_shape(inputs.preds.shape)} but {inputs.targets.name} has shape "

@@ -116,7 +116,41 @@ def to_table(results: list, max_rows: int) -> str:
         out.extend(_outputs(r, max_rows))
         out.extend(_positions(r, max_rows))
         out.extend(_worst(r))
+        out.extend(_gradient(r))
+        out.extend(_reductions(r))
     return "\n".join(out) + "\n"
+
+
+def _reductions(r) -> list[str]:
+    """--explain: n and the value under every --reduce, this result's marked (``all`` is the first row:
+    every axis the input has)."""
+    if not r.explained:
+        return []
+    width = max(len(row["reduce"]) for row in r.reductions)
+    this = r.reductions[0]["reduce"] if r.reduce == "all" else r.reduce
+    lines = ["", f"{r.loss} under every --reduce (the same sums; n in the axes' words):"]
+    for row in r.reductions:
+        value = "-" if row["value"] is None else f"{row['value']:.10g}"
+        mark = "   <- this result" if row["reduce"] == this else ""
+        lines.append(f"  --reduce {row['reduce']:<{width}}  {value:>16}  n = {row['n_text']}{mark}")
+    return lines
+
+
+def _gradient(r) -> list[str]:
+    """--grad in the table: the gradient's shape, its norm and its largest entries by index (JSON has it all)."""
+    g = r.gradient
+    if g is None:
+        return []
+    flat = np.abs(np.nan_to_num(g, nan=0.0)).reshape(-1)
+    order = np.argsort(-flat, kind="stable")[: min(3, flat.size)]
+    lines = [
+        "",
+        f"gradient: d value / d predictions, shape {_shape(g.shape)}, norm {_number(float(np.linalg.norm(g)))}",
+    ]
+    for k in order:
+        index = ", ".join(str(int(i)) for i in np.unravel_index(int(k), g.shape))
+        lines.append(f"  [{index}] {_number(float(g.reshape(-1)[k]))}")
+    return lines
 
 
 def _kept_rows(n: int, max_rows: int) -> list[int]:
