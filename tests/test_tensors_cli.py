@@ -409,7 +409,7 @@ def test_shapes_that_do_not_fit_say_what_would(tmp_path):
 
 def test_what_the_nd_pass_does_not_compute_is_refused_not_approximated(tmp_path):
     f = _files(tmp_path, p=PRED, t=ZERO)
-    for flags in (["--ci", "0.95"], ["--compare"], ["--save-state", str(tmp_path / "s")]):
+    for flags in (["--ci", "0.95"], ["--save-state", str(tmp_path / "s")]):
         assert "is not available on N-D inputs (" in _refused(["mse", f["p"], f["t"], *flags])
 
 
@@ -549,3 +549,28 @@ def test_an_input_with_no_numbers_is_refused_as_the_2d_readers_refuse_it(tmp_pat
     """The tensor fuzz's find (an outputs axis of length 0 was exit 70): every empty input is one line."""
     f = _files(tmp_path, p=np.zeros(shape))
     assert f"holds no numbers (shape {shape}); give at least one sample" in _refused(["mae", f["p"], f["p"]])
+
+
+def test_like_sklearn_on_a_tensor_is_refused_as_scikit_learn_refuses_it(tmp_path):
+    """sklearn.metrics.mean_squared_error raises on a (2, 3, 1) array ("Found array with dim 3"): --like
+    sklearn cannot promise its number there."""
+    f = _files(tmp_path, p=PRED, t=ZERO)
+    assert "scikit-learn's metrics take arrays of rank 1 or 2" in _refused(["mse", f["p"], f["t"], "--like", "sklearn"])
+
+
+def test_compare_lists_each_frameworks_own_call_with_its_n(tmp_path):
+    """--compare on channels-first logits (3, 5, 4, 2) with -100 labels: PyTorch's CrossEntropyLoss(ignore_index
+    =-100) is the fixture's number (torch, rtol 1e-9); Keras's ignore_class gives the same token mean in
+    float32 (rtol 1e-6); the frameworks without an ignored label refuse, saying so."""
+    case = CASES["torch_ce_nchw_ignore"]
+    f = _files(tmp_path, p=case["inputs"]["logits"], y=np.asarray(case["inputs"]["labels"]))
+    args = ["sparse_cce", f["p"], f["y"], "--from-logits", "--axis", "1", "--ignore-index", "-100", "--compare"]
+    rows = {r["framework"]: r for r in _json(args)["comparison"]}
+    torch_value = case["values"]["CrossEntropyLoss(weight=None, reduction='mean')"]["value"]
+    np.testing.assert_allclose(rows["torch"]["value"], torch_value, rtol=1e-9)
+    np.testing.assert_allclose(rows["keras"]["value"], torch_value, rtol=1e-6)
+    labels = np.asarray(case["inputs"]["labels"])
+    assert rows["torch"]["n"] == rows["keras"]["n"] == int((labels != -100).sum())
+    assert "p.movedim" not in rows["torch"]["note"]  # already channels-first: PyTorch's own layout
+    assert all(rows[fw]["note"].startswith("refused: ") for fw in ("sklearn", "optax", "numpy"))
+    assert "each framework's own call on these inputs" in runner.invoke(app, args).stdout

@@ -34,7 +34,6 @@ UNSUPPORTED = (  # (what the request holds, the flag): the 2-D pass's additions,
     (lambda r: bool(r.statistics.against or r.statistics.against_col), "--against"),
     (lambda r: r.statistics.paired, "--paired"),
     (lambda r: r.statistics.time_series is not None, "--time-series"),
-    (lambda r: r.analysis.compare, "--compare"),
     (lambda r: r.engine.save_state is not None, "--save-state"),
     (lambda r: r.engine.dask is not None, "--dask"),
     (lambda r: r.output.plot is not None, "--plot"),
@@ -84,6 +83,7 @@ class TensorResult:
     cells: np.ndarray | None = None  # (N, P) each cell's value (--level element); NaN: removed
     gradient: np.ndarray | None = None  # d value / d predictions, the predictions' shape (--grad)
     reductions: list[dict] = field(default_factory=list)  # every --reduce over the same sums, with its n
+    comparison: list[dict] | None = None  # --compare: each framework's own call on these inputs
     explained: bool = False  # --explain: the table lists them
 
     ci = None  # intervals are the 2-D pass's
@@ -124,6 +124,7 @@ class TensorResult:
             "worst": [{"index": list(index), "value": _number(value)} for index, value in self.worst],
             "per_element": None,
             "reductions": self.reductions,
+            "comparison": self.comparison,
             "gradient": None
             if self.gradient is None
             else np.where(np.isfinite(self.gradient), self.gradient, None).tolist(),
@@ -295,11 +296,42 @@ def run(request: RunRequest, specs: list[Loss]) -> list[TensorResult]:
         label_loss = any(_takes_labels(spec, probe.preds.shape, probe.targets.shape) for spec in specs)
     finally:
         probe.close()
+    if request.analysis.compare and (len(specs) > 1 or request.reduction.like is not None):
+        raise UsageError("--compare takes one loss, and no --like: it lists every framework's own call")
     inputs = _Inputs(request, label_loss)
     try:
-        return [_one_loss(request, spec, inputs, label_loss) for spec in specs]
+        results = [_one_loss(request, spec, inputs, label_loss) for spec in specs]
+        if request.analysis.compare:
+            results[0].comparison = _comparison(request, specs[0], inputs, label_loss)
+        return results
     finally:
         inputs.close()
+
+
+def _comparison(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) -> list[dict]:
+    """--compare: every framework that has the loss, its own default call on these inputs, as --like gives it
+    (one pass each), with its n; a framework that refuses them (scikit-learn on rank 3) says why."""
+    from dataclasses import replace
+
+    from ..core.conventions import frameworks_with
+
+    rows = []
+    for framework in frameworks_with(spec.name):
+        asked = replace(
+            request,
+            reduction=replace(request.reduction, like=framework, reduce=None),
+            analysis=replace(request.analysis, compare=False, grad=False, explain=False),
+            output=replace(request.output, level="sample", top=0),
+        )
+        try:
+            found = _one_loss(asked, spec, inputs, labels)
+        except (UsageError, InputError) as refused:
+            rows.append({"framework": framework, "call": None, "value": None, "n": None, "note": f"refused: {refused}"})
+            continue
+        call = found.like.call if found.like is not None else ""
+        note = "; ".join([found.n_text, *found.notes])
+        rows.append({"framework": framework, "call": call, "value": _number(found.value), "n": found.n, "note": note})
+    return rows
 
 
 def _kind(spec: Loss) -> str:
@@ -354,23 +386,15 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
             )
     if spec.name in RATIO_LOSSES:
         return _ratio_loss(request, spec, inputs, axis)
-    if labels:
-        roles, how = T.label_roles(pred_shape, inputs.targets.shape, None if axis == "default" else axis)
-    else:
-        if inputs.targets.shape != pred_shape:
-            raise InputError(
-                f"{inputs.preds.name} has shape {_shape(pred_shape)} but {inputs.targets.name} has shape "
-                f"{_shape(inputs.targets.shape)}; {spec.name} takes targets of the predictions' shape (losscli never "
-                f"broadcasts){_label_hint(spec)}"
-            )
-        if axis == "none":
-            raise UsageError(f"--axis none is the ratio losses' (dice, tversky); {spec.name} takes axis numbers")
-        roles = T.axis_roles(pred_shape, -1 if axis == "default" else axis)
-        how = "the outputs axis is the last (the default)" if axis == "default" else "the outputs axis is set by --axis"
-        if len(pred_shape) == 1:
-            how = "one output per sample"
+    roles, how = _roles(spec, inputs, labels, axis)
     task, like = _task(request, spec, labels, roles.n_outputs)
     framework = None if like is None else like.framework
+    if framework == "sklearn" and roles.has_positions:
+        raise UsageError(
+            f"--like sklearn: scikit-learn's metrics take arrays of rank 1 or 2 and raise on shape "
+            f"{_shape(pred_shape)} ('Found array with dim 3'); reshape to (N, C) yourself, knowing that the "
+            "reshape decides n"
+        )
     reduce_text = request.reduction.reduce or _default_reduce(task, roles)
     averaged = T.parse_reduce(reduce_text)
     empty = request.axes.empty or EMPTY_OF.get(framework or "", "error")
@@ -451,6 +475,28 @@ def _scaled(raw: np.ndarray, spec: Loss, reduced: T.Reduced) -> np.ndarray:
     with np.errstate(all="ignore"):
         chain = 1.0 / (2.0 * np.sqrt(mean)) if spec.root else np.exp(mean) if spec.exponent else 1.0
         return raw * (chain / reduced.n)
+
+
+def _roles(spec: Loss, inputs: _Inputs, labels: bool, axis: Any) -> tuple[T.Roles, str]:
+    """The roles of the predictions' axes, and how the outputs (class) axis was chosen."""
+    pred_shape = inputs.preds.shape
+    if labels:
+        return T.label_roles(pred_shape, inputs.targets.shape, None if axis == "default" else axis)
+    if inputs.targets.shape != pred_shape:
+        raise InputError(
+            f"{inputs.preds.name} has shape {_shape(pred_shape)} but {inputs.targets.name} has shape "
+            f"{_shape(inputs.targets.shape)}; {spec.name} takes targets of the predictions' shape (losscli never "
+            f"broadcasts){_label_hint(spec)}"
+        )
+    if axis == "none":
+        raise UsageError(f"--axis none is the ratio losses' (dice, tversky); {spec.name} takes axis numbers")
+    roles = T.axis_roles(pred_shape, -1 if axis == "default" else axis)
+    if len(pred_shape) == 1:
+        return roles, "one output per sample"
+    return (
+        roles,
+        "the outputs axis is the last (the default)" if axis == "default" else "the outputs axis is set by --axis",
+    )
 
 
 def _shown_as(spec: Loss):

@@ -118,7 +118,23 @@ def to_table(results: list, max_rows: int) -> str:
         out.extend(_worst(r))
         out.extend(_gradient(r))
         out.extend(_reductions(r))
+        out.extend(_comparison(r))
     return "\n".join(out) + "\n"
+
+
+def _comparison(r) -> list[str]:
+    """--compare: each framework's own call on these inputs, its value and n."""
+    if not r.comparison:
+        return []
+    lines = ["", f"{r.loss}: each framework's own call on these inputs (--like each):"]
+    for row in r.comparison:
+        if row["value"] is None and row["call"] is None:
+            lines.append(f"  {row['framework']:<13} {row['note']}")
+            continue
+        value = "nan" if row["value"] is None else f"{row['value']:.10g}"
+        lines.append(f"  {row['framework']:<13} {value:>16}  {row['call']}")
+        lines.append(f"  {'':<13} {'':>16}  n = {row['note']}")
+    return lines
 
 
 def _reductions(r) -> list[str]:
