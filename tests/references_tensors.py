@@ -117,6 +117,12 @@ def cases(seed: int = SEED) -> list[dict]:
         labels=_labels(rng, (3, 4), 5),
     )
     add("keras_dice_nhwc", pred=_f32(rng.uniform(0, 1, (2, 3, 4, 2))), target=rng.integers(0, 2, (2, 3, 4, 2)))
+    add(
+        "keras_mask_vs_weights",
+        pred=_f32(rng.normal(0, 1, (3, 4, 2))),
+        target=_f32(rng.normal(0, 1, (3, 4, 2))),
+        mask=(rng.uniform(0, 1, (3, 4)) < 0.7).astype(np.float64),
+    )
     return out
 
 
@@ -188,6 +194,18 @@ def _keras_values(case: dict, keras) -> dict[str, float]:
             "MeanSquaredError()": float(call(f(a["target"]), f(a["pred"]))),
             "MeanSquaredError()(sample_weight=(N, T))": float(
                 call(f(a["target"]), f(a["pred"]), sample_weight=f(a["weights"]))
+            ),
+        }
+    if name == "keras_mask_vs_weights":  # a Keras mask leaves cells out of n; zero sample weights keep them in
+        from keras.src import backend
+
+        mask = a["mask"].astype(bool)
+        masked = backend.convert_to_tensor(f(a["pred"]))
+        backend.set_keras_mask(masked, backend.convert_to_tensor(mask))
+        return {
+            "MeanSquaredError()(y_pred with a Keras mask)": float(losses.MeanSquaredError()(f(a["target"]), masked)),
+            "MeanSquaredError()(sample_weight=mask)": float(
+                losses.MeanSquaredError()(f(a["target"]), f(a["pred"]), sample_weight=f(a["mask"]))
             ),
         }
     if name == "keras_dice_nhwc":

@@ -77,6 +77,16 @@ COMMANDS = {
         ["logits", "labels"],
         ["--from-logits"],
     ),
+    "MeanSquaredError()(y_pred with a Keras mask)": (
+        "mse",
+        ["pred", "target"],
+        ["--like", "keras", "--mask", "file:mask"],
+    ),
+    "MeanSquaredError()(sample_weight=mask)": (
+        "mse",
+        ["pred", "target"],
+        ["--like", "keras", "--weights", "file:mask"],
+    ),
     "Dice(axis=None)": ("dice", ["pred", "target"], ["--like", "keras"]),
     "Dice(axis=(1, 2))": ("dice", ["pred", "target"], ["--axis", "1,2"]),
     "Dice(axis=(1, 2, 3))": ("dice", ["pred", "target"], []),

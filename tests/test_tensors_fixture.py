@@ -39,6 +39,13 @@ def _same_shape(pred, target, elements, options, reduce, weights=None, axis=-1, 
     return T.reduce_terms(flat, roles, reduce, weights=w, **kw).value
 
 
+def _masked(pred, target, mask):
+    """A Keras mask: the masked cells leave the sum and n."""
+    roles = T.axis_roles(pred.shape)
+    terms = T.element_terms_of(L.squared_error, T.flatten_outputs(pred, roles), T.flatten_outputs(target, roles), {})
+    return T.reduce_terms(terms, roles, "all", validity=T.validity(roles, mask=mask)).value
+
+
 def _torch_ce(a, reduce):
     logits_ce = {"from_logits": True}
     return _class_loss(
@@ -82,6 +89,10 @@ RECIPES = {
     "MeanSquaredError()": lambda a: _same_shape(a["pred"], a["target"], L.squared_error, {}, "all"),
     "MeanSquaredError()(sample_weight=(N, T))": lambda a: _same_shape(
         a["pred"], a["target"], L.squared_error, {}, "all", a["weights"], weight_divisor="count"
+    ),
+    "MeanSquaredError()(y_pred with a Keras mask)": lambda a: _masked(a["pred"], a["target"], a["mask"]),
+    "MeanSquaredError()(sample_weight=mask)": lambda a: _same_shape(
+        a["pred"], a["target"], L.squared_error, {}, "all", a["mask"], weight_divisor="count"
     ),
     "torchmetrics.text.Perplexity(ignore_index=-100)": lambda a: (
         T.perplexity(a["logits"], a["labels"], ignore_index=-100).value

@@ -4,7 +4,8 @@ Skipped without the ``reference`` dependency group (unless LOSSCLI_REQUIRE_REFER
 inputs are tests/references_tensors.py's: PyTorch CrossEntropyLoss over (N, C, d1, d2) with and without ignored
 labels and with class weights, NLLLoss over (N, C, d), KLDivLoss batchmean/mean/sum and Keras KLDivergence on
 one (2, 3, 4) input, MSELoss on (N, T, C), Keras CategoricalCrossentropy, SparseCategoricalCrossentropy (also
-with ignore_class) and MeanSquaredError on (N, T, C) with and without per-timestep sample weights, Keras Dice
+with ignore_class) and MeanSquaredError on (N, T, C) with and without per-timestep sample weights (and a
+Keras mask against zero sample weights: the mask leaves n, the weights do not), Keras Dice
 over three axis arguments, torchmetrics' text Perplexity with ignore_index, optax softmax cross-entropy
 ``.mean()``. float64 frameworks at rtol 1e-9, Keras (float32) at 1e-6.
 """
