@@ -419,7 +419,7 @@ def test_shapes_that_do_not_fit_say_what_would(tmp_path):
 
 def test_what_the_nd_pass_does_not_compute_is_refused_not_approximated(tmp_path):
     f = _files(tmp_path, p=PRED, t=ZERO)
-    for flags in (["--ci", "0.95"], ["--save-state", str(tmp_path / "s")]):
+    for flags in (["--ci", "0.95"], ["--against", f["p"]]):
         assert "is not available on N-D inputs (" in _refused(["mse", f["p"], f["t"], *flags])
 
 
@@ -584,3 +584,59 @@ def test_compare_lists_each_frameworks_own_call_with_its_n(tmp_path):
     assert "p.movedim" not in rows["torch"]["note"]  # already channels-first: PyTorch's own layout
     assert all(rows[fw]["note"].startswith("refused: ") for fw in ("sklearn", "optax", "numpy"))
     assert "each framework's own call on these inputs" in runner.invoke(app, args).stdout
+
+
+# --- states: --save-state per shard, losscli merge -------------------------------------------
+
+
+def _shards(tmp_path: Path) -> dict[str, str]:
+    """Six sequences of 5 tokens over 4 classes, 20% padded with -100: the batch, and its shards of 4 and 2."""
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(6, 5, 4)), rng.integers(0, 4, (6, 5))
+    y[rng.random(y.shape) < 0.2] = -100
+    return _files(tmp_path, x=x, y=y, xa=x[:4], ya=y[:4], xb=x[4:], yb=y[4:])
+
+
+def test_the_states_of_the_shards_merge_into_the_run_over_the_batch(tmp_path):
+    """Exact sums: the merged value, total and n are the bits of one run over the whole batch; the tables
+    are compensated sums, equal to 1e-13; a state keeps no samples."""
+    f = _shards(tmp_path)
+    common = ["--like", "torch", "-f", "value"]
+    for part in ("a", "b"):
+        saved = runner.invoke(
+            app, ["sparse_cce", f[f"x{part}"], f[f"y{part}"], *common, "--save-state", str(tmp_path / f"{part}.json")]
+        )
+        assert saved.exit_code == 0, saved.stderr
+    merged = runner.invoke(app, ["merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-f", "json"])
+    assert (merged.exit_code, merged.stderr) == (0, ""), merged.stderr
+    got = json.loads(merged.stdout)
+    whole = _json(["sparse_cce", f["x"], f["y"], "--like", "torch"])
+    for key in ("value", "total", "n", "n_text", "removed", "reduce", "reductions"):
+        assert got[key] == whole[key], key
+    np.testing.assert_allclose(got["per_output"], whole["per_output"], rtol=1e-13)
+    np.testing.assert_allclose(got["per_position"]["value"], whole["per_position"]["value"], rtol=1e-13)
+    assert got["per_sample"] is None and got["like"]["framework"] == "torch"
+
+
+def test_merging_states_refuses_what_would_count_twice_or_mix(tmp_path):
+    f = _shards(tmp_path)
+    state = str(tmp_path / "a.json")
+    first = ["sparse_cce", f["xa"], f["ya"], "--from-logits", "--ignore-index", "-100", "--save-state", state]
+    assert runner.invoke(app, [*first, "-f", "value"]).exit_code == 0
+    other = str(tmp_path / "b.json")
+    assert (
+        runner.invoke(
+            app, ["sparse_cce", f["xb"], f["yb"], "--like", "torch", "--save-state", other, "-f", "value"]
+        ).exit_code
+        == 0
+    )
+    assert "counts the input" in _refused(["merge", state, state])
+    assert "holds other losses or settings" in _refused(["merge", state, other])
+    assert "a state holds no samples" in _refused(["merge", state, "-f", "csv", "--level", "sample"])
+    data = json.loads(Path(state).read_text())
+    data["losses"][0]["state"]["position_count"] = [1]  # five positions, one count
+    Path(state).write_text(json.dumps(data))
+    assert "a state file is damaged" in _refused(["merge", state])
+    data["losses"][0]["state"]["shape"] = [10**12, 4]  # a bomb: checked against its tables before any array
+    Path(state).write_text(json.dumps(data))
+    assert "the tables do not fit the shape" in _refused(["merge", state])

@@ -268,10 +268,25 @@ def _tensor_report(request: RunRequest, specs) -> int:
     tensor_run.check(request, specs)
     results = tensor_run.run(request, specs)
     output, checks = request.output, request.checks
+    if request.engine.save_state:
+        _save_tensor_state(request, results)
     emit(render(results, output), output.output, output.quiet)
     if not checks.checking:
         return ExitCode.OK
     return ExitCode.CHECK_FAILED if _check(checks, results, None, output.quiet) else ExitCode.OK
+
+
+def _save_tensor_state(request: RunRequest, results) -> None:
+    import json
+
+    from ..engine.states import input_digests
+    from ..engine.tensor_states import document
+    from ..io.write import write_atomically
+
+    inputs = request.inputs
+    digests = input_digests(inputs.preds, inputs.targets, inputs.weights, request.axes.mask, request.axes.lengths)
+    state = document(results, digests)
+    write_atomically(request.engine.save_state, json.dumps(state) + "\n", "--save-state")
 
 
 def _report(request: RunRequest, run, results) -> int:

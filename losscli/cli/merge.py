@@ -16,12 +16,18 @@ def merge_command(states, output_format, level, output, max_rows, allow_duplicat
 
     if output_format not in FORMATS:
         raise UsageError(f"--format {output_format!r}: use one of {', '.join(FORMATS)}")
-    if output_format == "csv" and level not in ("batch", "output"):
-        raise UsageError("--level: a state holds no samples; use --level batch or output")
+    if output_format == "csv" and level not in ("batch", "output", "position"):
+        raise UsageError("--level: a state holds no samples; use --level batch or output (or position, N-D)")
     if output:
         from ..io.write import refuse_inputs
 
         refuse_inputs(output, list(states), "--output")
+    from ..engine.states import load
+    from ..engine.tensor_states import is_tensor_state
+
+    first = load(states[0])
+    if is_tensor_state(first):
+        return _merge_tensors(list(states), first, output_format, level, output, max_rows, allow_duplicates)
     merged, _ = merge(list(states), allow_duplicates)
     results = []
     for task, state, like in merged:
@@ -30,5 +36,21 @@ def merge_command(states, output_format, level, output, max_rows, allow_duplicat
     from ..engine.request import OutputSection
     from ..io.write import emit
 
+    emit(render(results, OutputSection(output_format, level, output, max_rows=max_rows)), output)
+    return ExitCode.OK
+
+
+def _merge_tensors(paths, first, output_format, level, output, max_rows, allow_duplicates) -> int:
+    """States of N-D runs (engine/tensor_states.py): their sums merged, then reduced as each run's settings say."""
+    from ..engine import tensor_states
+    from ..engine.request import OutputSection
+    from ..engine.states import load
+    from ..io.write import emit
+    from ..report.tensor_report import render
+
+    if output_format == "markdown":
+        raise UsageError("--format markdown: states of N-D inputs print as table, json, csv or value")
+    documents = [first, *(load(path) for path in paths[1:])]
+    results = tensor_states.results(tensor_states.merge(paths, documents, allow_duplicates))
     emit(render(results, OutputSection(output_format, level, output, max_rows=max_rows)), output)
     return ExitCode.OK

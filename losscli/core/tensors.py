@@ -26,7 +26,7 @@ from ..errors import InputError, UsageError
 from .constants import KERAS_EPSILON
 from .finish import plural
 from .result import short
-from .sums import ExactSum, VectorSum, add_exactly
+from .sums import ExactSum, VectorSum, add_exactly, vector_from_dict, vector_to_dict
 from .terms import element_terms
 
 AXES = ("samples", "positions", "outputs")  # the named axes of --reduce, in this order
@@ -588,9 +588,78 @@ class AxisSums:
             if self.weights not in (None, kind):
                 raise ValueError("every block's weights must be of one kind: per sample or per position")
 
+    def to_dict(self) -> dict:
+        """Every sum to the last bit (hex floats), for a state file (engine/tensor_states.py)."""
+        return {
+            "shape": list(self.roles.shape[1:]),
+            "outputs": list(self.roles.outputs),
+            "positions": list(self.roles.positions),
+            "with_outputs": self.with_outputs,
+            "samples": self.samples,
+            "total": self.total.to_dict(),
+            "cells": self.cells,
+            "counted": self.counted,
+            "cell_weight": self.cell_weight.to_dict(),
+            "sample_weight": self.sample_weight.to_dict(),
+            "positions_seen": [int(k) for k in np.flatnonzero(self.positions_seen)],
+            "removed": [int(k) for k in self.removed_counts],
+            "weights": self.weights,
+            "non_finite": self.non_finite,
+            "output_sums": None if self.output_sums is None else vector_to_dict(self.output_sums),
+            "position_sums": vector_to_dict(self.position_sums),
+            "position_count": [int(k) for k in self.position_count],
+            "position_weight": vector_to_dict(self.position_weight),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AxisSums:
+        """:meth:`to_dict` read back; a ValueError, KeyError or TypeError where the data does not fit."""
+        rest = tuple(int(d) for d in data["shape"])
+        roles = Roles(
+            (int(data["samples"]), *rest), tuple(map(int, data["outputs"])), tuple(map(int, data["positions"]))
+        )
+        if any(d < 0 for d in roles.shape) or sorted((*roles.outputs, *roles.positions)) != list(
+            range(1, len(roles.shape))
+        ):
+            raise ValueError(f"shape {rest} with outputs {roles.outputs} and positions {roles.positions}")
+        outputs = data["output_sums"]["high"] if data["with_outputs"] else []
+        if len(data["position_count"]) != roles.n_positions or (
+            data["with_outputs"] and len(outputs) != roles.n_outputs
+        ):
+            raise ValueError("the tables do not fit the shape")  # checked before an array of that size is made
+        sums = cls(roles, with_outputs=bool(data["with_outputs"]))
+        p = roles.n_positions
+        sums.samples, sums.cells, sums.counted = int(data["samples"]), int(data["cells"]), int(data["counted"])
+        sums.total = ExactSum.from_dict(data["total"])
+        sums.cell_weight, sums.sample_weight = (ExactSum.from_dict(data[k]) for k in ("cell_weight", "sample_weight"))
+        seen = np.asarray(data["positions_seen"], dtype=np.int64)
+        if seen.ndim != 1 or (seen.size and (seen.min() < 0 or seen.max() >= p)):
+            raise ValueError("positions_seen out of range")
+        sums.positions_seen[seen] = True
+        sums.removed_counts = np.asarray(data["removed"], dtype=np.int64).reshape(3)
+        if data["weights"] not in (None, "samples", "positions"):
+            raise ValueError(f"weights {data['weights']!r}")
+        sums.weights, sums.non_finite = data["weights"], int(data["non_finite"])
+        if sums.with_outputs:
+            sums.output_sums = vector_from_dict(data["output_sums"])
+        sums.position_sums, sums.position_weight = (
+            vector_from_dict(data[k]) for k in ("position_sums", "position_weight")
+        )
+        sums.position_count = np.asarray(data["position_count"], dtype=np.int64).reshape(p)
+        sizes = (sums.position_sums.high.size, sums.position_weight.high.size)
+        if sizes != (p, p) or (sums.output_sums is not None and sums.output_sums.high.size != roles.n_outputs):
+            raise ValueError("the tables do not fit the shape")
+        return sums
+
     def merge(self, other: AxisSums) -> None:
         """``other``'s samples (after these) added in."""
+        if self.roles.shape[1:] != other.roles.shape[1:] or self.roles.outputs != other.roles.outputs:
+            raise UsageError(
+                f"sums of shape {_shape_text(other.roles.shape)} cannot join sums of shape "
+                f"{_shape_text(self.roles.shape)}: every axis but the samples must be the same"
+            )
         self.samples += other.samples
+        self.roles = self.roles._replace(shape=(self.samples, *self.roles.shape[1:]))
         self.total.merge(other.total)
         self.cells += other.cells
         self.counted += other.counted

@@ -53,10 +53,7 @@ def document(run, request) -> dict:
                 "state": state_to_dict(state),
             }
         )
-    inputs = [
-        {"path": path, "sha256": file_digest(path), "bytes": _size(path)}
-        for path in input_files(request.inputs.preds, request.inputs.targets, request.inputs.weights)
-    ]
+    inputs = input_digests(request.inputs.preds, request.inputs.targets, request.inputs.weights)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -67,6 +64,11 @@ def document(run, request) -> dict:
         "label_signs": None if run.signs is None else run.signs.to_dict(),
         "columns": _prediction_names(run),
     }
+
+
+def input_digests(*names) -> list[dict]:
+    """Each input file's path, sha256 and size: merge refuses a state whose inputs another state counted."""
+    return [{"path": path, "sha256": file_digest(path), "bytes": _size(path)} for path in input_files(*names)]
 
 
 def _prediction_names(run) -> list[str] | None:
@@ -101,6 +103,8 @@ def load(path: str) -> dict:
         raise InputError(f"{path}: is not a losscli state file; write states with --save-state")
     if data.get("version") != VERSION:
         raise InputError(f"{path}: is a state of version {data.get('version')!r}; this losscli reads version {VERSION}")
+    if data.get("kind") == "tensors":  # N-D sums: engine/tensor_states.py reads and checks them
+        return data
     losses = data.get("losses")
     if not isinstance(losses, list) or not losses or not all(isinstance(x, dict) for x in losses):
         raise InputError(f"{path}: holds no loss states")

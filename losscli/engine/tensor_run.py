@@ -34,7 +34,6 @@ UNSUPPORTED = (  # (what the request holds, the flag): the 2-D pass's additions,
     (lambda r: bool(r.statistics.against or r.statistics.against_col), "--against"),
     (lambda r: r.statistics.paired, "--paired"),
     (lambda r: r.statistics.time_series is not None, "--time-series"),
-    (lambda r: r.engine.save_state is not None, "--save-state"),
     (lambda r: r.engine.dask is not None, "--dask"),
     (lambda r: r.output.plot is not None, "--plot"),
     (lambda r: r.checks.baseline is not None, "--baseline"),
@@ -84,6 +83,12 @@ class TensorResult:
     gradient: np.ndarray | None = None  # d value / d predictions, the predictions' shape (--grad)
     reductions: list[dict] = field(default_factory=list)  # every --reduce over the same sums, with its n
     comparison: list[dict] | None = None  # --compare: each framework's own call on these inputs
+    # what a state needs to reduce the sums again (engine/tensor_states.py)
+    averaged: str = "all"  # the averaged axes, as --reduce writes them
+    weight_divisor: str = "sum"
+    empty: str = "error"
+    word: str = "position"  # "token" for labels over positions
+    sums: Any = field(default=None, repr=False)  # the AxisSums of the run
     explained: bool = False  # --explain: the table lists them
 
     ci = None  # intervals are the 2-D pass's
@@ -401,51 +406,79 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     element = request.output.output_format in ("csv", None) and request.output.level == "element"
     keep = _Keep(element, _top(request), request.analysis.grad)
     found = _pass(task, spec, inputs, roles, labels, averaged, _jobs(request, inputs), keep)
-    sums, per_sample = found.sums, found.per_sample
     word = "token" if labels and roles.has_positions else "position"
-    reduced = T.reduced(sums, averaged, weight_divisor=task.weight_divisor, empty=empty, position_word=word)
-    tables = T.breakdown(sums, reduced, task.weight_divisor)
-    exponent = spec.exponent
+    settings = {
+        "reduce": ",".join(averaged) or "none",
+        "weight_divisor": task.weight_divisor,
+        "empty": empty,
+        "word": word,
+    }
+    result = result_of_sums(spec, settings, found.sums, like, roles=roles, how=how)
     shown = _shown_as(spec)
-    value, per_sample = float(shown(np.float64(reduced.value))), shown(per_sample)
-    worst = [(T.cell_index(roles, i, p), float(shown(np.float64(v)))) for v, i, p in found.worst]
-    notes = _notes(request, task, reduce_text, roles) + _torch_notes(like, task, roles, labels)
+    result.per_sample = shown(found.per_sample)
+    result.worst = [(T.cell_index(roles, i, p), float(shown(np.float64(v)))) for v, i, p in found.worst]
+    result.cells = None if found.cells is None else shown(found.cells)
+    if found.gradient is not None:
+        result.gradient = T.unflatten_outputs(_scaled(found.gradient, spec, _reduced_of(found.sums, settings)), roles)
+    result.options = {k: v for k, v in task.options.items() if v is not None}
+    result.inputs = inputs.described()
+    result.notes = _notes(request, task, reduce_text, roles) + _torch_notes(like, task, roles, labels)
+    result.explained = request.analysis.explain
+    return result
+
+
+def _reduced_of(sums: T.AxisSums, settings: dict) -> T.Reduced:
+    return T.reduced(
+        sums,
+        settings["reduce"],
+        weight_divisor=settings["weight_divisor"],
+        empty=settings["empty"],
+        position_word=settings["word"],
+    )
+
+
+def result_of_sums(spec: Loss, settings: dict, sums: T.AxisSums, like: Any, roles=None, how: str = "") -> TensorResult:
+    """The result that ``sums`` give under ``settings`` (the averaged axes, the weight divisor, --empty, the word
+    for a position): of one run, or of states merged (no per-sample values then)."""
+    reduced = _reduced_of(sums, settings)
+    tables = T.breakdown(sums, reduced, settings["weight_divisor"])
+    shown = _shown_as(spec)
+    roles = roles or sums.roles
     return TensorResult(
         loss=spec.name,
         title=spec.title,
         formula=spec.formula,
         matches=spec.matches,
-        options={k: v for k, v in task.options.items() if v is not None},
+        options=dict(settings.get("options") or {}),
         reduce=_reduce_words(reduced.averaged),
-        shape=pred_shape,
+        shape=roles.shape,
         roles=roles.describe(),
-        axis_how=how,
-        value=value,
+        axis_how=how or "as the states' runs found them",
+        value=float(shown(np.float64(reduced.value))),
         n=reduced.n,
         n_text=reduced.n_text,
         total=reduced.total,
         removed=reduced.removed,
         samples_without_cells=reduced.samples_without_cells,
-        per_sample=per_sample,
-        inputs=inputs.described(),
+        per_sample=None,
         weights=sums.weights,
         like=like,
         empty_note=reduced.note,
-        notes=notes,
-        exponent=exponent,
-        per_output=None if exponent or tables.per_output is None else shown(tables.per_output),
+        exponent=spec.exponent,
+        per_output=None if spec.exponent or tables.per_output is None else shown(tables.per_output),
         per_position=shown(tables.per_position) if roles.has_positions else None,
         position_n=tables.position_n if roles.has_positions else None,
         position_shape=roles.position_shape,
-        worst=worst,
-        cells=None if found.cells is None else shown(found.cells),
-        gradient=None if found.gradient is None else T.unflatten_outputs(_scaled(found.gradient, spec, reduced), roles),
-        reductions=_every_reduction(sums, roles, task, shown, word),
-        explained=request.analysis.explain,
+        reductions=_every_reduction(sums, roles, settings["weight_divisor"], shown, settings["word"]),
+        averaged=settings["reduce"],
+        weight_divisor=settings["weight_divisor"],
+        empty=settings["empty"],
+        word=settings["word"],
+        sums=sums,
     )
 
 
-def _every_reduction(sums: T.AxisSums, roles: T.Roles, task: LossTask, shown, word: str) -> list[dict]:
+def _every_reduction(sums: T.AxisSums, roles: T.Roles, weight_divisor: str, shown, word: str) -> list[dict]:
     """--explain: the value under every --reduce the axes allow, from the same sums (nothing is read again):
     the answer to "what is n" in numbers. A reduction with nothing to divide by is listed without a value."""
     axes = [a for a in T.AXES if a != "positions" or roles.has_positions]
@@ -456,7 +489,7 @@ def _every_reduction(sums: T.AxisSums, roles: T.Roles, task: LossTask, shown, wo
         for averaged in itertools.combinations(axes, size):
             text = ",".join(averaged) or "none"
             try:
-                found = T.reduced(sums, text, weight_divisor=task.weight_divisor, empty="nan", position_word=word)
+                found = T.reduced(sums, text, weight_divisor=weight_divisor, empty="nan", position_word=word)
             except UsageError as refused:  # per-position weights have no per-sample divisor
                 out.append({"reduce": text, "n": None, "n_text": f"not defined: {refused}", "value": None})
                 continue
