@@ -5,7 +5,7 @@ save_file), read a block of samples at a time.
 Expected values are the arrays that were written (np.load of the same file where NumPy reads it),
 as float64; bfloat16's expected values are the float32 numbers whose upper halves were stored.
 Hostile files are each refused with one InputError that names the file, what was found and what
-to do. The safetensors tests skip without the library (the README's test command lacks it).
+to do. The safetensors tests use the library (the test group installs it) and skip without it.
 """
 
 from __future__ import annotations

@@ -657,14 +657,16 @@ def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: b
         block = roles._replace(shape=(stop - start, *roles.shape[1:]))
         found = _block(task, spec, inputs, block, labels, start, stop, lengths)
         terms, cells, weights = found.terms, found.cells, found.weights
+        grad = None
+        if keep.grad:
+            grad = _raw_gradient(task, spec, found.pred, found.target, found.labels, cells.valid, weights)
+        del found  # the block's inputs (B, P, C): freed before the sums make their temporaries
         sums.add(terms, cells, weights)
         values = T.per_sample_values(
             terms, block, axes, validity=cells, weights=weights, weight_divisor=task.weight_divisor
         )
-        grad = None
-        if keep.grad:
-            grad = _raw_gradient(task, spec, found.pred, found.target, found.labels, cells.valid, weights)
-        return sums, values, _cell_values(terms, cells.valid, axes), grad
+        cell_values = _cell_values(terms, cells.valid, axes) if keep.cells or keep.top else None
+        return sums, values, cell_values, grad
 
     starts = range(0, max(n, 1), step)
     total, per_sample = T.AxisSums(roles, with_outputs=not per_token), np.empty(n)
@@ -675,10 +677,11 @@ def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: b
         total.merge(sums)
         per_sample[start : start + len(values)] = values
         if kept is not None:
-            kept[start : start + len(cell_values)] = cell_values
+            kept[start : start + len(values)] = cell_values
         if gradient is not None:
             gradient[start : start + len(grad)] = grad
-        worst = _largest([*worst, *_largest_cells(cell_values, keep.top, start)], keep.top)
+        if keep.top:
+            worst = _largest([*worst, *_largest_cells(cell_values, keep.top, start)], keep.top)
     return _Found(total, per_sample, kept, worst, gradient)
 
 
