@@ -419,7 +419,7 @@ def test_shapes_that_do_not_fit_say_what_would(tmp_path):
 
 def test_what_the_nd_pass_does_not_compute_is_refused_not_approximated(tmp_path):
     f = _files(tmp_path, p=PRED, t=ZERO)
-    for flags in (["--ci", "0.95"], ["--against", f["p"]]):
+    for flags in (["--against", f["p"]], ["--against", f["p"], "--time-series", "2"]):
         assert "is not available on N-D inputs (" in _refused(["mse", f["p"], f["t"], *flags])
 
 
@@ -640,3 +640,43 @@ def test_merging_states_refuses_what_would_count_twice_or_mix(tmp_path):
     data["losses"][0]["state"]["shape"] = [10**12, 4]  # a bomb: checked against its tables before any array
     Path(state).write_text(json.dumps(data))
     assert "the tables do not fit the shape" in _refused(["merge", state])
+
+
+# --- --ci: whole samples resampled -----------------------------------------------------------
+
+
+def test_the_interval_of_a_token_mean_resamples_whole_sequences(tmp_path, monkeypatch):
+    """The token mean is sum_i a_i / sum_i b_i with a_i a sequence's summed token losses and b_i its valid
+    tokens (NumPy's log-softmax here, not losscli's): its interval is the ratio bootstrap of (a_i, b_i) over
+    the sequences, to the bit; the same in runs of positions and over threads."""
+    from losscli.engine import tensor_run
+    from losscli.stats import RatioStatistic, bootstrap_interval
+
+    f = _shards(tmp_path)
+    x, y = np.load(f["x"]), np.load(f["y"])
+    log_q = x - x.max(axis=2, keepdims=True)
+    log_q -= np.log(np.exp(log_q).sum(axis=2, keepdims=True))
+    valid = y != -100
+    picked = -np.take_along_axis(log_q, np.where(valid, y, 0)[..., None], axis=2)[..., 0]
+    a, b = np.where(valid, picked, 0.0).sum(axis=1), valid.sum(axis=1).astype(float)
+    want = bootstrap_interval(RatioStatistic(a, b), level=0.9, resamples=500, seed=4)
+    args = ["sparse_cce", f["x"], f["y"], "--like", "torch", "--ci", "0.9", "--resamples", "500", "--seed", "4"]
+    got = _json(args)["ci"]
+    np.testing.assert_allclose([got["low"], got["high"]], [want.low, want.high], rtol=1e-12)
+    monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 8)  # runs of 64 positions: one run a sequence here
+    assert _json([*args, "--jobs", "2"])["ci"] == got
+
+
+def test_the_interval_of_a_table_is_the_2d_interval(tmp_path):
+    """A (N, C) table through the N-D pass (a mask of ones) and through the 2-D pass: one interval."""
+    rng = np.random.default_rng(8)
+    f = _files(tmp_path, p=rng.normal(size=(40, 3)), t=rng.normal(size=(40, 3)), m=np.ones(40))
+    flags = ["--ci", "0.95", "--resamples", "400", "-f", "json"]
+    two_d = json.loads(runner.invoke(app, ["mse", f["p"], f["t"], *flags]).stdout)["ci"]
+    n_d = json.loads(runner.invoke(app, ["mse", f["p"], f["t"], "--mask", f["m"], *flags]).stdout)["ci"]
+    np.testing.assert_allclose([n_d["low"], n_d["high"]], [two_d["low"], two_d["high"]], rtol=1e-12)
+
+
+def test_an_interval_over_the_positions_alone_is_refused(tmp_path):
+    f = _files(tmp_path, p=PRED, t=ZERO)
+    assert "which a resample changes" in _refused(["mse", f["p"], f["t"], "--reduce", "positions", "--ci", "0.9"])

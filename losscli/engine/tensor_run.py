@@ -30,7 +30,6 @@ RATIO_LOSSES = ("dice", "tversky")  # a ratio of sums over --axis: read whole, s
 TORCH_IGNORE_INDEX = -100  # the default ignore_index of PyTorch's CrossEntropyLoss and NLLLoss
 EMPTY_OF = {"torch": "nan", "keras": "zero"}  # what each framework gives for a mean over nothing
 UNSUPPORTED = (  # (what the request holds, the flag): the 2-D pass's additions, not on N-D inputs yet
-    (lambda r: r.statistics.ci is not None, "--ci"),
     (lambda r: bool(r.statistics.against or r.statistics.against_col), "--against"),
     (lambda r: r.statistics.paired, "--paired"),
     (lambda r: r.statistics.time_series is not None, "--time-series"),
@@ -91,7 +90,7 @@ class TensorResult:
     sums: Any = field(default=None, repr=False)  # the AxisSums of the run
     explained: bool = False  # --explain: the table lists them
 
-    ci = None  # intervals are the 2-D pass's
+    ci: Any = None  # --ci: a stats.Interval of the value, resampling whole samples
 
     @property
     def non_finite(self) -> str | None:
@@ -136,7 +135,7 @@ class TensorResult:
             "inputs": self.inputs,
             "non_finite": self.non_finite,
             "like": None if self.like is None else self.like.to_dict(),
-            "ci": None,
+            "ci": None if self.ci is None else self.ci.to_dict(),
             "notes": self.notes,
             "signature": self.signature,
         }
@@ -404,7 +403,7 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     averaged = T.parse_reduce(reduce_text)
     empty = request.axes.empty or EMPTY_OF.get(framework or "", "error")
     element = request.output.output_format in ("csv", None) and request.output.level == "element"
-    keep = _Keep(element, _top(request), request.analysis.grad)
+    keep = _Keep(element, _top(request), request.analysis.grad, averaged if request.statistics.ci else None)
     found = _pass(task, spec, inputs, roles, labels, averaged, _jobs(request, inputs), keep)
     word = "token" if labels and roles.has_positions else "position"
     settings = {
@@ -424,7 +423,35 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     result.inputs = inputs.described()
     result.notes = _notes(request, task, reduce_text, roles) + _torch_notes(like, task, roles, labels)
     result.explained = request.analysis.explain
+    if request.statistics.ci is not None:
+        result.ci = _interval(request, spec, found, result)
     return result
+
+
+def _interval(request: RunRequest, spec: Loss, found: _Found, result: TensorResult):
+    """--ci: the bootstrap interval of the value, resampling whole samples (sequences, images: their positions
+    are not independent), as the 2-D pass resamples rows: finish(sum a_i / sum b_i), checked to reproduce the
+    value before any resample is drawn."""
+    from ..stats import RatioStatistic, bootstrap_interval
+
+    numerators, shares = found.numerators, found.shares
+    assert numerators is not None, "the pass keeps each sample's numerator under --ci"
+    if shares is None:  # the samples are summed: n is a constant, a resample of N samples keeps it
+        if "positions" in T.parse_reduce(result.averaged) and found.sums.roles.has_positions:
+            raise UsageError(
+                f"--ci: --reduce {result.averaged} divides by the positions valid in some sample, which a resample "
+                "changes; average the samples too (--reduce samples,positions) for an interval"
+            )
+        shares = np.full(len(numerators), result.n / len(numerators))
+    shown = _shown_as(spec)
+    statistic = RatioStatistic(numerators, shares, lambda ratios: shown(ratios))
+    got = statistic.value()
+    if not (math.isfinite(got) and math.isclose(got, result.value, rel_tol=1e-9, abs_tol=1e-300)):
+        raise UsageError(f"--ci: {spec.name}'s value ({result.value!r}) is no ratio of per-sample sums ({got!r})")
+    stats = request.statistics
+    return bootstrap_interval(
+        statistic, level=stats.ci, resamples=stats.resamples, seed=stats.seed, method=stats.ci_method
+    )
 
 
 def _reduced_of(sums: T.AxisSums, settings: dict) -> T.Reduced:
@@ -625,6 +652,7 @@ class _Keep(NamedTuple):
     cells: bool = False
     top: int = 0
     grad: bool = False  # d(sum of the weighted valid terms)/d(predictions), (N, P, C)
+    ratio: tuple[str, ...] | None = None  # --ci: each sample's numerator and share of n under these axes
 
 
 class _Found(NamedTuple):
@@ -633,6 +661,8 @@ class _Found(NamedTuple):
     cells: np.ndarray | None  # (N, P) each cell's value, where kept
     worst: list[tuple[float, int, int]]  # (value, sample, flat position), largest first
     gradient: np.ndarray | None  # (N, P, C) the raw gradient, where asked for
+    numerators: np.ndarray | None  # (N,) each sample's weighted valid terms summed (--ci)
+    shares: np.ndarray | None  # (N,) each sample's share of n, where the samples are averaged (--ci)
 
 
 def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: bool, averaged, jobs=1, keep=None):
@@ -652,7 +682,7 @@ def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: b
     def unit(start: int):
         sums = T.AxisSums(roles, with_outputs=not per_token)
         if run is not None:
-            return _split_sample(task, spec, inputs, roles, labels, start, lengths, axes, sums, run, keep.grad)
+            return _split_sample(task, spec, inputs, roles, labels, start, lengths, axes, sums, run, keep)
         stop = min(start + step, n)
         block = roles._replace(shape=(stop - start, *roles.shape[1:]))
         found = _block(task, spec, inputs, block, labels, start, stop, lengths)
@@ -666,23 +696,33 @@ def _pass(task: LossTask, spec: Loss, inputs: _Inputs, roles: T.Roles, labels: b
             terms, block, axes, validity=cells, weights=weights, weight_divisor=task.weight_divisor
         )
         cell_values = _cell_values(terms, cells.valid, axes) if keep.cells or keep.top else None
-        return sums, values, cell_values, grad
+        rows = None
+        if keep.ratio is not None:
+            numerators = T.per_sample_sums(terms, cells.valid, weights, np.zeros(len(values)))
+            rows = (numerators, _shares(cells.valid, weights, keep.ratio, roles, terms.ndim == 3, task.weight_divisor))
+        return sums, values, cell_values, grad, rows
 
     starts = range(0, max(n, 1), step)
     total, per_sample = T.AxisSums(roles, with_outputs=not per_token), np.empty(n)
     kept = np.empty((n, roles.n_positions)) if keep.cells else None
     worst: list[tuple[float, int, int]] = []
     gradient = np.zeros((n, roles.n_positions, roles.n_outputs)) if keep.grad else None
-    for start, (sums, values, cell_values, grad) in zip(starts, _units(unit, starts, jobs), strict=True):
+    numerators = np.zeros(n) if keep.ratio is not None else None
+    shares = np.zeros(n) if keep.ratio is not None and "samples" in keep.ratio else None
+    for start, (sums, values, cell_values, grad, rows) in zip(starts, _units(unit, starts, jobs), strict=True):
         total.merge(sums)
         per_sample[start : start + len(values)] = values
+        if rows is not None and numerators is not None:
+            numerators[start : start + len(values)] = rows[0]
+            if shares is not None:
+                shares[start : start + len(values)] = rows[1]
         if kept is not None:
             kept[start : start + len(values)] = cell_values
         if gradient is not None:
             gradient[start : start + len(grad)] = grad
         if keep.top:
             worst = _largest([*worst, *_largest_cells(cell_values, keep.top, start)], keep.top)
-    return _Found(total, per_sample, kept, worst, gradient)
+    return _Found(total, per_sample, kept, worst, gradient, numerators, shares)
 
 
 def _cell_values(terms: np.ndarray, valid: np.ndarray, axes: tuple[str, ...]) -> np.ndarray:
@@ -758,7 +798,7 @@ def _position_run(roles: T.Roles, block_values: int) -> int | None:
     return max(chunk, block_values // max(1, roles.n_outputs) // chunk * chunk)
 
 
-def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run, grad=False):
+def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run, keep):
     """Sample ``i`` a run of positions at a time, added to ``sums``; its value (1,) and cell values (1, P).
     Its cells, labels and weights (P values each) are read whole, its predictions and targets (P x C) a run
     at a time."""
@@ -770,7 +810,7 @@ def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run
     sums.add_samples(cells, weights)
     total, with_outputs = np.zeros(1), True
     cell_values = np.empty((1, roles.n_positions))
-    gradient = np.zeros((1, roles.n_positions, roles.n_outputs)) if grad else None
+    gradient = np.zeros((1, roles.n_positions, roles.n_outputs)) if keep.grad else None
     for p0 in range(0, roles.n_positions, run):
         p1 = min(p0 + run, roles.n_positions)
         valid = cells.valid[:, p0:p1]
@@ -783,7 +823,25 @@ def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run
         total, with_outputs = T.per_sample_sums(terms, valid, w, total), terms.ndim == 3
         cell_values[:, p0:p1] = _cell_values(terms, valid, axes)
     value = T.per_sample_divided(total, one, axes, cells.valid, weights, task.weight_divisor, with_outputs)
-    return sums, value, cell_values, gradient
+    rows = None
+    if keep.ratio is not None:
+        rows = (total, _shares(cells.valid, weights, keep.ratio, roles, with_outputs, task.weight_divisor))
+    return sums, value, cell_values, gradient, rows
+
+
+def _shares(valid, weights, averaged: tuple[str, ...], roles: T.Roles, with_outputs: bool, weight_divisor: str):
+    """(B,) what each sample adds to n under the batch's averaged axes (which average the samples): its valid
+    cells (their weights under "sum") where positions are averaged, else 1 (its weight) if it has a valid
+    cell; times C where the outputs are. None where the samples are not averaged (n is then a constant)."""
+    if "samples" not in averaged:
+        return None
+    weighted = weights is not None and weight_divisor == "sum"
+    if "positions" in averaged and roles.has_positions:
+        w = None if weights is None else (weights[:, None] if weights.ndim == 1 else weights)
+        base = np.where(valid, w, 0.0).sum(axis=1) if weighted else valid.sum(axis=1).astype(np.float64)
+    else:
+        base = valid.any(axis=1) * (weights if weighted else 1.0)
+    return base * (roles.n_outputs if "outputs" in averaged and with_outputs else 1)
 
 
 def _sample_cells(task: LossTask, inputs: _Inputs, one: T.Roles, labels: bool, i: int, lengths):

@@ -105,6 +105,12 @@ def to_table(results: list, max_rows: int) -> str:
         value = "nan" if math.isnan(r.value) else f"{r.value:.10g}"
         word = "exp(sum / n)" if r.exponent else "sum / n"
         out.append(f"value = {value}  ({word}; --reduce {r.reduce}; n = {r.n_text})")
+        if r.ci is not None:
+            ci = r.ci
+            out.append(
+                f"  {ci.level:.0%} interval [{_number(ci.low)}, {_number(ci.high)}]  ({ci.method}, {ci.resamples:,} "
+                f"resamples of the {r.shape[0]:,} samples, each resampled whole; seed {ci.seed})"
+            )
         if r.empty_note:
             out.append(f"  nothing to average: {r.empty_note}")
         if r.samples_without_cells:
