@@ -274,7 +274,7 @@ def _same_bits(got: dict, whole: dict) -> None:
 
 
 def test_blocks_of_samples_give_the_same_bits(tmp_path, monkeypatch):
-    from losscli.engine import tensor_run
+    from losscli.engine import tensor_pass
 
     rng = np.random.default_rng(7)
     logits, labels = rng.normal(size=(9, 5, 6)) * 30, rng.integers(0, 6, size=(9, 5))
@@ -282,7 +282,7 @@ def test_blocks_of_samples_give_the_same_bits(tmp_path, monkeypatch):
     f = _files(tmp_path, p=logits, y=labels)
     args = ["sparse_cce", f["p"], f["y"], "--from-logits", "--ignore-index", "-100"]
     whole = _json(args)
-    monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 2 * 5 * 6)  # two samples a block
+    monkeypatch.setattr(tensor_pass, "BLOCK_VALUES", 2 * 5 * 6)  # two samples a block
     _same_bits(_json(args), whole)
     _same_bits(_json([*args, "--jobs", "2"]), whole)  # five blocks over two threads
 
@@ -352,30 +352,30 @@ def test_a_sample_larger_than_a_block_is_read_in_runs_of_positions_with_the_same
     """A (3, 150, 6) input with blocks of 60 values: each sample is read 64 steps at a time (memory bounded by
     the block, not the sample: benchmarks/ tokens group); the value, n and every sample's value are the bits
     of the whole-sample pass, because sums are exact and a sample's sum adds runs of 64 steps in order."""
-    from losscli.engine import tensor_run
+    from losscli.engine import tensor_pass
 
     f = _long_sequences(tmp_path)
     args = [f.get(a, a) for a in RUNS[name]]
     whole = _json(args)
     roles = T.axis_roles((3, 150, 6))
-    assert tensor_run._position_run(roles, tensor_run.BLOCK_VALUES) is None  # 900 values a sample: whole
-    monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 60)
-    assert tensor_run._position_run(roles, 60) == 64
+    assert tensor_pass.position_run(roles, tensor_pass.BLOCK_VALUES) is None  # 900 values a sample: whole
+    monkeypatch.setattr(tensor_pass, "BLOCK_VALUES", 60)
+    assert tensor_pass.position_run(roles, 60) == 64
     _same_bits(_json(args), whole)
     _same_bits(_json([*args, "--jobs", "3"]), whole)  # a sample a thread: the sums merge exactly
     if name != "kld, samples":  # --grad: the runs' gradients put back where they belong
-        monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 1 << 22)
+        monkeypatch.setattr(tensor_pass, "BLOCK_VALUES", 1 << 22)
         whole_grad = np.array(_json([*args, "--grad"])["gradient"], dtype=float)
-        monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 60)
+        monkeypatch.setattr(tensor_pass, "BLOCK_VALUES", 60)
         np.testing.assert_array_equal(
             np.array(_json([*args, "--grad", "--jobs", "2"])["gradient"], dtype=float), whole_grad
         )
 
 
 def test_runs_of_positions_name_the_bad_value_where_it_is(tmp_path, monkeypatch):
-    from losscli.engine import tensor_run
+    from losscli.engine import tensor_pass
 
-    monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 60)
+    monkeypatch.setattr(tensor_pass, "BLOCK_VALUES", 60)
     probs = np.full((2, 150, 4), 0.25)
     probs[1, 131, 2] = -0.5
     labels = np.zeros((2, 150), dtype=int)
@@ -649,7 +649,7 @@ def test_the_interval_of_a_token_mean_resamples_whole_sequences(tmp_path, monkey
     """The token mean is sum_i a_i / sum_i b_i with a_i a sequence's summed token losses and b_i its valid
     tokens (NumPy's log-softmax here, not losscli's): its interval is the ratio bootstrap of (a_i, b_i) over
     the sequences, to the bit; the same in runs of positions and over threads."""
-    from losscli.engine import tensor_run
+    from losscli.engine import tensor_pass
     from losscli.stats import RatioStatistic, bootstrap_interval
 
     f = _shards(tmp_path)
@@ -663,7 +663,7 @@ def test_the_interval_of_a_token_mean_resamples_whole_sequences(tmp_path, monkey
     args = ["sparse_cce", f["x"], f["y"], "--like", "torch", "--ci", "0.9", "--resamples", "500", "--seed", "4"]
     got = _json(args)["ci"]
     np.testing.assert_allclose([got["low"], got["high"]], [want.low, want.high], rtol=1e-12)
-    monkeypatch.setattr(tensor_run, "BLOCK_VALUES", 8)  # runs of 64 positions: one run a sequence here
+    monkeypatch.setattr(tensor_pass, "BLOCK_VALUES", 8)  # runs of 64 positions: one run a sequence here
     assert _json([*args, "--jobs", "2"])["ci"] == got
 
 
