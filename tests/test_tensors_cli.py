@@ -419,7 +419,7 @@ def test_shapes_that_do_not_fit_say_what_would(tmp_path):
 
 def test_what_the_nd_pass_does_not_compute_is_refused_not_approximated(tmp_path):
     f = _files(tmp_path, p=PRED, t=ZERO)
-    for flags in (["--against", f["p"]], ["--against", f["p"], "--time-series", "2"]):
+    for flags in (["--plot", str(tmp_path / "x.png")], ["--format", "jsonl"], ["--save-baseline", str(tmp_path / "b")]):
         assert "is not available on N-D inputs (" in _refused(["mse", f["p"], f["t"], *flags])
 
 
@@ -680,3 +680,38 @@ def test_the_interval_of_a_table_is_the_2d_interval(tmp_path):
 def test_an_interval_over_the_positions_alone_is_refused(tmp_path):
     f = _files(tmp_path, p=PRED, t=ZERO)
     assert "which a resample changes" in _refused(["mse", f["p"], f["t"], "--reduce", "positions", "--ci", "0.9"])
+
+
+def _token_sums(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy's own per-sequence sums of the token losses and the valid tokens: (a_i, b_i)."""
+    log_q = x - x.max(axis=2, keepdims=True)
+    log_q -= np.log(np.exp(log_q).sum(axis=2, keepdims=True))
+    valid = y != -100
+    picked = -np.take_along_axis(log_q, np.where(valid, y, 0)[..., None], axis=2)[..., 0]
+    return np.where(valid, picked, 0.0).sum(axis=1), valid.sum(axis=1).astype(float)
+
+
+def test_against_tests_two_models_on_the_same_sequences(tmp_path):
+    """--against on token logits: the paired bootstrap and the sign-flip test over whole sequences, as
+    losscli.stats gives them for NumPy's own (a_i, b_i) of each model; --fail-if-worse is the 2-D gate."""
+    from losscli.stats import RatioStatistic, paired_bootstrap
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(30, 8, 5)), rng.integers(0, 5, (30, 8))
+    y[rng.random(y.shape) < 0.2] = -100
+    better = x.copy()
+    better[np.arange(30)[:, None], np.arange(8)[None, :], np.where(y < 0, 0, y)] += 1.0  # the label's logit up
+    f = _files(tmp_path, a=x, b=better, y=y)
+    args = ["sparse_cce", f["b"], f["y"], "--like", "torch", "--against", f["a"], "--resamples", "500", "-f", "json"]
+    data = json.loads(runner.invoke(app, args).stdout)
+    (baseline, model) = data["models"]
+    assert baseline["name"] == f["a"] and model["name"] == f["b"] and model["verdict"] == "better"
+    want = paired_bootstrap(RatioStatistic(*_token_sums(better, y)), RatioStatistic(*_token_sums(x, y)), resamples=500)
+    np.testing.assert_allclose(model["difference"], want.difference, rtol=1e-12)
+    np.testing.assert_allclose(
+        [model["interval"]["low"], model["interval"]["high"]], [want.interval.low, want.interval.high], rtol=1e-12
+    )
+    worse = runner.invoke(
+        app, ["sparse_cce", f["a"], f["y"], "--like", "torch", "--against", f["b"], "--fail-if-worse"]
+    )
+    assert worse.exit_code == 1 and "is worse than" in worse.stderr

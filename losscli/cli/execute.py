@@ -267,6 +267,8 @@ def _tensor_report(request: RunRequest, specs) -> int:
 
     tensor_run.check(request, specs)
     results = tensor_run.run(request, specs)
+    if request.statistics.comparing:
+        return _compare_tensors(request, specs, results)
     output, checks = request.output, request.checks
     if request.engine.save_state:
         _save_tensor_state(request, results)
@@ -274,6 +276,29 @@ def _tensor_report(request: RunRequest, specs) -> int:
     if not checks.checking:
         return ExitCode.OK
     return ExitCode.CHECK_FAILED if _check(checks, results, None, output.quiet) else ExitCode.OK
+
+
+def _compare_tensors(request: RunRequest, specs, results) -> int:
+    """--against on N-D inputs: every model's pass on the same targets, the paired tests over whole samples
+    (the 2-D report and gate); then the main model's own checks."""
+    from ..engine import tensor_run
+    from ..engine.models import Model, report
+    from ..report.checks import parse_tolerance
+    from . import against
+
+    others = []
+    for preds in request.statistics.against:
+        (other,) = tensor_run.run(replace(request, inputs=replace(request.inputs, preds=preds)), specs)
+        others.append(Model(preds, other, other.statistic, None))
+    main = Model(against.model_name(request), results[0], results[0].statistic, None)
+    done = report([others[0], main, *others[1:]], against.settings_of(request))
+    against._print(request.output, done, specs[0].name)
+    code = ExitCode.OK
+    if request.checks.fail_if_worse:
+        code = against._gate(done, parse_tolerance(request.checks.tolerance), request.output.quiet)
+    if request.checks.checking and _check(request.checks, results, None, request.output.quiet, main.name):
+        return ExitCode.CHECK_FAILED
+    return code
 
 
 def _save_tensor_state(request: RunRequest, results) -> None:

@@ -30,9 +30,7 @@ RATIO_LOSSES = ("dice", "tversky")  # a ratio of sums over --axis: read whole, s
 TORCH_IGNORE_INDEX = -100  # the default ignore_index of PyTorch's CrossEntropyLoss and NLLLoss
 EMPTY_OF = {"torch": "nan", "keras": "zero"}  # what each framework gives for a mean over nothing
 UNSUPPORTED = (  # (what the request holds, the flag): the 2-D pass's additions, not on N-D inputs yet
-    (lambda r: bool(r.statistics.against or r.statistics.against_col), "--against"),
     (lambda r: r.statistics.paired, "--paired"),
-    (lambda r: r.statistics.time_series is not None, "--time-series"),
     (lambda r: r.engine.dask is not None, "--dask"),
     (lambda r: r.output.plot is not None, "--plot"),
     (lambda r: r.checks.baseline is not None, "--baseline"),
@@ -91,6 +89,7 @@ class TensorResult:
     explained: bool = False  # --explain: the table lists them
 
     ci: Any = None  # --ci: a stats.Interval of the value, resampling whole samples
+    statistic: Any = field(default=None, repr=False)  # --ci, --against: the stats.RatioStatistic of the value
 
     @property
     def non_finite(self) -> str | None:
@@ -403,7 +402,8 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     averaged = T.parse_reduce(reduce_text)
     empty = request.axes.empty or EMPTY_OF.get(framework or "", "error")
     element = request.output.output_format in ("csv", None) and request.output.level == "element"
-    keep = Keep(element, _top(request), request.analysis.grad, averaged if request.statistics.ci else None)
+    resampled = request.statistics.ci is not None or request.statistics.comparing
+    keep = Keep(element, _top(request), request.analysis.grad, averaged if resampled else None)
     found = run_pass(task, spec, inputs, roles, labels, averaged, jobs_for(request, inputs), keep)
     word = "token" if labels and roles.has_positions else "position"
     settings = {
@@ -423,24 +423,31 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     result.inputs = inputs.described()
     result.notes = _notes(request, task, reduce_text, roles) + _torch_notes(like, task, roles, labels)
     result.explained = request.analysis.explain
+    if resampled:
+        from ..stats import bootstrap_interval
+
+        result.statistic = _statistic(spec, found, result)
     if request.statistics.ci is not None:
-        result.ci = _interval(request, spec, found, result)
+        stats = request.statistics
+        result.ci = bootstrap_interval(
+            result.statistic, level=stats.ci, resamples=stats.resamples, seed=stats.seed, method=stats.ci_method
+        )
     return result
 
 
-def _interval(request: RunRequest, spec: Loss, found: Found, result: TensorResult):
-    """--ci: the bootstrap interval of the value, resampling whole samples (sequences, images: their positions
-    are not independent), as the 2-D pass resamples rows: finish(sum a_i / sum b_i), checked to reproduce the
-    value before any resample is drawn."""
-    from ..stats import RatioStatistic, bootstrap_interval
+def _statistic(spec: Loss, found: Found, result: TensorResult):
+    """What --ci and --against resample: finish(sum_i a_i / sum_i b_i) over whole samples (sequences, images:
+    their positions are not independent draws), as the 2-D pass resamples rows; checked to reproduce the value
+    before any resample is drawn."""
+    from ..stats import RatioStatistic
 
     numerators, shares = found.numerators, found.shares
-    assert numerators is not None, "the pass keeps each sample's numerator under --ci"
+    assert numerators is not None, "the pass keeps each sample's numerator under --ci and --against"
     if shares is None:  # the samples are summed: n is a constant, a resample of N samples keeps it
         if "positions" in T.parse_reduce(result.averaged) and found.sums.roles.has_positions:
             raise UsageError(
-                f"--ci: --reduce {result.averaged} divides by the positions valid in some sample, which a resample "
-                "changes; average the samples too (--reduce samples,positions) for an interval"
+                f"--ci, --against: --reduce {result.averaged} divides by the positions valid in some sample, which "
+                "a resample changes; average the samples too (--reduce samples,positions) for an interval"
             )
         shares = np.full(len(numerators), result.n / len(numerators))
     shown = _shown_as(spec)
@@ -448,10 +455,7 @@ def _interval(request: RunRequest, spec: Loss, found: Found, result: TensorResul
     got = statistic.value()
     if not (math.isfinite(got) and math.isclose(got, result.value, rel_tol=1e-9, abs_tol=1e-300)):
         raise UsageError(f"--ci: {spec.name}'s value ({result.value!r}) is no ratio of per-sample sums ({got!r})")
-    stats = request.statistics
-    return bootstrap_interval(
-        statistic, level=stats.ci, resamples=stats.resamples, seed=stats.seed, method=stats.ci_method
-    )
+    return statistic
 
 
 def _reduced_of(sums: T.AxisSums, settings: dict) -> T.Reduced:
