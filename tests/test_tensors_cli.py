@@ -633,13 +633,24 @@ def test_merging_states_refuses_what_would_count_twice_or_mix(tmp_path):
     assert "counts the input" in _refused(["merge", state, state])
     assert "holds other losses or settings" in _refused(["merge", state, other])
     assert "a state holds no samples" in _refused(["merge", state, "-f", "csv", "--level", "sample"])
-    data = json.loads(Path(state).read_text())
-    data["losses"][0]["state"]["position_count"] = [1]  # five positions, one count
-    Path(state).write_text(json.dumps(data))
-    assert "a state file is damaged" in _refused(["merge", state])
-    data["losses"][0]["state"]["shape"] = [10**12, 4]  # a bomb: checked against its tables before any array
-    Path(state).write_text(json.dumps(data))
-    assert "the tables do not fit the shape" in _refused(["merge", state])
+    good = json.loads(Path(state).read_text())
+    sums = good["losses"][0]["state"]
+    tampered = [  # each a state a pass cannot make: refused, never merged into a number
+        ("position_count", [1]),  # five positions, one count
+        ("shape", [10**12, 4]),  # a bomb: checked against its tables before any array of its size
+        ("cells", -5),
+        ("cells", sums["cells"] + 1),  # one more valid cell than the positions count
+        ("samples", 1.5),
+        ("removed", [0, -5, 0]),
+        ("non_finite", -3),
+        ("with_outputs", "yes"),
+        ("total", {**sums["total"], "special": "inf"}),  # an infinite sum without an infinite term
+    ]
+    for key, value in tampered:
+        Path(state).write_text(json.dumps({**good, "losses": [{**good["losses"][0], "state": {**sums, key: value}}]}))
+        assert f"{state}: is a damaged state file" in _refused(["merge", state]), key
+    Path(state).write_text(json.dumps({**good, "inputs": None}))  # was exit 70
+    assert "its inputs are not a list of files" in _refused(["merge", state])
 
 
 # --- --ci: whole samples resampled -----------------------------------------------------------
@@ -715,3 +726,27 @@ def test_against_tests_two_models_on_the_same_sequences(tmp_path):
         app, ["sparse_cce", f["a"], f["y"], "--like", "torch", "--against", f["b"], "--fail-if-worse"]
     )
     assert worse.exit_code == 1 and "is worse than" in worse.stderr
+
+
+def test_what_the_n_d_pass_would_compute_as_something_else_is_refused(tmp_path):
+    """The hostile pass's finds: WMAPE (one ratio of batch sums) printed the MAE, --per-output-root was
+    ignored, and --like torchmetrics named a kl_divergence call that raises on rank 3; N-D arrays on standard
+    input failed on a closed stream. Each is one line now, never a number."""
+    rng = np.random.default_rng(2)
+    f = _files(tmp_path, p=rng.uniform(0.1, 2, (3, 4, 2)), t=rng.uniform(0.1, 2, (3, 4, 2)), w=np.array([1.0, -1, 1]))
+    q = _files(tmp_path, a=rng.dirichlet(np.ones(5), (3, 4)), b=rng.dirichlet(np.ones(5), (3, 4)))
+    assert "wmape is one ratio of sums over the batch" in _refused(["wmape", f["p"], f["t"]])
+    assert "--per-output-root" in _refused(["rmse", f["p"], f["t"], "--per-output-root"])
+    assert "torchmetrics' kld takes 2-D inputs" in _refused(["kld", q["a"], q["b"], "--like", "torchmetrics"])
+    assert f"{f['w']}[1] = -1: weights are finite numbers >= 0" in _refused(
+        ["mse", f["p"], f["t"], "--weights", f["w"]]
+    )
+    with open(f["p"], "rb") as stdin:
+        said = _refused_stdin(["mse", "-", f["t"]], stdin.read())
+    assert "the N-D pass reads its arrays from files" in said
+
+
+def _refused_stdin(args: list[str], data: bytes) -> str:
+    result = runner.invoke(app, args, input=data)
+    assert result.exit_code == 2 and result.stdout == "", (result.exit_code, result.stdout)
+    return result.stderr

@@ -384,7 +384,8 @@ def cell_weights(weights: Any, roles: Roles) -> np.ndarray:
     bad = np.argwhere(~(np.isfinite(flat) & (flat >= 0)))
     if len(bad):
         i, p = (int(k) for k in bad[0])
-        raise InputError(f"{_where('weights', roles, i, p)} = {_shown(flat[i, p])}: weights are finite numbers >= 0")
+        where = f"weights[{i}]" if w.ndim == 1 else _where("weights", roles, i, p)  # one weight per sample
+        raise InputError(f"{where} = {_shown(flat[i, p])}: weights are finite numbers >= 0")
     return w
 
 
@@ -613,11 +614,16 @@ class AxisSums:
 
     @classmethod
     def from_dict(cls, data: dict) -> AxisSums:
-        """:meth:`to_dict` read back; a ValueError, KeyError or TypeError where the data does not fit."""
-        rest = tuple(int(d) for d in data["shape"])
+        """:meth:`to_dict` read back, its counts checked against each other (a state is data from outside);
+        a ValueError, KeyError or TypeError where the data does not fit."""
+        rest = tuple(_count(d, "shape") for d in data["shape"])
         roles = Roles(
-            (int(data["samples"]), *rest), tuple(map(int, data["outputs"])), tuple(map(int, data["positions"]))
+            (_count(data["samples"], "samples"), *rest),
+            tuple(_count(a, "outputs") for a in data["outputs"]),
+            tuple(_count(a, "positions") for a in data["positions"]),
         )
+        if roles.n_samples < 1 or not isinstance(data["with_outputs"], bool):
+            raise ValueError("a state of no samples, or with_outputs not true or false")
         if any(d < 0 for d in roles.shape) or sorted((*roles.outputs, *roles.positions)) != list(
             range(1, len(roles.shape))
         ):
@@ -629,26 +635,31 @@ class AxisSums:
             raise ValueError("the tables do not fit the shape")  # checked before an array of that size is made
         sums = cls(roles, with_outputs=bool(data["with_outputs"]))
         p = roles.n_positions
-        sums.samples, sums.cells, sums.counted = int(data["samples"]), int(data["cells"]), int(data["counted"])
+        sums.samples, sums.cells, sums.counted = (
+            roles.n_samples,
+            _count(data["cells"], "cells"),
+            _count(data["counted"], "counted"),
+        )
         sums.total = ExactSum.from_dict(data["total"])
         sums.cell_weight, sums.sample_weight = (ExactSum.from_dict(data[k]) for k in ("cell_weight", "sample_weight"))
         seen = np.asarray(data["positions_seen"], dtype=np.int64)
         if seen.ndim != 1 or (seen.size and (seen.min() < 0 or seen.max() >= p)):
             raise ValueError("positions_seen out of range")
         sums.positions_seen[seen] = True
-        sums.removed_counts = np.asarray(data["removed"], dtype=np.int64).reshape(3)
+        sums.removed_counts = np.array([_count(k, "removed") for k in data["removed"]], dtype=np.int64).reshape(3)
         if data["weights"] not in (None, "samples", "positions"):
             raise ValueError(f"weights {data['weights']!r}")
-        sums.weights, sums.non_finite = data["weights"], int(data["non_finite"])
+        sums.weights, sums.non_finite = data["weights"], _count(data["non_finite"], "non_finite")
         if sums.with_outputs:
             sums.output_sums = vector_from_dict(data["output_sums"])
         sums.position_sums, sums.position_weight = (
             vector_from_dict(data[k]) for k in ("position_sums", "position_weight")
         )
-        sums.position_count = np.asarray(data["position_count"], dtype=np.int64).reshape(p)
+        sums.position_count = np.array([_count(k, "position_count") for k in data["position_count"]], dtype=np.int64)
         sizes = (sums.position_sums.high.size, sums.position_weight.high.size)
         if sizes != (p, p) or (sums.output_sums is not None and sums.output_sums.high.size != roles.n_outputs):
             raise ValueError("the tables do not fit the shape")
+        _check_counts(sums)
         return sums
 
     def merge(self, other: AxisSums) -> None:
@@ -674,6 +685,25 @@ class AxisSums:
         self.position_sums.merge(other.position_sums)
         self.position_count += other.position_count
         self.position_weight.merge(other.position_weight)
+
+
+def _count(x: Any, what: str) -> int:
+    """A count of a state file: an integer from 0 to 2^53 (JSON's exact integers)."""
+    if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x <= 2**53:
+        raise ValueError(f"{what} holds {x!r}, not a count")
+    return x
+
+
+def _check_counts(sums: AxisSums) -> None:
+    """The counts of read sums agree with each other as a pass makes them: every valid cell counted at its
+    position, at most every cell of the samples valid, no infinite sum without an infinite term."""
+    cells = int(sums.position_count.sum())
+    if cells != sums.cells or cells > sums.samples * sums.roles.n_positions or sums.counted > sums.samples:
+        raise ValueError(f"{sums.cells} valid cells, {cells} by position, {sums.counted} of {sums.samples} samples")
+    if sums.non_finite == 0 and not all(
+        math.isfinite(s.special) for s in (sums.total, sums.cell_weight, sums.sample_weight)
+    ):
+        raise ValueError("an infinite or NaN sum without an infinite or NaN term")
 
 
 class Reduced(NamedTuple):

@@ -200,6 +200,11 @@ def check(request: RunRequest, specs: list[Loss]) -> None:
             )
     inputs = request.inputs
     for name in (inputs.preds, inputs.targets, inputs.weights, request.axes.mask, request.axes.lengths):
+        if isinstance(name, str) and name == "-":
+            raise UsageError(
+                "standard input: the N-D pass reads its arrays from files (a header first, then blocks, once for "
+                "the shapes and once for the values); save the array to a file"
+            )
         if isinstance(name, str):
             from ..io.shards import is_pattern
 
@@ -381,7 +386,6 @@ def _ignores_by_default(task: LossTask) -> bool:
 
 def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) -> TensorResult:
     axis = parse_axis(request.axes.axis)
-    pred_shape = inputs.preds.shape
     for tensor in (inputs.preds, inputs.targets):
         if math.prod(tensor.shape) == 0:  # as the 2-D readers say it: an empty batch is not a batch
             raise InputError(
@@ -392,12 +396,7 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     roles, how = _roles(spec, inputs, labels, axis)
     task, like = _task(request, spec, labels, roles.n_outputs)
     framework = None if like is None else like.framework
-    if framework == "sklearn" and roles.has_positions:
-        raise UsageError(
-            f"--like sklearn: scikit-learn's metrics take arrays of rank 1 or 2 and raise on shape "
-            f"{shape_text(pred_shape)} ('Found array with dim 3'); reshape to (N, C) yourself, knowing that the "
-            "reshape decides n"
-        )
+    _refuse_unbuilt(task, framework, roles)
     reduce_text = request.reduction.reduce or _default_reduce(task, roles)
     averaged = T.parse_reduce(reduce_text)
     empty = request.axes.empty or EMPTY_OF.get(framework or "", "error")
@@ -433,6 +432,27 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
             result.statistic, level=stats.ci, resamples=stats.resamples, seed=stats.seed, method=stats.ci_method
         )
     return result
+
+
+TORCHMETRICS_FLATTENS = ("mse", "rmse", "mae", "msle", "mape", "perplexity")  # their calls take any shape
+
+
+def _refuse_unbuilt(task: LossTask, framework: str | None, roles: T.Roles) -> None:
+    """What the N-D pass would compute as something else, refused before any value is read: a ratio of
+    batch sums other than dice's and tversky's (WMAPE), roots per output, and the frameworks whose own
+    call raises on rank 3."""
+    shape, name = shape_text(roles.shape), task.spec.name
+    why = None
+    if task.spec.ratio is not None:
+        why = f"{name} is one ratio of sums over the batch; over N-D inputs it is not built yet"
+    elif task.options.get("per_output_root"):
+        why = "--per-output-root (a root per output) is not built for N-D inputs yet"
+    elif framework == "sklearn" and roles.has_positions:
+        why = f"--like sklearn: scikit-learn's metrics take arrays of rank 1 or 2 and raise on shape {shape}"
+    elif framework == "torchmetrics" and roles.has_positions and name not in TORCHMETRICS_FLATTENS:
+        why = f"--like torchmetrics: torchmetrics' {name} takes 2-D inputs and raises on shape {shape}"
+    if why is not None:
+        raise UsageError(f"{why}; reshape to (N, C) yourself, knowing that the reshape decides n")
 
 
 def _statistic(spec: Loss, found: Found, result: TensorResult):

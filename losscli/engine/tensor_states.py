@@ -81,25 +81,41 @@ def merge(paths: list[str], documents: list[dict], allow_duplicates: bool):
     for path, data in zip(paths, documents, strict=True):
         if not is_tensor_state(data):
             raise UsageError(f"{path}: is a state of 2-D inputs; merge states of N-D inputs with their own kind")
-        if _settings(data, path) != _settings(first, paths[0]):
+        inputs = data.get("inputs")
+        if not isinstance(inputs, list) or not all(isinstance(item, dict) for item in inputs):
+            raise InputError(f"{path}: is a damaged state file (its inputs are not a list of files); write it again")
+        mine, theirs = _settings(data, path), _settings(first, paths[0])
+        if [m[:-1] for m in mine] != [t[:-1] for t in theirs]:
             raise UsageError(
                 f"{path}: holds other losses or settings than {paths[0]}; merge states of one run's settings"
+            )
+        if mine != theirs:
+            raise UsageError(
+                f"{path}: holds sums of inputs shaped (N, {_dims(mine[0][-1])}), {paths[0]} of (N, "
+                f"{_dims(theirs[0][-1])}): every axis but the samples must be the same"
             )
     if not allow_duplicates:
         _refuse_duplicates(paths, documents)
     merged = []
     for k, entry in enumerate(first["losses"]):
-        try:
-            parts = [T.AxisSums.from_dict(data["losses"][k]["state"]) for data in documents]
-        except (KeyError, ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as exc:
-            raise InputError(
-                f"a state file is damaged ({type(exc).__name__}: {str(exc)[:120]}); write it again"
-            ) from None
+        parts = [_sums(data["losses"][k], path) for path, data in zip(paths, documents, strict=True)]
         total = parts[0]
         for part in parts[1:]:
             total.merge(part)
         merged.append((entry, total))
     return merged
+
+
+def _dims(shape) -> str:
+    return ", ".join(map(str, shape)) if isinstance(shape, list) else repr(shape)
+
+
+def _sums(entry: dict, path: str) -> T.AxisSums:
+    try:
+        return T.AxisSums.from_dict(entry["state"])
+    except (KeyError, ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError, AttributeError) as exc:
+        why = f"{type(exc).__name__}: {str(exc)[:120]}"
+        raise InputError(f"{path}: is a damaged state file ({why}); write it again") from None
 
 
 def _settings(data: dict, path: str) -> list:

@@ -63,8 +63,9 @@ class NpyHeader:
         self.shape, self.fortran, self.dtype = read_npy_header(stream, name)
         if len(self.shape) not in (1, 2):
             raise InputError(
-                f"{name}: has {len(self.shape)} dimensions (shape {self.shape}); losscli takes a 1-D (N,) or 2-D "
-                f"(N samples, C outputs) array, so reshape it first"
+                f"{name}: has {len(self.shape)} dimensions (shape {self.shape}); here losscli reads a 1-D (N,) or "
+                f"2-D (N, C) array: give an array of rank 3 or more as a file of its own (FILE.npy, FILE.npz:KEY), "
+                f"not on standard input, or reshape it"
             )
         self.rows = int(self.shape[0])
         self.width = int(self.shape[1]) if len(self.shape) == 2 else 1

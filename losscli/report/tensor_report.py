@@ -213,7 +213,10 @@ def _positions(r, max_rows: int) -> list[str]:
 def _worst(r) -> list[str]:
     if not r.worst:
         return []
-    lines = ["", f"largest cells: {r.loss} (sample, position...), each its own n = 1"]
+    lines = [
+        "",
+        f"largest cells: {r.loss} (sample, position...), each a cell's value (its outputs as --reduce says)",
+    ]
     lines += [f"  [{', '.join(map(str, index))}] {_number(value)}" for index, value in r.worst]
     return lines
 
