@@ -206,6 +206,7 @@ def _split_sample(task, spec, inputs, roles, labels, i, lengths, axes, sums, run
         terms, pred, target = _terms_of_run(task, spec, inputs, roles, i, (p0, p1), valid, y_run)
         if gradient is not None:
             gradient[:, p0:p1] = _raw_gradient(task, spec, pred, target, y_run, valid, w)
+        del pred, target  # the run's inputs (1, Q, C): freed before the sums make their temporaries
         sums.add_terms(terms, valid, w, p0)
         total, with_outputs = T.per_sample_sums(terms, valid, w, total), terms.ndim == 3
         cell_values[:, p0:p1] = _cell_values(terms, valid, axes)
