@@ -750,3 +750,17 @@ def _refused_stdin(args: list[str], data: bytes) -> str:
     result = runner.invoke(app, args, input=data)
     assert result.exit_code == 2 and result.stdout == "", (result.exit_code, result.stdout)
     return result.stderr
+
+
+def test_a_ratio_loss_over_tensors_refuses_what_it_does_not_resample(tmp_path):
+    """The final read's finds: dice over N-D inputs printed no interval under --ci and exited 70 under
+    --against; both are refused now. RMSE's per-output table no longer says its roots average to the value:
+    sqrt(mean_j O_j^2) is (the value is the root of the mean of their squares)."""
+    rng = np.random.default_rng(0)
+    f = _files(tmp_path, p=rng.uniform(size=(4, 3, 3, 1)), t=rng.integers(0, 2, (4, 3, 3, 1)).astype(float))
+    assert "has no --ci yet" in _refused(["dice", f["p"], f["t"], "--ci", "0.9"])
+    assert "has no --against yet" in _refused(["dice", f["p"], f["t"], "--against", f["p"]])
+    g = _files(tmp_path, a=rng.normal(size=(3, 4, 2)), b=rng.normal(size=(3, 4, 2)))
+    data = _json(["rmse", g["a"], g["b"]])
+    np.testing.assert_allclose(math.sqrt(np.mean(np.square(data["per_output"]))), data["value"], rtol=1e-13)
+    assert "the value is the root of the mean of their squares" in runner.invoke(app, ["rmse", g["a"], g["b"]]).stdout

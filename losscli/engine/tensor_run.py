@@ -2,9 +2,10 @@
 samples at a time, each loss's terms in the flattened layout (N, P, C) of ``core/tensors.py``, their
 exact sums over the named axes, one :class:`TensorResult` per loss with n in the axes' own words.
 
-This is the N-D pass beside the 2-D one (``engine/run.py``). It computes the batch value, each
-sample's value and what removed cells from n; what the 2-D pass adds beside (intervals, paired tests,
-conventions, gradients, states, shards, Dask) is refused here with the reason, never approximated.
+This plans the N-D run beside the 2-D one (``engine/run.py``): it opens the inputs, finds the roles of
+their axes, applies --like, has ``tensor_pass`` compute the sums, and turns them into the result (the
+value, each sample's value, the tables, every reduction, --grad, --ci, --compare). What it does not
+compute yet (shards, Dask, --paired, plots, baselines) is refused with the reason, never approximated.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class TensorResult:
     empty_note: str | None = None  # why the value is NaN or 0: nothing to average, and --empty
     notes: list[str] = field(default_factory=list)
     exponent: bool = False  # the value is exp(total / n): a perplexity
+    root: bool = False  # the value is sqrt(total / n): RMSE, whose per-output roots do not average to it
     signature: str = ""
     per_output: np.ndarray | None = None  # (C,) O[j]: the value is their mean (outputs averaged) or sum
     per_position: np.ndarray | None = None  # (P,) Q[p]: the loss at each position, over the samples valid there
@@ -104,7 +106,7 @@ class TensorResult:
             "schema_version": SCHEMA_VERSION,
             "loss": self.loss,
             "formula": self.formula,
-            "options": {name: _plain(value) for name, value in self.options.items()},
+            "options": {name: plain(value) for name, value in self.options.items()},
             "reduce": self.reduce,
             "shape": list(self.shape),
             "n": self.n,
@@ -147,8 +149,11 @@ def _number(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-def _plain(value: Any) -> Any:
-    return value.tolist() if isinstance(value, np.ndarray) else value
+def plain(value: Any) -> Any:
+    """An option's value as JSON writes it: arrays and tuples as lists."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return list(value) if isinstance(value, tuple) else value
 
 
 # --- when a run is an N-D run -------------------------------------------------------------
@@ -198,18 +203,19 @@ def check(request: RunRequest, specs: list[Loss]) -> None:
                 "sample's value and n are. For the 2-D analyses, reshape to (N, C) yourself, knowing that "
                 "the reshape decides n"
             )
+    from ..io.shards import is_pattern
+
     inputs = request.inputs
     for name in (inputs.preds, inputs.targets, inputs.weights, request.axes.mask, request.axes.lengths):
-        if isinstance(name, str) and name == "-":
+        if not isinstance(name, str):
+            continue
+        if name == "-":
             raise UsageError(
                 "standard input: the N-D pass reads its arrays from files (a header first, then blocks, once for "
                 "the shapes and once for the values); save the array to a file"
             )
-        if isinstance(name, str):
-            from ..io.shards import is_pattern
-
-            if is_pattern(name):
-                raise UsageError(f"{name}: shards of N-D inputs are not read yet; give one file per input")
+        if is_pattern(name):
+            raise UsageError(f"{name}: shards of N-D inputs are not read yet; give one file per input")
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -284,8 +290,6 @@ def _is_table(spec: str, input_format: str | None) -> bool:
     """A 2-D input of rows and columns (CSV, TSV, text, JSON Lines, Parquet): the N-D pass reads it whole."""
     from ..io.source import format_from_name, split_key
 
-    if spec == "-":
-        return input_format not in (None, "npy", "json")
     return format_from_name(split_key(spec)[0]) in ("csv", "tsv", "txt", "jsonl", "parquet")
 
 
@@ -329,6 +333,7 @@ def _comparison(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) 
             request,
             reduction=replace(request.reduction, like=framework, reduce=None),
             analysis=replace(request.analysis, compare=False, grad=False, explain=False),
+            statistics=replace(request.statistics, ci=None),  # the interval is the main run's
             output=replace(request.output, level="sample", top=0),
         )
         try:
@@ -423,10 +428,10 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     result.notes = _notes(request, task, reduce_text, roles) + _torch_notes(like, task, roles, labels)
     result.explained = request.analysis.explain
     if resampled:
-        from ..stats import bootstrap_interval
-
         result.statistic = _statistic(spec, found, result)
     if request.statistics.ci is not None:
+        from ..stats import bootstrap_interval
+
         stats = request.statistics
         result.ci = bootstrap_interval(
             result.statistic, level=stats.ci, resamples=stats.resamples, seed=stats.seed, method=stats.ci_method
@@ -471,7 +476,7 @@ def _statistic(spec: Loss, found: Found, result: TensorResult):
             )
         shares = np.full(len(numerators), result.n / len(numerators))
     shown = _shown_as(spec)
-    statistic = RatioStatistic(numerators, shares, lambda ratios: shown(ratios))
+    statistic = RatioStatistic(numerators, shares, shown)
     got = statistic.value()
     if not (math.isfinite(got) and math.isclose(got, result.value, rel_tol=1e-9, abs_tol=1e-300)):
         raise UsageError(f"--ci: {spec.name}'s value ({result.value!r}) is no ratio of per-sample sums ({got!r})")
@@ -516,6 +521,7 @@ def result_of_sums(spec: Loss, settings: dict, sums: T.AxisSums, like: Any, role
         like=like,
         empty_note=reduced.note,
         exponent=spec.exponent,
+        root=spec.root,
         per_output=None if spec.exponent or tables.per_output is None else shown(tables.per_output),
         per_position=shown(tables.per_position) if roles.has_positions else None,
         position_n=tables.position_n if roles.has_positions else None,
@@ -667,9 +673,16 @@ def _ratio_loss(request: RunRequest, spec: Loss, inputs: _Inputs, axis: Any) -> 
 
     if inputs.mask is not None or inputs.lengths is not None or inputs.weights is not None:
         raise UsageError(f"{spec.name} is a ratio of sums; --mask, --lengths and --weights do not apply to it yet")
-    if request.analysis.grad or request.analysis.explain:
-        flag = "--grad" if request.analysis.grad else "--explain"
-        raise UsageError(f"{flag}: {spec.name} over N-D inputs is not explained or derived yet (its 2-D inputs are)")
+    asked = (
+        ("--grad", request.analysis.grad),
+        ("--explain", request.analysis.explain),
+        ("--ci", request.statistics.ci is not None),
+        ("--against", request.statistics.comparing),
+        ("--save-state", request.engine.save_state is not None),
+    )
+    for flag, given in asked:
+        if given:
+            raise UsageError(f"{flag}: {spec.name} over N-D inputs (one ratio of sums) has no {flag} yet")
     if inputs.targets.shape != inputs.preds.shape:
         raise InputError(
             f"{inputs.preds.name} has shape {shape_text(inputs.preds.shape)} but {inputs.targets.name} has shape "

@@ -10,7 +10,7 @@ no samples: merged results have no per-sample values.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .. import __version__
 from ..core import tensors as T
@@ -34,6 +34,7 @@ class StoredLike(NamedTuple):
 def document(results: list, digests: list[dict]) -> dict:
     """The state of a finished N-D run: every loss's sums and what reading them back needs."""
     from .states import FORMAT, VERSION
+    from .tensor_run import plain
 
     losses = []
     for result in results:
@@ -42,7 +43,7 @@ def document(results: list, digests: list[dict]) -> dict:
         losses.append(
             {
                 "loss": result.loss,
-                "options": {k: _plain(v) for k, v in result.options.items()},
+                "options": {k: plain(v) for k, v in result.options.items()},
                 "reduce": result.averaged,
                 "weight_divisor": result.weight_divisor,
                 "empty": result.empty,
@@ -59,14 +60,6 @@ def document(results: list, digests: list[dict]) -> dict:
         "losses": losses,
         "inputs": digests,
     }
-
-
-def _plain(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return list(value) if isinstance(value, tuple) else value
 
 
 def is_tensor_state(data: dict) -> bool:

@@ -193,7 +193,10 @@ def _elided(rows: list[int], line) -> list[str]:
 def _outputs(r, max_rows: int) -> list[str]:
     if r.per_output is None or len(r.per_output) < 2 or max_rows <= 0:
         return []
-    how = "their mean is the value" if r.reduce in ("all",) or "outputs" in r.reduce else "their sum is the value"
+    mean = r.reduce in ("all",) or "outputs" in r.reduce
+    how = f"their {'mean' if mean else 'sum'} is the value"
+    if r.root:  # each output's own root: the value is the root of their squares' mean (or sum), not their mean
+        how = f"each output's own root; the value is the root of the {'mean' if mean else 'sum'} of their squares"
     head = ["", f"per output: {r.loss} O[j] ({how})"]
     return head + _elided(_kept_rows(len(r.per_output), max_rows), lambda j: f"  [{j}] {_number(r.per_output[j])}")
 
