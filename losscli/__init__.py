@@ -13,6 +13,8 @@ __version__ = "0.3.0"
 _NAMES = {
     "compute": ("api", "compute"),
     "Bootstrap": ("api", "Bootstrap"),
+    "Read": ("api", "Read"),
+    "Axes": ("api", "Axes"),
     "LOSSES": ("core.registry", "LOSSES"),
     "get_loss": ("core.registry", "get_loss"),
     "Result": ("core.result", "Result"),

@@ -34,6 +34,26 @@ class Bootstrap(NamedTuple):
     method: str = "bca"  # or "percentile"
 
 
+class Read(NamedTuple):
+    """``compute(frame, read=Read(pred_col="p0:p9", target_col="t0:t9"))``: how the inputs are read,
+    as ``--pred-col``, ``--target-col``, ``--classes`` and ``--drop-missing`` read them."""
+
+    pred_col: str | list[str] | None = None
+    target_col: str | list[str] | None = None
+    classes: list[str] | None = None
+    drop_missing: bool = False
+
+
+class Axes(NamedTuple):
+    """``compute(..., axes=Axes(mask=m))``: the N-D pass's axes, as ``--axis``, ``--mask``,
+    ``--lengths`` and ``--empty`` give them (docs/axes.md)."""
+
+    axis: int | tuple[int, ...] | str | None = None
+    mask: Any = None
+    lengths: Any = None
+    empty: str | None = None
+
+
 def _columns(data, spec, role: str):
     if spec is None:
         return data
@@ -61,14 +81,8 @@ def compute(
     grad: bool = False,
     compare: bool = False,
     ci: float | Bootstrap | None = None,
-    drop_missing: bool = False,
-    classes: list[str] | None = None,
-    pred_col: str | list[str] | None = None,
-    target_col: str | list[str] | None = None,
-    axis: int | tuple[int, ...] | str | None = None,
-    mask: Any = None,
-    lengths: Any = None,
-    empty: str | None = None,
+    read: Read | None = None,
+    axes: Axes | None = None,
     **options: Any,
 ) -> Result | list[Result] | Any:
     """Compute ``loss`` of ``preds`` against ``targets`` under a reduction.
@@ -86,18 +100,18 @@ def compute(
     as that framework's own call does; ``compare=True`` adds every framework's number as
     ``result.comparison``. ``ci=0.95`` adds the bootstrap confidence interval of the value as
     ``result.ci``; ``ci=Bootstrap(0.9, resamples=500, seed=1, method="percentile")`` says how it is
-    drawn. ``drop_missing=True`` and ``classes=[...]`` (the prediction columns' class names) read
-    the inputs as ``--drop-missing`` and ``--classes`` do. Several losses (``"mse,mae"``) give a
+    drawn. ``read=Read(drop_missing=True, classes=[...])`` (the prediction columns' class names)
+    reads the inputs as ``--drop-missing`` and ``--classes`` do. Several losses (``"mse,mae"``) give a
     list, as on the command line. The run is the command line's: one request, one planner.
 
-    Arrays of rank 3 or more (and ``axis``, ``mask``, ``lengths``, ``empty``, a ``reduce`` over
-    ``positions``, or ``perplexity``) run the N-D pass of ``--axis`` and ``--mask`` (docs/axes.md) and
-    give a :class:`~losscli.engine.tensor_run.TensorResult`: ``axis`` the class axis (or a ratio loss's
+    Arrays of rank 3 or more (and ``axes=Axes(...)``, a ``reduce`` over ``positions``, or
+    ``perplexity``) run the N-D pass of ``--axis`` and ``--mask`` (docs/axes.md) and give a
+    :class:`~losscli.engine.tensor_run.TensorResult`: ``Axes.axis`` the class axis (or a ratio loss's
     summed axes, "none" for all), ``mask`` 0/1 of the predictions' shape without the outputs axis,
     ``lengths`` one per sample, ``empty`` "error", "nan" or "zero".
 
     >>> r = compute("mse", [[[1.0], [3.0]], [[0.0], [0.0]]], [[[0.0], [0.0]], [[0.0], [2.0]]],
-    ...             reduce="samples,positions", mask=[[1, 1], [1, 0]])
+    ...             reduce="samples,positions", axes=Axes(mask=[[1, 1], [1, 0]]))
     >>> r.value, r.n_text
     (3.3333333333333335, '3 valid positions of 2 x 2 positions (1 masked)')
 
@@ -110,22 +124,41 @@ def compute(
     [5.0, 2.0]
     """
     specs = _losses(loss)
-    preds, targets = _inputs(preds, targets, pred_col, target_col)
+    _refuse_moved(options, specs)
+    read, axes = read or Read(), axes or Axes()
+    preds, targets = _inputs(preds, targets, read.pred_col, read.target_col)
     if compare and len(specs) > 1:
         raise UsageError("compare=True takes one loss at a time")
     request = RunRequest(
         tuple(spec.name for spec in specs),
         _options_per_loss(specs, options),
         inputs=InputSection(
-            preds, targets, weights, classes=None if classes is None else tuple(classes), drop_missing=drop_missing
+            preds,
+            targets,
+            weights,
+            classes=None if read.classes is None else tuple(read.classes),
+            drop_missing=read.drop_missing,
         ),
         reduction=ReductionSection(reduce, like, weight_divisor),
-        axes=AxesSection(None if axis is None else _axis_text(axis), mask, lengths, empty),
+        axes=AxesSection(None if axes.axis is None else _axis_text(axes.axis), axes.mask, axes.lengths, axes.empty),
         output=OutputSection(output_format=None),  # in memory: every row kept on the result
         analysis=AnalysisSection(compare=compare, grad=grad),
         statistics=_statistics(ci),
     )
     return _run(request, specs)
+
+
+_MOVED = {name: "Read" for name in Read._fields} | {name: "Axes" for name in Axes._fields}
+
+
+def _refuse_moved(options: dict, specs: list[Loss]) -> None:
+    """The keywords that 0.3 took directly and now come in ``read=`` or ``axes=``: said, where no
+    loss has an option of that name (dice's ``axis`` is its own)."""
+    own = {option.name for spec in specs for option in spec.options}
+    for name in options:
+        if name in _MOVED and name not in own:
+            group = _MOVED[name]
+            raise UsageError(f"{name}= is given as {group.lower()}={group}({name}=...) (losscli.{group})")
 
 
 def _inputs(preds: Any, targets: Any, pred_col: Any, target_col: Any) -> tuple[Any, Any]:

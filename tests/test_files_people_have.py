@@ -385,6 +385,6 @@ def test_api_takes_a_dataframe_with_named_columns(regression):
 
     y_test, pred = regression
     frame = pd.DataFrame({"y_true": y_test.to_numpy(), "y_pred": pred})
-    result = losscli.compute("mse", frame, pred_col="y_pred", target_col="y_true")
+    result = losscli.compute("mse", frame, read=losscli.Read(pred_col="y_pred", target_col="y_true"))
     assert result.value == pytest.approx(skm.mean_squared_error(y_test, pred), rel=RTOL)
     assert repr(result).startswith("Result(loss='mse', reduce='all', value=") and "\n" not in repr(result)

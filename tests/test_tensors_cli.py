@@ -439,9 +439,9 @@ def test_a_reduce_list_without_positions_is_the_two_d_reduction(tmp_path):
 
 
 def test_the_python_api_runs_the_same_pass():
-    from losscli import compute
+    from losscli import Axes, compute
 
-    r = compute("mse", PRED, ZERO, mask=[[1, 1, 0], [1, 0, 0]])
+    r = compute("mse", PRED, ZERO, axes=Axes(mask=[[1, 1, 0], [1, 0, 0]]))
     assert (r.value, r.n, r.removed.masked) == (7.0, 3.0, 3)
     ppl = compute("perplexity", np.zeros((1, 4, 8)), np.zeros((1, 4), dtype=int))
     assert ppl.value == pytest.approx(8.0, rel=1e-15)  # uniform logits over 8 classes: perplexity 8
