@@ -205,11 +205,14 @@ def merge_states(
     allow_duplicates: bool = typer.Option(
         False, "--allow-duplicates", help="Merge states that read the same input file (by its sha256)."
     ),
+    group_by: str = typer.Option(
+        None, "--group-by", help="shard: each state a group (its n, value and share), beside the pooled value."
+    ),
 ) -> int:
     """Add up the states of several runs (shards run anywhere): the result one run over all the inputs gives."""
     from .merge import merge_command
 
-    return merge_command(states, output_format, level, output, max_rows, allow_duplicates)
+    return merge_command(states, output_format, level, output, max_rows, allow_duplicates, group_by)
 
 
 def loss_help_text(name: str) -> str:

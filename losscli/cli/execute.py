@@ -134,13 +134,14 @@ def _opener(specs, request: RunRequest):
         )
     inputs = request.inputs
     opener = Opener(
-        Columns(inputs.pred_col, inputs.target_col, inputs.id_col, inputs.weight_col),
+        Columns(inputs.pred_col, inputs.target_col, inputs.id_col, inputs.weight_col, request.axes.group_col),
         takes_labels=next((k for k in ("labels", "labels_or_same") if k in kinds), "same"),
         input_format=inputs.input_format,
         header=inputs.header,
         match=not inputs.by_position,
         limits=limits_from(inputs.max_inflate),
         stdin=sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None,
+        groups=request.axes.groups,
     )
 
     def open_source(preds, targets, weights, pred_col=None):
@@ -200,7 +201,7 @@ def _row_sink(request: RunRequest, specs, inputs):
     output = request.output
     fmt, level = output.output_format, output.level
     lists_rows = fmt == "jsonl" or (fmt == "csv" and level in ("sample", "element"))
-    if not lists_rows or not output.shown:
+    if not lists_rows or not output.shown or request.axes.grouping is not None:  # groups: a row per group
         return None
     from ..report.rows import RowSink
 

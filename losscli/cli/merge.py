@@ -7,7 +7,7 @@ from ..errors import ExitCode, UsageError
 FORMATS = ("table", "json", "markdown", "csv", "value")
 
 
-def merge_command(states, output_format, level, output, max_rows, allow_duplicates) -> int:
+def merge_command(states, output_format, level, output, max_rows, allow_duplicates, group_by=None) -> int:
     from dataclasses import replace
 
     from ..core.finish import finish
@@ -25,13 +25,24 @@ def merge_command(states, output_format, level, output, max_rows, allow_duplicat
     from ..engine.states import load
     from ..engine.tensor_states import is_tensor_state
 
+    if group_by not in (None, "shard"):
+        raise UsageError(f"--group-by {group_by}: merged states group by shard only (each state a group)")
     first = load(states[0])
     if is_tensor_state(first):
+        if group_by is not None:
+            raise UsageError("--group-by shard: states of N-D inputs do not keep groups yet")
         return _merge_tensors(list(states), first, output_format, level, output, max_rows, allow_duplicates)
-    merged, _ = merge(list(states), allow_duplicates)
+    merged, _ = merge(list(states), allow_duplicates, by_shard=group_by == "shard")
     results = []
-    for task, state, like in merged:
+    for task, state, like, groups in merged:
         result = finish(task, state)
+        if groups is not None:
+            if output_format == "value":
+                raise UsageError("a grouped result is a row per group; use --format json or csv (or the table)")
+            from ..core.groups import grouped
+
+            how, kind, names, sums = groups
+            result = replace(result, groups=grouped(how, kind, names, task, sums, result))
         results.append(result if like is None else replace(result, like=like))
     from ..engine.request import OutputSection
     from ..io.write import emit

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..core.groups import GROUP_BY
 from ..core.registry import Loss, Option
 from ..core.tensors import EMPTY_POLICIES
 from ..core.terms import WEIGHT_DIVISORS
@@ -29,12 +30,13 @@ Level = _choices("Level", ("element", "sample", "output", "position", "batch"))
 WeightDivisor = _choices("WeightDivisor", WEIGHT_DIVISORS)
 InputFormat = _choices("InputFormat", FORMATS)
 Empty = _choices("Empty", EMPTY_POLICIES)
+GroupBy = _choices("GroupBy", GROUP_BY)
 Like = _choices("Like", ("torch", "keras", "sklearn", "optax", "torchmetrics", "numpy"))
 
 INPUTS, REDUCTION, AXES, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS = (
     "Inputs",
     "Reduction and weights",
-    "Axes and masks",
+    "Axes, masks and groups",
     "Output",
     "Analysis",
     "Intervals and paired tests",
@@ -241,6 +243,29 @@ COMMON: dict[str, tuple[str, object, object]] = {
                 show_default=False,
             ),
         ],
+        None,
+    ),
+    "group_by": (
+        AXES,
+        Annotated[
+            Optional[GroupBy],
+            typer.Option(
+                help="Groups, each with its n, value and share, then the pooled value and the mean of the groups' "
+                "values: shard (each file of a glob or folder), sample (each row, sequence or image), class (each "
+                "true class).",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "group_col": (
+        AXES,
+        _text("--group-col", help="Groups by a column of the one data file (a slice, a dataset).", metavar="COL"),
+        None,
+    ),
+    "groups": (
+        AXES,
+        _text("--groups", help="Groups by a file of one label per sample (numbers or text).", metavar="FILE"),
         None,
     ),
     "output_format": (

@@ -34,6 +34,7 @@ def build_request(specs: list[Loss], arguments: dict) -> RunRequest:
     request = replace(request, reduction=replace(request.reduction, reduce=_reduce(request.reduction.reduce)))
     _check_inputs(specs, request)
     _check_outputs(specs, request)
+    _check_groups(request)
     statistics = replace(
         request.statistics,
         ci=None if ci is None else _level(ci),
@@ -188,11 +189,36 @@ def _check_outputs(specs: list[Loss], request: RunRequest) -> None:
         check_elements(specs, request.output.level)
 
 
+def _check_groups(request: RunRequest) -> None:
+    """Groups: named one way, printed where a row per group fits (docs/groups.md)."""
+    axes = request.axes
+    given = [
+        flag
+        for flag, value in (("--group-by", axes.group_by), ("--group-col", axes.group_col), ("--groups", axes.groups))
+        if value is not None
+    ]
+    if not given:
+        return
+    if len(given) > 1:
+        raise UsageError(f"{' and '.join(given)}: name the groups one way")
+    flag, fmt = given[0], request.output.output_format
+    if fmt in ("value", "jsonl"):
+        raise UsageError(f"{flag}: a grouped result is a row per group; use --format json or csv (or the table)")
+    if fmt == "csv" and request.output.level != "sample":
+        raise UsageError(f"{flag}: CSV with groups is a row per group (group,n,value,share); leave out --level")
+    if request.statistics.comparing:
+        raise UsageError(f"{flag}: groups of a paired comparison of models are not built yet; compare without groups")
+    if axes.groups == STDIN:
+        raise UsageError("--groups -: give the groups as a file (stdin is for the predictions or targets)")
+
+
 def inputs_named(request: RunRequest, given: dict) -> list[str]:
     """Every input the run reads, as typed (globs and directories are expanded where they are
     compared): the data, the other models' predictions, weights, arrays of options, baseline."""
     inputs = request.inputs
     names = [inputs.preds, inputs.targets, inputs.weights, *request.statistics.against, request.checks.baseline]
+    if isinstance(request.axes.groups, str):
+        names.append(request.axes.groups)
     for name in ("class_weights", "var", "pos_weight"):
         value = given.get(name)
         if isinstance(value, str):

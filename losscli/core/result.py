@@ -13,6 +13,7 @@ from .reduce import Reduction
 if TYPE_CHECKING:  # for the annotations only: stats and frameworks import this module's neighbours
     from ..stats import Interval
     from .frameworks import Like
+    from .groups import Grouped
 
 SCHEMA_VERSION = 1
 
@@ -188,6 +189,7 @@ class Result:
     gradient_checks: GradientChecks | None = None  # --explain --grad
     ci: Interval | None = None  # the bootstrap confidence interval of the value (--ci)
     signature: str = ""  # what reproduces the number: see signature_of
+    groups: Grouped | None = None  # each group's n, value and share (--group-by, --group-col, --groups)
 
     @property
     def reduce(self) -> str:
@@ -238,6 +240,8 @@ class Result:
         for key in ("n", "total", "value"):
             if not math.isfinite(data[key]):
                 data[key] = None
+        if self.groups is not None:  # additive keys, present only with groups (docs/groups.md)
+            data.update(self.groups.to_dict())
         return data
 
 
@@ -263,6 +267,8 @@ def signature_of(result: Result, digests: dict[str, str] | None = None, version:
     if result.ci is not None:
         ci = result.ci
         parts.append(f"ci:{ci.method},{ci.resamples},{ci.level:g},seed:{ci.seed}")
+    if result.groups is not None:
+        parts.append(f"groups:{result.groups.by.removeprefix('--').replace(' ', '=')}")
     if version:
         parts.append(f"losscli:{version}")
     return "|".join(parts)

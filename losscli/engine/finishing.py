@@ -24,6 +24,8 @@ def complete(run, results: list[Result], request: RunRequest) -> list[Result]:
 
         level, resamples, seed = statistics.ci, statistics.resamples, statistics.seed
         results = with_intervals(run, results, level, resamples, seed, statistics.ci_method)
+        if run.group_sums is not None:
+            results = [_group_intervals(run, k, r, statistics) for k, r in enumerate(results)]
     if request.analysis.compare:
         results = [replace(results[0], comparison=compare_rows(run, 0)), *results[1:]]
     if request.analysis.explain and request.analysis.grad:
@@ -31,6 +33,24 @@ def complete(run, results: list[Result], request: RunRequest) -> list[Result]:
         checks = GradientChecks(gradients_under(run, 0), rows, why_not)
         results = [replace(results[0], gradient_checks=checks), *results[1:]]
     return results
+
+
+def _group_intervals(run, k: int, result: Result, statistics) -> Result:
+    """--ci with groups: each group's interval and the gap's, from the samples' sums the pass kept."""
+    from ..errors import UsageError
+    from .grouping import with_group_intervals
+    from .statistics import statistic_of
+
+    task = run.tasks[k]
+    if not task.reduction.mean_over_samples or (task.spec.ratio is not None and task.spec.ratio.add):
+        raise UsageError("--ci with groups: each group's interval needs a mean over samples (--reduce all or samples)")
+    numerators, shares = run.statistic_rows(k)
+    if numerators.ndim > 1:
+        raise UsageError("--ci with groups: roots taken per output (--per-output-root) have no group intervals yet")
+    finish = statistic_of(task, result, numerators, shares).finish
+    codes = np.concatenate([part.codes + part.lo for part in run.group_code_parts])
+    groups = with_group_intervals(result.groups, codes, numerators, shares, finish, statistics)
+    return replace(result, groups=groups)
 
 
 def compare_rows(run, k: int) -> list:

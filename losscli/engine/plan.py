@@ -20,6 +20,7 @@ def plan(request: RunRequest, specs: list[Loss], source, *, sink=None) -> Pass:
     """The pass of ``request`` over ``source`` (opened inputs, or shards: ``source.opened[0]``
     is the first), writing every sample's rows to ``sink`` when one is given."""
     inputs = source.opened[0] if hasattr(source, "opened") else source
+    _check_groups(request, hasattr(source, "opened"), inputs)
     n_outputs = inputs.width("predictions")
     tasks = tasks_of(request, specs, n_outputs, inputs.width("targets"))
     likes: list = [None] * len(tasks)
@@ -133,7 +134,32 @@ def pass_settings(request: RunRequest, class_names: tuple[str, ...] | None) -> P
         classes=None if classes is None else list(classes),
         class_names=class_names,
         keep_stats=statistics.ci is not None or (statistics.comparing and not statistics.paired),
+        group_by=request.axes.grouping,
+        group_how=group_how(request),
     )
+
+
+def group_how(request: RunRequest) -> str:
+    """What names the groups, as the command line says it: --group-by shard, --groups g.csv."""
+    axes = request.axes
+    if axes.group_col is not None:
+        return f"--group-col {axes.group_col}"
+    if axes.groups is not None:
+        return f"--groups {axes.groups}" if isinstance(axes.groups, str) else "groups"
+    return "" if axes.group_by is None else f"--group-by {axes.group_by}"
+
+
+def _check_groups(request: RunRequest, sharded: bool, inputs) -> None:
+    from ..errors import UsageError
+
+    grouping = request.axes.grouping
+    if grouping == "shard" and not sharded:
+        raise UsageError(
+            f"--group-by shard: {inputs.name_of('predictions')} is one file; give a glob or a directory of shards "
+            "(each shard a group), or their saved states to 'losscli merge --group-by shard'"
+        )
+    if grouping == "file" and sharded:
+        raise UsageError("--groups FILE labels the samples of one file; with shards, group by --group-col or shard")
 
 
 def _kept_rows(request: RunRequest) -> Keep:

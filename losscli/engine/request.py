@@ -43,7 +43,8 @@ class ReductionSection:
 
 @dataclass(frozen=True)
 class AxesSection:
-    """Inputs of any rank (docs/axes.md): the class or ratio axes, and what removes positions from n.
+    """Inputs of any rank (docs/axes.md): the class or ratio axes, what removes positions from n, and the
+    groups the batch is cut into (docs/groups.md).
     ``axis`` as typed ("1", "-1", "1,2", "none"); ``mask`` and ``lengths`` as the inputs are named;
     ``empty`` what a mean over nothing gives (None: an error, or the --like framework's own)."""
 
@@ -51,6 +52,18 @@ class AxesSection:
     mask: Any = None
     lengths: Any = None
     empty: str | None = None
+    group_by: str | None = None  # shard, sample, class (docs/groups.md)
+    group_col: str | None = None  # a column of the one data file
+    groups: Any = None  # a file of one label per sample (the API: the labels)
+
+    @property
+    def grouping(self) -> str | None:
+        """What the groups are: shard, sample, class, column or file; None: no groups."""
+        if self.group_col is not None:
+            return "column"
+        if self.groups is not None:
+            return "file"
+        return self.group_by
 
 
 @dataclass(frozen=True)
@@ -140,7 +153,7 @@ class RunRequest:
 SECTIONS = {  # each section of the help (cli/options.py names them): the request's attribute, its type
     "Inputs": ("inputs", InputSection),
     "Reduction and weights": ("reduction", ReductionSection),
-    "Axes and masks": ("axes", AxesSection),
+    "Axes, masks and groups": ("axes", AxesSection),
     "Output": ("output", OutputSection),
     "Analysis": ("analysis", AnalysisSection),
     "Intervals and paired tests": ("statistics", StatisticsSection),

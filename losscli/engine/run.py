@@ -22,6 +22,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from ..core.finish import Arrays, NoSamples, finish
+from ..core.groups import BlockGroups, GroupIndex, GroupSums, grouped, needs_per_output
 from ..core.registry import NON_NEGATIVE_TERMS
 from ..core.result import Result
 from ..core.state import NOTHING, Keep, LossState
@@ -65,6 +66,8 @@ class PassSettings(NamedTuple):
     class_names: tuple[str, ...] | None = None  # the predictions' column names (header), for labels
     jobs: int = 1  # threads computing blocks
     keep_stats: bool = False  # every sample's numerator and divisor, for intervals and paired tests
+    group_by: str | None = None  # shard, sample, class, column, file: each group's sums kept (docs/groups.md)
+    group_how: str = ""  # what names the groups, for the result: "--group-by shard", "--groups g.csv"
 
 
 class Missing:
@@ -97,6 +100,7 @@ class Prepared(NamedTuple):
     row_offset: int = 0  # file rows of the shards before this one: a per-sample --var row is rows + this
     positive: float | None = None  # scikit-learn's +1 hinge label, from every target read so far
     finite: bool = False  # every value is finite (screened once here, not again per loss)
+    groups: BlockGroups | None = None  # each row's group, with --group-by and its friends
 
 
 class Extra:
@@ -151,6 +155,7 @@ class ShardSummary(NamedTuple):
     n_outputs: int | None
     labels_by_name: bool | None  # how class labels were read, when there are any
     signs: LabelSigns | None  # the hinge labels seen, when a loss maps them to -1/1
+    groups: tuple | None = None  # (names or None when numbered, each loss's GroupSums, ids naming samples)
 
 
 class Done(NamedTuple):
@@ -164,6 +169,8 @@ class Done(NamedTuple):
     gradients: list[np.ndarray | None]
     stats: list[tuple[np.ndarray, np.ndarray] | None]  # (numerator, divisor) per sample
     ids: np.ndarray | None
+    groups: list[GroupSums | None]  # each loss's sums per group
+    group_codes: BlockGroups | None = None  # each row's group, kept with the statistics (--ci per group)
 
 
 def _all_finite(*arrays: np.ndarray | None) -> bool:
@@ -185,7 +192,7 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
     where = _where(plan.source, block.parts)
     var_rows = block.parts["predictions"].rows + block.row_offset
     keep, grad = plan.settings.keep, plan.settings.grad
-    states, per_samples, term_sets, gradients, stats = [], [], [], [], []
+    states, per_samples, term_sets, gradients, stats, groups = [], [], [], [], [], []
     for task, like in zip(plan.tasks, plan.likes, strict=True):
         if like is not None:
             _check_like(like, task, block.pred, block.target)
@@ -203,6 +210,9 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
         term_sets.append(terms.terms if plan.keep_terms else None)
         gradients.append(gradient)
         stats.append(_statistic_rows(task, terms) if plan.settings.keep_stats else None)
+        # a shard's group is its state's own sums, taken at its end (as merge --group-by shard takes them)
+        by_rows = block.groups is not None and plan.settings.group_by != "shard"
+        groups.append(GroupSums.of_block(block.groups, terms, needs_per_output(task)) if by_rows else None)
         # Freed before the next loss's terms are made: one block's worth of memory is reused, where
         # several freed at once (above glibc's 4 MiB trim threshold) go back to the system and come
         # back as fresh pages, a page fault each (three losses: 17x the faults, twice the time).
@@ -211,7 +221,7 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
         _compute_extra(extra, block, where, var_rows, plan.n_outputs, states[0] if extra.same_terms else None)
         for extra in plan.extras
     ]
-    return Done(block.start, states, extras, per_samples, term_sets, gradients, stats, block.ids)
+    return Done(block.start, states, extras, per_samples, term_sets, gradients, stats, block.ids, groups, block.groups)
 
 
 def _terms(task: LossTask, block: Prepared, where, var_rows):
@@ -300,6 +310,11 @@ class Pass:
         self.blocks_kept: list | None = None  # a shard for another process: its blocks' rows, kept whole
         self.labels_by_name: bool | None = None  # how the shards' class labels were read (Dask)
         self.rows_before = 0  # file rows of the shards before this one, read or dropped (per-sample --var)
+        group_by = settings.group_by
+        self.group_index = None if group_by is None else GroupIndex(numbered=group_by == "sample")
+        self.group_sums: list[GroupSums] | None = None  # each loss's, of every shard merged
+        self.group_ids: list[str] = []  # the samples' ids, naming the groups of --group-by sample
+        self.group_code_parts: list[BlockGroups] = []  # every block's groups, kept with the statistics
         maps = [label_map_of(t.options) for t in tasks] + [label_map_of(e.task.options) for e in self.extras]
         self.signs = LabelSigns() if any(maps) else None  # hinge targets as -1/1: the whole input's map
 
@@ -355,6 +370,10 @@ class Pass:
     def _end_shard(self) -> None:
         if self.shard_states is None:
             return
+        if self.settings.group_by == "shard":  # the shard's group: its state's sums, as merge --group-by shard
+            where = self.group_index.codes_of([self.source.name_of("predictions")])
+            for task, sums, shard in zip(self.tasks, self.group_sums, self.shard_states, strict=True):
+                sums.merge(GroupSums.of_state(shard, needs_per_output(task)), where)
         for state, shard in zip(self.states, self.shard_states, strict=True):
             state.merge(shard)
         for extra in self.extras:
@@ -373,11 +392,13 @@ class Pass:
         finite = _all_finite(pred, target, weights)
         keep = None if finite else self._complete(pred, target, weights, block)
         ids = block.ids
+        group_labels = self._group_labels(block, target, pred.shape[1])
         if keep is not None:
             pred, target = pred[keep], target[keep]
             weights = None if weights is None else weights[keep]
             parts = {role: take_rows(rows, keep) for role, rows in parts.items()}
             ids = None if ids is None else ids[keep]
+            group_labels = None if group_labels is None else group_labels[keep]
         if (self.missing.values and not self.settings.drop_missing) or not len(pred):
             return None  # reading on only to count the missing values, or nothing left
         if self.plan is None:
@@ -391,9 +412,38 @@ class Pass:
         if self.signs is not None:
             positive = self.signs.see(target, lambda i, j: self.source.where("targets", parts["targets"], i, j))
             self._check_signs()
-        prepared = Prepared(self.samples, pred, target, weights, parts, ids, self.rows_before, positive, finite)
+        groups = None if self.group_index is None else self._block_groups(group_labels, len(pred), ids)
+        prepared = Prepared(self.samples, pred, target, weights, parts, ids, self.rows_before, positive, finite, groups)
         self.samples += len(pred)
         return prepared
+
+    def _group_labels(self, block, target: np.ndarray, n_outputs: int) -> np.ndarray | None:
+        """Each row's group label (text), for the groups that labels name: a column, a file, a class."""
+        by = self.settings.group_by
+        if by in ("column", "file"):
+            from ..io.inputs import as_text
+
+            return as_text(block.labels["groups"])
+        if by == "class":
+            from .grouping import class_labels
+
+            names = self.settings.classes or self.settings.class_names
+            task = self.tasks[0]
+            return class_labels(target, task.labels, names, task.options.get("ignore_index"), self._target_where(block))
+        return None
+
+    def _target_where(self, block):
+        return lambda i, j: self.source.where("targets", block.parts["targets"], i, j)
+
+    def _block_groups(self, labels: np.ndarray | None, count: int, ids) -> BlockGroups:
+        index = self.group_index
+        if self.settings.group_by == "shard":
+            return BlockGroups(np.zeros(count, dtype=np.intp), index.code(self.source.name_of("predictions")), 1)
+        if index.numbered:
+            if ids is not None:
+                self.group_ids += [str(x) for x in ids]
+            return index.samples(self.samples, count)
+        return index.block(labels)
 
     def _start(self, pred: np.ndarray, target: np.ndarray) -> None:
         self.n_outputs = pred.shape[1]
@@ -405,6 +455,8 @@ class Pass:
         for extra in self.extras:
             extra.state = _new_state(extra.task, self.n_outputs, NOTHING)
         self._fresh_shard()
+        if self.group_index is not None:
+            self._start_groups()
         wanted = (
             self.settings.keep.anything
             or self.settings.keep_all
@@ -424,6 +476,15 @@ class Pass:
             whole_gradients,
             keep_terms,
         )
+
+    def _start_groups(self) -> None:
+        if self.settings.group_by == "sample" and self.n_outputs == 1:
+            raise InputError(
+                f"--group-by sample: each sample of {self.source.name_of('predictions')} has one element, so each "
+                "group's value is that sample's own loss; group samples of several outputs, or sequences of an N-D "
+                "input (.npy of shape (N, T, ...))"
+            )
+        self.group_sums = [GroupSums(self.n_outputs if needs_per_output(t) else None) for t in self.tasks]
 
     def _check_signs(self) -> None:
         """Stop when the hinge labels read so far show that a block's -1/1 map was not the whole
@@ -482,6 +543,10 @@ class Pass:
         """A block's contribution, merged in block order."""
         for state, block_state in zip(self.shard_states, done.states, strict=True):
             state.merge(block_state)
+        if self.group_sums is not None:
+            for sums, block_sums in zip(self.group_sums, done.groups, strict=True):
+                if block_sums is not None:
+                    sums.merge(block_sums)
         self._merge_extras(done.extras)
         self.take_rows(done)
 
@@ -518,6 +583,8 @@ class Pass:
                 collected.append(rows)
             if done.ids is not None:
                 self.statistic_id_parts.append(done.ids)
+            if done.group_codes is not None:
+                self.group_code_parts.append(done.group_codes)
         if self.sink is not None:
             self.sink.write(done.start, done.ids, done.per_sample, done.terms)
         if self.on_block is not None:
@@ -538,6 +605,9 @@ class Pass:
             self.n_outputs,
             None if self.labels is None else self.labels.by_name,
             self.signs,
+            None
+            if self.group_sums is None
+            else (None if self.group_index.numbered else self.group_index.names, self.group_sums, self.group_ids),
         )
 
     def absorb(self, shard: ShardSummary) -> None:
@@ -563,6 +633,7 @@ class Pass:
                 other.shift(offset)
                 state.merge(other)
             self._merge_extras(shard.extras, offset)
+            self._absorb_groups(shard, offset)
         self.samples += shard.samples
         self.missing.samples += shard.missing.samples
         self.missing.values += shard.missing.values
@@ -570,6 +641,23 @@ class Pass:
         self.infos += shard.infos
         for done in shard.blocks:
             self.take_rows(done._replace(start=done.start + offset))
+
+    def _absorb_groups(self, shard: ShardSummary, offset: int) -> None:
+        """A shard's groups merged in by name (a sample's by its index, numbered on from ``offset``)."""
+        if shard.groups is None or self.group_index is None:
+            return
+        names, sums, ids = shard.groups
+        if self.group_sums is None:
+            self._start_groups()
+        count = sums[0].count
+        if names is None:
+            where = np.arange(offset, offset + count, dtype=np.intp)
+            self.group_index.count = max(self.group_index.count, offset + count)
+            self.group_ids += ids
+        else:
+            where = self.group_index.codes_of(names)
+        for mine, other in zip(self.group_sums, sums, strict=True):
+            mine.merge(other, where)
 
     def _absorb_labels(self, shard: ShardSummary) -> None:
         if shard.labels_by_name is None:
@@ -610,7 +698,24 @@ class Pass:
                 weights = next((info.path for info in infos if "weights" in info.roles), None)
                 raise NoSamples(f"{weights}: {exc}" if weights and task.weighted else str(exc)) from None
             results.append(result if like is None else replace(result, like=like))
+        if self.group_sums is not None:
+            names = self.group_names()
+            how = self.settings.group_how
+            kind = self.settings.group_by if self.settings.group_by in ("shard", "sample", "class") else "labels"
+            results = [
+                replace(result, groups=grouped(how, kind, names, task, sums, result))
+                for task, sums, result in zip(self.tasks, self.group_sums, results, strict=True)
+            ]
         return results
+
+    def group_names(self) -> list[str]:
+        """Each group's name, in order of first appearance (a sample's: its id, or its index)."""
+        index = self.group_index
+        if not index.numbered:
+            return list(index.names)
+        if len(self.group_ids) == index.count:
+            return list(self.group_ids)
+        return [str(i) for i in range(index.count)]
 
     def _check_var(self) -> None:
         for task in self.tasks:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
+
 from .. import __version__
 from ..core.conventions import Constant
 from ..core.frameworks import Like, Override
@@ -39,7 +41,7 @@ def _plain(value):
 def document(run, request) -> dict:
     """The state of a finished pass of ``request``, as a state file holds it."""
     losses = []
-    for task, state, like in zip(run.tasks, run.states, run.likes, strict=True):
+    for k, (task, state, like) in enumerate(zip(run.tasks, run.states, run.likes, strict=True)):
         losses.append(
             {
                 "loss": task.spec.name,
@@ -51,6 +53,7 @@ def document(run, request) -> dict:
                 "dtype": task.dtype,
                 "like": None if like is None else like.to_dict(),
                 "state": state_to_dict(state),
+                **({} if run.group_sums is None else {"groups": _groups_entry(run, k)}),
             }
         )
     inputs = input_digests(request.inputs.preds, request.inputs.targets, request.inputs.weights)
@@ -64,6 +67,74 @@ def document(run, request) -> dict:
         "label_signs": None if run.signs is None else run.signs.to_dict(),
         "columns": _prediction_names(run),
     }
+
+
+def _groups_entry(run, k: int) -> dict:
+    """A loss's groups in a state: what named them, their names (none for samples, numbered) and sums."""
+    settings = run.settings
+    numbered = run.group_index.numbered
+    return {
+        "by": settings.group_how,
+        "kind": settings.group_by,
+        "names": None if numbered else list(run.group_index.names),
+        "ids": list(run.group_ids) if numbered else None,
+        "sums": run.group_sums[k].to_dict(),
+    }
+
+
+def merged_groups(paths: list[str], documents: list[dict], k: int, task, by_shard: bool):
+    """The groups of the k-th loss over merged states: each state one group (``by_shard``: named by its
+    predictions file, as one run over the shards names them), or the groups the states kept, merged by
+    name (samples numbered on, state after state); None when there are none."""
+    from ..core.groups import GroupIndex, GroupSums, needs_per_output
+
+    per_output = needs_per_output(task)
+    index = GroupIndex()
+    if by_shard:
+        sums = None
+        for path, data in zip(paths, documents, strict=True):
+            one = GroupSums.of_state(state_from_dict(data["losses"][k]["state"]), per_output)
+            sums = sums or GroupSums(one.width)
+            sums.merge(one, index.codes_of([_shard_name(path, data)]))
+        return "--group-by shard", "shard", index.names, sums
+    entries = [data["losses"][k].get("groups") for data in documents]
+    if all(entry is None for entry in entries):
+        return None
+    if any(entry is None for entry in entries) or len({(e["by"], e["kind"]) for e in entries}) > 1:
+        raise UsageError(
+            "these states were saved with different groups (or some without); merge states of the same grouping, "
+            "or pass --group-by shard to make each state a group"
+        )
+    kind = entries[0]["kind"]
+    sums = GroupSums(entries[0]["sums"].get("width"))
+    names: list[str] = []
+    offset = 0
+    for data, entry in zip(documents, entries, strict=True):
+        other = _loaded_groups(entry)
+        if entry["names"] is None:  # samples: numbered on from the states before
+            where = np.arange(offset, offset + other.count, dtype=np.intp)
+            names += entry["ids"] or [str(i) for i in range(offset, offset + other.count)]
+        else:
+            where = index.codes_of(entry["names"])
+        sums.merge(other, where)
+        offset += int(data["losses"][k]["state"]["rows"])
+    if kind != "sample":
+        names = index.names
+    return entries[0]["by"], kind if kind in ("shard", "sample", "class") else "labels", names, sums
+
+
+def _loaded_groups(entry: dict):
+    from ..core.groups import GroupSums
+
+    try:
+        return GroupSums.from_dict(entry["sums"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InputError(f"a state file's groups are damaged ({type(exc).__name__}: {exc}); write it again") from None
+
+
+def _shard_name(path: str, data: dict) -> str:
+    inputs = data.get("inputs") or []
+    return str(inputs[0]["path"]) if inputs and inputs[0].get("path") else path
 
 
 def input_digests(*names) -> list[dict]:
@@ -121,8 +192,9 @@ def _signature(entry: dict) -> str:
     return json.dumps([[entry.get(k) for k in keys], like, width], sort_keys=True)
 
 
-def merge(paths: list[str], allow_duplicates: bool = False):
-    """(task, merged state, like) of every loss, from state files merged in the order given."""
+def merge(paths: list[str], allow_duplicates: bool = False, by_shard: bool = False):
+    """(task, merged state, like, groups) of every loss, from state files merged in the order given
+    (groups: :func:`merged_groups`'s)."""
     documents = [load(path) for path in paths]
     first = documents[0]
     for path, data in zip(paths[1:], documents[1:], strict=True):
@@ -145,7 +217,7 @@ def merge(paths: list[str], allow_duplicates: bool = False):
         for state, order in zip(states, orders, strict=True):
             if order is not None:
                 state.permute(order)
-        merged.append((task, _merged(states), like))
+        merged.append((task, _merged(states), like, merged_groups(paths, documents, k, task, by_shard)))
     return merged, sum(int(d.get("dropped", 0)) for d in documents)
 
 

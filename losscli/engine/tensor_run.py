@@ -42,6 +42,8 @@ UNSUPPORTED = (  # (what the request holds, the flag): the 2-D pass's additions,
     (lambda r: r.inputs.classes is not None, "--classes"),
     (lambda r: r.inputs.drop_missing, "--drop-missing"),
     (lambda r: r.output.output_format in ("jsonl", "markdown"), "--format jsonl/markdown"),
+    (lambda r: r.axes.group_by == "class", "--group-by class"),
+    (lambda r: r.axes.group_col is not None, "--group-col"),
 )
 
 
@@ -91,6 +93,7 @@ class TensorResult:
     explained: bool = False  # --explain: the table lists them
 
     ci: Any = None  # --ci: a stats.Interval of the value, resampling whole samples
+    groups: Any = None  # core.groups.Grouped: --group-by sample, --groups FILE
     statistic: Any = field(default=None, repr=False)  # --ci, --against: the stats.RatioStatistic of the value
 
     @property
@@ -142,6 +145,8 @@ class TensorResult:
         }
         for key in ("n", "total", "value"):
             data[key] = _number(data[key])
+        if self.groups is not None:  # additive keys, present only with groups (docs/groups.md)
+            data.update(self.groups.to_dict())
         return data
 
 
@@ -406,7 +411,7 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     averaged = T.parse_reduce(reduce_text)
     empty = request.axes.empty or EMPTY_OF.get(framework or "", "error")
     element = request.output.output_format in ("csv", None) and request.output.level == "element"
-    resampled = request.statistics.ci is not None or request.statistics.comparing
+    resampled = request.statistics.ci is not None or request.statistics.comparing or request.axes.grouping is not None
     keep = Keep(element, _top(request), request.analysis.grad, averaged if resampled else None)
     found = run_pass(task, spec, inputs, roles, labels, averaged, jobs_for(request, inputs), keep)
     word = "token" if labels and roles.has_positions else "position"
@@ -429,6 +434,17 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     result.explained = request.analysis.explain
     if resampled:
         result.statistic = _statistic(spec, found, result)
+    if request.axes.grouping is not None:
+        from .grouping import sample_groups
+
+        result.groups, codes = sample_groups(request, result.statistic, shown, (result.value, result.n), roles.shape[0])
+        if request.statistics.ci is not None:
+            from .grouping import with_group_intervals
+
+            statistic = result.statistic
+            result.groups = with_group_intervals(
+                result.groups, codes, statistic.numerator, statistic.denominator, shown, request.statistics
+            )
     if request.statistics.ci is not None:
         from ..stats import bootstrap_interval
 
@@ -673,6 +689,8 @@ def _ratio_loss(request: RunRequest, spec: Loss, inputs: _Inputs, axis: Any) -> 
 
     if inputs.mask is not None or inputs.lengths is not None or inputs.weights is not None:
         raise UsageError(f"{spec.name} is a ratio of sums; --mask, --lengths and --weights do not apply to it yet")
+    if request.axes.grouping is not None:
+        raise UsageError(f"{spec.name} is a ratio of sums; its groups over N-D inputs are not built yet")
     asked = (
         ("--grad", request.analysis.grad),
         ("--explain", request.analysis.explain),

@@ -38,6 +38,7 @@ class Columns(NamedTuple):
     target_col: str | None = None
     id_col: str | None = None
     weight_col: str | None = None
+    group_col: str | None = None  # --group-col: each row's group, read as text
 
 
 class Role(NamedTuple):
@@ -516,10 +517,12 @@ def open_inputs(
     stdin: BinaryIO | None = None,
     limits: Limits = DEFAULT_LIMITS,
     chunk_bytes: int | None = None,
+    groups: str | None = None,
 ) -> Inputs:
     """Open the inputs and plan the pass: which columns of which file are what.
 
-    ``takes_labels`` is the loss's kind of targets ("same", "labels", "labels_or_same").
+    ``takes_labels`` is the loss's kind of targets ("same", "labels", "labels_or_same"); ``groups``
+    a file of one group label per sample (``--groups``).
     """
     readings: list[Reading] = []
 
@@ -530,7 +533,10 @@ def open_inputs(
         return reading
 
     try:
-        return _plan(open_reading, readings, preds, targets, columns, weights, takes_labels, header, match)
+        inputs = _plan(open_reading, readings, preds, targets, columns, weights, takes_labels, header, match)
+        if groups is not None:
+            _groups_role(inputs, open_reading(groups), header is not None)
+        return inputs
     except BaseException:
         for reading in readings:
             reading.close()
@@ -547,6 +553,8 @@ def _plan(open_reading, readings, preds, targets, columns: Columns, weights, tak
     else:
         if columns.weight_col is not None:
             raise UsageError("--weight-col picks a column of the one data file; with two files use --weights FILE:KEY")
+        if columns.group_col is not None:
+            raise UsageError("--group-col picks a column of the one data file; with two files use --groups FILE:KEY")
         p, t = open_reading(preds), open_reading(targets)
         notes += _settle_header(p, t) + _settle_header(t, p)
         _two_file_roles(p, t, columns, takes_labels, roles)
@@ -633,6 +641,34 @@ def _one_file_roles(data: Reading, columns: Columns, takes_labels: str, roles: d
         if len(weight) != 1:
             raise UsageError(f"--weight-col names {len(weight)} columns; give one")
         roles["weights"] = data.add("weights", weight)
+    if columns.group_col is not None:
+        group = select(name, layout, columns.group_col, "--group-col")
+        if len(group) != 1:
+            raise UsageError(f"--group-col names {len(group)} columns; give one")
+        roles["groups"] = data.add("groups", [], group)
+
+
+def _groups_role(inputs: Inputs, reading: Reading, header_given: bool) -> None:
+    """--groups FILE: its one column (or FILE:KEY) read as text, matched to the samples as --weights is.
+    A file of text labels has no numbers to tell a header by: a first row that recurs below is a label."""
+    inputs.notes += _settle_header(reading, None)
+    table = reading.table
+    if not header_given and hasattr(table, "first_row_recurs") and table.first_row_recurs():
+        first = ",".join(table.layout.header.names)
+        table.read_first_row_as_data()
+        inputs.notes.append(
+            f"{reading.name}: first row {first!r} read as a group label (it recurs below); pass --header to read "
+            "it as a header"
+        )
+    layout = table.layout
+    _take_index_labels(reading)
+    if reading.key is not None:
+        column = select(reading.name, layout, reading.key, "FILE:KEY")
+    else:
+        column = _other_columns(layout, {reading.label} if reading.label is not None else set())
+    if len(column) != 1:
+        raise InputError(f"{reading.name}: holds {len(column)} columns; --groups takes one (name it as FILE:KEY)")
+    inputs.roles["groups"] = reading.add("groups", [], column)._replace(reading=inputs.readings.index(reading))
 
 
 def _target_role(reading: Reading, target: list[int], n_pred: int, takes_labels: str) -> Role:
@@ -716,6 +752,7 @@ class Opener(NamedTuple):
     limits: Limits = DEFAULT_LIMITS
     stdin: BinaryIO | None = None
     align: dict | None = None  # the first shard's column names: later shards' columns put in that order
+    groups: str | None = None  # --groups FILE
 
     def __call__(self, preds: str, targets: str | None, weights: str | None) -> Inputs:
         inputs = open_inputs(
@@ -729,6 +766,7 @@ class Opener(NamedTuple):
             match=self.match,
             stdin=self.stdin,
             limits=self.limits,
+            groups=self.groups,
         )
         if self.align:
             try:
@@ -765,3 +803,20 @@ def read_array(
         line = None if rows.lines is None else int(rows.lines[i])
         raise InputError(f"{table.name}: {table.where(int(rows.rows[i]), line, columns[j])}: a missing value")
     return rows.values
+
+
+def read_labels(
+    spec: str, *, input_format: str | None = None, header: bool | None = None, limits: Limits = DEFAULT_LIMITS
+) -> np.ndarray:
+    """A whole file of one label per sample (its one column, or FILE:KEY) as text: --groups over N-D inputs."""
+    source = resolve(spec, input_format)
+    opened = open_table(source, None, header, limits)
+    try:
+        reading = Reading(opened, source)
+        inputs = Inputs([reading], {}, "position", None)
+        _groups_role(inputs, reading, header is not None)
+        column = list(reading.text)
+        parts = [part.texts[:, 0] for part in opened.table.rows([], column)]
+    finally:
+        opened.close()
+    return as_text(np.concatenate(parts)) if parts else np.zeros(0, dtype=object)

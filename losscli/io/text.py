@@ -187,6 +187,21 @@ class TextTable:
                 return tuple(names)
         return None
 
+    def first_row_recurs(self) -> bool:
+        """Whether the first row read as a header comes again below it (a label that recurs: data)."""
+        rows = self._numbered()
+        if self.layout.header is None or len(rows) < 2:
+            return False
+        first = [cell.strip() for cell in rows[0][1]]
+        return any([cell.strip() for cell in cells] == first for _, cells in rows[1 : 1 + SAMPLE_ROWS])
+
+    def read_first_row_as_data(self) -> None:
+        """The first row, taken for a header, read as data instead."""
+        header = self.layout.header
+        if header is not None:
+            self._skip = header.line - 1
+            self.layout = Layout(position_names(len(header.names)))
+
     def take_header(self, take: bool) -> None:
         """Settle an ambiguous first row: a header (``take``) or data."""
         header = self.layout.header

@@ -25,11 +25,20 @@ def render(results, output, explain: bool = False) -> str | bytes | None:
     if fmt == "json":
         return outputs.to_json(results)
     if fmt == "csv":
+        if results[0].groups is not None:
+            from .groups import groups_csv
+
+            return groups_csv(results)
         return outputs.to_csv(results, output.level)
     if fmt == "jsonl":
         return outputs.to_jsonl(results)
     if fmt == "markdown":
-        return outputs.to_markdown(results, output.max_rows)
+        text = outputs.to_markdown(results, output.max_rows)
+        if results[0].groups is not None:
+            from .groups import groups_markdown
+
+            text += "".join(groups_markdown(result, output.max_rows) for result in results)
+        return text
     return outputs.to_value(results)
 
 
@@ -63,6 +72,7 @@ def _table(results, output, explain: bool) -> str | None:
     console = Console(file=buffer, highlight=False, markup=False)
     if len(results) > 1:
         render_many(results, max_rows=output.max_rows, console=console)
+        _groups(results, output, console)
         return None if buffer is None else buffer.getvalue()
     result = results[0]
     explanation = None
@@ -81,4 +91,17 @@ def _table(results, output, explain: bool) -> str | None:
         top=output.top,
         console=console,
     )
+    _groups(results, output, console)
     return None if buffer is None else buffer.getvalue()
+
+
+def _groups(results, output, console) -> None:
+    if results[0].groups is None:
+        return
+    from .groups import groups_section
+
+    for result in results:
+        if len(results) > 1:
+            console.print()
+            console.print(f"{result.loss}:", style="bold")
+        groups_section(console, result, output.max_rows)

@@ -17,9 +17,19 @@ def render(results: list, output) -> str | list[bytes]:
         return to_json(results)
     if fmt == "value":
         return to_value(results)
+    grouped = results[0].groups is not None
     if fmt == "csv":
+        if grouped:
+            from .groups import groups_csv
+
+            return groups_csv(results)
         return to_csv(results, output.level)
-    return to_table(results, output.max_rows)
+    text = to_table(results, output.max_rows)
+    if grouped:
+        from .groups import groups_text
+
+        text += groups_text(results, output.max_rows)
+    return text
 
 
 def to_csv(results: list, level: str) -> str:

@@ -1,0 +1,370 @@
+"""Groups: the parts of a batch, each with its own sums (docs/groups.md).
+
+Every figure is a sum divided by a count, so a group is one more index on the sums a state
+already keeps: per group, the weighted terms' sum, the samples, the samples not ignored, the
+sums of weights and of a ratio's denominators (and the per-output sums, where a loss's value
+needs them). A group's value is finished from those sums exactly as the whole batch's is
+(:func:`group_figures` mirrors :func:`~losscli.core.finish.batch`, and the tests hold every
+group to an ungrouped run over its rows); the pooled value is the ungrouped state's own, so it
+is the ungrouped run's bit for bit.
+
+Within a block a group's sums are ``np.bincount``'s (in row order); across blocks they are
+compensated (Neumaier), so a group's value is true to about 1e-15 relative for terms of one sign.
+Groups are numbered in order of first appearance by the main thread, so every ``--jobs`` gives
+the same groups and the same bits; states merge group by group, by name.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .terms import BlockTerms, LossTask, ratio_of
+
+GROUP_BY = ("shard", "sample", "class")  # --group-by; --group-col and --groups name the other two ways
+
+# What computes which, for the line under a grouped result (docs/groups.md, "Which practice").
+PRACTICE = {
+    "shard": (
+        "the pooled value is one batch over every shard (CrossEntropyLoss over all the tokens of the step); "
+        "the mean of the shards' values is what averaging per-micro-batch means in gradient accumulation "
+        "(transformers PR #34373) or per-rank means in DDP (verl PR #5366) computes"
+    ),
+    "sample": (
+        "the pooled value is the mean over every element (the token mean); the mean of the samples' values "
+        "is a mean per sequence, then over sequences (transformers #34510)"
+    ),
+    "class": (
+        "the pooled value weighs every sample alike; the mean of the classes' values weighs every class alike "
+        "(a macro, class-balanced average). A class's value is the mean loss of its own samples, not the "
+        "per-output contribution O[j], which sums column j over every sample"
+    ),
+    "labels": (
+        "the pooled value weighs every sample alike; the mean of the groups' values weighs every group alike "
+        "(fairlearn's MetricFrame.by_group, then their mean)"
+    ),
+}
+
+
+class BlockGroups(NamedTuple):
+    """The groups of a block's rows: ``codes`` numbered from ``lo``, ``count`` groups from it."""
+
+    codes: np.ndarray  # (B,) intp, 0 <= code < count
+    lo: int
+    count: int
+
+
+class GroupIndex:
+    """Group names -> numbers, in order of first appearance. ``numbered``: each group is a sample,
+    named by its index (or id) and numbered by it, with no table of names."""
+
+    def __init__(self, numbered: bool = False):
+        self.numbered = numbered
+        self.names: list[str] = []
+        self._codes: dict[str, int] = {}
+        self.count = 0
+
+    def block(self, labels: np.ndarray) -> BlockGroups:
+        """The groups of one block's rows, from their labels (text), new ones numbered on."""
+        if not len(labels):
+            return BlockGroups(np.zeros(0, dtype=np.intp), self.count, 0)
+        unique, first, inverse = np.unique(np.asarray(labels, dtype=str), return_index=True, return_inverse=True)
+        codes = np.empty(len(unique), dtype=np.intp)
+        for k in np.argsort(first, kind="stable").tolist():  # new names in the order the rows show them
+            codes[k] = self.code(str(unique[k]))
+        global_codes = codes[inverse.reshape(-1)]
+        lo = int(global_codes.min())
+        return BlockGroups(global_codes - lo, lo, int(global_codes.max()) - lo + 1)
+
+    def code(self, name: str) -> int:
+        found = self._codes.get(name)
+        if found is None:
+            found = self._codes[name] = len(self.names)
+            self.names.append(name)
+            self.count = len(self.names)
+        return found
+
+    def samples(self, start: int, count: int) -> BlockGroups:
+        """A block of ``count`` samples from sample ``start``, each its own group."""
+        self.count = max(self.count, start + count)
+        return BlockGroups(np.arange(count, dtype=np.intp), start, count)
+
+    def codes_of(self, names: list[str]) -> np.ndarray:
+        """Each of ``names`` (another state's groups) as a number here, new ones numbered on."""
+        return np.array([self.code(name) for name in names], dtype=np.intp)
+
+
+def _compensated_add(high: np.ndarray, low: np.ndarray, where, x: np.ndarray) -> None:
+    """``x`` added to ``high[where]`` with Neumaier's compensation kept in ``low`` (``where`` a slice or
+    distinct indices)."""
+    h = high[where]
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = h + x
+        low[where] += np.where(np.abs(h) >= np.abs(x), (h - total) + x, (x - total) + h)
+    high[where] = total
+
+
+class GroupSums:
+    """One loss's sums per group, mergeable. Arrays grow as groups appear."""
+
+    FIELDS = ("total", "divisor", "scale")  # compensated sums: (high, low) each
+
+    def __init__(self, per_output_width: int | None = None):
+        self.width = per_output_width  # the per-output sums' width, when the loss's value needs them
+        self.rows = np.zeros(0, dtype=np.int64)
+        self.counted = np.zeros(0, dtype=np.int64)
+        self.sums = {name: (np.zeros(0), np.zeros(0)) for name in self.FIELDS}
+        shape = (0, per_output_width or 0)
+        self.per_output = None if per_output_width is None else (np.zeros(shape), np.zeros(shape))
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    def grow(self, count: int) -> None:
+        extra = count - self.count
+        if extra <= 0:
+            return
+        self.rows = np.concatenate([self.rows, np.zeros(extra, dtype=np.int64)])
+        self.counted = np.concatenate([self.counted, np.zeros(extra, dtype=np.int64)])
+        self.sums = {
+            name: tuple(np.concatenate([a, np.zeros(extra)]) for a in pair) for name, pair in self.sums.items()
+        }
+        if self.per_output is not None:
+            pad = np.zeros((extra, self.per_output[0].shape[1]))
+            self.per_output = tuple(np.concatenate([a, pad]) for a in self.per_output)
+
+    @classmethod
+    def of_block(cls, groups: BlockGroups, terms: BlockTerms, per_output: bool) -> GroupSums:
+        """A block's sums per group (``per_output``: keep each output's too)."""
+        codes, k = groups.codes, groups.count
+        out = cls(terms.terms.shape[1] if per_output else None)
+        out.grow(k)
+        out.rows = np.bincount(codes, minlength=k).astype(np.int64)
+        counted = terms.counted
+        out.counted = out.rows.copy() if counted is None else np.bincount(codes, counted, k).astype(np.int64)
+        with np.errstate(all="ignore"):
+            out.sums["total"] = (np.bincount(codes, terms.row_sums, k), np.zeros(k))
+            if terms.divisor is not None:
+                out.sums["divisor"] = (np.bincount(codes, terms.divisor, k), np.zeros(k))
+            if terms.scale is not None:
+                out.sums["scale"] = (np.bincount(codes, terms.scale @ np.ones(terms.scale.shape[1]), k), np.zeros(k))
+            if out.per_output is not None:
+                columns = [np.bincount(codes, terms.terms[:, j], k) for j in range(terms.terms.shape[1])]
+                out.per_output = (np.stack(columns, axis=1), np.zeros((k, len(columns))))
+        out.lo = groups.lo
+        return out
+
+    lo = 0  # where a block's groups start among the run's
+
+    def merge(self, other: GroupSums, where=None) -> None:
+        """``other``'s groups added in: at its ``lo`` (a block of this run), or at ``where`` (an
+        index per group of ``other``: another state's groups by name)."""
+        if where is None:
+            where = slice(other.lo, other.lo + other.count)
+            self.grow(other.lo + other.count)
+        else:
+            self.grow(int(where.max()) + 1 if len(where) else 0)
+        self.rows[where] += other.rows
+        self.counted[where] += other.counted
+        for name, (high, low) in self.sums.items():
+            other_high, other_low = other.sums[name]
+            _compensated_add(high, low, where, other_high)
+            low[where] += other_low
+        if self.per_output is not None and other.per_output is not None:
+            _compensated_add(self.per_output[0], self.per_output[1], where, other.per_output[0])
+            self.per_output[1][where] += other.per_output[1]
+
+    def value_of(self, name: str) -> np.ndarray:
+        high, low = self.sums[name]
+        with np.errstate(invalid="ignore", over="ignore"):
+            return np.where(np.isfinite(high), high + low, high)
+
+    def per_output_values(self) -> np.ndarray | None:
+        if self.per_output is None:
+            return None
+        high, low = self.per_output
+        with np.errstate(invalid="ignore", over="ignore"):
+            return np.where(np.isfinite(high), high + low, high)
+
+    # --- to and from a state file (every float to the last bit) ---------------------------------
+
+    def to_dict(self) -> dict:
+        def hexes(values: np.ndarray) -> list[str]:
+            return [float(x).hex() for x in values.ravel().tolist()]
+
+        out: dict[str, Any] = {"rows": self.rows.tolist(), "counted": self.counted.tolist(), "width": self.width}
+        for name, (high, low) in self.sums.items():
+            out[name] = [hexes(high), hexes(low)]
+        if self.per_output is not None:
+            out["per_output"] = [hexes(self.per_output[0]), hexes(self.per_output[1])]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GroupSums:
+        from ..errors import InputError
+
+        def floats(values: list) -> np.ndarray:
+            return np.array([float.fromhex(x) for x in values], dtype=np.float64)
+
+        out = cls(data.get("width"))
+        out.rows = np.array(data["rows"], dtype=np.int64)
+        out.counted = np.array(data["counted"], dtype=np.int64)
+        count = len(out.rows)
+        for name in cls.FIELDS:
+            pair = tuple(floats(x) for x in data[name])
+            if any(len(a) != count for a in pair):
+                raise InputError(f"its groups' {name} sums hold {len(pair[0])} values for {count} groups")
+            out.sums[name] = pair  # type: ignore[assignment]
+        if out.width is not None:
+            pair = tuple(floats(x).reshape(count, out.width) for x in data["per_output"])
+            out.per_output = pair  # type: ignore[assignment]
+        if len(out.counted) != count or (out.counted > out.rows).any() or (out.rows < 0).any():
+            raise InputError("its groups' counts do not agree (counted samples over the samples, or below 0)")
+        return out
+
+    @classmethod
+    def of_state(cls, state, per_output: bool) -> GroupSums:
+        """One group holding a whole state's sums: a state given to ``losscli merge --group-by shard``."""
+        out = cls(len(state.per_output.high) if per_output else None)
+        out.grow(1)
+        out.rows[0], out.counted[0] = state.rows, state.counted
+        out.sums["total"] = (np.array([state.total.value]), np.zeros(1))
+        out.sums["divisor"] = (np.array([state.divisor.value]), np.zeros(1))
+        out.sums["scale"] = (np.array([state.scale_total.value]), np.zeros(1))
+        if out.per_output is not None:
+            out.per_output = (state.per_output.value[None, :].copy(), np.zeros((1, out.width)))
+        return out
+
+
+def needs_per_output(task: LossTask) -> bool:
+    """Whether a group's value needs each output's sum: roots taken per output (scikit-learn's RMSE)."""
+    return bool(task.spec.root and task.options.get("per_output_root"))
+
+
+def group_figures(task: LossTask, sums: GroupSums, n_outputs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each group's n, value and whether it has one, as :func:`~losscli.core.finish.batch` gives a
+    batch's from its state (a mean over samples with nothing to divide by has no value: NaN)."""
+    from .terms import output_scale_of, ratio_floor
+
+    spec, reduction = task.spec, task.reduction
+    total = sums.value_of("total")
+    class_weighted = task.divides_by_class_weights
+    if not task.weighted and not task.counted and not class_weighted:
+        samples = sums.rows.astype(np.float64)
+    elif task.weight_divisor == "count" or (not task.weighted and not class_weighted):
+        samples = sums.counted.astype(np.float64)
+    else:
+        samples = sums.value_of("divisor")
+    sd = samples if reduction.mean_over_samples else np.ones(sums.count)
+    od = n_outputs if reduction.mean_over_outputs else 1
+    n = sd * od
+    with np.errstate(all="ignore"):
+        value = total / n
+        if spec.ratio is not None:
+            scale = sums.value_of("scale")
+            n = np.maximum(scale + spec.ratio.add, ratio_floor(task))
+            value = ratio_of(task, total, scale)
+        if spec.root:
+            per_output = sums.per_output_values()
+            if per_output is not None:
+                weights = output_scale_of(task, n_outputs)
+                weights = np.ones(n_outputs) if weights is None else weights
+                value = np.sqrt(per_output / sd[:, None]) @ weights / od
+            else:
+                value = np.where(value >= 0, np.sqrt(np.abs(value)), np.nan)
+    has_value = (sd != 0) if reduction.mean_over_samples else np.ones(sums.count, dtype=bool)
+    return n, np.where(has_value, value, np.nan), has_value
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """A grouped result: each group's n, value and share, the pooled value, the mean of the groups'
+    values, and the gap between them (docs/groups.md)."""
+
+    by: str  # what names the groups: "shard", "sample", "class", "--group-col COL", "--groups FILE"
+    names: list[str]
+    n: np.ndarray
+    value: np.ndarray  # NaN where a group has no value (empty: has_value False)
+    has_value: np.ndarray
+    share: np.ndarray  # of the pooled sum of weighted terms
+    pooled_value: float
+    pooled_n: float
+    mean_value: float
+    mean_n: int  # groups with a value
+    practice: str
+    ci: list | None = None  # each group's Interval (or None), when --ci asked
+    gap_ci: Any = None
+    ci_level: float = 0.95
+
+    @property
+    def gap(self) -> float:
+        return self.pooled_value - self.mean_value
+
+    @property
+    def empty(self) -> int:
+        return int((~self.has_value).sum())
+
+    def to_dict(self) -> dict:
+        rows = []
+        values = self.value.tolist()
+        for k, name in enumerate(self.names):
+            value = values[k] if self.has_value[k] and math.isfinite(values[k]) else None
+            row = {"group": name, "n": _number(self.n[k]), "value": value, "share": _finite(float(self.share[k]))}
+            if self.ci is not None:
+                row["ci"] = None if self.ci[k] is None else self.ci[k].to_dict()
+            rows.append(row)
+        out = {
+            "group_by": self.by,
+            "groups": rows,
+            "pooled": {"value": _finite(self.pooled_value), "n": _number(self.pooled_n)},
+            "mean_of_groups": {"value": _finite(self.mean_value), "n": self.mean_n},
+            "gap": _finite(self.gap),
+            "groups_without_value": self.empty,
+        }
+        if self.gap_ci is not None:
+            out["gap_ci"] = self.gap_ci.to_dict()
+        return out
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _number(x) -> float | int | None:
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def grouped(by: str, kind: str, names: list[str], task: LossTask, sums: GroupSums, result) -> Grouped:
+    """The grouped figures of ``result`` (the pooled value is the result's own)."""
+    n, value, has_value = group_figures(task, sums, result.shape[1])
+    total = sums.value_of("total")
+    with np.errstate(all="ignore"):
+        share = total / total.sum() if total.sum() != 0 else np.zeros(len(total))
+    with_value = value[has_value]
+    mean = float(with_value.mean()) if len(with_value) else math.nan
+    return Grouped(by, names, n, value, has_value, share, result.value, result.n, mean, len(with_value), PRACTICE[kind])
+
+
+def grouped_ratios(
+    by: str, kind: str, names: list[str], codes: np.ndarray, numerators, shares, finish, pooled: tuple[float, float]
+) -> Grouped:
+    """Groups of whole samples from each sample's numerator a_i and share of n b_i (the sums the
+    intervals resample): a group's value is finish(sum a / sum b) over its samples, its n sum b
+    (the N-D pass, where a sample is a sequence or an image)."""
+    count = len(names)
+    with np.errstate(all="ignore"):
+        a = np.bincount(codes, numerators, count)
+        b = np.bincount(codes, shares, count)
+        has_value = b != 0
+        value = np.where(has_value, finish(a / np.where(has_value, b, 1.0)), np.nan)
+        share = a / a.sum() if a.sum() != 0 else np.zeros(count)
+    with_value = value[has_value]
+    mean = float(with_value.mean()) if len(with_value) else math.nan
+    return Grouped(by, names, b, value, has_value, share, pooled[0], pooled[1], mean, len(with_value), PRACTICE[kind])
