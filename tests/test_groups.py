@@ -136,7 +136,7 @@ def test_each_group_is_an_ungrouped_run_over_its_rows(case, tmp_path: Path):
         part.mkdir()
         alone = ok_json(
             loss,
-            *_write(part, pred, target, weights, LABELS == g["group"]),
+            *_write(part, pred, target, weights, g["group"] == LABELS),
             *[str(part / "w.npy") if f == str(tmp_path / "w.npy") else f for f in flags],
         )
         assert g["value"] == pytest.approx(alone["value"], rel=RTOL, abs=1e-300), g["group"]

@@ -49,12 +49,15 @@ PRACTICE = {
 }
 
 
-class BlockGroups(NamedTuple):
-    """The groups of a block's rows: ``codes`` numbered from ``lo``, ``count`` groups from it."""
+Pair = tuple[np.ndarray, np.ndarray]  # a compensated sum: (high, low)
 
-    codes: np.ndarray  # (B,) intp, 0 <= code < count
+
+class BlockGroups(NamedTuple):
+    """The groups of a block's rows: ``codes`` numbered from ``lo``, ``size`` groups from it."""
+
+    codes: np.ndarray  # (B,) intp, 0 <= code < size
     lo: int
-    count: int
+    size: int
 
 
 class GroupIndex:
@@ -97,6 +100,11 @@ class GroupIndex:
         return np.array([self.code(name) for name in names], dtype=np.intp)
 
 
+def _padded(values: np.ndarray, extra: int) -> np.ndarray:
+    """``values`` with ``extra`` rows of zeros after them."""
+    return np.concatenate([values, np.zeros((extra, *values.shape[1:]))])
+
+
 def _compensated_add(high: np.ndarray, low: np.ndarray, where, x: np.ndarray) -> None:
     """``x`` added to ``high[where]`` with Neumaier's compensation kept in ``low`` (``where`` a slice or
     distinct indices)."""
@@ -116,9 +124,9 @@ class GroupSums:
         self.width = per_output_width  # the per-output sums' width, when the loss's value needs them
         self.rows = np.zeros(0, dtype=np.int64)
         self.counted = np.zeros(0, dtype=np.int64)
-        self.sums = {name: (np.zeros(0), np.zeros(0)) for name in self.FIELDS}
+        self.sums: dict[str, Pair] = {name: (np.zeros(0), np.zeros(0)) for name in self.FIELDS}
         shape = (0, per_output_width or 0)
-        self.per_output = None if per_output_width is None else (np.zeros(shape), np.zeros(shape))
+        self.per_output: Pair | None = None if per_output_width is None else (np.zeros(shape), np.zeros(shape))
 
     @property
     def count(self) -> int:
@@ -130,28 +138,26 @@ class GroupSums:
             return
         self.rows = np.concatenate([self.rows, np.zeros(extra, dtype=np.int64)])
         self.counted = np.concatenate([self.counted, np.zeros(extra, dtype=np.int64)])
-        self.sums = {
-            name: tuple(np.concatenate([a, np.zeros(extra)]) for a in pair) for name, pair in self.sums.items()
-        }
+        self.sums = {name: (_padded(high, extra), _padded(low, extra)) for name, (high, low) in self.sums.items()}
         if self.per_output is not None:
-            pad = np.zeros((extra, self.per_output[0].shape[1]))
-            self.per_output = tuple(np.concatenate([a, pad]) for a in self.per_output)
+            self.per_output = (_padded(self.per_output[0], extra), _padded(self.per_output[1], extra))
 
     @classmethod
     def of_block(cls, groups: BlockGroups, terms: BlockTerms, per_output: bool) -> GroupSums:
         """A block's sums per group (``per_output``: keep each output's too)."""
-        codes, k = groups.codes, groups.count
+        codes, k = groups.codes, groups.size
         out = cls(terms.terms.shape[1] if per_output else None)
         out.grow(k)
         out.rows = np.bincount(codes, minlength=k).astype(np.int64)
         counted = terms.counted
         out.counted = out.rows.copy() if counted is None else np.bincount(codes, counted, k).astype(np.int64)
         with np.errstate(all="ignore"):
-            out.sums["total"] = (np.bincount(codes, terms.row_sums, k), np.zeros(k))
+            out.sums["total"] = (np.bincount(codes, terms.row_sums, k).astype(np.float64), np.zeros(k))
             if terms.divisor is not None:
-                out.sums["divisor"] = (np.bincount(codes, terms.divisor, k), np.zeros(k))
+                out.sums["divisor"] = (np.bincount(codes, terms.divisor, k).astype(np.float64), np.zeros(k))
             if terms.scale is not None:
-                out.sums["scale"] = (np.bincount(codes, terms.scale @ np.ones(terms.scale.shape[1]), k), np.zeros(k))
+                scale = terms.scale @ np.ones(terms.scale.shape[1])
+                out.sums["scale"] = (np.bincount(codes, scale, k).astype(np.float64), np.zeros(k))
             if out.per_output is not None:
                 columns = [np.bincount(codes, terms.terms[:, j], k) for j in range(terms.terms.shape[1])]
                 out.per_output = (np.stack(columns, axis=1), np.zeros((k, len(columns))))
@@ -215,13 +221,14 @@ class GroupSums:
         out.counted = np.array(data["counted"], dtype=np.int64)
         count = len(out.rows)
         for name in cls.FIELDS:
-            pair = tuple(floats(x) for x in data[name])
-            if any(len(a) != count for a in pair):
-                raise InputError(f"its groups' {name} sums hold {len(pair[0])} values for {count} groups")
-            out.sums[name] = pair  # type: ignore[assignment]
+            high, low = (floats(x) for x in data[name])
+            if len(high) != count or len(low) != count:
+                raise InputError(f"its groups' {name} sums hold {len(high)} values for {count} groups")
+            out.sums[name] = (high, low)
         if out.width is not None:
-            pair = tuple(floats(x).reshape(count, out.width) for x in data["per_output"])
-            out.per_output = pair  # type: ignore[assignment]
+            width = int(out.width)
+            high, low = (floats(x).reshape(count, width) for x in data["per_output"])
+            out.per_output = (high, low)
         if len(out.counted) != count or (out.counted > out.rows).any() or (out.rows < 0).any():
             raise InputError("its groups' counts do not agree (counted samples over the samples, or below 0)")
         return out
@@ -236,7 +243,7 @@ class GroupSums:
         out.sums["divisor"] = (np.array([state.divisor.value]), np.zeros(1))
         out.sums["scale"] = (np.array([state.scale_total.value]), np.zeros(1))
         if out.per_output is not None:
-            out.per_output = (state.per_output.value[None, :].copy(), np.zeros((1, out.width)))
+            out.per_output = (state.per_output.value[None, :].copy(), np.zeros((1, len(state.per_output.high))))
         return out
 
 
