@@ -27,6 +27,9 @@ Groups (``--only``):
   float32 ``.npy`` of logits, labels with 10% -100): ``sparse_cce --from-logits --like torch``
   (PyTorch's ``CrossEntropyLoss()``, ignore_index -100) against NumPy's own log-softmax over the
   loaded array and against torch's ``cross_entropy`` (issue 20: under 300 MB, within 1.5x NumPy).
+- ``groups``: ``--groups`` of 100,000 groups over the rows of the NPY pair (``mse``, a ROWS x 10
+  pair) as a CSV of a row per group, against the ungrouped ``--format value`` run and against
+  pandas' ``groupby`` of the per-row losses (issue 21: within 1.5x the ungrouped run).
 - ``--big`` adds ``jobs``: ``--jobs 2`` against ``--jobs 1`` on a 10,000,000 x 10 CSV pair
   (4 GB), and ``huge``: peak memory on a pair of 4 GB ``.npy`` files and a pair of 1 GB
   CSV files (issue 12: under 300 MB). These write about 14 GB to the temporary folder.
@@ -86,6 +89,10 @@ SCRIPTS = {
     "p = np.column_stack([c.to_numpy() for c in pc.read_csv(sys.argv[1], read_options=o).columns])\n"
     "t = np.column_stack([c.to_numpy() for c in pc.read_csv(sys.argv[2], read_options=o).columns])\n"
     "print(repr(float(np.mean((p - t) ** 2))))\n",
+    "pandas-groups": "import pandas as pd, numpy as np, sys\n"
+    "p, t, g = np.load(sys.argv[1]), np.load(sys.argv[2]), np.load(sys.argv[3])\n"
+    "by = pd.DataFrame({'g': g, 'l': ((p - t) ** 2).mean(axis=1)}).groupby('g', sort=False)['l']\n"
+    "pd.DataFrame({'n': by.size() * p.shape[1], 'value': by.mean()}).to_csv(sys.argv[4])\n",
     "numpy-onefile": "import numpy as np, sys\n"
     "d = np.loadtxt(sys.argv[1], delimiter=',', skiprows=1)\n"
     "print(repr(float(np.mean((d[:, :10] - d[:, 10:]) ** 2))))\n",
@@ -192,6 +199,7 @@ def write_inputs(folder: Path, rows: int, big: bool) -> None:
     header = ",".join([f"p{j}" for j in range(10)] + [f"t{j}" for j in range(10)])
     _write_csv(folder / "data.csv", np.hstack([p, t]), header)
     _write_jsonl(folder / "data.jsonl", p, t)
+    np.save(folder / "group_labels.npy", rng.integers(0, 100_000, rows))  # 100,000 groups, in no order
     if big:
         _write_big(folder, rng)
 
@@ -271,7 +279,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--only", default="start,csv,onefile,gz,npy,jsonl,work,memory,stats")
+    parser.add_argument("--only", default="start,csv,onefile,gz,npy,jsonl,work,memory,stats,groups")
     parser.add_argument("--big", action="store_true", help="also the 10M-row --jobs and the 4 GB memory jobs")
     parser.add_argument("--folder", type=Path, help="keep the inputs here (written when missing)")
     parser.add_argument("--tokens", default="8,1024,32000", help="N,T,V of the tokens group's logits")
@@ -292,6 +300,7 @@ def main() -> int:
         if (
             not (folder / "data.jsonl").exists()
             or not (folder / "preds_b.npy").exists()
+            or not (folder / "group_labels.npy").exists()
             or (args.big and not (folder / "gb_targets.csv").exists())
         ):
             print(f"writing the inputs ({args.rows:,} x 10) to {folder} ...", file=sys.stderr, flush=True)
@@ -428,6 +437,12 @@ def run_groups(folder: Path, groups: set[str], repeat: int, rows: int) -> None:
         job("stats", "--ci (2,000 BCa resamples)", [*value, "--ci"], "--format value", value, 1)
         against = [*losscli, "mse", *npy_pair, "--against", f["preds_b.npy"], "-f", "json", "-o", os.devnull]
         job("stats", "--against (bootstrap + permutation)", against, "--format value", value, 1)
+    if "groups" in groups:
+        grouped = [*losscli, "mse", *npy_pair, "--groups", f["group_labels.npy"], "-f", "csv", "-o", os.devnull]
+        job("groups", "--groups (100,000 groups), csv", grouped, "--format value", value)
+        pandas_groups = [py, f["bench_pandas-groups.py"], *npy_pair, f["group_labels.npy"], os.devnull]
+        if _available("pandas"):
+            job("groups", "--groups (100,000 groups), csv", grouped, "pandas groupby", pandas_groups)
     if "tokens" in groups:
         tokens = [f["token_logits.npy"], f["token_labels.npy"]]
         ours = [*losscli, "sparse_cce", *tokens, "--from-logits", "--like", "torch", "-f", "value"]

@@ -53,34 +53,60 @@ Pair = tuple[np.ndarray, np.ndarray]  # a compensated sum: (high, low)
 
 
 class BlockGroups(NamedTuple):
-    """The groups of a block's rows: ``codes`` numbered from ``lo``, ``size`` groups from it."""
+    """The groups of a block's rows: each row's group among the block's own (``codes``), and each of
+    those groups' number in the run (``at``, distinct): a block's sums are as long as its groups."""
 
-    codes: np.ndarray  # (B,) intp, 0 <= code < size
-    lo: int
-    size: int
+    codes: np.ndarray  # (B,) intp, 0 <= code < len(at)
+    at: np.ndarray  # (m,) intp: the run's number of each of the block's groups
+
+    @property
+    def size(self) -> int:
+        return len(self.at)
+
+    def run_codes(self) -> np.ndarray:
+        """Each row's group number in the run."""
+        return self.at[self.codes]
 
 
 class GroupIndex:
     """Group names -> numbers, in order of first appearance. ``numbered``: each group is a sample,
-    named by its index (or id) and numbered by it, with no table of names."""
+    named by its index (or id) and numbered by it, with no table of names.
+
+    Labels are looked up a block at a time, vectorised: the block's distinct labels (numbers or text)
+    are found among the sorted labels seen so far, and the new ones numbered in the order the rows
+    show them; a label is named as text once, when it first appears."""
 
     def __init__(self, numbered: bool = False):
         self.numbered = numbered
         self.names: list[str] = []
         self._codes: dict[str, int] = {}
+        self._seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # kind of label -> (sorted labels, codes)
         self.count = 0
 
     def block(self, labels: np.ndarray) -> BlockGroups:
-        """The groups of one block's rows, from their labels (text), new ones numbered on."""
+        """The groups of one block's rows, from their labels (numbers or text), new ones numbered on."""
         if not len(labels):
-            return BlockGroups(np.zeros(0, dtype=np.intp), self.count, 0)
-        unique, first, inverse = np.unique(np.asarray(labels, dtype=str), return_index=True, return_inverse=True)
+            return BlockGroups(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
+        values = labels if labels.dtype.kind in "fiu" else np.asarray(labels, dtype=str)
+        unique, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+        kind = "number" if values.dtype.kind in "fiu" else "text"
+        known, known_codes = self._seen.get(kind, (unique[:0], np.zeros(0, dtype=np.intp)))
+        place = np.searchsorted(known, unique)
+        found = place < len(known)
+        found[found] = known[place[found]] == unique[found]
         codes = np.empty(len(unique), dtype=np.intp)
-        for k in np.argsort(first, kind="stable").tolist():  # new names in the order the rows show them
-            codes[k] = self.code(str(unique[k]))
-        global_codes = codes[inverse.reshape(-1)]
-        lo = int(global_codes.min())
-        return BlockGroups(global_codes - lo, lo, int(global_codes.max()) - lo + 1)
+        codes[found] = known_codes[place[found]]
+        new = np.flatnonzero(~found)
+        new = new[np.argsort(first[new], kind="stable")]  # new names in the order the rows show them
+        for k, name in zip(new.tolist(), _texts(unique[new]), strict=True):
+            codes[k] = self.code(name)
+        if len(new):
+            fresh = np.flatnonzero(~found)  # in sorted order: inserted where they sort among the known
+            self._seen[kind] = (
+                np.insert(known, place[fresh], unique[fresh]),
+                np.insert(known_codes, place[fresh], codes[fresh]),
+            )
+        return BlockGroups(inverse.reshape(-1).astype(np.intp), codes)
 
     def code(self, name: str) -> int:
         found = self._codes.get(name)
@@ -93,11 +119,18 @@ class GroupIndex:
     def samples(self, start: int, count: int) -> BlockGroups:
         """A block of ``count`` samples from sample ``start``, each its own group."""
         self.count = max(self.count, start + count)
-        return BlockGroups(np.arange(count, dtype=np.intp), start, count)
+        return BlockGroups(np.arange(count, dtype=np.intp), np.arange(start, start + count, dtype=np.intp))
 
     def codes_of(self, names: list[str]) -> np.ndarray:
         """Each of ``names`` (another state's groups) as a number here, new ones numbered on."""
         return np.array([self.code(name) for name in names], dtype=np.intp)
+
+
+def _texts(values: np.ndarray) -> list[str]:
+    """Labels as names: whole numbers as integers (3, not 3.0, as ids read from .npy), NaN empty."""
+    if values.dtype.kind not in "fiu":
+        return [str(v) for v in values.tolist()]
+    return ["" if x != x else str(int(x)) if float(x).is_integer() else repr(float(x)) for x in values.tolist()]
 
 
 def _padded(values: np.ndarray, extra: int) -> np.ndarray:
@@ -161,19 +194,18 @@ class GroupSums:
             if out.per_output is not None:
                 columns = [np.bincount(codes, terms.terms[:, j], k) for j in range(terms.terms.shape[1])]
                 out.per_output = (np.stack(columns, axis=1), np.zeros((k, len(columns))))
-        out.lo = groups.lo
+        out.at = groups.at
         return out
 
-    lo = 0  # where a block's groups start among the run's
+    at: np.ndarray | None = None  # a block's: the run's number of each of its groups
 
     def merge(self, other: GroupSums, where=None) -> None:
-        """``other``'s groups added in: at its ``lo`` (a block of this run), or at ``where`` (an
-        index per group of ``other``: another state's groups by name)."""
+        """``other``'s groups added in: at its ``at`` (a block of this run), or at ``where`` (a distinct
+        number per group of ``other``: another state's groups by name)."""
         if where is None:
-            where = slice(other.lo, other.lo + other.count)
-            self.grow(other.lo + other.count)
-        else:
-            self.grow(int(where.max()) + 1 if len(where) else 0)
+            where = other.at
+        assert where is not None, "a block's sums know their groups' numbers"
+        self.grow(int(where.max()) + 1 if len(where) else 0)
         self.rows[where] += other.rows
         self.counted[where] += other.counted
         for name, (high, low) in self.sums.items():

@@ -48,7 +48,7 @@ def _group_intervals(run, k: int, result: Result, statistics) -> Result:
     if numerators.ndim > 1:
         raise UsageError("--ci with groups: roots taken per output (--per-output-root) have no group intervals yet")
     finish = statistic_of(task, result, numerators, shares).finish
-    codes = np.concatenate([part.codes + part.lo for part in run.group_code_parts])
+    codes = np.concatenate([part.run_codes() for part in run.group_code_parts])
     groups = with_group_intervals(result.groups, codes, numerators, shares, finish, statistics)
     return replace(result, groups=groups)
 

@@ -68,7 +68,7 @@ def sample_groups(request, statistic, finish, pooled: tuple[float, float], sampl
         labels = read_labels(axes.groups, samples, request.inputs)
         index = GroupIndex()
         block = index.block(labels)
-        names, codes = index.names, block.codes + block.lo
+        names, codes = index.names, block.run_codes()
         by, kind = f"--groups {axes.groups}" if isinstance(axes.groups, str) else "groups", "labels"
     groups = grouped_ratios(by, kind, names, codes, statistic.numerator, statistic.denominator, finish, pooled)
     return groups, codes

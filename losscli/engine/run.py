@@ -421,9 +421,7 @@ class Pass:
         """Each row's group label (text), for the groups that labels name: a column, a file, a class."""
         by = self.settings.group_by
         if by in ("column", "file"):
-            from ..io.inputs import as_text
-
-            return as_text(block.labels["groups"])
+            return block.labels["groups"]  # numbers (from .npy) or text: named once each, by the index
         if by == "class":
             from .grouping import class_labels
 
@@ -438,7 +436,8 @@ class Pass:
     def _block_groups(self, labels: np.ndarray | None, count: int, ids) -> BlockGroups:
         index = self.group_index
         if self.settings.group_by == "shard":
-            return BlockGroups(np.zeros(count, dtype=np.intp), index.code(self.source.name_of("predictions")), 1)
+            code = index.code(self.source.name_of("predictions"))
+            return BlockGroups(np.zeros(count, dtype=np.intp), np.array([code], dtype=np.intp))
         if index.numbered:
             if ids is not None:
                 self.group_ids += [str(x) for x in ids]
