@@ -27,9 +27,9 @@ Groups (``--only``):
   float32 ``.npy`` of logits, labels with 10% -100): ``sparse_cce --from-logits --like torch``
   (PyTorch's ``CrossEntropyLoss()``, ignore_index -100) against NumPy's own log-softmax over the
   loaded array and against torch's ``cross_entropy`` (issue 20: under 300 MB, within 1.5x NumPy).
-- ``groups``: ``--groups`` of 100,000 groups over the rows of the NPY pair (``mse``, a ROWS x 10
-  pair) as a CSV of a row per group, against the ungrouped ``--format value`` run and against
-  pandas' ``groupby`` of the per-row losses (issue 21: within 1.5x the ungrouped run).
+- ``groups``: ``--groups`` of 1,000 and of 100,000 groups over the rows of the NPY pair (``mse``,
+  a ROWS x 10 pair) as a CSV of a row per group, against the ungrouped ``--format value`` run and
+  against pandas' ``groupby`` of the per-row losses (issue 21: within 1.5x the ungrouped run).
 - ``--big`` adds ``jobs``: ``--jobs 2`` against ``--jobs 1`` on a 10,000,000 x 10 CSV pair
   (4 GB), and ``huge``: peak memory on a pair of 4 GB ``.npy`` files and a pair of 1 GB
   CSV files (issue 12: under 300 MB). These write about 14 GB to the temporary folder.
@@ -200,6 +200,7 @@ def write_inputs(folder: Path, rows: int, big: bool) -> None:
     _write_csv(folder / "data.csv", np.hstack([p, t]), header)
     _write_jsonl(folder / "data.jsonl", p, t)
     np.save(folder / "group_labels.npy", rng.integers(0, 100_000, rows))  # 100,000 groups, in no order
+    np.save(folder / "group_labels_1k.npy", rng.integers(0, 1_000, rows))
     if big:
         _write_big(folder, rng)
 
@@ -300,7 +301,7 @@ def main() -> int:
         if (
             not (folder / "data.jsonl").exists()
             or not (folder / "preds_b.npy").exists()
-            or not (folder / "group_labels.npy").exists()
+            or not (folder / "group_labels_1k.npy").exists()
             or (args.big and not (folder / "gb_targets.csv").exists())
         ):
             print(f"writing the inputs ({args.rows:,} x 10) to {folder} ...", file=sys.stderr, flush=True)
@@ -438,6 +439,8 @@ def run_groups(folder: Path, groups: set[str], repeat: int, rows: int) -> None:
         against = [*losscli, "mse", *npy_pair, "--against", f["preds_b.npy"], "-f", "json", "-o", os.devnull]
         job("stats", "--against (bootstrap + permutation)", against, "--format value", value, 1)
     if "groups" in groups:
+        few = [*losscli, "mse", *npy_pair, "--groups", f["group_labels_1k.npy"], "-f", "csv", "-o", os.devnull]
+        job("groups", "--groups (1,000 groups), csv", few, "--format value", value)
         grouped = [*losscli, "mse", *npy_pair, "--groups", f["group_labels.npy"], "-f", "csv", "-o", os.devnull]
         job("groups", "--groups (100,000 groups), csv", grouped, "--format value", value)
         pandas_groups = [py, f["bench_pandas-groups.py"], *npy_pair, f["group_labels.npy"], os.devnull]

@@ -50,6 +50,7 @@ PRACTICE = {
 
 
 Pair = tuple[np.ndarray, np.ndarray]  # a compensated sum: (high, low)
+DENSE_SPAN = 1 << 24  # whole-number labels spanning fewer values are numbered through a table (128 MiB at most)
 
 
 class BlockGroups(NamedTuple):
@@ -81,12 +82,19 @@ class GroupIndex:
         self.names: list[str] = []
         self._codes: dict[str, int] = {}
         self._seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # kind of label -> (sorted labels, codes)
+        self._table: np.ndarray | None = None  # whole-number label - _base -> its number (-1: not seen yet)
+        self._base = 0
+        self._looked_up = False  # a name numbered one by one (code): not every unseen label is a new name
         self.count = 0
 
     def block(self, labels: np.ndarray) -> BlockGroups:
         """The groups of one block's rows, from their labels (numbers or text), new ones numbered on."""
         if not len(labels):
             return BlockGroups(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
+        if labels.dtype.kind in "fiu":
+            codes = self._whole_numbers(labels)
+            if codes is not None:
+                return self._local(codes)
         values = labels if labels.dtype.kind in "fiu" else np.asarray(labels, dtype=str)
         unique, first, inverse = np.unique(values, return_index=True, return_inverse=True)
         kind = "number" if values.dtype.kind in "fiu" else "text"
@@ -108,7 +116,54 @@ class GroupIndex:
             )
         return BlockGroups(inverse.reshape(-1).astype(np.intp), codes)
 
+    def _whole_numbers(self, labels: np.ndarray) -> np.ndarray | None:
+        """Each row's group number, by a table indexed by the label, for whole-number labels within
+        DENSE_SPAN of each other (ids, ranks, classes): no sort. None for other labels (then sorted).
+        The names' dict stays the truth: a label numbered by either way is found by the other."""
+        with np.errstate(invalid="ignore"):
+            if labels.dtype.kind == "f" and not (np.isfinite(labels.sum()) and (labels == np.floor(labels)).all()):
+                return None
+            low, high = int(labels.min()), int(labels.max())
+        table, base = self._table, self._base
+        if table is None or low < base or high >= base + len(table):
+            new_base = low if table is None else min(base, low)
+            new_end = high + 1 if table is None else max(base + len(table), high + 1)
+            if new_end - new_base > DENSE_SPAN:
+                return None
+            grown = np.full(new_end - new_base, -1, dtype=np.intp)
+            if table is not None:
+                grown[base - new_base : base - new_base + len(table)] = table
+            self._table, self._base, table, base = grown, new_base, grown, new_base
+        index = labels.astype(np.intp) - base
+        codes = table[index]
+        unknown = codes < 0
+        if unknown.any():
+            fresh, first = np.unique(index[unknown], return_index=True)
+            fresh = fresh[np.argsort(first, kind="stable")]  # in the order the rows show them
+            table[fresh] = self._codes_of_new(_texts(fresh + base))
+            codes = table[index]
+        return codes
+
+    def _codes_of_new(self, names: list[str]) -> np.ndarray:
+        """Numbers for labels the table has not seen: new names numbered on at once, unless another way
+        of lookup may have numbered some of them (then one by one, through the names' dict)."""
+        if self._looked_up:
+            return np.array([self.code(name) for name in names], dtype=np.intp)
+        start = len(self.names)
+        self.names += names
+        self._codes.update(zip(names, range(start, start + len(names)), strict=True))
+        self.count = len(self.names)
+        return np.arange(start, self.count, dtype=np.intp)
+
+    def _local(self, codes: np.ndarray) -> BlockGroups:
+        """Run-wide group numbers as a block's own: its groups (sorted) and each row's among them."""
+        present = np.flatnonzero(np.bincount(codes, minlength=self.count))
+        place = np.empty(self.count, dtype=np.intp)
+        place[present] = np.arange(len(present), dtype=np.intp)
+        return BlockGroups(place[codes], present)
+
     def code(self, name: str) -> int:
+        self._looked_up = True  # numbered one by one: the table's batch numbering must look names up
         found = self._codes.get(name)
         if found is None:
             found = self._codes[name] = len(self.names)
@@ -163,12 +218,15 @@ class GroupSums:
 
     @property
     def count(self) -> int:
+        """Groups held, some of them unseen yet (room grows by doubling): see :meth:`trimmed`."""
         return len(self.rows)
 
     def grow(self, count: int) -> None:
-        extra = count - self.count
-        if extra <= 0:
+        """Room for ``count`` groups at least: doubled when it runs out, so that groups appearing block
+        after block cost O(G) in all, not O(G) a block."""
+        if count <= self.count:
             return
+        extra = max(count, 2 * self.count) - self.count
         self.rows = np.concatenate([self.rows, np.zeros(extra, dtype=np.int64)])
         self.counted = np.concatenate([self.counted, np.zeros(extra, dtype=np.int64)])
         self.sums = {name: (_padded(high, extra), _padded(low, extra)) for name, (high, low) in self.sums.items()}
@@ -215,6 +273,16 @@ class GroupSums:
         if self.per_output is not None and other.per_output is not None:
             _compensated_add(self.per_output[0], self.per_output[1], where, other.per_output[0])
             self.per_output[1][where] += other.per_output[1]
+
+    def trimmed(self, count: int) -> GroupSums:
+        """The first ``count`` groups (the run's), without the room left for more."""
+        self.grow(count)
+        out = GroupSums(self.width)
+        out.rows, out.counted = self.rows[:count].copy(), self.counted[:count].copy()
+        out.sums = {name: (high[:count].copy(), low[:count].copy()) for name, (high, low) in self.sums.items()}
+        if self.per_output is not None:
+            out.per_output = (self.per_output[0][:count].copy(), self.per_output[1][:count].copy())
+        return out
 
     def value_of(self, name: str) -> np.ndarray:
         high, low = self.sums[name]

@@ -606,7 +606,11 @@ class Pass:
             self.signs,
             None
             if self.group_sums is None
-            else (None if self.group_index.numbered else self.group_index.names, self.group_sums, self.group_ids),
+            else (
+                None if self.group_index.numbered else self.group_index.names,
+                [sums.trimmed(self.group_index.count) for sums in self.group_sums],
+                self.group_ids,
+            ),
         )
 
     def absorb(self, shard: ShardSummary) -> None:
@@ -702,7 +706,7 @@ class Pass:
             how = self.settings.group_how
             kind = self.settings.group_by if self.settings.group_by in ("shard", "sample", "class") else "labels"
             results = [
-                replace(result, groups=grouped(how, kind, names, task, sums, result))
+                replace(result, groups=grouped(how, kind, names, task, sums.trimmed(len(names)), result))
                 for task, sums, result in zip(self.tasks, self.group_sums, results, strict=True)
             ]
         return results

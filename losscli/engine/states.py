@@ -78,7 +78,7 @@ def _groups_entry(run, k: int) -> dict:
         "kind": settings.group_by,
         "names": None if numbered else list(run.group_index.names),
         "ids": list(run.group_ids) if numbered else None,
-        "sums": run.group_sums[k].to_dict(),
+        "sums": run.group_sums[k].trimmed(run.group_index.count).to_dict(),
     }
 
 
@@ -96,7 +96,7 @@ def merged_groups(paths: list[str], documents: list[dict], k: int, task, by_shar
             one = GroupSums.of_state(state_from_dict(data["losses"][k]["state"]), per_output)
             sums = sums or GroupSums(one.width)
             sums.merge(one, index.codes_of([_shard_name(path, data)]))
-        return "--group-by shard", "shard", index.names, sums
+        return "--group-by shard", "shard", index.names, sums.trimmed(len(index.names))
     entries = [data["losses"][k].get("groups") for data in documents]
     if all(entry is None for entry in entries):
         return None
@@ -120,7 +120,8 @@ def merged_groups(paths: list[str], documents: list[dict], k: int, task, by_shar
         offset += int(data["losses"][k]["state"]["rows"])
     if kind != "sample":
         names = index.names
-    return entries[0]["by"], kind if kind in ("shard", "sample", "class") else "labels", names, sums
+    kind = kind if kind in ("shard", "sample", "class") else "labels"
+    return entries[0]["by"], kind, names, sums.trimmed(len(names))
 
 
 def _loaded_groups(entry: dict):

@@ -4,13 +4,17 @@ engine computed (``Result.groups``); nothing here computes a loss."""
 
 from __future__ import annotations
 
-import numpy as np
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from ..core.groups import Grouped
+import numpy as np
+
 from ..core.result import Result, short
-from .render import _elided, _print_section, _table, printable, shown_rows
+
+if TYPE_CHECKING:  # Rich only for the table: the CSV of a grouped run does not import it
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..core.groups import Grouped
 
 
 def _value(groups: Grouped, k: int) -> str:
@@ -25,6 +29,8 @@ def _largest_shares(groups: Grouped, count: int) -> list[int]:
 def groups_section(console: Console, result: Result, max_rows: int) -> None:
     """The groups' table (past --max-rows, the first and last and the largest shares), then the
     pooled value, the mean of groups, the gap and what computes which."""
+    from .render import _elided, _print_section, _table, printable, shown_rows
+
     groups = result.groups
     assert groups is not None
     count = len(groups.names)
@@ -49,6 +55,8 @@ def groups_section(console: Console, result: Result, max_rows: int) -> None:
 
 
 def _summary(groups: Grouped) -> Table:
+    from rich.table import Table
+
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
