@@ -31,7 +31,7 @@ class Bootstrap(NamedTuple):
     level: float = 0.95
     resamples: int = 2000
     seed: int = 0
-    method: str = "bca"  # or "percentile"
+    method: str = "studentized"  # or "bca", "percentile"
 
 
 class Read(NamedTuple):

@@ -434,8 +434,11 @@ def test_progress_only_on_a_terminal(monkeypatch):
     assert progress.wanted(quiet=False)
     assert not progress.wanted(quiet=True)
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not progress.wanted(quiet=False)
+    assert progress.wanted(quiet=False)  # NO_COLOR turns colour off, not progress (issue 22)
     monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "dumb")
+    assert not progress.wanted(quiet=False)
+    monkeypatch.setenv("TERM", "xterm")
     with open(__file__) as not_a_terminal:
         monkeypatch.setattr("sys.stderr", not_a_terminal)
         assert not progress.wanted(quiet=False)

@@ -7,6 +7,7 @@ directly on arrays built here."""
 
 import hashlib
 import json
+import math
 import re
 
 import numpy as np
@@ -86,7 +87,8 @@ def test_ci_of_a_weighted_mean_resamples_the_ratio(run, data, tmp_path):
     target, models, paths = data
     weights = RNG.uniform(0.5, 3.0, size=N)
     pd.Series(weights, name="w").to_csv(tmp_path / "w.csv")
-    out = _json(run("mse", paths["new"], paths["targets"], "--weights", tmp_path / "w.csv", "--ci", "-f", "json"))
+    flags = ("--weights", tmp_path / "w.csv", "--ci", "--ci-method", "bca", "-f", "json")  # scipy's method
+    out = _json(run("mse", paths["new"], paths["targets"], *flags))
     per_sample = _per_sample(models["new"], target)
 
     def ratio(a, b):
@@ -108,7 +110,7 @@ def test_ci_in_the_table(run, data):
     out = run("mse", paths["new"], paths["targets"], "--ci", "--resamples", "500")
     assert out.exit_code == 0, out.stderr
     line = next(line for line in out.stdout.splitlines() if line.startswith("95% CI"))
-    assert re.search(r"\d\.\d+ \[\d\.\d+, \d\.\d+\] 95% CI +\(bootstrap, bca, 500 resamples", line)
+    assert re.search(r"\d\.\d+ \[\d\.\d+, \d\.\d+\] 95% CI +\(bootstrap, studentized, 500", line)
 
 
 @pytest.mark.parametrize("bad", ["0", "1", "100", "1.5", "0.3", "-5"])
@@ -256,11 +258,31 @@ def test_time_series_is_the_diebold_mariano_test(run, data, horizon):
     expected = diebold_mariano(_per_sample(models["new"], target), _per_sample(models["base"], target), h=horizon)
     model = out["models"][1]
     assert model["p_value"] == pytest.approx(expected.p_value, rel=1e-9)
-    assert model["interval"] is None and out["method"] == "diebold-mariano" and out["horizon"] == horizon
+    assert out["method"] == "diebold-mariano" and out["horizon"] == horizon
     assert f"DM = {expected.statistic:.4g}" in model["test"]
+    assert model["interval"]["low"] < model["difference"] < model["interval"]["high"]
     # the statistic as a number for pipelines (stats.diebold_mariano is checked against the fixture in test_stats)
     assert model["statistic"] == pytest.approx(expected.statistic, rel=1e-12)
     assert out["models"][0]["statistic"] is None  # the baseline is compared with nothing
+
+
+@pytest.mark.parametrize("horizon", [1, 4])
+def test_time_series_interval_is_a_block_bootstrap_of_the_difference(run, data, horizon):
+    # Written out here: blocks of L = max(H, ceil(N^(1/3))) consecutive samples, their sums of the
+    # per-sample loss differences d_i resampled with NumPy's draws for the seed, the percentile interval
+    # of sum(drawn block sums) / sum(drawn block sizes) (type-7 quantiles): Kunsch's block bootstrap.
+    target, models, paths = data
+    args = ("mse", paths["new"], paths["targets"], "--against", paths["base"], "--time-series", str(horizon))
+    out = _json(run(*args, "--ci", "0.9", "--ci-method", "percentile", "--resamples", "500", "-f", "json"))
+    d = _per_sample(models["new"], target) - _per_sample(models["base"], target)
+    length = max(horizon, math.ceil(len(d) ** (1 / 3)))
+    blocks = np.arange(len(d)) // length
+    sums, sizes = np.bincount(blocks, d), np.bincount(blocks).astype(float)
+    drawn = np.random.default_rng(0).integers(0, len(sums), (500, len(sums)))
+    replicates = np.sort(sums[drawn].sum(axis=1) / sizes[drawn].sum(axis=1))
+    interval = out["models"][1]["interval"]
+    assert [interval["low"], interval["high"]] == pytest.approx(np.quantile(replicates, [0.05, 0.95]), rel=1e-9)
+    assert f"blocks of {length:,} consecutive samples" in out["models"][1]["test"]
 
 
 @pytest.mark.parametrize(
@@ -269,7 +291,6 @@ def test_time_series_is_the_diebold_mariano_test(run, data, horizon):
         (["--time-series"], "add --against"),
         (["--fail-if-worse"], "--fail-if-worse needs models to compare"),
         (["--paired"], "--baseline FILE --paired"),
-        (["--against", "x.csv", "--ci", "--time-series"], "Diebold-Mariano"),
         (["--against", "x.csv", "--explain"], "--explain explains one model"),
         (["--against", "x.csv", "-f", "csv"], "use --format table, json or markdown"),
     ],
@@ -301,7 +322,7 @@ def test_signature_names_what_reproduces_the_number(run, data):
     from losscli import __version__
 
     assert out["signature"] == (
-        f"huber|reduce:all|n:{2 * N}|w:none|opts:delta=0.5|in:{','.join(digests)}|ci:bca,2000,0.95,seed:7"
+        f"huber|reduce:all|n:{2 * N}|w:none|opts:delta=0.5|in:{','.join(digests)}|ci:studentized,2000,0.95,seed:7"
         f"|losscli:{__version__}"
     )
 

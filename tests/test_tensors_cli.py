@@ -685,7 +685,9 @@ def test_the_interval_of_a_table_is_the_2d_interval(tmp_path):
     flags = ["--ci", "0.95", "--resamples", "400", "-f", "json"]
     two_d = json.loads(runner.invoke(app, ["mse", f["p"], f["t"], *flags]).stdout)["ci"]
     n_d = json.loads(runner.invoke(app, ["mse", f["p"], f["t"], "--mask", f["m"], *flags]).stdout)["ci"]
-    np.testing.assert_allclose([n_d["low"], n_d["high"]], [two_d["low"], two_d["high"]], rtol=1e-12)
+    # The two passes sum a sample's terms in other orders (last bits); the bootstrap-t's quantiles of
+    # (theta_r - theta) / se_r carry those differences further than a percentile does: 1e-9, not 1e-12.
+    np.testing.assert_allclose([n_d["low"], n_d["high"]], [two_d["low"], two_d["high"]], rtol=1e-9)
 
 
 def test_an_interval_over_the_positions_alone_is_refused(tmp_path):

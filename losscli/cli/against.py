@@ -14,7 +14,7 @@ def check(specs, request: RunRequest) -> None:
     file is read."""
     statistics, inputs, checks = request.statistics, request.inputs, request.checks
     against, against_cols, paired = statistics.against, statistics.against_col, statistics.paired
-    comparing, horizon, level = statistics.comparing, statistics.time_series, statistics.ci
+    comparing, horizon = statistics.comparing, statistics.time_series
     one_file = inputs.pred_col is not None and inputs.targets is None
     problems = [
         (against and against_cols, "give --against FILE (two files) or --against-col COLS (one file), not both"),
@@ -24,11 +24,6 @@ def check(specs, request: RunRequest) -> None:
         (paired and (against or against_cols), "give --against or --baseline --paired, not both"),
         (comparing and len(specs) > 1, "--against and --paired take one loss at a time"),
         (horizon is not None and not comparing, "--time-series tests models against each other: add --against"),
-        (
-            horizon is not None and level is not None,
-            "--ci resamples samples as if independent; with --time-series "
-            "(samples in time order) the Diebold-Mariano test compares the models instead",
-        ),
         (checks.fail_if_worse and not comparing, "--fail-if-worse needs models to compare: --against or --paired"),
     ]
     for problem, message in problems:

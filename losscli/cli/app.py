@@ -208,11 +208,27 @@ def merge_states(
     group_by: str = typer.Option(
         None, "--group-by", help="shard: each state a group (its n, value and share), beside the pooled value."
     ),
+    ci: str = typer.Option(
+        None,
+        "--ci",
+        help="The confidence interval of each merged value (0.95 or 95%), as one run gives it.",
+        metavar="LEVEL",
+    ),
+    resamples: int = typer.Option(2000, min=1, help="Bootstrap resamples of --ci."),
+    seed: int = typer.Option(0, min=0, help="Seed of the resamples."),
+    ci_method: str = typer.Option("studentized", help="studentized, bca or percentile."),
 ) -> int:
     """Add up the states of several runs (shards run anywhere): the result one run over all the inputs gives."""
+    from ..engine.request import StatisticsSection
     from .merge import merge_command
+    from .request import ci_level
 
-    return merge_command(states, output_format, level, output, max_rows, allow_duplicates, group_by)
+    if ci_method not in ("studentized", "bca", "percentile"):
+        from ..errors import UsageError
+
+        raise UsageError(f"--ci-method {ci_method!r}: use studentized, bca or percentile")
+    statistics = StatisticsSection(None if ci is None else ci_level(ci), resamples, seed, ci_method)
+    return merge_command(states, output_format, level, output, max_rows, allow_duplicates, group_by, statistics)
 
 
 def loss_help_text(name: str) -> str:

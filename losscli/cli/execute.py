@@ -57,7 +57,13 @@ def _execute(specs, arguments: dict) -> int:
     opened = source.opened[0] if hasattr(source, "opened") else source
     signed = _signer(request)
     run, results = _run(request, specs, source, open_source)
-    results = [replace(result, signature=signed(result)) for result in complete(run, results, request)]
+    from ..report.progress import phase
+
+    statistics = request.statistics
+    resamples = statistics.resamples * len(results) if statistics.ci is not None else None
+    with phase("resampling", resamples, request.output.quiet or resamples is None):
+        completed = complete(run, results, request)
+    results = [replace(result, signature=signed(result)) for result in completed]
     if request.statistics.comparing:
         code = _compare(request, run, results, open_source, signed)
     else:
@@ -220,9 +226,15 @@ def _compare(request: RunRequest, run, results, open_source, signed) -> int:
     plain = request.checks if not paired else replace(request.checks, baseline=None)
     baseline_rows = _baseline_rows(plain, results)  # before any output, as in a plain run
     task = run.tasks[0]
-    others = [] if paired else against.other_models(request, task, run.settings, open_source, signed)
+    from ..report.progress import phase
+
+    quiet = request.output.quiet
+    with phase("reading the other models", None, quiet or paired):
+        others = [] if paired else against.other_models(request, task, run.settings, open_source, signed)
     tolerance = parse_tolerance(request.checks.tolerance)
-    code = against.compare_models(request, task, run, results[0], others, tolerance)
+    tests = 2 * request.statistics.resamples * max(1, len(others))  # a bootstrap and a permutation test each
+    with phase("paired tests", tests, quiet):
+        code = against.compare_models(request, task, run, results[0], others, tolerance)
     _save_baseline(request, results)
     if not request.checks.checking:
         return code
@@ -332,8 +344,11 @@ def _report(request: RunRequest, run, results) -> int:
         from ..engine.states import document
 
         write_atomically(request.engine.save_state, json.dumps(document(run, request)) + "\n", "--save-state")
-    rendered = run.sink.stream() if run.sink is not None else render(results, output, request.analysis.explain)
-    emit(rendered, output.output, output.quiet)
+    from ..report.progress import phase
+
+    with phase("writing", None, output.quiet or run.sink is not None):  # a sink has written as it read
+        rendered = run.sink.stream() if run.sink is not None else render(results, output, request.analysis.explain)
+        emit(rendered, output.output, output.quiet)
     if run.sink is not None:
         run.sink.close()
     if not checks.checking:

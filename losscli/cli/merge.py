@@ -7,7 +7,10 @@ from ..errors import ExitCode, UsageError
 FORMATS = ("table", "json", "markdown", "csv", "value")
 
 
-def merge_command(states, output_format, level, output, max_rows, allow_duplicates, group_by=None) -> int:
+def merge_command(
+    states, output_format, level, output, max_rows, allow_duplicates, group_by=None, statistics=None
+) -> int:
+    """``statistics``: a StatisticsSection whose ``ci`` asks for each merged value's interval."""
     from dataclasses import replace
 
     from ..core.finish import finish
@@ -34,8 +37,10 @@ def merge_command(states, output_format, level, output, max_rows, allow_duplicat
         return _merge_tensors(list(states), first, output_format, level, output, max_rows, allow_duplicates)
     merged, _ = merge(list(states), allow_duplicates, by_shard=group_by == "shard")
     results = []
-    for task, state, like, groups in merged:
+    for task, state, like, groups, buckets in merged:
         result = finish(task, state)
+        if statistics is not None and statistics.ci is not None:
+            result = replace(result, ci=_interval(task, result, buckets, statistics))
         if groups is not None:
             if output_format == "value":
                 raise UsageError("a grouped result is a row per group; use --format json or csv (or the table)")
@@ -65,3 +70,17 @@ def _merge_tensors(paths, first, output_format, level, output, max_rows, allow_d
     results = tensor_states.results(tensor_states.merge(paths, documents, allow_duplicates))
     emit(render(results, OutputSection(output_format, level, output, max_rows=max_rows)), output)
     return ExitCode.OK
+
+
+def _interval(task, result, buckets, statistics):
+    """The merged value's interval from the states' bucket sums: the one run over every shard gives."""
+    from ..engine.statistics import statistic_of
+    from ..stats import bootstrap_interval
+
+    if buckets is None:
+        raise UsageError("--ci: a state was saved without the sums an interval needs (an older losscli); save it again")
+    statistic, sizes = buckets.statistic(None)
+    ratio = statistic_of(task, result, statistic.numerator, statistic.denominator, sizes)
+    return bootstrap_interval(
+        ratio, level=statistics.ci, resamples=statistics.resamples, seed=statistics.seed, method=statistics.ci_method
+    )

@@ -45,7 +45,7 @@ INPUTS, REDUCTION, AXES, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS = (
     "Options of this loss",
 )
 SECTIONS = (INPUTS, REDUCTION, AXES, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS)  # the order help shows them in
-CiMethod = _choices("CiMethod", ("bca", "percentile"))
+CiMethod = _choices("CiMethod", ("studentized", "bca", "percentile"))
 
 
 def _param(name: str, annotation, default=None) -> inspect.Parameter:
@@ -422,8 +422,14 @@ COMMON: dict[str, tuple[str, object, object]] = {
     ),
     "ci_method": (
         STATISTICS,
-        Annotated[CiMethod, typer.Option(help="bca (bias-corrected and accelerated) or percentile.")],
-        CiMethod.bca,
+        Annotated[
+            CiMethod,
+            typer.Option(
+                help="studentized (bootstrap-t: the coverage of small samples of skewed losses), bca (bias-corrected "
+                "and accelerated, scipy's default) or percentile."
+            ),
+        ],
+        CiMethod.studentized,
     ),
     "against": (
         STATISTICS,

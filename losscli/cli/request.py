@@ -37,7 +37,7 @@ def build_request(specs: list[Loss], arguments: dict) -> RunRequest:
     _check_groups(request)
     statistics = replace(
         request.statistics,
-        ci=None if ci is None else _level(ci),
+        ci=None if ci is None else ci_level(ci),
         time_series=None if time_series is None else _horizon(time_series),
     )
     request = replace(request, statistics=statistics)
@@ -76,7 +76,7 @@ def _classes(text: str | None) -> tuple[str, ...] | None:
     return None if text is None else tuple(c.strip() for c in text.split(",") if c.strip())
 
 
-def _level(text: str) -> float:
+def ci_level(text: str) -> float:
     raw = text.strip().removesuffix("%")
     try:
         level = float(raw)

@@ -247,7 +247,7 @@ class Result:
 
 def signature_of(result: Result, digests: dict[str, str] | None = None, version: str = "", columns: str = "") -> str:
     """What makes the number reproducible, as one line (after sacrebleu's signatures):
-    ``mse|like:keras|reduce:samples|n:133|w:none|opts:delta=2|in:1a2b3c4d,5e6f7a8b|ci:bca,2000,0.95,seed:0|losscli:0.3.0``.
+    ``mse|like:keras|reduce:samples|n:133|w:none|opts:delta=2|in:1a2b3c4d,5e6f7a8b|ci:studentized,2000,0.95,seed:0|losscli:0.3.0``.
     ``digests`` maps each input file to its sha256 (the first 8 hex digits are shown);
     ``columns`` the columns read (``pred>target``), when they were picked by name."""
     parts = [result.loss]

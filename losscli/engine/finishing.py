@@ -23,7 +23,7 @@ def complete(run, results: list[Result], request: RunRequest) -> list[Result]:
         from .statistics import with_intervals
 
         level, resamples, seed = statistics.ci, statistics.resamples, statistics.seed
-        results = with_intervals(run, results, level, resamples, seed, statistics.ci_method)
+        results = with_intervals(run, results, level, resamples, seed, statistics.ci_method, statistics.time_series)
         if run.group_sums is not None:
             results = [_group_intervals(run, k, r, statistics) for k, r in enumerate(results)]
     if request.analysis.compare:

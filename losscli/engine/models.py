@@ -47,7 +47,7 @@ class Report(NamedTuple):
 
     rows: list[ModelRow]
     level: float
-    method: str  # "bca" / "percentile" (bootstrap) or "diebold-mariano"
+    method: str  # "studentized" / "bca" / "percentile" (bootstrap) or "diebold-mariano"
     resamples: int
     seed: int
     horizon: int | None
@@ -118,20 +118,25 @@ def _reordered(model: Model, lead: Model) -> Model:
 def compare(a: Model, b: Model, settings: TestSettings) -> Comparison:
     """Model a against model b: a's value - b's value, and whether that is more than chance."""
     from ..stats import paired_bootstrap, paired_permutation_test, paired_verdict
+    from ..stats.buckets import bucketed
 
     if settings.horizon is not None:
         return _diebold_mariano(a, b, settings)
+    # Both models' samples summed into the same K buckets (their positions, aligned): O(N + B K)
+    units_a, units_b = bucketed(a.statistic), bucketed(b.statistic)
     difference = paired_bootstrap(
-        a.statistic,
-        b.statistic,
+        units_a,
+        units_b,
         level=settings.level,
         resamples=settings.resamples,
         seed=settings.seed,
         method=settings.method,
     )
-    test = paired_permutation_test(a.statistic, b.statistic, resamples=settings.resamples, seed=settings.seed)
+    test = paired_permutation_test(units_a, units_b, resamples=settings.resamples, seed=settings.seed)
     verdict = paired_verdict(difference.difference, difference.interval, test.p_value)
     how = "exact sign-flip permutation" if test.exact else f"sign-flip permutation, {test.resamples:,} patterns"
+    if units_a is not a.statistic:
+        how += f", of {units_a.n_samples:,} buckets of the samples"
     return Comparison(difference.difference, difference.interval, test.p_value, verdict, how)
 
 
@@ -147,11 +152,33 @@ def _diebold_mariano(a: Model, b: Model, settings: TestSettings) -> Comparison:
             )
     test = diebold_mariano(a.statistic.numerator, b.statistic.numerator, h=settings.horizon)
     difference = a.result.value - b.result.value
+    interval = _block_interval(a, b, settings)
     verdict = NO_DIFFERENCE
     if test.p_value <= 1 - settings.level:
         verdict = BETTER if test.mean_differential < 0 else WORSE
     how = f"Diebold-Mariano (HLN), h = {test.h}, DM = {test.statistic:.4g}"
-    return Comparison(difference, None, test.p_value, verdict, how, float(test.statistic))
+    if interval is not None:
+        how += f"; interval by a block bootstrap of blocks of {interval[1]:,} consecutive samples"
+    return Comparison(
+        difference, None if interval is None else interval[0], test.p_value, verdict, how, float(test.statistic)
+    )
+
+
+def _block_interval(a: Model, b: Model, settings: TestSettings):
+    """The difference's interval by a block bootstrap over runs of consecutive samples (at least the
+    horizon long: an h-step forecast error depends on its h - 1 neighbours), and the block length;
+    None when there are fewer than two blocks."""
+    from ..stats import paired_bootstrap
+    from ..stats.buckets import in_time_blocks
+
+    units_a, length = in_time_blocks(a.statistic, settings.horizon)
+    units_b, _ = in_time_blocks(b.statistic, settings.horizon)
+    if units_a.n_samples < 2:
+        return None
+    found = paired_bootstrap(
+        units_a, units_b, level=settings.level, resamples=settings.resamples, seed=settings.seed, method=settings.method
+    )
+    return found.interval, length
 
 
 def report(models: list[Model], settings: TestSettings) -> Report:

@@ -118,8 +118,9 @@ def pass_settings(request: RunRequest, class_names: tuple[str, ...] | None) -> P
     output, statistics = request.output, request.statistics
     fmt = output.output_format
     keep = _kept_rows(request)
+    models_table = statistics.comparing and not statistics.paired and fmt == "json"  # no sample's rows in it
     keep_all = (
-        fmt in (None, "json")
+        (fmt in (None, "json") and not models_table)
         or output.plot is not None
         or request.checks.save_baseline is not None
         or statistics.paired
@@ -133,7 +134,9 @@ def pass_settings(request: RunRequest, class_names: tuple[str, ...] | None) -> P
         grad=request.analysis.grad,
         classes=None if classes is None else list(classes),
         class_names=class_names,
-        keep_stats=statistics.ci is not None or (statistics.comparing and not statistics.paired),
+        keep_stats=(statistics.comparing and not statistics.paired)
+        or (statistics.ci is not None and request.axes.grouping is not None),
+        buckets=statistics.ci is not None or request.engine.save_state is not None,
         group_by=request.axes.grouping,
         group_how=group_how(request),
     )

@@ -99,7 +99,7 @@ class StatisticsSection:
     ci: float | None = None
     resamples: int = 2000
     seed: int = 0
-    ci_method: str = "bca"
+    ci_method: str = "studentized"
     against: tuple[str, ...] = ()
     against_col: tuple[str, ...] = ()
     paired: bool = False

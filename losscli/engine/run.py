@@ -38,6 +38,7 @@ from ..core.terms import (
 from ..errors import InputError
 from ..io.labels import ClassLabels, UnknownLabel
 from ..io.table import take_rows
+from ..stats.buckets import Buckets
 from .signs import LabelSigns, label_map_of
 
 
@@ -66,6 +67,7 @@ class PassSettings(NamedTuple):
     class_names: tuple[str, ...] | None = None  # the predictions' column names (header), for labels
     jobs: int = 1  # threads computing blocks
     keep_stats: bool = False  # every sample's numerator and divisor, for intervals and paired tests
+    buckets: bool = False  # each bucket's numerator and divisor sums, for intervals and states (stats/buckets.py)
     group_by: str | None = None  # shard, sample, class, column, file: each group's sums kept (docs/groups.md)
     group_how: str = ""  # what names the groups, for the result: "--group-by shard", "--groups g.csv"
 
@@ -156,6 +158,7 @@ class ShardSummary(NamedTuple):
     labels_by_name: bool | None  # how class labels were read, when there are any
     signs: LabelSigns | None  # the hinge labels seen, when a loss maps them to -1/1
     groups: tuple | None = None  # (names or None when numbered, each loss's GroupSums, ids naming samples)
+    buckets: list | None = None  # each loss's Buckets of the shard (intervals)
 
 
 class Done(NamedTuple):
@@ -209,7 +212,8 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
         per_samples.append(per_sample)
         term_sets.append(terms.terms if plan.keep_terms else None)
         gradients.append(gradient)
-        stats.append(_statistic_rows(task, terms) if plan.settings.keep_stats else None)
+        wanted = plan.settings.keep_stats or plan.settings.buckets
+        stats.append(_statistic_rows(task, terms) if wanted else None)
         # a shard's group is its state's own sums, taken at its end (as merge --group-by shard takes them)
         by_rows = block.groups is not None and plan.settings.group_by != "shard"
         groups.append(GroupSums.of_block(block.groups, terms, needs_per_output(task)) if by_rows else None)
@@ -299,6 +303,9 @@ class Pass:
         self.shard_states: list[LossState] | None = None  # of the shard being read
         self.arrays: list[dict[str, list]] = [{"per_sample": [], "terms": [], "gradient": [], "ids": []} for _ in tasks]
         self.statistics: list[list] = [[] for _ in tasks]
+        self.buckets: list[Buckets] | None = [Buckets() for _ in tasks] if settings.buckets else None  # every shard's
+        self.shard_buckets: list[Buckets] | None = None  # of the shard being read, by positions within it
+        self.shard_first = 0  # the sample index where the shard being read starts
         self.statistic_id_parts: list[np.ndarray] = []  # the samples' ids, kept with the statistics
         self.missing = Missing()
         self.labels: ClassLabels | None = None
@@ -363,6 +370,9 @@ class Pass:
 
     def _fresh_shard(self) -> None:
         keep = self.settings.keep
+        self.shard_first = self.samples
+        if self.buckets is not None:
+            self.shard_buckets = [Buckets() for _ in self.tasks]
         self.shard_states = [_new_state(task, self.n_outputs, keep) for task in self.tasks]
         for extra in self.extras:
             extra.shard_state = _new_state(extra.task, self.n_outputs, NOTHING)
@@ -370,6 +380,9 @@ class Pass:
     def _end_shard(self) -> None:
         if self.shard_states is None:
             return
+        if self.buckets is not None:
+            for total, shard in zip(self.buckets, self.shard_buckets, strict=True):
+                total.merge(shard)
         if self.settings.group_by == "shard":  # the shard's group: its state's sums, as merge --group-by shard
             where = self.group_index.codes_of([self.source.name_of("predictions")])
             for task, sums, shard in zip(self.tasks, self.group_sums, self.shard_states, strict=True):
@@ -577,6 +590,9 @@ class Pass:
                 arrays["gradient"].append(gradient)
                 if done.ids is not None:
                     arrays["ids"].append(done.ids)
+        if self.shard_buckets is not None:
+            for buckets, rows in zip(self.shard_buckets, done.stats, strict=True):
+                buckets.add(done.start - self.shard_first, *rows)
         if self.settings.keep_stats:
             for collected, rows in zip(self.statistics, done.stats, strict=True):
                 collected.append(rows)
@@ -611,6 +627,7 @@ class Pass:
                 [sums.trimmed(self.group_index.count) for sums in self.group_sums],
                 self.group_ids,
             ),
+            self.shard_buckets,
         )
 
     def absorb(self, shard: ShardSummary) -> None:
@@ -637,6 +654,9 @@ class Pass:
                 state.merge(other)
             self._merge_extras(shard.extras, offset)
             self._absorb_groups(shard, offset)
+            if self.buckets is not None and shard.buckets is not None:
+                for total, other in zip(self.buckets, shard.buckets, strict=True):
+                    total.merge(other)
         self.samples += shard.samples
         self.missing.samples += shard.missing.samples
         self.missing.values += shard.missing.values
@@ -730,6 +750,12 @@ class Pass:
         """Every sample's (numerator, divisor) of the k-th loss, when kept."""
         parts = self.statistics[k]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def bucketed(self, k: int):
+        """The k-th loss's statistic columns to resample: (numerators, divisors, samples in each), of every
+        sample while there are at most K, else of the K buckets (stats/buckets.py)."""
+        statistic, sizes = self.buckets[k].statistic(None)
+        return statistic.numerator, statistic.denominator, sizes
 
     def statistic_ids(self) -> np.ndarray | None:
         """Every sample's id (as text), when the statistics were kept and the inputs had ids."""

@@ -54,6 +54,7 @@ def document(run, request) -> dict:
                 "like": None if like is None else like.to_dict(),
                 "state": state_to_dict(state),
                 **({} if run.group_sums is None else {"groups": _groups_entry(run, k)}),
+                **({} if run.buckets is None else {"buckets": run.buckets[k].to_dict()}),
             }
         )
     inputs = input_digests(request.inputs.preds, request.inputs.targets, request.inputs.weights)
@@ -124,12 +125,31 @@ def merged_groups(paths: list[str], documents: list[dict], k: int, task, by_shar
     return entries[0]["by"], kind, names, sums.trimmed(len(names))
 
 
+def merged_buckets(documents: list[dict], k: int):
+    """The k-th loss's interval sums (stats/buckets.py) of every state, added in order; None when a
+    state was saved without them (by an older losscli)."""
+    from ..stats.buckets import Buckets
+
+    entries = [data["losses"][k].get("buckets") for data in documents]
+    if any(entry is None for entry in entries):
+        return None
+    try:
+        merged = Buckets.from_dict(entries[0])
+        for entry in entries[1:]:
+            merged.merge(Buckets.from_dict(entry))
+    except (KeyError, ValueError, TypeError, OverflowError) as exc:
+        raise InputError(
+            f"a state file's interval sums are damaged ({type(exc).__name__}: {exc}); write it again"
+        ) from None
+    return merged
+
+
 def _loaded_groups(entry: dict):
     from ..core.groups import GroupSums
 
     try:
         return GroupSums.from_dict(entry["sums"])
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, OverflowError) as exc:
         raise InputError(f"a state file's groups are damaged ({type(exc).__name__}: {exc}); write it again") from None
 
 
@@ -213,12 +233,13 @@ def merge(paths: list[str], allow_duplicates: bool = False, by_shard: bool = Fal
         task, like = _task(entry, paths[0])
         try:
             states = [state_from_dict(data["losses"][k]["state"]) for data in documents]
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, OverflowError) as exc:
             raise InputError(f"a state file is damaged ({type(exc).__name__}: {exc}); write it again") from None
         for state, order in zip(states, orders, strict=True):
             if order is not None:
                 state.permute(order)
-        merged.append((task, _merged(states), like, merged_groups(paths, documents, k, task, by_shard)))
+        groups = merged_groups(paths, documents, k, task, by_shard)
+        merged.append((task, _merged(states), like, groups, merged_buckets(documents, k)))
     return merged, sum(int(d.get("dropped", 0)) for d in documents)
 
 

@@ -21,16 +21,19 @@ from ..core.terms import LossTask
 from ..errors import UsageError
 
 
-def statistic_of(task: LossTask, result: Result, numerator: np.ndarray, divisor: np.ndarray):
-    """The RatioStatistic whose value is ``result.value``."""
+def statistic_of(task: LossTask, result: Result, numerator: np.ndarray, divisor: np.ndarray, sizes=None):
+    """The RatioStatistic whose value is ``result.value``. ``sizes``: the samples each row holds (the
+    buckets of stats/buckets.py); None: a sample each."""
     from ..stats import RatioStatistic
 
     reduction, ratio = task.reduction, task.spec.ratio
+    sizes = np.ones(len(divisor)) if sizes is None else np.asarray(sizes, dtype=np.float64)
+    samples = float(sizes.sum())
     if ratio is None and not reduction.mean_over_samples:
-        divisor = _summed(len(divisor))
+        divisor = sizes / samples  # sum_i b_i = 1 over the N samples: the sum stays a sum in a resample of N
     if ratio is not None and ratio.add:  # (sum a + add) / (sum b + add): add / N on every sample
-        share = ratio.add / len(divisor)
-        numerator, divisor = numerator + share, divisor + share
+        share = ratio.add * sizes / samples
+        numerator, divisor = numerator + (share if numerator.ndim == 1 else share[:, None]), divisor + share
     outputs = result.shape[1] if reduction.mean_over_outputs and ratio is None else 1
     if task.spec.root and task.options.get("per_output_root"):
         from ..core.terms import output_scale_of
@@ -70,15 +73,22 @@ def _unless_reproduced(statistic, value: float) -> float | None:
     return None if math.isfinite(got) and math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-300) else got
 
 
-def with_intervals(run, results: list[Result], level: float, resamples: int, seed: int, method: str):
-    """Every result with the bootstrap interval of its value (the pass kept each sample's sums)."""
+def with_intervals(
+    run, results: list[Result], level: float, resamples: int, seed: int, method: str, horizon: int | None = None
+):
+    """Every result with the bootstrap interval of its value: over the samples, or their K buckets
+    (stats/buckets.py); with a forecast ``horizon``, over blocks of consecutive samples."""
     from dataclasses import replace
 
     from ..stats import bootstrap_interval
+    from ..stats.buckets import in_time_blocks
 
     out = []
     for k, (task, result) in enumerate(zip(run.tasks, results, strict=True)):
-        statistic = statistic_of(task, result, *run.statistic_rows(k))
+        if horizon is not None:  # samples in time order: a block bootstrap (the pass kept every sample's sums)
+            statistic, _ = in_time_blocks(statistic_of(task, result, *run.statistic_rows(k)), horizon)
+        else:
+            statistic = statistic_of(task, result, *run.bucketed(k))
         interval = bootstrap_interval(statistic, level=level, resamples=resamples, seed=seed, method=method)
         out.append(replace(result, ci=interval))
     return out

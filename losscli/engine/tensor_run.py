@@ -447,10 +447,12 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
             )
     if request.statistics.ci is not None:
         from ..stats import bootstrap_interval
+        from ..stats.buckets import bucketed
 
         stats = request.statistics
+        units = bucketed(result.statistic)  # whole samples; past 4,096 of them, their buckets
         result.ci = bootstrap_interval(
-            result.statistic, level=stats.ci, resamples=stats.resamples, seed=stats.seed, method=stats.ci_method
+            units, level=stats.ci, resamples=stats.resamples, seed=stats.seed, method=stats.ci_method
         )
     return result
 

@@ -38,7 +38,7 @@ from .errors import StatisticError, StatsUsageError
 from .ratio import Block, RatioStatistic, checked, column_layout, finished_values, leave_one_out_values, point_values
 from .resampling import bootstrap_indices, map_batches
 
-METHODS = ("bca", "percentile")
+METHODS = ("studentized", "bca", "percentile")
 _STANDARD_NORMAL = NormalDist()
 # Resamples that differ by less than this relative amount differ by the rounding of sums
 # taken in another order, not by sampling: equal per-sample values give such a distribution.
@@ -80,11 +80,12 @@ def bootstrap_interval(
     level: float = 0.95,
     resamples: int = 2000,
     seed: int = 0,
-    method: str = "bca",
+    method: str = "studentized",
     threads: int | None = None,
 ) -> Interval:
     """A two-sided bootstrap interval of ``statistic.value()`` at confidence ``level``.
 
+    method="studentized": the bootstrap-t interval (stats/studentized.py), the command line's default.
     method="percentile": the alpha and 1 - alpha quantiles of the bootstrap values,
     alpha = (1 - level) / 2. method="bca": the quantiles at
     alpha_1,2 = Phi(z0 + (z0 + z) / (1 - a (z0 + z))), z = Phi^-1(alpha), Phi^-1(1 - alpha),
@@ -101,6 +102,12 @@ def bootstrap_interval(
     return combined_interval([statistic], [1.0], level, resamples, seed, method, threads)[1]
 
 
+def studentizable(statistics: Sequence[RatioStatistic]) -> bool:
+    """Whether the studentized interval applies: every numerator one column (a root per output's
+    numerator has C; then BCa is used)."""
+    return all(np.ndim(statistic.numerator) == 1 for statistic in statistics)
+
+
 def combined_interval(
     statistics: Sequence[RatioStatistic],
     coefficients: Sequence[float],
@@ -114,6 +121,19 @@ def combined_interval(
 
     All statistics are resampled with the same indices (a paired bootstrap when there are two).
     """
+    made = (float(level), method, int(resamples), int(seed))
+    if method == "studentized" and studentizable(statistics):
+        from .studentized import studentized_draws
+
+        values, point, scale, t = studentized_draws(statistics, coefficients, resamples, seed, threads)
+        if scale > 0 and np.isfinite(t).all():
+            ordered_t = np.sort(t)
+            alpha = (1 - level) / 2
+            low = point - linear_quantile(ordered_t, 1 - alpha) * scale
+            high = point - linear_quantile(ordered_t, alpha) * scale
+            return values, Interval(float(low), float(high), *made)
+    if method == "studentized":  # a root per output (no one variance), or no spread to studentize by: BCa
+        method = "bca"
     columns, blocks = column_layout(statistics)
     values = point_values(statistics, columns, blocks)
     point = float(sum(c * v for c, v in zip(coefficients, values, strict=True)))

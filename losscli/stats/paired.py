@@ -63,13 +63,15 @@ def paired_bootstrap(
     level: float = 0.95,
     resamples: int = 2000,
     seed: int = 0,
-    method: str = "bca",
+    method: str = "studentized",
     threads: int | None = None,
 ) -> PairedDifference:
     """value_a - value_b and its bootstrap interval, both models resampled with the same indices.
 
-    The interval is bootstrap_interval's (percentile or BCa) applied to the difference; the
-    jackknife of the BCa acceleration leaves sample i out of both models at once.
+    The interval is bootstrap_interval's (studentized, BCa or percentile) applied to the difference;
+    the studentized one's standard error is the difference's own (its linearisation sums both
+    models' influence per sample), and the jackknife of the BCa acceleration leaves sample i out of
+    both models at once.
     """
     check_parameters(resamples=resamples, seed=seed, threads=threads, level=level, method=method)
     a, b = checked(a, "model A", min_samples=2), checked(b, "model B", min_samples=2)

@@ -28,14 +28,21 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from itertools import accumulate
 
 import numpy as np
 
-# A batch's draws stay under this many bytes (16 MiB of indices: 2 resamples of 10^6
-# samples), or take one resample (8 N bytes) when that is more. Small batches keep the
-# counts in cache; at most threads + 1 batches are alive at once.
-BATCH_BYTES = 16 * 2**20
+# A batch's draws stay under this many bytes (4 MiB of indices: 128 resamples of the 4,096
+# buckets of stats/buckets.py), or take one resample (8 N bytes) when that is more. Small
+# batches keep the counts in cache and the peak small (at most threads + 1 batches are alive
+# at once); the draws, and so the bits, do not depend on the batches.
+BATCH_BYTES = 4 * 2**20
+
+
+# Told (resamples done, resamples in all) after every batch, when a caller wants to show progress
+# (the command line's bar); a context variable, so that no signature carries it.
+PROGRESS: ContextVar = ContextVar("losscli_resampling_progress", default=None)
 
 
 def default_threads() -> int:
@@ -63,16 +70,31 @@ def map_batches(
     the same order with any number of threads; at most threads + 1 batches are alive.
     """
     threads = default_threads() if threads is None else threads
-    if threads <= 1:
-        return np.concatenate([compute(batch) for batch in draws])
+    told = PROGRESS.get()
     results: list[np.ndarray] = []
+
+    def done(result: np.ndarray) -> None:
+        results.append(result)
+        if told is not None:
+            told(len(result))
+
+    if threads <= 1:
+        for batch in draws:
+            done(compute(batch))
+        return np.concatenate(results)
     pending: deque = deque()
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for batch in draws:
-            pending.append(pool.submit(compute, batch))
-            while len(pending) > threads:
-                results.append(pending.popleft().result())
-        results.extend(future.result() for future in pending)
+        try:
+            for batch in draws:
+                pending.append(pool.submit(compute, batch))
+                while len(pending) > threads:
+                    done(pending.popleft().result())
+            while pending:
+                done(pending.popleft().result())
+        except BaseException:  # Ctrl-C: the batches not started are dropped, not waited for
+            for future in pending:
+                future.cancel()
+            raise
     return np.concatenate(results)
 
 
