@@ -10,7 +10,7 @@ is checked against its baseline's number (rtol 1e-12): a fast wrong answer fails
 
 Groups (``--only``):
 
-- ``start``: the seed example (2 x 10 CSV) against ``python -c "import numpy"``, the
+- ``start``: the two-sample example (2 x 10 CSV) against ``python -c "import numpy"``, the
   least any NumPy tool can cost (issue 11: value <= 1.25x, table <= 1.5x).
 - ``csv``, ``onefile``, ``gz``, ``npy``, ``jsonl``: a ROWS x 10 pair read and reduced to
   one MSE (``--format value``), against ``np.loadtxt`` / ``np.load`` / ``json.loads`` and
@@ -362,7 +362,7 @@ def run_groups(folder: Path, groups: set[str], repeat: int, rows: int) -> None:
         tiny = [str(samples / "preds.csv"), str(samples / "targets.csv")]
         job(
             "start",
-            "seed example, value",
+            "2 x 10 example, value",
             [*losscli, "mse", *tiny, "-f", "value"],
             "import numpy",
             [py, "-c", "import numpy"],
@@ -370,7 +370,7 @@ def run_groups(folder: Path, groups: set[str], repeat: int, rows: int) -> None:
         )
         job(
             "start",
-            "seed example, table",
+            "2 x 10 example, table",
             [*losscli, "mse", *tiny],
             "import numpy",
             [py, "-c", "import numpy"],

@@ -255,3 +255,23 @@ def test_var_of_the_wrong_shape_or_sign(run, files):
 )
 def test_out_of_domain_values(run, files, loss, preds, targets, fragment):
     _fails(run(loss, files("p.csv", preds), files("t.csv", targets)), fragment)
+
+
+def test_every_loss_has_exactly_one_task_and_list_groups_and_filters_them():
+    """losscli list is the registry by task (issue 23): every loss in one task, a heading per task, and
+    'losscli list TASK' lists that task's losses only."""
+    from typer.testing import CliRunner
+
+    from losscli.cli.app import app
+    from losscli.core.registry import LOSSES, TASKS
+
+    listed = [name for names in TASKS.values() for name in names]
+    assert sorted(listed) == sorted(loss.name for loss in LOSSES) and len(set(listed)) == len(listed)
+    runner = CliRunner()
+    whole = runner.invoke(app, ["list"]).stdout
+    assert all(f"{task} ({len(names)})" in whole for task, names in TASKS.items())
+    one = runner.invoke(app, ["list", "segmentation"])
+    assert one.exit_code == 0 and "dice" in one.stdout and "mse" not in one.stdout
+    assert "matches" in runner.invoke(app, ["list", "regression", "--details"]).stdout
+    bad = runner.invoke(app, ["list", "bogus"])
+    assert bad.exit_code == 2 and "no such task" in bad.stderr

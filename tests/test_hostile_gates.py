@@ -129,7 +129,9 @@ def test_baseline_with_against_gates_the_main_model(run, models, monkeypatch):
     _check_failed(result, "mse of bad.csv got worse: ", "more than the tolerance 0")
     better = run("mse", "good.csv", "t.csv", "--against", "bad.csv", "--baseline", "b.json", *FEW)
     assert better.exit_code == 0, better.stderr
-    assert "before" in better.stderr and "ok" in better.stderr  # the baseline table: the check ran
+    assert better.stderr == ""  # a check that passes says nothing on stderr (issue 23: no noise in CI logs)
+    summary = run("mse", "good.csv", "t.csv", "--baseline", "b.json", "-f", "markdown")
+    assert summary.exit_code == 0 and "| `mse` |" in summary.stdout and "| ok |" in summary.stdout  # it ran
 
 
 def test_a_settings_file_baseline_applies_with_against_col(run, tmp_path, monkeypatch):
@@ -290,3 +292,31 @@ def test_read_document_reads_what_it_checked(tmp_path):
         read_document(str(path), "x", "a state file", 19)
     with pytest.raises(FileNotFoundError):
         read_document(str(tmp_path / "none"), "x", "a state file", 19)
+
+
+def test_the_job_summary_of_a_failed_baseline_says_before_after_and_why(run, models, monkeypatch):
+    """--format markdown with --baseline (the job-summary recipe): the before/after table and the verdict are
+    in the summary, not only on stderr (issue 23)."""
+    folder, mse = models
+    monkeypatch.chdir(folder)
+    assert run("mse", "good.csv", "t.csv", "--save-baseline", "b.json", "-q").exit_code == 0
+    worse = run("mse", "bad.csv", "t.csv", "--baseline", "b.json", "-f", "markdown")
+    assert worse.exit_code == 1
+    assert "### Against the baseline" in worse.stdout and "WORSE" in worse.stdout and "exits 1" in worse.stdout
+
+
+def test_a_baseline_on_other_data_fails_with_the_reason(run, models, monkeypatch, tmp_path):
+    """A baseline saved on 500 rows, a run on 250 of them: not like with like (issue 23)."""
+    import pandas as pd
+
+    folder, mse = models
+    monkeypatch.chdir(folder)
+    assert run("mse", "good.csv", "t.csv", "--save-baseline", "b.json", "-q").exit_code == 0
+    half = len(pd.read_csv("good.csv", index_col=0)) // 2
+    pd.read_csv("good.csv", index_col=0).iloc[:half].to_csv("good_half.csv")
+    pd.read_csv("t.csv", index_col=0).iloc[:half].to_csv("t_half.csv")
+    other = run("mse", "good_half.csv", "t_half.csv", "--baseline", "b.json", "--tolerance", "50%", "-f", "value")
+    _check_failed(other, "the baseline was computed on other data", "--allow-other-inputs")
+    allowed = run("mse", "good_half.csv", "t_half.csv", "--baseline", "b.json", "--tolerance", "50%",
+                  "--allow-other-inputs", "-f", "value")  # fmt: skip
+    assert allowed.exit_code == 0, allowed.stderr

@@ -131,3 +131,34 @@ def test_dask_gives_the_interval_of_one_run(tmp_path: Path):
     flags = ["--ci", "0.9", "-f", "value"]
     one_run = _value("mae", tmp_path / "p", tmp_path / "t", *flags)
     assert _value("mae", tmp_path / "p", tmp_path / "t", *flags, "--dask") == one_run
+
+
+def test_against_past_4096_samples_pairs_the_buckets_of_both_models(tmp_path: Path):
+    """Two models' .npy predictions of 10,000 samples (no ids: matched by position): each pass sums its
+    samples into the buckets of their positions, so bucket k of one model holds the same samples as
+    bucket k of the other; the paired bootstrap and test run over those 4,096 pairs."""
+    from losscli.stats import paired_bootstrap, paired_permutation_test
+
+    rng = np.random.default_rng(9)
+    t = rng.normal(size=10_000)
+    a, b = t + rng.normal(scale=0.5, size=10_000), t + rng.normal(scale=0.55, size=10_000)
+    for name, values in (("a", a), ("b", b), ("t", t)):
+        np.save(tmp_path / f"{name}.npy", values)
+    out = json.loads(
+        _value("mse", tmp_path / "a.npy", tmp_path / "t.npy", "--against", tmp_path / "b.npy", "-f", "json")
+    )
+    buckets = bucket_of(np.arange(10_000))
+    sizes = np.bincount(buckets, minlength=BUCKETS).astype(float)
+    used = sizes > 0
+
+    def units(pred):
+        return RatioStatistic(np.bincount(buckets, (pred - t) ** 2, BUCKETS)[used], sizes[used])
+
+    want = paired_bootstrap(units(a), units(b), resamples=2000, seed=0)
+    test = paired_permutation_test(units(a), units(b), resamples=2000, seed=0)
+    model = out["models"][1]
+    assert out["samples"] == 10_000 and "buckets of the samples" in model["test"]
+    assert [model["interval"]["low"], model["interval"]["high"]] == pytest.approx(
+        [want.interval.low, want.interval.high], rel=1e-12
+    )
+    assert model["p_value"] == pytest.approx(test.p_value, rel=1e-12)

@@ -49,3 +49,15 @@ def test_readme_python_example_runs():
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
     assert len(test.examples) >= 6
+
+
+def test_readme_works_as_typed_after_its_set_up_line():
+    """Issue 23: the examples' bare 'losscli' is said to need the venv activated before the first one;
+    extras install from the clone (no registry package 'losscli[...]'); no in-house words."""
+    text = (ROOT / "README.md").read_text()
+    assert text.index("source .venv/bin/activate") < text.index("$ losscli")
+    assert "'losscli[" not in text and "pip install 'losscli" not in text
+    for word in ("seed question", "the seed's", "seed example", "farm-bench"):
+        assert word not in text, word
+    for command in ("losscli help LOSS", "losscli merge STATE", "losscli list [TASK]"):
+        assert command in text

@@ -21,6 +21,7 @@ EXPECTED_KEYS = [
     "weights",  # added with --weights; an addition, so schema_version stays 1
     "per_sample",
     "per_output",
+    "output_names",  # the predictions' column names (null without a header); an addition, so schema_version stays 1
     "per_element",
     "gradient",  # null unless --grad
     "ids",  # null unless --id-col or row labels

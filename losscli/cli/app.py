@@ -174,12 +174,16 @@ def root(
 
 @app.command(name="list", context_settings=CONTEXT)
 def list_losses(
+    task: str = typer.Argument(
+        None, help="One task: regression, classes, distributions, margins or segmentation.", show_default=False
+    ),
     output_format: str = typer.Option("table", "--format", "-f", help="table, json, csv or value."),
+    details: bool = typer.Option(False, "--details", help="The framework calls each matches, its options."),
 ) -> int:
-    """Every loss: its formula, default --reduce, options and the framework it matches."""
+    """The losses by task: each one's formula and default --reduce (--details: what it matches, its options)."""
     from .listing import write_list
 
-    write_list(output_format)
+    write_list(output_format, task, details)
     return ExitCode.OK
 
 

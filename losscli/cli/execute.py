@@ -166,7 +166,7 @@ def _digests(request: RunRequest):
     """The inputs' sha256 for the signatures, in the background, when an output shows them."""
     output, inputs = request.output, request.inputs
     shown = output.output_format in ("table", "json", "markdown") and output.shown
-    if not (shown or request.checks.save_baseline):
+    if not (shown or request.checks.save_baseline or request.checks.baseline):  # a baseline checks its inputs
         return None
     from ..io.digests import Digests
     from ..io.shards import input_files
@@ -250,7 +250,7 @@ def _baseline_rows(checks, results):
     from ..report.checks import compare_baseline, load_baseline, parse_tolerance
 
     tolerance = parse_tolerance(checks.tolerance)  # checked when the request was built
-    return compare_baseline(results, load_baseline(checks.baseline), tolerance)
+    return compare_baseline(results, load_baseline(checks.baseline), tolerance, checks.allow_other_inputs)
 
 
 def _save_baseline(request: RunRequest, results) -> None:
@@ -348,6 +348,10 @@ def _report(request: RunRequest, run, results) -> int:
 
     with phase("writing", None, output.quiet or run.sink is not None):  # a sink has written as it read
         rendered = run.sink.stream() if run.sink is not None else render(results, output, request.analysis.explain)
+        if output.output_format == "markdown" and baseline_rows is not None:  # the job summary says why
+            from ..report.checks import baseline_markdown, parse_tolerance
+
+            rendered += baseline_markdown(baseline_rows, parse_tolerance(checks.tolerance))
         emit(rendered, output.output, output.quiet)
     if run.sink is not None:
         run.sink.close()

@@ -14,7 +14,8 @@ from ..core.registry import Loss
 USAGE = (
     "losscli LOSS PREDS TARGETS [OPTIONS]",
     "losscli LOSS DATA --pred-col COLS --target-col COLS [OPTIONS]",
-    "losscli list | help LOSS | LOSS --help",
+    "losscli list [TASK] | help LOSS | LOSS --help",
+    "losscli merge STATE... [--group-by shard] [--ci LEVEL]",
 )
 EXIT_CODES = "0 ok, 1 a check failed, 2 usage or input error, 70 internal error (a bug), 130 interrupted."
 USAGE_OPTIONS = (

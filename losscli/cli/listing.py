@@ -7,11 +7,22 @@ import sys
 from ..errors import UsageError
 
 
-def write_list(output_format: str) -> None:
+def write_list(output_format: str, task: str | None = None, details: bool = False) -> None:
+    """``losscli list [TASK]``: the registry's losses, by task."""
+    from ..core.registry import TASK_WORDS
+
+    chosen = None
+    if task is not None:
+        chosen = TASK_WORDS.get(task.strip().lower())
+        if chosen is None:
+            raise UsageError(f"losscli list {task!r}: no such task; use one of {', '.join(sorted(TASK_WORDS))}")
     if output_format == "table":
         from ..report.render import QuietPipeConsole, render_list
 
-        render_list(QuietPipeConsole(highlight=False, markup=False))
+        render_list(QuietPipeConsole(highlight=False, markup=False), chosen, details)
+        return
+    if chosen is not None:
+        raise UsageError("losscli list TASK: one task is listed as a table; leave out --format, or filter the JSON")
     elif output_format == "json":
         import json
 

@@ -368,6 +368,14 @@ COMMON: dict[str, tuple[str, object, object]] = {
         ),
         None,
     ),
+    "allow_other_inputs": (
+        CHECKS,
+        _flag(
+            "--allow-other-inputs",
+            help="With --baseline: compare even when the baseline was computed on other input files (by sha256).",
+        ),
+        False,
+    ),
     "save_baseline": (
         CHECKS,
         _text("--save-baseline", help="Write this run's JSON result to FILE, for a later --baseline.", metavar="FILE"),

@@ -1108,6 +1108,63 @@ NON_NEGATIVE_TERMS = frozenset(
 )
 
 
+# Each loss's task, in the order ``losscli list`` shows them; tests/test_catalogue.py holds every loss of the
+# registry to exactly one.
+TASKS: dict[str, tuple[str, ...]] = {
+    "regression": (
+        "mse",
+        "rmse",
+        "mae",
+        "l2",
+        "huber",
+        "smooth_l1",
+        "log_cosh",
+        "mape",
+        "smape",
+        "wmape",
+        "msle",
+        "rmsle",
+        "pinball",
+        "poisson",
+        "poisson_nll",
+        "poisson_deviance",
+        "gamma_deviance",
+        "tweedie_deviance",
+        "gaussian_nll",
+    ),  # fmt: skip
+    "probabilities and classes": (
+        "bce",
+        "focal",
+        "cce",
+        "sparse_cce",
+        "nll",
+        "perplexity",
+        "categorical_focal",
+        "brier",
+        "multilabel_soft_margin",
+    ),  # fmt: skip
+    "distributions": ("kld", "js"),
+    "margins and ranking": (
+        "hinge",
+        "squared_hinge",
+        "soft_margin",
+        "hinge_embedding",
+        "multi_margin",
+        "categorical_hinge",
+        "cosine_similarity",
+        "cosine_distance",
+    ),  # fmt: skip
+    "segmentation": ("dice", "tversky"),
+}
+TASK_WORDS = {"regression": "regression", "classes": "probabilities and classes", "probabilities": "probabilities and "
+              "classes", "distributions": "distributions", "margins": "margins and ranking", "ranking": "margins and "
+              "ranking", "segmentation": "segmentation"}  # fmt: skip
+
+
+def task_of(loss: Loss) -> str:
+    return next(task for task, names in TASKS.items() if loss.name in names)
+
+
 def _key(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 

@@ -190,6 +190,11 @@ class Result:
     ci: Interval | None = None  # the bootstrap confidence interval of the value (--ci)
     signature: str = ""  # what reproduces the number: see signature_of
     groups: Grouped | None = None  # each group's n, value and share (--group-by, --group-col, --groups)
+    output_names: list[str] | None = None  # the predictions' column names (price, rent; a predict_proba's classes)
+
+    def output_name(self, j: int) -> str:
+        """Output j as the input names it ("rent"), or its index where the input names none."""
+        return self.output_names[j] if self.output_names is not None else str(j)
 
     @property
     def reduce(self) -> str:
@@ -228,6 +233,7 @@ class Result:
             "weights": self.weights,
             "per_sample": None if self.per_sample is None else self.per_sample,
             "per_output": None if self.per_output is None else self.per_output,
+            "output_names": self.output_names,
             "per_element": None if self.per_element is None else self.per_element,
             "gradient": None if self.gradient is None else self.gradient,
             "ids": self.ids,

@@ -145,11 +145,39 @@ def check_shapes(task: LossTask, pred: np.ndarray, target: np.ndarray, names: tu
                 f"sample: targets of shape (N,) for predictions {names[0]} with {pred.shape[1]} columns"
             )
     elif pred.shape[1] != target.shape[1]:
-        columns = "column" if pred.shape[1] == 1 else "columns"
-        raise InputError(
-            f"{names[0]} has {pred.shape[1]} {columns} but {names[1]} has {target.shape[1]}; predictions and "
-            f"targets must have the same shape (losscli never broadcasts)"
+        check_widths(task, pred.shape[1], target.shape[1], names)
+
+
+# A loss with one-hot targets -> its twin that takes class labels (the natural first guess's fix)
+LABELS_TWIN = {"cce": "sparse_cce", "categorical_hinge": "multi_margin"}
+BINARY = ("bce", "hinge", "squared_hinge", "soft_margin")  # one probability (or score) a sample
+
+
+def check_widths(task: LossTask, n_pred: int, n_target: int, names: tuple[str, str], hinted: bool = False) -> None:
+    """Predictions and targets of other widths: refused, with the call a user of that shape meant where one
+    is plain (class labels for a one-hot loss; predict_proba for bce). ``hinted``: only those (before any
+    value is read: a column of text labels is then a width, not a number that fails to parse)."""
+    if task.labels or n_pred == n_target:
+        return
+    if hinted and not (n_target == 1 and (task.spec.name in LABELS_TWIN or (n_pred == 2 and task.spec.name in BINARY))):
+        return
+    columns = "column" if n_pred == 1 else "columns"
+    why = (
+        f"{names[0]} has {n_pred} {columns} but {names[1]} has {n_target}; predictions and targets must have "
+        "the same shape (losscli never broadcasts)"
+    )
+    name = task.spec.name
+    if n_target == 1 and name in LABELS_TWIN:
+        why += (
+            f". If {names[1]} holds class labels (one per sample, numbers or names), use "
+            f"{LABELS_TWIN[name]}: {name} takes one-hot or probability targets of {n_pred} columns"
         )
+    elif n_target == 1 and n_pred == 2 and name in BINARY:
+        why += (
+            f". Two columns are predict_proba's (one per class): {name} takes the positive class's probability, "
+            f"--pred-col 1 in the one-file form, or the second column alone; or use sparse_cce with the labels"
+        )
+    raise InputError(why)
 
 
 def block_terms(

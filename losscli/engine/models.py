@@ -21,8 +21,13 @@ class Model(NamedTuple):
 
     name: str  # the predictions file (or columns), as given
     result: object  # core.result.Result
-    statistic: object  # stats.RatioStatistic
+    statistic: object  # stats.RatioStatistic: of the samples, or of their buckets (stats/buckets.py)
     ids: np.ndarray | None  # every sample's id, when the inputs had row labels
+    samples: int = 0  # the samples compared (0: the statistic's own count)
+
+    @property
+    def count(self) -> int:
+        return self.samples or self.statistic.n_samples
 
 
 class Comparison(NamedTuple):
@@ -67,12 +72,17 @@ class TestSettings(NamedTuple):
 
 
 def model_of(name: str, task, run, result) -> Model:
-    """A finished pass (kept with keep_stats) as a model to compare."""
+    """A finished pass as a model to compare: every sample's sums where the samples are matched by id
+    or in time order (the pass kept them), else the sums of the 4,096 buckets of their positions
+    (stats/buckets.py: the same positions, the same buckets, in every model's pass)."""
     from .statistics import statistic_of
 
-    numerator, divisor = run.statistic_rows(0)
     _no_missing(name, run)
-    return Model(name, result, statistic_of(task, result, numerator, divisor), run.statistic_ids())
+    samples = int(result.shape[0])
+    if run.settings.keep_stats:
+        numerator, divisor = run.statistic_rows(0)
+        return Model(name, result, statistic_of(task, result, numerator, divisor), run.statistic_ids(), samples)
+    return Model(name, result, statistic_of(task, result, *run.bucketed(0)), None, samples)
 
 
 def _no_missing(name: str, run) -> None:
@@ -89,10 +99,10 @@ def aligned(models: list[Model], reference: int = 1) -> list[Model]:
     file's row order changes a resample; else by position (then the counts must agree)."""
     lead = models[reference] if len(models) > reference else models[0]
     for model in models:
-        if model.statistic.n_samples != lead.statistic.n_samples:
+        if model.count != lead.count:
             raise InputError(
-                f"{model.name} has {model.statistic.n_samples:,} samples but {lead.name} has "
-                f"{lead.statistic.n_samples:,}; a paired comparison needs every model on the same samples"
+                f"{model.name} has {model.count:,} samples but {lead.name} has "
+                f"{lead.count:,}; a paired comparison needs every model on the same samples"
             )
     if any(model.ids is None for model in models):
         return models
@@ -135,7 +145,7 @@ def compare(a: Model, b: Model, settings: TestSettings) -> Comparison:
     test = paired_permutation_test(units_a, units_b, resamples=settings.resamples, seed=settings.seed)
     verdict = paired_verdict(difference.difference, difference.interval, test.p_value)
     how = "exact sign-flip permutation" if test.exact else f"sign-flip permutation, {test.resamples:,} patterns"
-    if units_a is not a.statistic:
+    if units_a.n_samples < a.count:
         how += f", of {units_a.n_samples:,} buckets of the samples"
     return Comparison(difference.difference, difference.interval, test.p_value, verdict, how)
 

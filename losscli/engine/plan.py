@@ -23,6 +23,11 @@ def plan(request: RunRequest, specs: list[Loss], source, *, sink=None) -> Pass:
     _check_groups(request, hasattr(source, "opened"), inputs)
     n_outputs = inputs.width("predictions")
     tasks = tasks_of(request, specs, n_outputs, inputs.width("targets"))
+    from ..core.terms import check_widths
+
+    names = (inputs.name_of("predictions"), inputs.name_of("targets"))
+    for task in tasks:  # before a value is read: a column of text labels under cce is a width, not a number
+        check_widths(task, n_outputs, inputs.width("targets"), names, hinted=True)
     likes: list = [None] * len(tasks)
     if request.reduction.like is not None:
         from ..core.frameworks import like
@@ -30,7 +35,7 @@ def plan(request: RunRequest, specs: list[Loss], source, *, sink=None) -> Pass:
         pairs = [like(task, request.reduction.like, n_outputs) for task in tasks]
         tasks, likes = [task for task, _ in pairs], [info for _, info in pairs]
     extras = _conventions(tasks[0], n_outputs) if request.analysis.compare else ()
-    settings = pass_settings(request, inputs.class_names())
+    settings = pass_settings(request, inputs.class_names(), getattr(inputs, "ids_from", None) is not None)
     return Pass(source, tasks, settings, sink=sink, extras=extras, likes=likes)
 
 
@@ -112,7 +117,7 @@ def _conventions(task: LossTask, n_outputs: int) -> list:
     return [(convention, convention_task(task, convention)) for convention in conventions_of(task, n_outputs)]
 
 
-def pass_settings(request: RunRequest, class_names: tuple[str, ...] | None) -> PassSettings:
+def pass_settings(request: RunRequest, class_names: tuple[str, ...] | None, ids: bool = False) -> PassSettings:
     """What the pass keeps: the rows a table shows, every row for outputs that list them all,
     each sample's sums for intervals and paired tests."""
     output, statistics = request.output, request.statistics
@@ -134,9 +139,10 @@ def pass_settings(request: RunRequest, class_names: tuple[str, ...] | None) -> P
         grad=request.analysis.grad,
         classes=None if classes is None else list(classes),
         class_names=class_names,
-        keep_stats=(statistics.comparing and not statistics.paired)
+        # every sample's sums: for models matched by id or in time order, and for groups' intervals
+        keep_stats=(statistics.comparing and not statistics.paired and (statistics.time_series is not None or ids))
         or (statistics.ci is not None and request.axes.grouping is not None),
-        buckets=statistics.ci is not None or request.engine.save_state is not None,
+        buckets=statistics.ci is not None or request.engine.save_state is not None or statistics.comparing,
         group_by=request.axes.grouping,
         group_how=group_how(request),
     )

@@ -121,6 +121,7 @@ class CheckSection:
     tolerance: str | None = None
     save_baseline: str | None = None
     fail_if_worse: bool = False
+    allow_other_inputs: bool = False
 
     @property
     def checking(self) -> bool:

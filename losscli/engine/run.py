@@ -721,6 +721,9 @@ class Pass:
                 weights = next((info.path for info in infos if "weights" in info.roles), None)
                 raise NoSamples(f"{weights}: {exc}" if weights and task.weighted else str(exc)) from None
             results.append(result if like is None else replace(result, like=like))
+        names = self.output_names()
+        if names is not None:
+            results = [replace(result, output_names=names) for result in results]
         if self.group_sums is not None:
             names = self.group_names()
             how = self.settings.group_how
@@ -730,6 +733,14 @@ class Pass:
                 for task, sums, result in zip(self.tasks, self.group_sums, results, strict=True)
             ]
         return results
+
+    def output_names(self) -> list[str] | None:
+        """The outputs' names: --classes, or the predictions' header (pandas' column names, a predict_proba
+        frame's classes); None where the input names none (or names them 0, 1, ...)."""
+        names = self.settings.classes or self.settings.class_names
+        if names is None or len(names) != self.n_outputs or list(names) == [str(j) for j in range(len(names))]:
+            return None
+        return [str(name) for name in names]
 
     def group_names(self) -> list[str]:
         """Each group's name, in order of first appearance (a sample's: its id, or its index)."""

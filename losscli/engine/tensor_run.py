@@ -704,10 +704,7 @@ def _ratio_loss(request: RunRequest, spec: Loss, inputs: _Inputs, axis: Any) -> 
         if given:
             raise UsageError(f"{flag}: {spec.name} over N-D inputs (one ratio of sums) has no {flag} yet")
     if inputs.targets.shape != inputs.preds.shape:
-        raise InputError(
-            f"{inputs.preds.name} has shape {shape_text(inputs.preds.shape)} but {inputs.targets.name} has shape "
-            f"{shape_text(inputs.targets.shape)}; {spec.name} takes masks of the predictions' shape"
-        )
+        raise _not_masks(spec, inputs)
     task, like = _task(request, spec, False, inputs.preds.shape[-1])
     shape = inputs.preds.shape
     chosen = ("sample" if like is None or like.framework != "keras" else None) if axis == "default" else axis
@@ -757,4 +754,22 @@ def _ratio_loss(request: RunRequest, spec: Loss, inputs: _Inputs, axis: Any) -> 
         per_sample=per_sample,
         inputs=inputs.described(),
         like=like,
+    )
+
+
+def _not_masks(spec: Loss, inputs: _Inputs) -> InputError:
+    """Masks of another shape than the predictions: and, for integer labels of one axis fewer, how to
+    one-hot them."""
+    preds, targets = inputs.preds.shape, inputs.targets.shape
+    hint = ""
+    if len(targets) == len(preds) - 1 and inputs.targets.stored.kind in "iu":
+        channel = 1 if targets == preds[:1] + preds[2:] else -1
+        hint = (
+            f"; {inputs.targets.name} looks like class labels (integers, one axis fewer): one-hot them on "
+            f"axis {channel} (np.moveaxis(np.eye({preds[channel]})[labels], -1, {channel})), or use sparse_cce "
+            "for labels"
+        )
+    return InputError(
+        f"{inputs.preds.name} has shape {shape_text(preds)} but {inputs.targets.name} has shape "
+        f"{shape_text(targets)}; {spec.name} takes masks of the predictions' shape{hint}"
     )

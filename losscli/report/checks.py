@@ -141,13 +141,39 @@ class BaselineRow(NamedTuple):
     allowed: float
     worse: bool
     why: str = ""
+    other_inputs: str = ""  # the baseline's inputs and this run's, when they are not the same files
 
     @property
     def change(self) -> float:
         return self.after - self.before
 
 
-def compare_baseline(results: list[Result], baseline: dict[str, dict], tolerance: Tolerance) -> list[BaselineRow]:
+def inputs_of(signature: str) -> str | None:
+    """The ``in:`` part of a signature (each input's sha256, first 8 hex digits), or None without one."""
+    for part in signature.split("|"):
+        if part.startswith("in:"):
+            return part[3:]
+    return None
+
+
+def _other_data(old: dict, result: Result) -> str:
+    """How the baseline's data differ from this run's, or "": other shapes (250 of the 500 rows), or other
+    targets (their sha256 in the signatures). The predictions may differ: they are the model compared."""
+    shape = old.get("shape")
+    if isinstance(shape, list) and [int(x) for x in shape if isinstance(x, int | float)] != list(result.shape):
+        return f"{' x '.join(map(str, shape))} values then, {' x '.join(map(str, result.shape))} now"
+    then, now = inputs_of(str(old.get("signature") or "")), inputs_of(result.signature)
+    if then is None or now is None:
+        return ""  # a baseline without digests (an older losscli, or one of stdin): nothing to compare
+    targets_then, targets_now = then.split(",")[1:2], now.split(",")[1:2]  # in: preds, targets, weights
+    if targets_then and targets_now and targets_then != targets_now:
+        return f"targets {targets_then[0]} then, {targets_now[0]} now"
+    return ""
+
+
+def compare_baseline(
+    results: list[Result], baseline: dict[str, dict], tolerance: Tolerance, allow_other_inputs: bool = False
+) -> list[BaselineRow]:
     missing = [r.loss for r in results if r.loss not in baseline]
     if missing:
         held = ", ".join(baseline)
@@ -168,7 +194,10 @@ def compare_baseline(results: list[Result], baseline: dict[str, dict], tolerance
         if not math.isfinite(result.value):
             rows.append(BaselineRow(result.loss, before, result.value, allowed, True, not_finite(result)))
             continue
-        rows.append(BaselineRow(result.loss, before, result.value, allowed, result.value - before > allowed))
+        worse = result.value - before > allowed
+        other = "" if allow_other_inputs else _other_data(old, result)
+        worse = worse or bool(other)
+        rows.append(BaselineRow(result.loss, before, result.value, allowed, worse, other_inputs=other))
     return rows
 
 
@@ -198,7 +227,7 @@ def report_baseline(rows: list[BaselineRow], tolerance: Tolerance, quiet: bool, 
     of, why = _of_model(model)
     failed = [row for row in rows if row.worse]
     relative = tolerance.relative
-    if not quiet or failed:
+    if failed:  # on success the table is noise in a CI log; --format markdown writes it for the summary
         change = "change %" if relative else "change"
         lines = [f"{'loss':<16} {'before':>14} {'after':>14} {change:>14}  tolerance {tolerance}"]
         for row in rows:
@@ -210,6 +239,12 @@ def report_baseline(rows: list[BaselineRow], tolerance: Tolerance, quiet: bool, 
     for row in failed:
         if row.why:
             fail(row.why + f"{of}; the baseline check cannot pass on it")
+            continue
+        if row.other_inputs:
+            fail(
+                f"{row.loss}{of}: the baseline was computed on other data ({row.other_inputs}; files by their "
+                "sha256); the comparison is not like with like: pass --allow-other-inputs to compare anyway"
+            )
             continue
         fail(
             f"{row.loss}{of} got worse: {short(row.before)} -> {short(row.after)} "
@@ -224,3 +259,25 @@ def _change(row: BaselineRow, relative: bool) -> str:
             return "+inf%" if row.change > 0 else ("0%" if row.change == 0 else "-inf%")
         return f"{100 * row.change / abs(row.before):+.4g}%"
     return f"{row.change:+.6g}"
+
+
+def baseline_markdown(rows: list[BaselineRow], tolerance: Tolerance) -> str:
+    """The before/after table and the verdict, for a CI job summary (--format markdown --baseline)."""
+    relative = tolerance.relative
+    out = [
+        f"\n### Against the baseline (tolerance {tolerance})\n\n",
+        "| loss | before | after | change | verdict |\n",
+        "|---|---|---|---|---|\n",
+    ]
+    for row in rows:
+        verdict = "WORSE" if row.worse else "ok"
+        if row.other_inputs:
+            verdict = f"FAILED: other data ({row.other_inputs})"
+        elif row.why:
+            verdict = f"FAILED: {row.why}"
+        out.append(
+            f"| `{row.loss}` | {short(row.before)} | {short(row.after)} | {_change(row, relative)} | {verdict} |\n"
+        )
+    failed = any(row.worse for row in rows)
+    out.append("\nThe check " + ("failed: the job exits 1.\n" if failed else "passed.\n"))
+    return "".join(out)

@@ -61,7 +61,7 @@ def table(report, loss: str, console) -> None:
         grid.add_row(
             row.model.name, _value(row), _difference(row), _p(row), _verdict(row), "=" if row.tied_with_best else ""
         )
-    console.print(Text(f"{loss}: models on the same {report.rows[0].model.statistic.n_samples:,} samples", "bold"))
+    console.print(Text(f"{loss}: models on the same {report.rows[0].model.count:,} samples", "bold"))
     console.print(grid)
     console.print(
         Text(printable(f"{_how(report)}; lower is better; '=' marks the best ({report.best}) and its ties"), "dim")
@@ -101,7 +101,7 @@ def to_dict(report, loss: str) -> dict:
         "kind": "paired comparison",
         "loss": loss,
         "reduce": getattr(report.rows[0].model.result, "reduce", None),
-        "samples": report.rows[0].model.statistic.n_samples,
+        "samples": report.rows[0].model.count,
         "level": report.level,
         "method": report.method,
         "resamples": None if report.horizon is not None else report.resamples,

@@ -121,9 +121,11 @@ def to_csv(results: list[Result], level: str) -> str:
     if level != "sample":
         check_elements(results, level)
     if level == "output":
-        lines = [_csv_line(["output", *value_header])]
+        names = results[0].output_names  # a name column where the input names its columns
+        lines = [_csv_line(["output", *(["name"] if names else []), *value_header])]
         for j in range(results[0].shape[1]):
-            lines.append(_csv_line([j, *(repr(float(r.per_output[j])) for r in results)]))
+            cells = [repr(float(r.per_output[j])) for r in results]
+            lines.append(_csv_line([j, *([names[j]] if names else []), *cells]))
         return "".join(lines)
     return _listed(results, "csv", level)
 

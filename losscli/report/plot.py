@@ -85,6 +85,8 @@ def _figure(result: Result, plt, ticker, fmt: str) -> bytes:
         n_outputs = result.per_element.shape[1]
         if n_outputs <= 12:  # a tick per output: MaxNLocator puts -0.5 and 0.5 around a single one
             right.set_xticks(range(n_outputs))
+            if result.output_names is not None:
+                right.set_xticklabels(result.output_names, rotation=45 if n_outputs > 4 else 0, ha="right")
         else:
             right.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         right.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))

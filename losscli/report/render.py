@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..core.registry import LOSSES
 from ..core.result import Result, short
 from ..errors import printable
 from .docs import options_text
@@ -124,11 +123,18 @@ def kept_rows(result: Result, rows: list[int | None]) -> list[int | None]:
     return out
 
 
-def _vector_section(console, heading, index_name, rows, values_of, ids_of=None, count=0) -> None:
+def _output_section(console, heading: str, result: Result, outputs) -> None:
+    """Each output's value, with its name where the input names it."""
+    names = None if result.output_names is None else result.output_name
+    count = result.shape[1]
+    _vector_section(console, heading, "output", outputs, lambda j: result.per_output[j], names, count, "name")
+
+
+def _vector_section(console, heading, index_name, rows, values_of, ids_of=None, count=0, label="id") -> None:
     table = _table()
     table.add_column(index_name, justify="right")
     if ids_of is not None:
-        table.add_column("id")
+        table.add_column(label)
     table.add_column("loss", justify="right")
     for i in rows:
         label = [] if ids_of is None else ["…" if i is None else ids_of(i)]
@@ -240,8 +246,10 @@ def _top_section(console: Console, result: Result, k: int) -> None:
     ranked("samples", ("sample",), "L[i]", result.worst_samples[:k])
     if result.per_output is not None and result.shape[1] > 1:
         order = np.argsort(-result.per_output, kind="stable")[:k]
-        ranked("outputs", ("output",), "O[j]", [(int(j), float(result.per_output[j])) for j in order])
-        ranked("elements", ("sample", "output"), "l[i, j]", result.worst_elements[:k])
+        name = result.output_name
+        ranked("outputs", ("output",), "O[j]", [(name(int(j)), float(result.per_output[j])) for j in order])
+        elements = [(i, name(j), value) for i, j, value in result.worst_elements[:k]]
+        ranked("elements", ("sample", "output"), "l[i, j]", elements)
 
 
 def _option_text(value) -> str:
@@ -312,7 +320,7 @@ def render_result(
         if result.elements and n_outputs > 1:
             outputs = shown_rows(n_outputs, max_rows, _largest_columns(result))
             heading = f"Per-output loss  {result.per_output_formula}"
-            _vector_section(console, heading, "output", outputs, lambda j: result.per_output[j], count=n_outputs)
+            _output_section(console, heading, result, outputs)
     elif not result.elements or n_outputs == 1:
         # No element terms, or one output: then element, per-sample and per-output
         # views are the same numbers.
@@ -325,7 +333,7 @@ def render_result(
         _vector_section(console, per_sample, "sample", rows, lambda i: kept.per_sample[lookup[i]], ids_of, n_samples)
         outputs = shown_rows(n_outputs, max_rows, _largest_columns(result))
         heading = f"Per-output loss  {result.per_output_formula}"
-        _vector_section(console, heading, "output", outputs, lambda j: result.per_output[j], count=n_outputs)
+        _output_section(console, heading, result, outputs)
     if n_samples >= HISTOGRAM_FROM and result.histogram:
         _histogram_section(console, result)
     if top:
@@ -428,20 +436,36 @@ def render_many(results: list[Result], *, max_rows: int = 20, console: Console |
     console.print(grid)
 
 
-def render_list(console: Console | None = None) -> None:
-    """``losscli list``: every loss with its aliases, default reduction and formula."""
+def render_list(console: Console | None = None, task: str | None = None, details: bool = False) -> None:
+    """``losscli list``: the losses by task (one task with ``task``), each with its default reduction and
+    formula; ``details`` adds the framework calls it matches, its options and aliases."""
+    from ..core.registry import TASKS, get_loss
+
     console = console or QuietPipeConsole(highlight=False, markup=False)
-    table = _table()
-    table.add_column("loss", no_wrap=True)
-    table.add_column("--reduce", no_wrap=True)
-    table.add_column("element term l[i, j]")
-    for loss in LOSSES:
-        about = Text(loss.formula)
-        details = [f"matches {loss.matches}"]
-        if options_text(loss):  # hidden options (e.g. log_cosh's --form) are not listed
-            details.append(f"options {options_text(loss)}")
-        if loss.aliases:
-            details.append(f"aliases {', '.join(loss.aliases)}")
-        about.append("\n" + "; ".join(details), style="dim")
-        table.add_row(loss.name, loss.default_reduce, about)
-    console.print(table)
+    for name, members in TASKS.items():
+        if task is not None and name != task:
+            continue
+        table = _table()
+        table.add_column("loss", no_wrap=True)
+        table.add_column("--reduce", no_wrap=True)
+        table.add_column("element term l[i, j]")
+        for loss in (get_loss(member) for member in members):
+            about = Text(loss.formula)
+            if details:
+                more = [f"matches {loss.matches}"]
+                if options_text(loss):  # hidden options (e.g. log_cosh's --form) are not listed
+                    more.append(f"options {options_text(loss)}")
+                if loss.aliases:
+                    more.append(f"aliases {', '.join(loss.aliases)}")
+                about.append("\n" + "; ".join(more), style="dim")
+            table.add_row(loss.name, loss.default_reduce, about)
+        console.print(Text(f"{name} ({len(members)})", style="bold"))
+        console.print(table)
+    if task is None:
+        console.print(
+            Text(
+                "losscli list TASK lists one (regression, classes, distributions, margins, segmentation); "
+                "--details adds the calls each matches; losscli help LOSS tells one loss",
+                style="dim",
+            )
+        )
