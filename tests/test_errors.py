@@ -224,7 +224,9 @@ def test_option_for_another_loss(run):
 
 
 def test_threshold_not_a_number(run):
-    _fails(run("mse", GOOD, GOOD, "--fail-above", "high"), "'--fail-above'")
+    _fails(
+        run("mse", GOOD, GOOD, "--fail-above", "high"), "--fail-above 'high': give a number (5000) or each loss's own"
+    )
 
 
 def test_unknown_reduce(run):

@@ -163,7 +163,9 @@ def test_a_losscli_toml_without_the_key_keeps_the_pyproject_gate(run, tmp_path, 
     (tmp_path / "losscli.toml").write_text(text)
     monkeypatch.chdir(tmp_path)
     result = run("mse", PREDS, TARGETS, "-f", "value")
-    _check_failed(result, f"mse = {SEED_MSE!r} (--reduce all) is above --fail-above 0.01")
+    # the setting that failed the run is named with its file (issue 23)
+    _check_failed(result, f"mse = {SEED_MSE!r} (--reduce all) is above fail-above = 0.01 of ", "pyproject.toml")
+    assert run("mse", PREDS, TARGETS, "-f", "value", "--no-config").exit_code == 0  # the files ignored
 
 
 def test_a_key_set_in_both_files_is_said(run, tmp_path, monkeypatch):
@@ -320,3 +322,15 @@ def test_a_baseline_on_other_data_fails_with_the_reason(run, models, monkeypatch
     allowed = run("mse", "good_half.csv", "t_half.csv", "--baseline", "b.json", "--tolerance", "50%",
                   "--allow-other-inputs", "-f", "value")  # fmt: skip
     assert allowed.exit_code == 0, allowed.stderr
+
+
+def test_each_loss_has_its_own_threshold(run):
+    """--fail-above mse=X,mae=Y: each loss against its own (issue 23); a loss the run does not compute is an
+    error, not a check that never runs."""
+    ok = run("mse,mae", PREDS, TARGETS, "-f", "value", "--fail-above", f"mse={SEED_MSE * 2!r},mae=100")
+    assert ok.exit_code == 0, ok.stderr
+    worse = run("mse,mae", PREDS, TARGETS, "-f", "value", "--fail-above", f"mse={SEED_MSE / 2!r},mae=100")
+    _check_failed(worse, f"mse = {SEED_MSE!r} (--reduce all) is above --fail-above {SEED_MSE / 2!r}")
+    assert not any(line.startswith("losscli: check failed: mae") for line in worse.stderr.splitlines())
+    bad = run("mse", PREDS, TARGETS, "-f", "value", "--fail-above", "rmse=1")
+    assert bad.exit_code == 2 and "names rmse, which this run does not compute" in bad.stderr

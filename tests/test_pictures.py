@@ -139,3 +139,19 @@ def test_heatmap_shows_the_order_below_an_outlier(monkeypatch):
     assert cells >= 10 * 8  # every shown row has its cells coloured, not only the outlier's
     assert "log scale" in heatmap and "brightest" in heatmap  # the legend says what the colours mean
     assert "13" in heatmap.splitlines()[2]  # the outlier's column is among the columns shown
+
+
+def test_the_heatmap_of_many_rows_says_what_a_band_is_and_shows_bulk_and_tail():
+    """2,000,000 rows pool into bands of 1,000 (each its largest term), and a skewed loss, whose bulk lies
+    far below its tail, is coloured on a log scale from its 1st percentile to its largest (issue 23)."""
+    from losscli.report.plot import heat_of
+
+    rng = np.random.default_rng(3)
+    terms = rng.exponential(size=(2_000_000, 3)) ** 4  # most below 10, a tail to thousands
+    heat = heat_of(terms)
+    assert heat.band == 1000 and heat.rows.shape == (2000, 3)
+    assert np.array_equal(heat.rows[0], terms[:1000].max(axis=0))  # a band is its samples' largest term
+    low = max(np.quantile(terms, 0.01), terms.max() * 1e-6)  # the 1st percentile, six decades at most
+    assert heat.log and heat.limits[1] == terms.max() and heat.limits[0] == pytest.approx(low, rel=1e-9)
+    flat = heat_of(rng.uniform(1.0, 2.0, size=(50, 3)))  # no tail: a linear scale, no bands
+    assert not flat.log and flat.band == 1

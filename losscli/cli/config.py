@@ -60,7 +60,8 @@ def load_config(folder: str | None = None) -> tuple[dict, dict[str, str], list[s
 
 def _settings_of(path: str, table: tuple[str, ...] | None) -> dict:
     raw = _read(path)
-    if raw is None or (table and b"losscli" not in raw):
+    dotted = ".".join(table or ()).encode()  # "tool.losscli": a [tool] table holding losscli too
+    if raw is None or (table and dotted not in raw and not (b"[tool]" in raw and b"losscli" in raw)):
         return {}  # no settings here: not worth a TOML parser's start-up
     import tomllib
 
@@ -88,6 +89,8 @@ def _checked(data: dict, path: str) -> dict:
         raise InputError(f"{path}: unknown key {unknown[0]!r} in the losscli settings; use {', '.join(CONFIG_KEYS)}")
     for key in ("fail-above", "fail-below"):
         value = config.get(key)
+        if isinstance(value, dict | str):  # each loss's own: {mse = 5000, mae = 60} or "mse=5000,mae=60"
+            continue
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise InputError(f"{path}: {key} = {value!r} is not a number")
         if value is not None and not math.isfinite(value):

@@ -43,9 +43,9 @@ def _execute(specs, arguments: dict) -> int:
     from .request import build_request
 
     request = build_request(specs, arguments)  # every usage error, before any file is read
-    from ..engine import tensor_run
+    from ..engine.tensor_route import wanted
 
-    if tensor_run.wanted(request, specs):
+    if wanted(request, specs):
         return _tensor_report(request, specs)
     if request.output.level == "position":
         from ..errors import UsageError
@@ -266,9 +266,10 @@ def _check(checks, results, baseline_rows, quiet: bool, model: str | None = None
     ``model``: the model checked, named in the messages when other models were compared."""
     from ..report.checks import check_thresholds, parse_tolerance, report_baseline
 
-    failed = check_thresholds(results, checks.fail_above, checks.fail_below, model)
+    failed = check_thresholds(results, checks.fail_above, checks.fail_below, model, dict(checks.sources))
     if baseline_rows is not None:
-        failed = report_baseline(baseline_rows, parse_tolerance(checks.tolerance), quiet, model) or failed
+        tolerance = parse_tolerance(checks.tolerance)
+        failed = report_baseline(baseline_rows, tolerance, quiet, model, dict(checks.sources)) or failed
     return failed
 
 

@@ -10,7 +10,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..core.groups import GROUP_BY
 from ..core.registry import Loss, Option
 from ..core.tensors import EMPTY_POLICIES
 from ..core.terms import WEIGHT_DIVISORS
@@ -30,7 +29,7 @@ Level = _choices("Level", ("element", "sample", "output", "position", "batch"))
 WeightDivisor = _choices("WeightDivisor", WEIGHT_DIVISORS)
 InputFormat = _choices("InputFormat", FORMATS)
 Empty = _choices("Empty", EMPTY_POLICIES)
-GroupBy = _choices("GroupBy", GROUP_BY)
+GroupBy = _choices("GroupBy", ("shard", "sample", "class"))  # core.groups.GROUP_BY (numpy-free here: start-up)
 Like = _choices("Like", ("torch", "keras", "sklearn", "optax", "torchmetrics", "numpy"))
 
 INPUTS, REDUCTION, AXES, OUTPUT, ANALYSIS, STATISTICS, CHECKS, ENGINE, LOSS = (
@@ -327,26 +326,22 @@ COMMON: dict[str, tuple[str, object, object]] = {
     ),
     "fail_above": (
         CHECKS,
-        Annotated[
-            Optional[float],
-            typer.Option(
-                help="Exit 1 if a batch value is above X (with --against: PREDS' value). [config: fail-above]",
-                metavar="X",
-                show_default=False,
-            ),
-        ],
+        _text(
+            "--fail-above",
+            help="Exit 1 if a batch value is above X, or each loss's own: mse=5000,mae=60 (with --against: "
+            "PREDS' value). [config: fail-above]",
+            metavar="X",
+        ),
         None,
     ),
     "fail_below": (
         CHECKS,
-        Annotated[
-            Optional[float],
-            typer.Option(
-                help="Exit 1 if a batch value is below X (with --against: PREDS' value). [config: fail-below]",
-                metavar="X",
-                show_default=False,
-            ),
-        ],
+        _text(
+            "--fail-below",
+            help="Exit 1 if a batch value is below X, or each loss's own: mse=5000,mae=60 (with --against: "
+            "PREDS' value). [config: fail-below]",
+            metavar="X",
+        ),
         None,
     ),
     "baseline": (
@@ -367,6 +362,11 @@ COMMON: dict[str, tuple[str, object, object]] = {
             metavar="T",
         ),
         None,
+    ),
+    "no_config": (
+        CHECKS,
+        _flag("--no-config", help="Ignore losscli.toml and [tool.losscli] of pyproject.toml."),
+        False,
     ),
     "allow_other_inputs": (
         CHECKS,

@@ -118,22 +118,24 @@ CONFIGURED = ("fail_above", "fail_below", "baseline", "tolerance")  # the settin
 
 
 def _combined_checks(checks: CheckSection, quiet: bool) -> CheckSection:
-    """The CI settings: the command line wins over [tool.losscli] / losscli.toml, key by key."""
+    """The CI settings: the command line wins over [tool.losscli] / losscli.toml, key by key (none of
+    them with --no-config); each setting from a file keeps the file's name, for the messages it causes."""
     from .config import load_config
 
-    config, sources, notes = load_config()
+    config, sources, notes = ({}, {}, []) if checks.no_config else load_config()
     given = {name for name in CONFIGURED if getattr(checks, name) is not None}
     combined = {
         name: config[_key(name)]
         for name in CONFIGURED
         if name not in given and _key(name) in config  # a setting the command line left out
     }
-    checks = replace(checks, **combined)
+    checks = replace(checks, **combined, sources=tuple((name, sources[_key(name)]) for name in combined))
     for name in ("fail_above", "fail_below"):
         if getattr(checks, name) is not None:
-            from ..report.checks import check_threshold
+            from ..report.checks import parse_threshold
 
-            check_threshold(_key(name), getattr(checks, name), None if name in given else sources.get(_key(name)))
+            source = None if name in given else sources.get(_key(name))
+            checks = replace(checks, **{name: parse_threshold(_key(name), getattr(checks, name), source)})
     if checks.tolerance is not None:  # a bad one is an error even with no baseline to apply it to
         from ..report.checks import parse_tolerance
 

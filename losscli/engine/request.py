@@ -10,7 +10,7 @@ numbers, tuples), never the command line's choice types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
@@ -115,13 +115,16 @@ class StatisticsSection:
 class CheckSection:
     """The CI gates, after the settings files are combined with the command line."""
 
-    fail_above: float | None = None
-    fail_below: float | None = None
+    fail_above: float | dict[str, float] | None = None  # one threshold, or each loss's own
+    fail_below: float | dict[str, float] | None = None
     baseline: str | None = None
     tolerance: str | None = None
     save_baseline: str | None = None
     fail_if_worse: bool = False
     allow_other_inputs: bool = False
+    no_config: bool = False
+    sources: tuple[tuple[str, str], ...] = ()  # (setting, the settings file that gave it): named in messages
+    DERIVED: ClassVar[tuple[str, ...]] = ("sources",)  # fields the request derives, not options
 
     @property
     def checking(self) -> bool:

@@ -17,12 +17,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
 from ..core.finish import Arrays, NoSamples, finish
-from ..core.groups import BlockGroups, GroupIndex, GroupSums, grouped, needs_per_output
 from ..core.registry import NON_NEGATIVE_TERMS
 from ..core.result import Result
 from ..core.state import NOTHING, Keep, LossState
@@ -38,8 +37,10 @@ from ..core.terms import (
 from ..errors import InputError
 from ..io.labels import ClassLabels, UnknownLabel
 from ..io.table import take_rows
-from ..stats.buckets import Buckets
 from .signs import LabelSigns, label_map_of
+
+if TYPE_CHECKING:  # groups load when a run has them (start-up: a plain run does not import them)
+    from ..core.groups import BlockGroups, GroupSums
 
 
 class BlockSource(Protocol):
@@ -216,7 +217,7 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
         stats.append(_statistic_rows(task, terms) if wanted else None)
         # a shard's group is its state's own sums, taken at its end (as merge --group-by shard takes them)
         by_rows = block.groups is not None and plan.settings.group_by != "shard"
-        groups.append(GroupSums.of_block(block.groups, terms, needs_per_output(task)) if by_rows else None)
+        groups.append(_block_sums(block.groups, terms, task) if by_rows else None)
         # Freed before the next loss's terms are made: one block's worth of memory is reused, where
         # several freed at once (above glibc's 4 MiB trim threshold) go back to the system and come
         # back as fresh pages, a page fault each (three losses: 17x the faults, twice the time).
@@ -226,6 +227,12 @@ def compute_block(plan: Plan, block: Prepared) -> Done:
         for extra in plan.extras
     ]
     return Done(block.start, states, extras, per_samples, term_sets, gradients, stats, block.ids, groups, block.groups)
+
+
+def _block_sums(groups: BlockGroups, terms, task: LossTask) -> GroupSums:
+    from ..core.groups import GroupSums, needs_per_output
+
+    return GroupSums.of_block(groups, terms, needs_per_output(task))
 
 
 def _terms(task: LossTask, block: Prepared, where, var_rows):
@@ -303,8 +310,12 @@ class Pass:
         self.shard_states: list[LossState] | None = None  # of the shard being read
         self.arrays: list[dict[str, list]] = [{"per_sample": [], "terms": [], "gradient": [], "ids": []} for _ in tasks]
         self.statistics: list[list] = [[] for _ in tasks]
-        self.buckets: list[Buckets] | None = [Buckets() for _ in tasks] if settings.buckets else None  # every shard's
-        self.shard_buckets: list[Buckets] | None = None  # of the shard being read, by positions within it
+        self.buckets: list | None = None  # every shard's interval sums (stats/buckets.py), when wanted
+        if settings.buckets:
+            from ..stats.buckets import Buckets
+
+            self.buckets = [Buckets() for _ in tasks]
+        self.shard_buckets: list | None = None  # of the shard being read, by positions within it
         self.shard_first = 0  # the sample index where the shard being read starts
         self.statistic_id_parts: list[np.ndarray] = []  # the samples' ids, kept with the statistics
         self.missing = Missing()
@@ -318,7 +329,11 @@ class Pass:
         self.labels_by_name: bool | None = None  # how the shards' class labels were read (Dask)
         self.rows_before = 0  # file rows of the shards before this one, read or dropped (per-sample --var)
         group_by = settings.group_by
-        self.group_index = None if group_by is None else GroupIndex(numbered=group_by == "sample")
+        self.group_index = None
+        if group_by is not None:
+            from ..core.groups import GroupIndex
+
+            self.group_index = GroupIndex(numbered=group_by == "sample")
         self.group_sums: list[GroupSums] | None = None  # each loss's, of every shard merged
         self.group_ids: list[str] = []  # the samples' ids, naming the groups of --group-by sample
         self.group_code_parts: list[BlockGroups] = []  # every block's groups, kept with the statistics
@@ -372,6 +387,8 @@ class Pass:
         keep = self.settings.keep
         self.shard_first = self.samples
         if self.buckets is not None:
+            from ..stats.buckets import Buckets
+
             self.shard_buckets = [Buckets() for _ in self.tasks]
         self.shard_states = [_new_state(task, self.n_outputs, keep) for task in self.tasks]
         for extra in self.extras:
@@ -384,6 +401,8 @@ class Pass:
             for total, shard in zip(self.buckets, self.shard_buckets, strict=True):
                 total.merge(shard)
         if self.settings.group_by == "shard":  # the shard's group: its state's sums, as merge --group-by shard
+            from ..core.groups import GroupSums, needs_per_output
+
             where = self.group_index.codes_of([self.source.name_of("predictions")])
             for task, sums, shard in zip(self.tasks, self.group_sums, self.shard_states, strict=True):
                 sums.merge(GroupSums.of_state(shard, needs_per_output(task)), where)
@@ -447,6 +466,8 @@ class Pass:
         return lambda i, j: self.source.where("targets", block.parts["targets"], i, j)
 
     def _block_groups(self, labels: np.ndarray | None, count: int, ids) -> BlockGroups:
+        from ..core.groups import BlockGroups
+
         index = self.group_index
         if self.settings.group_by == "shard":
             code = index.code(self.source.name_of("predictions"))
@@ -496,6 +517,8 @@ class Pass:
                 "group's value is that sample's own loss; group samples of several outputs, or sequences of an N-D "
                 "input (.npy of shape (N, T, ...))"
             )
+        from ..core.groups import GroupSums, needs_per_output
+
         self.group_sums = [GroupSums(self.n_outputs if needs_per_output(t) else None) for t in self.tasks]
 
     def _check_signs(self) -> None:
@@ -725,6 +748,8 @@ class Pass:
         if names is not None:
             results = [replace(result, output_names=names) for result in results]
         if self.group_sums is not None:
+            from ..core.groups import grouped
+
             names = self.group_names()
             how = self.settings.group_how
             kind = self.settings.group_by if self.settings.group_by in ("shard", "sample", "class") else "labels"

@@ -26,8 +26,8 @@ from ..core.terms import LossTask, prepare
 from ..errors import InputError, UsageError
 from .request import RunRequest
 from .tensor_pass import Found, Keep, check_valid, jobs_for, run_pass, shape_text
+from .tensor_route import RATIO_LOSSES, wanted, why_tensors  # noqa: F401  (wanted: the route, as before)
 
-RATIO_LOSSES = ("dice", "tversky")  # a ratio of sums over --axis: read whole, summed over those axes
 TORCH_IGNORE_INDEX = -100  # the default ignore_index of PyTorch's CrossEntropyLoss and NLLLoss
 EMPTY_OF = {"torch": "nan", "keras": "zero"}  # what each framework gives for a mean over nothing
 UNSUPPORTED = (  # (what the request holds, the flag): the 2-D pass's additions, not on N-D inputs yet
@@ -164,47 +164,12 @@ def plain(value: Any) -> Any:
 # --- when a run is an N-D run -------------------------------------------------------------
 
 
-def wanted(request: RunRequest, specs: list[Loss]) -> bool:
-    """Whether this run is over N-D inputs."""
-    return _why_tensors(request, specs) is not None
-
-
-def _why_tensors(request: RunRequest, specs: list[Loss]) -> str | None:
-    """What makes this run one over N-D inputs, in the user's words: an input of rank 3 or more, a loss
-    that has no 2-D pass, a reduction over positions, or a flag of axes and masks (a ratio loss's
-    --axis is its own 2-D option); None for a 2-D run."""
-    from ..io.tensors import is_safetensors, rank_hint
-
-    axes = request.axes
-    exponent = [spec.name for spec in specs if spec.exponent]
-    if exponent:
-        return f"{exponent[0]} is computed over N-D inputs only"
-    for flag, given in (("--mask", axes.mask), ("--lengths", axes.lengths), ("--empty", axes.empty)):
-        if given is not None:
-            return f"{flag} is given"
-    if axes.axis is not None and not all(spec.name in RATIO_LOSSES for spec in specs):
-        return "--axis is given"
-    reduce = request.reduction.reduce
-    if reduce is not None and ("," in reduce or "positions" in reduce):
-        return f"--reduce {reduce} names axes"
-    for given in (request.inputs.preds, request.inputs.targets):
-        if isinstance(given, str):
-            if is_safetensors(given):
-                return f"{given} is a safetensors file"
-            rank = rank_hint(given) or 0
-            if rank >= 3:
-                return f"{given} has {rank} dimensions"
-        elif given is not None and not hasattr(given, "columns") and np.ndim(given) >= 3:  # arrays, not frames
-            return f"an input array has {np.ndim(given)} dimensions"
-    return None
-
-
 def check(request: RunRequest, specs: list[Loss]) -> None:
     """Refuse what the N-D pass does not compute, before any file is read."""
     for given, flag in UNSUPPORTED:
         if given(request):
             raise UsageError(
-                f"{flag} is not available on N-D inputs ({_why_tensors(request, specs)}); the value, each "
+                f"{flag} is not available on N-D inputs ({why_tensors(request, specs)}); the value, each "
                 "sample's value and n are. For the 2-D analyses, reshape to (N, C) yourself, knowing that "
                 "the reshape decides n"
             )

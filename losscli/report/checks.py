@@ -25,6 +25,35 @@ def check_threshold(key: str, value: float, source: str | None) -> None:
         raise UsageError(f"{where} is not a finite number; a check against it would never fail")
 
 
+def parse_threshold(key: str, value, source: str | None) -> float | dict[str, float]:
+    """A threshold: one number, or each loss's own ("mse=5000,mae=60", or a TOML table), every one finite."""
+    where = f"{source}: {key} = {value!r}" if source else f"--{key} {value!r}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        check_threshold(key, float(value), source)
+        return float(value)
+    pairs = value.items() if isinstance(value, dict) else None
+    if pairs is None:
+        text = str(value).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+            if not pairs or any(len(pair) != 2 for pair in pairs):
+                raise UsageError(f"{where}: give a number (5000) or each loss's own (mse=5000,mae=60)") from None
+        else:
+            check_threshold(key, number, source)
+            return number
+    out = {}
+    for name, amount in pairs:
+        try:
+            number = float(amount)
+        except (TypeError, ValueError):
+            raise UsageError(f"{where}: {amount!r} for {str(name).strip()} is not a number") from None
+        check_threshold(key, number, source)
+        out[str(name).strip()] = number
+    return out
+
+
 class Tolerance(NamedTuple):
     amount: float
     relative: bool  # a fraction of |before|, from "5%"
@@ -83,24 +112,46 @@ def _of_model(model: str | None) -> tuple[str, str]:
     return f" of {model}", "; the checks apply to this model; the other models are only compared with it"
 
 
+def _limit(threshold, loss: str, key: str, losses: list[str]):
+    """The threshold of ``loss``: the one number, or its own (None where a per-loss table names it not)."""
+    if not isinstance(threshold, dict):
+        return threshold
+    unknown = sorted(set(threshold) - set(losses))
+    if unknown:
+        raise UsageError(f"{key} names {unknown[0]}, which this run does not compute ({', '.join(losses)})")
+    return threshold.get(loss)
+
+
 def check_thresholds(
-    results: list[Result], fail_above: float | None, fail_below: float | None, model: str | None = None
+    results: list[Result], fail_above, fail_below, model: str | None = None, sources: dict | None = None
 ) -> bool:
-    """Say every crossed threshold on stderr; True if one was crossed."""
+    """Say every crossed threshold on stderr, naming the settings file that set it; True if one was crossed."""
     failed = False
     if fail_above is None and fail_below is None:
         return False
     of, why = _of_model(model)
+    sources = sources or {}
+    losses = [result.loss for result in results]
+
+    def setting(name: str, limit: float) -> str:
+        source = sources.get(name)
+        key = name.replace("_", "-")
+        return f"{key} = {limit!r} of {source}" if source else f"--{key} {limit!r}"
+
     for result in results:
+        above = _limit(fail_above, result.loss, "--fail-above", losses)
+        below = _limit(fail_below, result.loss, "--fail-below", losses)
+        if above is None and below is None:
+            continue
         if not math.isfinite(result.value):
             fail(not_finite(result) + f"{of}; no threshold check can pass on it")
             failed = True
             continue
         crossed = []
-        if fail_above is not None and result.value > fail_above:
-            crossed.append(f"is above --fail-above {fail_above!r}")
-        if fail_below is not None and result.value < fail_below:
-            crossed.append(f"is below --fail-below {fail_below!r}")
+        if above is not None and result.value > above:
+            crossed.append(f"is above {setting('fail_above', above)}")
+        if below is not None and result.value < below:
+            crossed.append(f"is below {setting('fail_below', below)}")
         for what in crossed:
             fail(f"{result.loss}{of} = {result.value!r} (--reduce {result.reduce}) {what}{why}")
             failed = True
@@ -222,9 +273,13 @@ def _jsonable(value):
     return value.tolist() if isinstance(value, np.ndarray) else value
 
 
-def report_baseline(rows: list[BaselineRow], tolerance: Tolerance, quiet: bool, model: str | None = None) -> bool:
-    """The before/after table on stderr (unless quiet); True if a loss got worse."""
+def report_baseline(
+    rows: list[BaselineRow], tolerance: Tolerance, quiet: bool, model: str | None = None, sources: dict | None = None
+) -> bool:
+    """The before/after table on stderr when a loss got worse (True then); the settings a file gave named."""
     of, why = _of_model(model)
+    given = [f"{name} of {file}" for name, file in (sources or {}).items() if name in ("baseline", "tolerance")]
+    why += f" ({' and '.join(given)})" if given else ""
     failed = [row for row in rows if row.worse]
     relative = tolerance.relative
     if failed:  # on success the table is noise in a CI log; --format markdown writes it for the summary

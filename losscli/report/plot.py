@@ -8,6 +8,7 @@ file beside the target, then renamed over it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -78,10 +79,17 @@ def _figure(result: Result, plt, ticker, fmt: str) -> bytes:
     left.set_xlabel("L[i]")
     left.set_ylabel("samples")
     if result.per_element is not None:
-        image = right.imshow(
-            _rows_for_heatmap(result.per_element), aspect="auto", cmap="inferno", interpolation="nearest"
-        )
-        figure.colorbar(image, ax=right, label="l[i, j]")
+        heat = heat_of(result.per_element)
+        import matplotlib.colors
+
+        norm = matplotlib.colors.LogNorm(*heat.limits, clip=True) if heat.log else None
+        # a 0 has no log: drawn in the scale's lowest colour, as the smallest terms are
+        cmap = matplotlib.colormaps["inferno"].with_extremes(bad="black", under="black")
+        samples, n_outputs = result.per_element.shape
+        extent = (-0.5, n_outputs - 0.5, samples - 0.5, -0.5)  # the y axis in samples, bands or not
+        image = right.imshow(heat.rows, aspect="auto", cmap=cmap, interpolation="nearest", norm=norm, extent=extent)
+        scale = f" (log scale: median {heat.median:.3g}, largest {heat.largest:.3g})" if heat.log else ""
+        figure.colorbar(image, ax=right, label=f"l[i, j]{scale}")
         n_outputs = result.per_element.shape[1]
         if n_outputs <= 12:  # a tick per output: MaxNLocator puts -0.5 and 0.5 around a single one
             right.set_xticks(range(n_outputs))
@@ -92,7 +100,7 @@ def _figure(result: Result, plt, ticker, fmt: str) -> bytes:
         right.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         right.set_title("per-element loss")
         right.set_xlabel("output j")
-        right.set_ylabel("sample i")
+        right.set_ylabel("sample i" if heat.band == 1 else f"sample i (bands of {heat.band:,}: each its largest l)")
     else:
         right.axis("off")
         right.text(0.5, 0.5, f"{result.loss} has no element terms", ha="center", va="center")
@@ -108,9 +116,29 @@ def _figure(result: Result, plt, ticker, fmt: str) -> bytes:
     return image.getvalue()
 
 
-def _rows_for_heatmap(matrix: np.ndarray, limit: int = 2000) -> np.ndarray:
-    # A figure has a few hundred pixel rows: more samples are pooled into row bands (max).
-    if len(matrix) <= limit:
-        return matrix
-    bands = np.array_split(np.arange(len(matrix)), limit)
-    return np.stack([matrix[band].max(axis=0) for band in bands])
+class Heat(NamedTuple):
+    """What the heatmap draws: its rows (bands of ``band`` samples, each its largest term, past ``limit``
+    samples), and whether its colours are on a log scale (terms >= 0 whose largest is over 10 times their
+    median: a linear scale would give the bulk one colour), with the scale's limits."""
+
+    rows: np.ndarray
+    band: int
+    log: bool
+    limits: tuple[float, float]
+    median: float
+    largest: float
+
+
+def heat_of(matrix: np.ndarray, limit: int = 2000) -> Heat:
+    rows, band = matrix, 1
+    if len(matrix) > limit:  # a figure has a few hundred pixel rows: more samples are pooled into bands
+        band = -(-len(matrix) // limit)
+        starts = np.arange(0, len(matrix), band)
+        rows = np.maximum.reduceat(matrix, starts, axis=0)
+    finite = matrix[np.isfinite(matrix)]
+    median = float(np.median(finite)) if finite.size else 0.0
+    largest = float(finite.max()) if finite.size else 0.0
+    positive = finite[finite > 0]
+    log = bool(finite.size and finite.min() >= 0 and positive.size and median > 0 and largest > 10 * median)
+    low = float(np.quantile(positive, 0.01)) if log else 0.0
+    return Heat(rows, band, log, (max(low, largest * 1e-6), largest), median, largest)  # six decades at most
