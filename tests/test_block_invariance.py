@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import pytest
+from jsonout import loaded
 
 from losscli.core import terms as terms_module
 from losscli.core.frameworks import conventions_of
@@ -419,7 +420,7 @@ def _invoke(run, args, monkeypatch, rows: int | None, width: int) -> Outcome:
             if hasattr(terms_module, "TILE_VALUES"):  # a block's terms are computed a tile of rows at a time
                 m.setattr(terms_module, "TILE_VALUES", width)
         out = run(*args)
-    data = json.loads(out.stdout) if out.exit_code == 0 else None
+    data = loaded(out.stdout) if out.exit_code == 0 else None
     return Outcome(out.exit_code, data, out.stderr)
 
 
@@ -493,7 +494,7 @@ def test_blocks_give_the_whole_inputs_result(run, tmp_path, monkeypatch, case, m
     failures, computed = [], 0
     for ordering in orderings:
         args = _write(tmp_path, case, data, ordering, _format(data, ordering))
-        command = [case.loss, *args, *extra, "--format", "json"]
+        command = [case.loss, *args, *extra, "--format", "json", "--level", "element"]
         whole = _invoke(run, command, monkeypatch, None, width)
         computed += whole.code == 0
         for rows in orderings[ordering]:

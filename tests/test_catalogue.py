@@ -5,11 +5,10 @@ Numerical agreement with the frameworks is in test_reference.py; here the expect
 values are computed by the definition in plain NumPy, next to each test.
 """
 
-import json
-
 import numpy as np
 import pytest
 from conftest import SAMPLES
+from jsonout import loaded
 from test_errors import _fails
 
 PROBS = [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.25, 0.5, 0.25]]
@@ -28,11 +27,11 @@ def files(tmp_path):
 
 def _json(result):
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    return loaded(result.stdout)
 
 
 def test_sparse_cce_takes_labels(run, files):
-    data = _json(run("sparse_cce", files("p.csv", PROBS), files("y.csv", LABELS), "-f", "json"))
+    data = _json(run("sparse_cce", files("p.csv", PROBS), files("y.csv", LABELS), "-f", "json", "--level", "element"))
     # mean over samples of -log p[y]
     expected = -np.mean(np.log([0.7, 0.8, 0.4, 0.5]))
     assert data["value"] == pytest.approx(expected, rel=1e-12)
@@ -49,6 +48,8 @@ def test_ignore_index_shrinks_n(run, files):
             "-100",
             "-f",
             "json",
+            "--level",
+            "sample",
         )
     )
     assert data["n"] == 2.0
@@ -91,7 +92,17 @@ def test_class_weights_table_says_so(run, files):
 
 def test_sample_weights_and_the_divisor(run, files):
     p, t, w = [1.0, 2.0, 4.0], [1.5, 2.0, 3.0], [1.0, 1.0, 2.0]
-    args = ["mae", files("p.csv", p), files("t.csv", t), "--weights", files("w.csv", w), "-f", "json"]
+    args = [
+        "mae",
+        files("p.csv", p),
+        files("t.csv", t),
+        "--weights",
+        files("w.csv", w),
+        "-f",
+        "json",
+        "--level",
+        "element",
+    ]
     # weighted absolute errors 0.5, 0, 2: sum 2.5; scikit-learn divides by sum(w) = 4, Keras by N = 3
     assert _json(run(*args))["value"] == pytest.approx(2.5 / 4, rel=1e-12)
     assert _json(run(*args, "--weight-divisor", "count"))["value"] == pytest.approx(2.5 / 3, rel=1e-12)
@@ -99,8 +110,10 @@ def test_sample_weights_and_the_divisor(run, files):
 
 def test_pos_weight_number_equals_file(run, files):
     p, t = files("p.csv", [[0.5, -1.0], [2.0, 0.3]]), files("t.csv", [[1, 0], [1, 1]])
-    by_number = _json(run("bce", p, t, "--from-logits", "--pos-weight", "3", "-f", "json"))
-    by_file = _json(run("bce", p, t, "--from-logits", "--pos-weight", files("pw.csv", [[3, 3]]), "-f", "json"))
+    by_number = _json(run("bce", p, t, "--from-logits", "--pos-weight", "3", "-f", "json", "--level", "element"))
+    by_file = _json(
+        run("bce", p, t, "--from-logits", "--pos-weight", files("pw.csv", [[3, 3]]), "-f", "json", "--level", "element")
+    )
     assert by_number["per_element"] == by_file["per_element"]
     # t = 1: 3 softplus(-x); t = 0: softplus(x)
     assert by_number["per_element"][0] == pytest.approx([3 * np.log1p(np.exp(-0.5)), np.log1p(np.exp(-1.0))])
@@ -108,8 +121,8 @@ def test_pos_weight_number_equals_file(run, files):
 
 def test_var_number_file_and_per_sample(run, files):
     p, t = files("p.csv", [[1.0, 2.0], [0.0, 1.0]]), files("t.csv", [[0.0, 0.0], [0.0, 0.0]])
-    one = _json(run("gaussian_nll", p, t, "--var", "2", "-f", "json"))
-    per_sample = _json(run("gaussian_nll", p, t, "--var", files("v.csv", [2, 2]), "-f", "json"))
+    one = _json(run("gaussian_nll", p, t, "--var", "2", "-f", "json", "--level", "element"))
+    per_sample = _json(run("gaussian_nll", p, t, "--var", files("v.csv", [2, 2]), "-f", "json", "--level", "element"))
     assert one["per_element"] == per_sample["per_element"]
     # 0.5 (log 2 + d^2 / 2) for d = 1, 2, 0, 1
     expected = np.mean([0.5 * (np.log(2) + d * d / 2) for d in (1.0, 2.0, 0.0, 1.0)])
@@ -142,13 +155,15 @@ def test_per_sample_only_losses_refuse_element_reductions(run, loss, reduce):
 
 
 def test_wmape_is_a_ratio(run, files):
-    data = _json(run("wmape", files("p.csv", [1.0, 3.0]), files("t.csv", [2.0, 2.0]), "-f", "json"))
+    data = _json(
+        run("wmape", files("p.csv", [1.0, 3.0]), files("t.csv", [2.0, 2.0]), "-f", "json", "--level", "element")
+    )
     assert data["value"] == pytest.approx(2.0 / 4.0, rel=1e-12)  # sum |p - t| / sum |t|
     _fails(run("wmape", files("p.csv", [1.0]), files("t.csv", [2.0]), "-r", "samples"), "only --reduce all")
 
 
 def test_list_json_says_targets_and_reductions(run):
-    listed = {entry["name"]: entry for entry in json.loads(run("list", "-f", "json").stdout)}
+    listed = {entry["name"]: entry for entry in loaded(run("list", "-f", "json").stdout)}
     assert listed["sparse_cce"]["targets"] == "labels"
     assert listed["cosine_similarity"]["reductions"] == ["samples", "none"]
     assert listed["cosine_similarity"]["aliases"] == ["cosine_proximity"]

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import SAMPLES
+from jsonout import loaded
 
 from losscli import __version__
 
@@ -36,10 +37,10 @@ def _write_format(tmp_path, fmt):
 @pytest.mark.parametrize("reduce", list(SEED))
 def test_seed_example_in_every_format(run, tmp_path, fmt, reduce):
     preds, targets = _write_format(tmp_path, fmt)
-    result = run("mse", preds, targets, "--reduce", reduce, "--format", "json")
+    result = run("mse", preds, targets, "--reduce", reduce, "--format", "json", "--level", "element")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
-    data = json.loads(result.stdout)
+    data = loaded(result.stdout)
     value, n = SEED[reduce]
     assert data["value"] == pytest.approx(value, rel=1e-12)
     assert data["n"] == n
@@ -111,9 +112,11 @@ def test_value_is_full_precision(run):
 
 
 def test_binary_sample_pair(run):
-    result = run("bce", SAMPLES / "binary_preds.csv", SAMPLES / "binary_targets.csv", "-f", "json")
+    result = run(
+        "bce", SAMPLES / "binary_preds.csv", SAMPLES / "binary_targets.csv", "-f", "json", "--level", "element"
+    )
     assert result.exit_code == 0, result.stderr
-    data = json.loads(result.stdout)
+    data = loaded(result.stdout)
     p = np.loadtxt(SAMPLES / "binary_preds.csv", skiprows=1)
     t = np.loadtxt(SAMPLES / "binary_targets.csv", skiprows=1)
     # binary cross-entropy by its definition, in plain NumPy
@@ -158,7 +161,7 @@ def test_list_names_every_loss(run):
 
     result = run("list", "-f", "json")
     assert result.exit_code == 0
-    listed = json.loads(result.stdout)
+    listed = loaded(result.stdout)
     assert [entry["name"] for entry in listed] == [loss.name for loss in LOSSES]
     huber = next(entry for entry in listed if entry["name"] == "huber")
     assert huber["options"] == {"delta": 1.0} and huber["default_reduce"] == "all"

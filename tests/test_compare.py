@@ -6,9 +6,10 @@ import math
 from pathlib import Path
 
 import pytest
+from jsonout import loaded
 from test_like import _FRAMEWORK_OF_CALL, _expected, _refused_by_losscli
 
-CASES = json.loads((Path(__file__).parent / "fixtures" / "like.json").read_text())
+CASES = loaded((Path(__file__).parent / "fixtures" / "like.json").read_text())
 
 
 def _args(case, tmp_path):
@@ -17,7 +18,7 @@ def _args(case, tmp_path):
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(case[name]))
         paths.append(path)
-    args = [case["loss"], *paths, "--compare", "-f", "json"]
+    args = [case["loss"], *paths, "--compare", "-f", "json", "--level", "element"]
     if "weights" in case:
         (tmp_path / "w.json").write_text(json.dumps(case["weights"]))
         args += ["--weights", tmp_path / "w.json"]
@@ -47,7 +48,7 @@ SHOWN = [  # see test_like: losscli's own kld and brier refuse these before comp
 def test_every_row_is_the_frameworks_number(run, tmp_path, case):
     result = run(*_args(case, tmp_path))
     assert result.exit_code == 0, result.stderr
-    rows = {row["call"]: row for row in json.loads(result.stdout)}
+    rows = {row["call"]: row for row in loaded(result.stdout)}
     for call in case["values"]:
         refused = _refused_by_losscli(case, _FRAMEWORK_OF_CALL[call.split(".")[0].lstrip("-")])
         if refused is not None:

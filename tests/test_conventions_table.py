@@ -3,12 +3,12 @@ tests/fixtures/like.json. Needs no framework: like.json holds what the framework
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from jsonout import loaded
 
 from losscli.core.conventions import (
     BUILDERS,
@@ -21,7 +21,7 @@ from losscli.core.conventions import (
 )
 from losscli.core.registry import LOSSES, REDUCES, get_loss
 
-CASES = json.loads((Path(__file__).parent / "fixtures" / "like.json").read_text())
+CASES = loaded((Path(__file__).parent / "fixtures" / "like.json").read_text())
 BY_NAME = {loss.name: loss for loss in LOSSES}
 DIVISORS = ("sum", "count", None)
 

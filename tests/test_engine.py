@@ -7,12 +7,11 @@ shards give what one file gives; merged states give what one run gives; Dask giv
 local run gives. Speed and memory are measured in benchmarks/, not here.
 """
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 import sklearn.metrics as skm
+from jsonout import loaded
 
 from losscli.api import ArrayInputs
 from losscli.core.registry import get_loss
@@ -57,7 +56,7 @@ def _write(tmp_path, name: str, values: np.ndarray, fmt: str):
 
 def _json(result) -> dict:
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    return loaded(result.stdout)
 
 
 FORMATS = ["csv", "npy", "jsonl", "parquet"]
@@ -79,7 +78,7 @@ def _as_written(path, fmt: str) -> np.ndarray:
 def test_blocks_equal_the_in_memory_result_and_sklearn(run, tmp_path, arrays, small_blocks, fmt):
     p, t = _write(tmp_path, "p", arrays[0], fmt), _write(tmp_path, "t", arrays[1], fmt)
     pred, target = _as_written(p, fmt), _as_written(t, fmt)
-    data = _json(run("mse", p, t, "--format", "json", "--jobs", "1"))
+    data = _json(run("mse", p, t, "--format", "json", "--level", "element", "--jobs", "1"))
     # Expected: scikit-learn on the arrays written, and the engine over them in one block.
     assert data["value"] == pytest.approx(skm.mean_squared_error(target, pred), rel=1e-12)
     task = prepare(get_loss("mse"), reduce=None)
@@ -109,7 +108,9 @@ LOSS_CASES = [
 def test_the_same_bits_whatever_jobs(run, tmp_path, arrays, small_blocks, fmt, loss, options):
     pred, target = arrays
     p, t = _write(tmp_path, "p", pred, fmt), _write(tmp_path, "t", target, fmt)
-    outputs = {jobs: run(loss, p, t, *options, "--format", "json", "--jobs", jobs) for jobs in (1, 2, 3)}
+    outputs = {
+        jobs: run(loss, p, t, *options, "--format", "json", "--level", "element", "--jobs", jobs) for jobs in (1, 2, 3)
+    }
     for jobs, result in outputs.items():
         assert result.exit_code == 0, result.stderr
         assert result.stdout == outputs[1].stdout, f"--jobs {jobs} differs from --jobs 1"
@@ -133,7 +134,7 @@ def test_weighted_blocks_equal_sklearn(run, tmp_path, arrays, small_blocks):
     weights = RNG.uniform(0.1, 3.0, size=(N, 1))
     p, t = _write(tmp_path, "p", pred, "csv"), _write(tmp_path, "t", target, "csv")
     w = _write(tmp_path, "w", weights, "npy")
-    data = _json(run("mae", p, t, "--weights", w, "--format", "json", "--jobs", "2"))
+    data = _json(run("mae", p, t, "--weights", w, "--format", "json", "--level", "element", "--jobs", "2"))
     expected = skm.mean_absolute_error(target, pred, sample_weight=weights[:, 0])
     assert data["value"] == pytest.approx(expected, rel=1e-12)
 
@@ -144,7 +145,19 @@ def test_class_labels_across_blocks_equal_sklearn_log_loss(run, tmp_path, small_
     pd.DataFrame(proba, columns=["cat", "dog", "emu"]).to_csv(tmp_path / "proba.csv", index=False)
     pd.Series(labels, name="y").to_csv(tmp_path / "y.csv", index=False)
     for jobs in ("1", "2"):
-        data = _json(run("sparse_cce", tmp_path / "proba.csv", tmp_path / "y.csv", "--format", "json", "--jobs", jobs))
+        data = _json(
+            run(
+                "sparse_cce",
+                tmp_path / "proba.csv",
+                tmp_path / "y.csv",
+                "--format",
+                "json",
+                "--level",
+                "element",
+                "--jobs",
+                jobs,
+            )
+        )
         expected = skm.log_loss(labels, proba, labels=["cat", "dog", "emu"])
         assert data["value"] == pytest.approx(expected, rel=1e-12)
 
@@ -206,9 +219,11 @@ def test_shards_give_what_one_file_gives(run, tmp_path, arrays, small_blocks, fm
     pred, target = arrays
     preds, targets = _shards(tmp_path, pred, target, fmt)
     p, t = _write(tmp_path, "p", pred, fmt), _write(tmp_path, "t", target, fmt)
-    one = _json(run("mse", p, t, "--format", "json"))  # the same values in one file of the same format
+    one = _json(
+        run("mse", p, t, "--format", "json", "--level", "element")
+    )  # the same values in one file of the same format
     for args in ((preds, targets), (f"{preds}/part-*.{fmt}", f"{targets}/part-*.{fmt}")):
-        sharded = _json(run("mse", *args, "--format", "json", "--jobs", "2"))
+        sharded = _json(run("mse", *args, "--format", "json", "--level", "element", "--jobs", "2"))
         assert sharded["value"] == pytest.approx(one["value"], rel=1e-12)
         np.testing.assert_allclose(sharded["per_sample"], one["per_sample"], rtol=1e-12)
         info = sharded["inputs"][0]
@@ -222,7 +237,7 @@ def test_shards_per_sample_variances_follow_the_global_row(run, tmp_path, arrays
     var = RNG.uniform(0.5, 2.0, size=(N, C))
     preds, targets = _shards(tmp_path, pred, target, "npy")
     v = _write(tmp_path, "var", var, "npy")
-    sharded = _json(run("gaussian_nll", preds, targets, "--var", v, "--format", "json"))
+    sharded = _json(run("gaussian_nll", preds, targets, "--var", v, "--format", "json", "--level", "element"))
     expected = np.mean(0.5 * (np.log(var) + (pred - target) ** 2 / var))  # PyTorch GaussianNLLLoss's formula
     assert sharded["value"] == pytest.approx(expected, rel=1e-12)
 
@@ -288,14 +303,14 @@ def test_merged_states_give_one_run(run, tmp_path, arrays, small_blocks):
     pred, target = arrays
     preds, targets = _shards(tmp_path, pred, target, "csv")
     states = _states(run, tmp_path, preds, targets, "--reduce", "samples")
-    one = _json(run("mse", preds, targets, "--reduce", "samples", "--format", "json"))
-    merged = _json(run("merge", *states, "--format", "json"))
+    one = _json(run("mse", preds, targets, "--reduce", "samples", "--format", "json", "--level", "element"))
+    merged = _json(run("merge", *states, "--format", "json", "--level", "element"))
     assert merged["value"] == one["value"]  # the same sums, merged in the same order: the same bits
     # --reduce samples: the sum over outputs, the mean over samples
     assert merged["value"] == pytest.approx(np.mean(np.sum((pred - target) ** 2, axis=1)), rel=1e-12)
     assert (merged["n"], merged["total"]) == (one["n"], one["total"])
     assert merged["per_output"] == one["per_output"]
-    document = json.loads(states[0].read_text())
+    document = loaded(states[0].read_text())
     assert (document["format"], document["version"], document["losses"][0]["loss"]) == ("losscli-state", 1, "mse")
     assert len(document["inputs"]) == 2 and len(document["inputs"][0]["sha256"]) == 64
 
@@ -321,10 +336,10 @@ def test_merge_refuses_an_input_counted_twice(run, tmp_path, arrays):
     out = run("merge", a, copy)
     assert out.exit_code == 2
     assert "counts the input" in out.stderr and "--allow-duplicates" in out.stderr
-    allowed = run("merge", a, copy, "--allow-duplicates", "--format", "json")
+    allowed = run("merge", a, copy, "--allow-duplicates", "--format", "json", "--level", "element")
     assert allowed.exit_code == 0
-    single = _json(run("merge", a, "--format", "json"))
-    assert json.loads(allowed.stdout)["n"] == 2 * single["n"]
+    single = _json(run("merge", a, "--format", "json", "--level", "element"))
+    assert loaded(allowed.stdout)["n"] == 2 * single["n"]
 
 
 @pytest.mark.parametrize(
@@ -359,8 +374,8 @@ def test_dask_gives_the_local_result(run, tmp_path, arrays):
     """The local cluster (two threads in this process), one task per shard, default block size."""
     pred, target = arrays
     preds, targets = _shards(tmp_path, pred, target, "csv")
-    local = run("mse,huber", preds, targets, "--format", "json")
-    remote = run("mse,huber", preds, targets, "--format", "json", "--dask", "--jobs", "2")
+    local = run("mse,huber", preds, targets, "--format", "json", "--level", "element")
+    remote = run("mse,huber", preds, targets, "--format", "json", "--level", "element", "--dask", "--jobs", "2")
     assert remote.exit_code == 0, remote.stderr
     assert remote.stdout == local.stdout
     assert remote.stderr == ""

@@ -241,7 +241,7 @@ def test_missing_targets(run):
 def test_inputs_are_never_modified(run, tmp_path):
     path = _csv(tmp_path, "1,2\n3,4\n")
     before = path.read_bytes(), path.stat().st_mtime_ns
-    run("mse", path, path, "-f", "json")
+    run("mse", path, path, "-f", "json", "--level", "element")
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
 
 

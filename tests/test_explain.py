@@ -5,6 +5,7 @@ Expected numbers: the first seed (sum of squared errors 0.1 and 0.37 per sample)
 
 import pytest
 from conftest import SAMPLES
+from jsonout import loaded
 from test_errors import _fails
 
 
@@ -56,14 +57,27 @@ def test_large_inputs_use_totals(run, tmp_path):
 
 
 def test_explain_is_for_tables(run):
-    _fails(run("mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "--explain", "-f", "json"), "--explain")
+    _fails(
+        run("mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "--explain", "-f", "json", "--level", "element"),
+        "--explain",
+    )
 
 
 def test_grad_in_json_has_the_predictions_shape(run):
-    import json
 
-    data = json.loads(
-        run("mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "-r", "samples", "--grad", "-f", "json").stdout
+    data = loaded(
+        run(
+            "mse",
+            SAMPLES / "preds.csv",
+            SAMPLES / "targets.csv",
+            "-r",
+            "samples",
+            "--grad",
+            "-f",
+            "json",
+            "--level",
+            "element",
+        ).stdout
     )
     # d/dp of sum_j (p - t)^2 / N = 2 (p - t) / 2: the seed's first row is -0.1, then 0.1 nine times
     assert data["gradient"][0] == pytest.approx([-0.1] + [0.1] * 9, rel=1e-12)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import sklearn.metrics as skm
 from conftest import reference_framework
+from jsonout import loaded
 from sklearn.datasets import load_iris, load_wine
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -26,7 +27,7 @@ def _value(result) -> float:
 
 def _json(result) -> dict:
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    return loaded(result.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def test_pandas_index_columns_are_row_labels_not_an_output(run, tmp_path, regres
     y_test, pred = regression
     pd.Series(pred, index=y_test.index).to_csv(tmp_path / "p.csv")  # header ",0", index first
     y_test.to_csv(tmp_path / "t.csv")  # header ",target"
-    data = _json(run("mse", tmp_path / "p.csv", tmp_path / "t.csv", "-f", "json"))
+    data = _json(run("mse", tmp_path / "p.csv", tmp_path / "t.csv", "-f", "json", "--level", "element"))
     assert data["n"] == 133 and data["shape"] == [133, 1]  # not 266: the index is no output
     assert data["value"] == pytest.approx(skm.mean_squared_error(y_test, pred), rel=RTOL)
     assert data["ids"][:3] == [str(i) for i in y_test.index[:3]]
@@ -67,7 +68,7 @@ def test_pandas_default_column_names_are_a_header(run, tmp_path):
     p, t = rng.normal(size=(20, 3)), rng.normal(size=(20, 3))
     pd.DataFrame(p).to_csv(tmp_path / "p.csv", index=False)  # header "0,1,2"
     pd.DataFrame(t).to_csv(tmp_path / "t.csv", index=False)
-    data = _json(run("mse", tmp_path / "p.csv", tmp_path / "t.csv", "-f", "json"))
+    data = _json(run("mse", tmp_path / "p.csv", tmp_path / "t.csv", "-f", "json", "--level", "element"))
     assert data["n"] == 60  # not 63: the header row is no data
     assert data["value"] == pytest.approx(skm.mean_squared_error(t, p), rel=RTOL)
     assert "pandas' default column names" in data["inputs"][0]["header"]["how"]
@@ -87,7 +88,7 @@ def test_a_first_row_that_could_be_either_is_said_on_stderr(run, tmp_path):
 def test_the_header_flag_forces_the_other_reading(run, tmp_path):
     (tmp_path / "p.csv").write_text("0,1\n0.5,0.5\n")
     (tmp_path / "t.csv").write_text("0,1\n1,0\n")
-    data = _json(run("mae", tmp_path / "p.csv", tmp_path / "t.csv", "--no-header", "-f", "json"))
+    data = _json(run("mae", tmp_path / "p.csv", tmp_path / "t.csv", "--no-header", "-f", "json", "--level", "element"))
     # both first rows are data now: |[0, 1] - [0, 1]| and |[0.5, 0.5] - [1, 0]| over 4 elements
     assert data["n"] == 4 and data["value"] == pytest.approx(0.25, rel=RTOL)
 
@@ -112,7 +113,7 @@ def test_labels_in_one_file_only_are_ids_and_rows_go_by_position(run, tmp_path, 
     y_test, pred = regression
     np.savetxt(tmp_path / "p.txt", pred)  # NumPy keeps no index
     y_test.to_csv(tmp_path / "t.csv")
-    result = run("mae", tmp_path / "p.txt", tmp_path / "t.csv", "-f", "json")
+    result = run("mae", tmp_path / "p.txt", tmp_path / "t.csv", "-f", "json", "--level", "element")
     data = _json(result)
     assert data["value"] == pytest.approx(skm.mean_absolute_error(y_test, pred), rel=RTOL)
     assert data["ids"][0] == str(y_test.index[0])
@@ -144,7 +145,7 @@ def test_np_savetxt_files_read_exactly(run, tmp_path, name, delimiter):
     p, t = rng.normal(size=(40, 4)) * 1e3, rng.normal(size=(40, 4)) * 1e-3
     np.savetxt(tmp_path / name, p, delimiter=delimiter)  # fmt %.18e: scientific notation
     np.savetxt(tmp_path / ("t" + name[1:]), t, delimiter=delimiter, header="a b c d")  # "# a b c d"
-    data = _json(run("mse", tmp_path / name, tmp_path / ("t" + name[1:]), "-f", "json"))
+    data = _json(run("mse", tmp_path / name, tmp_path / ("t" + name[1:]), "-f", "json", "--level", "element"))
     assert data["shape"] == [40, 4]
     assert data["value"] == pytest.approx(skm.mean_squared_error(t, p), rel=RTOL)
 
@@ -190,7 +191,7 @@ def test_missing_values_are_an_error_that_counts_them(run, tmp_path):
 
 def test_drop_missing_drops_those_samples_and_n_counts_the_rest(run, tmp_path):
     p, t, keep = _with_missing(tmp_path)
-    result = run("mse", tmp_path / "p.csv", tmp_path / "t.csv", "--drop-missing", "-f", "json")
+    result = run("mse", tmp_path / "p.csv", tmp_path / "t.csv", "--drop-missing", "-f", "json", "--level", "element")
     data = _json(result)
     assert data["n"] == 27 and data["inputs"][0]["dropped"] == 3
     assert data["value"] == pytest.approx(skm.mean_squared_error(t[keep], p[keep]), rel=RTOL)
@@ -334,7 +335,22 @@ def test_weights_file_key_of_a_csv(run, tmp_path, regression):
 
 def test_id_column_keeps_its_text(run, tmp_path):
     pd.DataFrame({"id": [7, 8, 10], "p": [0.5, 1.5, 2.0], "y": [1.0, 1.0, 1.0]}).to_csv(tmp_path / "d.csv", index=False)
-    data = _json(run("mae", tmp_path / "d.csv", "--pred-col", "p", "--target-col", "y", "--id-col", "id", "-f", "json"))
+    data = _json(
+        run(
+            "mae",
+            tmp_path / "d.csv",
+            "--pred-col",
+            "p",
+            "--target-col",
+            "y",
+            "--id-col",
+            "id",
+            "-f",
+            "json",
+            "--level",
+            "element",
+        )
+    )
     assert data["ids"] == ["7", "8", "10"]
 
 
@@ -342,7 +358,7 @@ def test_parquet_pandas_index_is_row_labels(run, tmp_path, regression):
     y_test, pred = regression
     pd.DataFrame({"pred": pred}, index=y_test.index).to_parquet(tmp_path / "p.parquet")
     y_test.to_frame().sort_index().to_parquet(tmp_path / "t.parquet")
-    data = _json(run("mse", tmp_path / "p.parquet", tmp_path / "t.parquet", "-f", "json"))
+    data = _json(run("mse", tmp_path / "p.parquet", tmp_path / "t.parquet", "-f", "json", "--level", "element"))
     assert data["shape"] == [133, 1]
     assert data["value"] == pytest.approx(skm.mean_squared_error(y_test, pred), rel=RTOL)
 

@@ -28,15 +28,15 @@ No framework is imported here: the numbers are the tests', the inputs are in the
 
 import csv
 import io
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from jsonout import loaded
 
 FIXTURE = Path(__file__).parent / "fixtures" / "framework_suites.json"
-RECORDS = json.loads(FIXTURE.read_text())["records"]
+RECORDS = loaded(FIXTURE.read_text())["records"]
 PLACEHOLDERS = {"weights": "{w}", "output_weights": "{ow}", "class_weights": "{cw}"}
 
 

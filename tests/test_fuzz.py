@@ -31,6 +31,7 @@ import pytest
 from conftest import SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonout import loaded
 
 import losscli
 from losscli.io.inputs import Columns, open_inputs
@@ -540,7 +541,9 @@ def _cli_files(data, run, draw_file):
             targets.write_bytes(other)
             args = [loss, targets, preds]
         extra = data.draw(
-            st.sampled_from(([], ["-f", "json"], ["--drop-missing"], ["--header"], ["--grad", "-r", "none"]))
+            st.sampled_from(
+                ([], ["-f", "json", "--level", "element"], ["--drop-missing"], ["--header"], ["--grad", "-r", "none"])
+            )
         )
         args = [*args, *extra]
         _check_cli(run(*args), args)
@@ -776,7 +779,7 @@ def _at(doc, path):
 @st.composite
 def hostile_states(draw):
     """A real state with a few of its fields replaced, deleted or grown, or its bytes cut and flipped."""
-    doc = json.loads(draw(st.sampled_from(_valid_states())))
+    doc = loaded(draw(st.sampled_from(_valid_states())))
     for _ in range(draw(st.integers(1, 3))):
         nodes = [path for path, _ in _nodes(doc) if path]
         path = draw(st.sampled_from(nodes))

@@ -12,13 +12,13 @@ Where the expected numbers come from:
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from jsonout import loaded
 from typer.testing import CliRunner
 
 from losscli.cli.app import app
@@ -34,9 +34,9 @@ def run(*args: str):
 
 
 def ok_json(*args: str) -> dict:
-    result = run(*args, "--format", "json")
+    result = run(*args, "--format", "json", "--level", "element")
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    return loaded(result.stdout)
 
 
 def refused(*args: str) -> str:

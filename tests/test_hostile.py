@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import SAMPLES
+from jsonout import loaded
 
 PREDS = SAMPLES / "preds.csv"
 TARGETS = SAMPLES / "targets.csv"
@@ -1137,7 +1138,7 @@ def test_rmse_gradient_where_predictions_equal_targets(run, tmp_path, per_output
     """sqrt'(0) does not exist; --grad on a perfect fit must still be an answer, not a crash (exit 70)."""
     path = _w(tmp_path, "p.csv", "0.5,0.25\n0.75,0.5\n")
     extra = ["--per-output-root"] if per_output_root else []
-    result = run("rmse", path, path, "--grad", "-f", "json", *extra)
+    result = run("rmse", path, path, "--grad", "-f", "json", "--level", "element", *extra)
     _no_crash(result)
     assert result.exit_code == 0
 
@@ -1226,14 +1227,14 @@ def _strict(text: str):
     def refuse(constant):
         raise ValueError(f"not strict JSON: {constant}")
 
-    return json.loads(text, parse_constant=refuse)
+    return loaded(text, parse_constant=refuse)
 
 
 @pytest.mark.parametrize(
     "extra", [[], ["--grad"], ["--compare"], ["-r", "samples"], ["-r", "none", "--top", "2"]], ids=str
 )
 def test_json_output_is_strict_when_values_are_not_finite(run, overflowing, extra):
-    result = run("mse", *overflowing, "-f", "json", *extra)
+    result = run("mse", *overflowing, "-f", "json", "--level", "element", *extra)
     assert result.exit_code == 0, result.stderr
     data = _strict(result.stdout)
     if isinstance(data, dict):  # --compare -f json is its list of framework rows
@@ -1421,7 +1422,7 @@ def _release(path: Path, reader) -> bytes:
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 @pytest.mark.parametrize(
     "flag, name, start",
-    [("--output", "out", b"0.0"), ("--save-baseline", "out", b"{"), ("--plot", "out.png", b"\x89PNG")],
+    [("--output", "out", b"0.0"), ("--save-baseline", "out", b"["), ("--plot", "out.png", b"\x89PNG")],
 )
 def test_output_to_a_fifo_writes_into_it(run, tmp_path, flag, name, start):
     fifo = tmp_path / name
@@ -1606,7 +1607,11 @@ def test_an_unforeseen_crash_is_one_line_exit_70(run, monkeypatch):
 def test_no_runtime_warning_on_stderr(tmp_path):
     p = _w(tmp_path, "p.csv", "1e308,1e-308\n1e308,-1e308\n")
     t = _w(tmp_path, "t.csv", "-1e308,1e308\n-1e308,5e-324\n")
-    for loss, extra in (("mse", ["-f", "json", "--grad"]), ("log_cosh", ["--explain"]), ("smape", ["--top", "2"])):
+    for loss, extra in (
+        ("mse", ["-f", "json", "--level", "element", "--grad"]),
+        ("log_cosh", ["--explain"]),
+        ("smape", ["--top", "2"]),
+    ):
         result = _cli(loss, p, t, *extra, env=_env(PYTHONWARNINGS="always::RuntimeWarning"))
         assert result.returncode == 0, (loss, result.stderr)
         assert result.stderr == b"", (loss, result.stderr)
@@ -1700,7 +1705,7 @@ def _signal_during_write(tmp_path, sig, rows=200_000):
     out = tmp_path / "out.json"
     out.write_text("old\n")
     process = subprocess.Popen(
-        _losscli("mse", "p.npy", "t.npy", "-f", "json", "-o", "out.json"),
+        _losscli("mse", "p.npy", "t.npy", "-f", "json", "--level", "element", "-o", "out.json"),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -18,7 +18,6 @@ computed here with NumPy.
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import subprocess
@@ -27,6 +26,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import SAMPLES
+from jsonout import loaded
 
 PREDS = SAMPLES / "preds.csv"
 TARGETS = SAMPLES / "targets.csv"
@@ -116,7 +116,7 @@ def test_save_baseline_with_against_writes_the_main_model(run, models, monkeypat
     monkeypatch.chdir(folder)
     result = run("mse", "good.csv", "t.csv", "--against", "bad.csv", "--save-baseline", "b.json", *FEW, "-q")
     assert result.exit_code == 0, result.stderr
-    saved = json.loads((folder / "b.json").read_text())
+    saved = loaded((folder / "b.json").read_text())
     assert saved["loss"] == "mse" and saved["value"] == mse["good"]
     assert len(saved["per_sample"]) == 40  # a --paired baseline too
 

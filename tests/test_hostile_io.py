@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import SAMPLES
+from jsonout import loaded
 from test_hostile import _cli, _env, _losscli, _one_line, _state, _temporaries
 
 PREDS = SAMPLES / "preds.csv"
@@ -496,12 +497,11 @@ def test_control_characters_of_ids_and_names_are_escaped_in_tables_for_people(ru
 
 def test_control_characters_are_kept_exact_in_data_outputs(run, escaping_inputs):
     """CSV and JSON are data: the id is written as it was read."""
-    import json
 
     common = ("mse", escaping_inputs, "--pred-col", "p", "--target-col", "y", "--id-col", "id")
     rows = run(*common, "-f", "csv").stdout.splitlines()
     assert rows[2] == f"1,{CLEAR}{REORDER}evil\u009b,0.0625"
-    assert json.loads(run(*common, "-f", "json").stdout)["ids"][1] == f"{CLEAR}{REORDER}evil\u009b"
+    assert loaded(run(*common, "-f", "json", "--level", "element").stdout)["ids"][1] == f"{CLEAR}{REORDER}evil\u009b"
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown"])

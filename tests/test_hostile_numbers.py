@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonout import loaded
 
 
 def _notes(stderr: str) -> list[str]:
@@ -131,7 +132,6 @@ def test_signed_terms_that_cancel_give_the_exact_mean(run, tmp_path):
     ten of about -1e16 (p = e, t = 1e16) cancel, among 2,980 of 1/3 (p = 1/3, t = 0). NumPy's
     pairwise sum of the block lost the thirds beside the big terms; the exact sum is
     ``math.fsum`` of the element terms losscli itself reports."""
-    import json
 
     rng = np.random.default_rng(8)
     n = 3000
@@ -142,7 +142,7 @@ def test_signed_terms_that_cancel_give_the_exact_mean(run, tmp_path):
     np.save(tmp_path / "p.npy", pred)
     np.save(tmp_path / "t.npy", target)
     args = ("poisson", tmp_path / "p.npy", tmp_path / "t.npy", "--eps", "0")  # log(e) = 1 exactly
-    whole = json.loads(run(*args, "-f", "json").stdout)
+    whole = loaded(run(*args, "-f", "json", "--level", "element").stdout)
     terms = [x for row in whole["per_element"] for x in row]
     expected = math.fsum(terms) / n
     assert abs(expected - 1 / 3) < 0.01  # what the data is built to give

@@ -16,12 +16,12 @@ value is the row-weighted mean of those (math.fsum of each file's total / all ro
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 import pandas as pd
 import pytest
+from jsonout import loaded
 
 CLASSES = ["cat", "dog", "fox"]
 
@@ -116,11 +116,15 @@ def test_sparse_cce_shards_map_labels_through_their_own_headers(run, class_shard
     folder = class_shards
     alone = []
     for k in range(2):
-        one = json.loads(run("sparse_cce", folder / f"p/part-{k}.csv", folder / f"y/part-{k}.csv", "-f", "json").stdout)
+        one = loaded(
+            run(
+                "sparse_cce", folder / f"p/part-{k}.csv", folder / f"y/part-{k}.csv", "-f", "json", "--level", "element"
+            ).stdout
+        )
         alone.append(one)
     expected = (alone[0]["total"] + alone[1]["total"]) / 80  # the rows of both, each file's own value
     for labels in ("y", "yi"):
-        sharded = json.loads(run("sparse_cce", folder / "p", folder / labels, "-f", "json").stdout)
+        sharded = loaded(run("sparse_cce", folder / "p", folder / labels, "-f", "json", "--level", "element").stdout)
         assert sharded["value"] == pytest.approx(expected, rel=1e-15), labels  # 0.383 was printed: 0.484 is right
         # per-output sums by class name: the second file's columns are fox, cat, dog
         second = dict(zip(["fox", "cat", "dog"], np.array(alone[1]["per_output"]) * 40, strict=True))
@@ -135,8 +139,8 @@ def test_merge_of_states_with_other_header_orders_adds_outputs_by_name(run, clas
         state = folder / f"s{k}.json"
         assert run("sparse_cce", folder / f"p/part-{k}.csv", folder / f"y/part-{k}.csv", "--save-state", state, "-q")
         states.append(state)
-    merged = json.loads(run("merge", *states, "-f", "json").stdout)
-    sharded = json.loads(run("sparse_cce", folder / "p", folder / "y", "-f", "json").stdout)
+    merged = loaded(run("merge", *states, "-f", "json", "--level", "element").stdout)
+    sharded = loaded(run("sparse_cce", folder / "p", folder / "y", "-f", "json", "--level", "element").stdout)
     assert merged["value"] == pytest.approx(sharded["value"], rel=1e-15)
     np.testing.assert_allclose(merged["per_output"], sharded["per_output"], rtol=1e-14)
     table = run("merge", *states)  # the kept rows' values and labels moved with their columns
@@ -227,9 +231,9 @@ def test_targets_whose_header_lists_the_outputs_in_another_order_are_matched_by_
     frame = pd.DataFrame({"a": [0.1, 0.4, 0.7], "b": [0.9, 0.6, 0.2]})
     frame.to_csv(tmp_path / "p.csv", index=False)
     frame[["b", "a"]].to_csv(tmp_path / "t.csv", index=False)
-    result = run("mse", str(tmp_path / "p.csv"), str(tmp_path / "t.csv"), "-f", "json")
+    result = run("mse", str(tmp_path / "p.csv"), str(tmp_path / "t.csv"), "-f", "json", "--level", "element")
     assert result.exit_code == 0, result.stderr
-    data = json.loads(result.stdout)
+    data = loaded(result.stdout)
     assert data["value"] == 0.0
     assert "matched to the prediction column of its name" in result.stderr
     shards = tmp_path / "shards"

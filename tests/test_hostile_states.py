@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 import pytest
+from jsonout import loaded
 
 import losscli
 from losscli.core.registry import NON_NEGATIVE_TERMS
@@ -181,7 +182,7 @@ def saved_state(tmp_path_factory):
 @pytest.mark.parametrize("name", list(DAMAGE))
 def test_a_damaged_state_is_one_line(run, tmp_path, saved_state, name):
     damage, field, fragment = DAMAGE[name]
-    document = json.loads(saved_state)
+    document = loaded(saved_state)
     damage(document)
     (tmp_path / "s.json").write_text(json.dumps(document))
     for fmt in ("table", "value"):
@@ -221,7 +222,7 @@ def test_every_state_a_run_writes_passes_the_checks(run, tmp_path):
         for fmt in ("table", "value"):
             path = tmp_path / f"{k}-{fmt}.json"
             assert run(loss, *args, "-f", fmt, "--save-state", path, "-q").exit_code == 0
-            check_document(json.loads(path.read_text()), str(path))
+            check_document(loaded(path.read_text()), str(path))
             assert run("merge", path, "-f", fmt).exit_code == 0
 
 
@@ -266,7 +267,7 @@ def test_a_hinge_state_whose_label_map_is_a_list(run, tmp_path):
     good = tmp_path / "good.json"
     args = ("hinge", SAMPLES / "binary_preds.csv", SAMPLES / "binary_targets.csv", "--like", "sklearn")
     assert run(*args, "--save-state", good, "-q").exit_code == 0
-    document = json.loads(good.read_text())
+    document = loaded(good.read_text())
     document["losses"][0]["options"]["label_map"] = []
     (tmp_path / "bad.json").write_text(json.dumps(document))
     for order in ((good, tmp_path / "bad.json"), (tmp_path / "bad.json", good)):
@@ -328,7 +329,7 @@ ENTRY_DAMAGE = {
 @pytest.mark.parametrize("name", list(ENTRY_DAMAGE))
 def test_a_damaged_loss_entry_is_one_line(run, tmp_path, like_state, name):
     damage, field = ENTRY_DAMAGE[name]
-    document = json.loads(like_state)
+    document = loaded(like_state)
     assert document["losses"][0]["like"]["constants"], "the fixture records --like's constants"
     damage(document)
     (tmp_path / "s.json").write_text(json.dumps(document))

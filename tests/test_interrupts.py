@@ -47,7 +47,9 @@ def test_ctrl_c_while_resampling_ends_at_once_and_leaves_nothing(tmp_path):
     np.save(tmp_path / "p.npy", rng.normal(size=4000))
     np.save(tmp_path / "t.npy", rng.normal(size=4000))
     argv = [sys.executable, "-m", "losscli", "mse", "p.npy", "t.npy", "--ci", "--resamples", "2000000"]
-    running = subprocess.Popen([*argv, "-f", "json", "-o", "out.json"], cwd=tmp_path, stderr=subprocess.PIPE)
+    running = subprocess.Popen(
+        [*argv, "-f", "json", "--level", "element", "-o", "out.json"], cwd=tmp_path, stderr=subprocess.PIPE
+    )
     time.sleep(3.0)  # started Python, read the inputs, resampling
     assert running.poll() is None, "the run ended before the interrupt"
     sent = time.monotonic()

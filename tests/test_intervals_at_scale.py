@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from jsonout import loaded
 from typer.testing import CliRunner
 
 from losscli.cli.app import app
@@ -59,7 +60,9 @@ def test_up_to_4096_samples_the_interval_is_the_per_sample_bootstrap(tmp_path: P
     p, t = rng.normal(size=BUCKETS), rng.normal(size=BUCKETS)
     np.save(tmp_path / "p.npy", p)
     np.save(tmp_path / "t.npy", t)
-    got = json.loads(_value("mse", tmp_path / "p.npy", tmp_path / "t.npy", "--ci", "-f", "json"))["ci"]
+    got = loaded(_value("mse", tmp_path / "p.npy", tmp_path / "t.npy", "--ci", "-f", "json", "--level", "element"))[
+        "ci"
+    ]
     want = bootstrap_interval(RatioStatistic.mean((p - t) ** 2), resamples=2000, seed=0)
     assert (got["low"], got["high"], got["method"]) == (want.low, want.high, "studentized")
 
@@ -69,7 +72,9 @@ def test_past_4096_samples_the_buckets_are_resampled(tmp_path: Path):
     p, t = rng.normal(size=10_000), rng.normal(size=10_000)
     np.save(tmp_path / "p.npy", p)
     np.save(tmp_path / "t.npy", t)
-    got = json.loads(_value("mse", tmp_path / "p.npy", tmp_path / "t.npy", "--ci", "-f", "json"))["ci"]
+    got = loaded(_value("mse", tmp_path / "p.npy", tmp_path / "t.npy", "--ci", "-f", "json", "--level", "element"))[
+        "ci"
+    ]
     # Written out: each sample's squared error summed into its bucket (the hash of its position), the
     # buckets with samples resampled as units.
     losses = (p - t) ** 2
@@ -94,7 +99,7 @@ def test_bucket_sums_round_trip_a_state_to_the_bit():
     rng = np.random.default_rng(7)
     kept = Buckets()
     kept.add(0, rng.normal(size=5000), rng.uniform(size=5000))
-    again = Buckets.from_dict(json.loads(json.dumps(kept.to_dict())))
+    again = Buckets.from_dict(loaded(json.dumps(kept.to_dict())))
     assert np.array_equal(again.numerator, kept.numerator) and np.array_equal(again.sizes, kept.sizes)
     assert again.rows is None and again.samples == 5000
 
@@ -144,8 +149,18 @@ def test_against_past_4096_samples_pairs_the_buckets_of_both_models(tmp_path: Pa
     a, b = t + rng.normal(scale=0.5, size=10_000), t + rng.normal(scale=0.55, size=10_000)
     for name, values in (("a", a), ("b", b), ("t", t)):
         np.save(tmp_path / f"{name}.npy", values)
-    out = json.loads(
-        _value("mse", tmp_path / "a.npy", tmp_path / "t.npy", "--against", tmp_path / "b.npy", "-f", "json")
+    out = loaded(
+        _value(
+            "mse",
+            tmp_path / "a.npy",
+            tmp_path / "t.npy",
+            "--against",
+            tmp_path / "b.npy",
+            "-f",
+            "json",
+            "--level",
+            "element",
+        )
     )
     buckets = bucket_of(np.arange(10_000))
     sizes = np.bincount(buckets, minlength=BUCKETS).astype(float)

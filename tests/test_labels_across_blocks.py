@@ -8,12 +8,11 @@ time, a block holding only 1s (a file sorted by label) used to become all -1 und
 ``hinge_loss`` on the whole arrays; the inputs span many blocks (64 rows each).
 """
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 import sklearn.metrics as skm
+from jsonout import loaded
 
 RNG = np.random.default_rng(31)
 N = 1000
@@ -40,7 +39,7 @@ def _files(tmp_path, pred, target, fmt="csv", stem=""):
 
 def _value(result) -> float:
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)["value"]
+    return loaded(result.stdout)["value"]
 
 
 @pytest.mark.parametrize("labels", [(0.0, 1.0), (-1.0, 1.0), (1.0, 2.0), (3.0, 7.0)])
@@ -51,7 +50,7 @@ def test_sorted_labels_ascending_give_sklearn(run, tmp_path, small_blocks, label
     pred = RNG.normal(size=N)
     p, t = _files(tmp_path, pred, target, fmt)
     for jobs in ("1", "2"):
-        got = _value(run("hinge", p, t, "--like", "sklearn", "--format", "json", "--jobs", jobs))
+        got = _value(run("hinge", p, t, "--like", "sklearn", "--format", "json", "--level", "element", "--jobs", jobs))
         assert got == pytest.approx(skm.hinge_loss(target, pred), rel=1e-12)
 
 
@@ -59,7 +58,7 @@ def test_shuffled_labels_give_sklearn(run, tmp_path, small_blocks):
     target = RNG.choice([2.0, 5.0], size=N)
     pred = RNG.normal(size=N)
     p, t = _files(tmp_path, pred, target)
-    got = _value(run("hinge", p, t, "--like", "sklearn", "--format", "json", "--jobs", "2"))
+    got = _value(run("hinge", p, t, "--like", "sklearn", "--format", "json", "--level", "element", "--jobs", "2"))
     assert got == pytest.approx(skm.hinge_loss(target, pred), rel=1e-12)  # LabelBinarizer: 5 is +1
 
 
@@ -67,7 +66,7 @@ def test_one_label_is_minus_one_as_sklearn(run, tmp_path, small_blocks):
     target = np.ones(N)
     pred = RNG.normal(size=N)
     p, t = _files(tmp_path, pred, target)
-    got = _value(run("hinge", p, t, "--like", "sklearn", "--format", "json"))
+    got = _value(run("hinge", p, t, "--like", "sklearn", "--format", "json", "--level", "element"))
     assert got == pytest.approx(skm.hinge_loss(target, pred), rel=1e-12)  # every target -1
 
 
@@ -107,7 +106,7 @@ def test_keras_blocks_of_one_encoding_give_keras(run, tmp_path, small_blocks):
     target = np.repeat([1.0, 0.0], N // 2)
     pred = RNG.normal(size=N)
     p, t = _files(tmp_path, pred, target)
-    got = _value(run("hinge", p, t, "--format", "json"))
+    got = _value(run("hinge", p, t, "--format", "json", "--level", "element"))
     assert got == pytest.approx(np.mean(np.maximum(1 - (2 * target - 1) * pred, 0)), rel=1e-12)
 
 
@@ -116,9 +115,9 @@ def test_compare_row_of_sklearn_is_refused_not_the_run(run, tmp_path, small_bloc
     target = np.repeat([1.0, 0.0], N // 2)
     pred = RNG.normal(size=N)
     p, t = _files(tmp_path, pred, target)
-    out = run("hinge", p, t, "--compare", "--format", "json")
+    out = run("hinge", p, t, "--compare", "--format", "json", "--level", "element")
     assert out.exit_code == 0, out.stderr
-    rows = json.loads(out.stdout)
+    rows = loaded(out.stdout)
     keras = next(row for row in rows if row["framework"] == "Keras" and row["reduce"] == "all")
     # Keras's call computes in float32 (its floatx): at the tolerance of Keras's own tests
     expected = np.mean(np.maximum(1 - (2 * target - 1) * pred, 0))
@@ -154,7 +153,7 @@ def _label_shards(tmp_path, pred, target, parts=2):
 def test_shards_of_one_label_each_give_sklearn(run, tmp_path):
     pred, target = RNG.normal(size=N), np.repeat([0.0, 1.0], N // 2)
     preds, targets = _label_shards(tmp_path, pred, target)
-    got = _value(run("hinge", preds, targets, "--like", "sklearn", "--format", "json"))
+    got = _value(run("hinge", preds, targets, "--like", "sklearn", "--format", "json", "--level", "element"))
     assert got == pytest.approx(skm.hinge_loss(target, pred), rel=1e-12)
 
 
@@ -176,7 +175,17 @@ def test_labels_matched_by_name_from_the_first_blocks_say_how_to_decide_otherwis
     out = run("sparse_cce", tmp_path / "p.csv", tmp_path / "y.csv")
     assert out.exit_code == 2 and out.stderr.count("\n") == 1
     assert "'0' is not one of the classes 1, 2, 3" in out.stderr and "pass --classes" in out.stderr
-    given = run("sparse_cce", tmp_path / "p.csv", tmp_path / "y.csv", "--classes", "0,1,2", "--format", "json")
+    given = run(
+        "sparse_cce",
+        tmp_path / "p.csv",
+        tmp_path / "y.csv",
+        "--classes",
+        "0,1,2",
+        "--format",
+        "json",
+        "--level",
+        "element",
+    )
     assert _value(given) == pytest.approx(skm.log_loss(labels, proba, labels=[0, 1, 2]), rel=1e-12)
 
 

@@ -8,19 +8,19 @@ Every number is the framework's. Keras's default call computes in float32 (its f
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from jsonout import loaded
 
 from losscli import compute
 from losscli.core.conventions import conventions
 from losscli.core.registry import get_loss
 
-CASES = json.loads((Path(__file__).parent / "fixtures" / "like.json").read_text())
+CASES = loaded((Path(__file__).parent / "fixtures" / "like.json").read_text())
 RTOL = 1e-9
 _FRAMEWORK_OF_CALL = {"torch": "torch", "keras": "keras", "sklearn": "sklearn", "optax": "optax", "np": "numpy"}
 _FRAMEWORK_OF_CALL["torchmetrics"] = "torchmetrics"

@@ -8,10 +8,9 @@ replaced, or it refuses (the framework has no such call), never silently the fra
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
+from jsonout import loaded
 from typer.testing import CliRunner
 
 from losscli.cli.app import app
@@ -141,9 +140,9 @@ def test_the_result_says_which_defaults_were_given(tmp_path):
     p = _save(tmp_path / "p.npy", [[0.2, 0.8], [0.0, 1.0]])
     t = _save(tmp_path / "t.npy", [[0.0, 1.0], [1.0, 0.0]])
     runner = CliRunner()
-    given = runner.invoke(app, ["cce", p, t, "--like", "keras", "--eps", "0.001", "-f", "json"])
+    given = runner.invoke(app, ["cce", p, t, "--like", "keras", "--eps", "0.001", "-f", "json", "--level", "element"])
     assert given.exit_code == 0, given.output
-    data = json.loads(given.stdout)
+    data = loaded(given.stdout)
     assert data["like"]["overridden"] == [{"option": "eps", "given": 0.001, "framework": 1e-07}]
     # -log(0.8) and -log(1e-3) clipped at the given eps, over N = 2 (sum over classes, mean over samples)
     assert data["value"] == pytest.approx((-np.log(np.float32(0.8)) - np.log(np.float32(1e-3))) / 2, rel=1e-6)

@@ -5,10 +5,9 @@ and a file truncated while it is read is a one-line error.
 Expected values come from ``np.load`` of the same file.
 """
 
-import json
-
 import numpy as np
 import pytest
+from jsonout import loaded
 
 from losscli.io import npy
 
@@ -96,10 +95,21 @@ def test_file_and_stdin_give_the_same_bits(run, tmp_path, monkeypatch):
     monkeypatch.setattr(inputs, "BLOCK_ELEMENTS", 64 * 3)
     pred, target = RNG.normal(size=(2000, 3)), RNG.normal(size=(2000, 3))
     np.save(tmp_path / "p.npy", pred), np.save(tmp_path / "t.npy", target)
-    mapped = run("mse,huber", tmp_path / "p.npy", tmp_path / "t.npy", "--format", "json", "--jobs", "2")
-    streamed = run("mse,huber", "-", tmp_path / "t.npy", "--format", "json", input=(tmp_path / "p.npy").read_bytes())
+    mapped = run(
+        "mse,huber", tmp_path / "p.npy", tmp_path / "t.npy", "--format", "json", "--level", "element", "--jobs", "2"
+    )
+    streamed = run(
+        "mse,huber",
+        "-",
+        tmp_path / "t.npy",
+        "--format",
+        "json",
+        "--level",
+        "element",
+        input=(tmp_path / "p.npy").read_bytes(),
+    )
     assert mapped.exit_code == 0 and streamed.exit_code == 0, (mapped.stderr, streamed.stderr)
-    a, b = json.loads(mapped.stdout), json.loads(streamed.stdout)
+    a, b = loaded(mapped.stdout), loaded(streamed.stdout)
     assert [r["value"] for r in a] == [r["value"] for r in b]
     assert a[0]["value"] == pytest.approx(np.mean((pred - target) ** 2), rel=1e-12)
 

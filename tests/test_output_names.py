@@ -3,12 +3,12 @@ frame's classes, label the per-output values in the table, the CSV of --level ou
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from jsonout import loaded
 from typer.testing import CliRunner
 
 from losscli.cli.app import app
@@ -38,7 +38,7 @@ def test_the_per_output_values_carry_the_columns_names(tmp_path: Path):
     assert lines[0] == "output,name,loss"
     assert [line.split(",")[1] for line in lines[1:]] == COLUMNS
     assert [float(line.split(",")[2]) for line in lines[1:]] == pytest.approx(list(per_output), rel=1e-15)
-    data = json.loads(_out("mse", pred, true, "-f", "json"))
+    data = loaded(_out("mse", pred, true, "-f", "json", "--level", "element"))
     assert data["output_names"] == COLUMNS
     table = _out("mse", pred, true, "--top", "3")
     worst = COLUMNS[int(np.argmax(per_output))]
@@ -49,14 +49,16 @@ def test_a_predict_proba_frame_names_its_classes(tmp_path: Path):
     classes = ["cat", "dog"]
     pd.DataFrame([[0.7, 0.3], [0.2, 0.8]], columns=classes).to_csv(tmp_path / "proba.csv", index=False)
     pd.DataFrame([[1, 0], [0, 1]], columns=classes).to_csv(tmp_path / "onehot.csv", index=False)
-    data = json.loads(_out("cce", str(tmp_path / "proba.csv"), str(tmp_path / "onehot.csv"), "-f", "json"))
+    data = loaded(
+        _out("cce", str(tmp_path / "proba.csv"), str(tmp_path / "onehot.csv"), "-f", "json", "--level", "element")
+    )
     assert data["output_names"] == classes
 
 
 def test_without_a_header_the_outputs_are_numbered(tmp_path: Path):
     np.save(tmp_path / "p.npy", np.ones((3, 2)))
     np.save(tmp_path / "t.npy", np.zeros((3, 2)))
-    data = json.loads(_out("mse", str(tmp_path / "p.npy"), str(tmp_path / "t.npy"), "-f", "json"))
+    data = loaded(_out("mse", str(tmp_path / "p.npy"), str(tmp_path / "t.npy"), "-f", "json", "--level", "element"))
     assert data["output_names"] is None
     assert _out("mse", str(tmp_path / "p.npy"), str(tmp_path / "t.npy"), "-f", "csv", "--level", "output").startswith(
         "output,loss\n"

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
+from jsonout import loaded
 
 from losscli.stats import RatioStatistic, diebold_mariano, paired_bootstrap, paired_permutation_test
 
@@ -42,7 +43,7 @@ def data(tmp_path_factory):
 
 def _json(result):
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    return loaded(result.stdout)
 
 
 def _per_sample(pred, target):
@@ -55,7 +56,9 @@ def _per_sample(pred, target):
 @pytest.mark.parametrize("method", ["bca", "percentile"])
 def test_ci_is_scipys_bootstrap_of_the_mean(run, data, method):
     target, models, paths = data
-    out = _json(run("mse", paths["new"], paths["targets"], "--ci", "--ci-method", method, "-f", "json"))
+    out = _json(
+        run("mse", paths["new"], paths["targets"], "--ci", "--ci-method", method, "-f", "json", "--level", "element")
+    )
     expected = scipy.stats.bootstrap(
         (_per_sample(models["new"], target),),
         np.mean,
@@ -76,7 +79,21 @@ def test_ci_is_scipys_bootstrap_of_the_mean(run, data, method):
 @pytest.mark.parametrize("given,level", [("0.9", 0.9), ("90", 0.9), ("99%", 0.99)])
 def test_ci_level_as_a_fraction_or_a_percentage(run, data, given, level):
     _, _, paths = data
-    out = _json(run("mse", paths["new"], paths["targets"], "--ci", given, "--resamples", "200", "-f", "json"))
+    out = _json(
+        run(
+            "mse",
+            paths["new"],
+            paths["targets"],
+            "--ci",
+            given,
+            "--resamples",
+            "200",
+            "-f",
+            "json",
+            "--level",
+            "element",
+        )
+    )
     assert out["ci"]["level"] == pytest.approx(level)
     assert out["ci"]["low"] < out["value"] < out["ci"]["high"]
 
@@ -87,7 +104,17 @@ def test_ci_of_a_weighted_mean_resamples_the_ratio(run, data, tmp_path):
     target, models, paths = data
     weights = RNG.uniform(0.5, 3.0, size=N)
     pd.Series(weights, name="w").to_csv(tmp_path / "w.csv")
-    flags = ("--weights", tmp_path / "w.csv", "--ci", "--ci-method", "bca", "-f", "json")  # scipy's method
+    flags = (
+        "--weights",
+        tmp_path / "w.csv",
+        "--ci",
+        "--ci-method",
+        "bca",
+        "-f",
+        "json",
+        "--level",
+        "element",
+    )  # scipy's method
     out = _json(run("mse", paths["new"], paths["targets"], *flags))
     per_sample = _per_sample(models["new"], target)
 
@@ -131,7 +158,19 @@ def _statistic(pred, target):
 def test_against_reports_what_the_paired_tests_say(run, data):
     target, models, paths = data
     out = _json(
-        run("mse", paths["new"], paths["targets"], "--against", paths["base"], "--against", paths["bad"], "-f", "json")
+        run(
+            "mse",
+            paths["new"],
+            paths["targets"],
+            "--against",
+            paths["base"],
+            "--against",
+            paths["bad"],
+            "-f",
+            "json",
+            "--level",
+            "element",
+        )
     )
     names = [m["name"] for m in out["models"]]
     assert names == [str(paths["base"]), str(paths["new"]), str(paths["bad"])]  # the baseline first
@@ -151,7 +190,9 @@ def test_against_reports_what_the_paired_tests_say(run, data):
 
 def test_models_as_good_as_the_best_are_tied(run, data):
     _, _, paths = data
-    out = _json(run("mse", paths["same"], paths["targets"], "--against", paths["base"], "-f", "json"))
+    out = _json(
+        run("mse", paths["same"], paths["targets"], "--against", paths["base"], "-f", "json", "--level", "element")
+    )
     verdicts = [(m["verdict"], m["tied_with_best"]) for m in out["models"]]
     assert verdicts == [("baseline", True), ("no significant difference", True)]
 
@@ -163,8 +204,10 @@ def test_against_pairs_samples_by_their_ids(run, data, tmp_path):
     shuffled = tmp_path / "base_shuffled.csv"
     frame = pd.read_csv(paths["base"], index_col=0)
     frame.sample(frac=1.0, random_state=1).to_csv(shuffled)
-    straight = _json(run("mse", paths["new"], paths["targets"], "--against", paths["base"], "-f", "json"))
-    moved = _json(run("mse", paths["new"], paths["targets"], "--against", shuffled, "-f", "json"))
+    straight = _json(
+        run("mse", paths["new"], paths["targets"], "--against", paths["base"], "-f", "json", "--level", "element")
+    )
+    moved = _json(run("mse", paths["new"], paths["targets"], "--against", shuffled, "-f", "json", "--level", "element"))
     assert moved["models"][1]["p_value"] == straight["models"][1]["p_value"]
     assert moved["models"][1]["interval"] == straight["models"][1]["interval"]
 
@@ -175,7 +218,18 @@ def test_against_col_in_one_file(run, data, tmp_path):
     frame.to_csv(tmp_path / "all.csv", index=False)
     out = _json(
         run(
-            "mse", tmp_path / "all.csv", "--pred-col", "new", "--target-col", "y", "--against-col", "base", "-f", "json"
+            "mse",
+            tmp_path / "all.csv",
+            "--pred-col",
+            "new",
+            "--target-col",
+            "y",
+            "--against-col",
+            "base",
+            "-f",
+            "json",
+            "--level",
+            "element",
         )
     )
     expected = paired_bootstrap(
@@ -202,7 +256,18 @@ def test_the_table_and_markdown(run, data):
 def test_fail_if_worse_fails_on_a_worse_model(run, data, monkeypatch):
     _, _, paths = data
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    out = run("mse", paths["bad"], paths["targets"], "--against", paths["base"], "--fail-if-worse", "-f", "json")
+    out = run(
+        "mse",
+        paths["bad"],
+        paths["targets"],
+        "--against",
+        paths["base"],
+        "--fail-if-worse",
+        "-f",
+        "json",
+        "--level",
+        "element",
+    )
     assert out.exit_code == 1
     lines = out.stderr.splitlines()
     assert lines[0].startswith(f"losscli: check failed: {paths['bad']} is worse than {paths['base']}: +")
@@ -233,8 +298,12 @@ def test_paired_baseline_file_gives_what_against_gives(run, data, tmp_path):
     _, _, paths = data
     saved = tmp_path / "base.json"
     assert run("mse", paths["base"], paths["targets"], "--save-baseline", saved, "-q").exit_code == 0
-    paired = _json(run("mse", paths["new"], paths["targets"], "--baseline", saved, "--paired", "-f", "json"))
-    against = _json(run("mse", paths["new"], paths["targets"], "--against", paths["base"], "-f", "json"))
+    paired = _json(
+        run("mse", paths["new"], paths["targets"], "--baseline", saved, "--paired", "-f", "json", "--level", "element")
+    )
+    against = _json(
+        run("mse", paths["new"], paths["targets"], "--against", paths["base"], "-f", "json", "--level", "element")
+    )
     for key in ("difference", "p_value"):
         assert paired["models"][1][key] == pytest.approx(against["models"][1][key], rel=1e-9)
     assert paired["models"][1]["verdict"] == against["models"][1]["verdict"] == "better"
@@ -254,7 +323,7 @@ def test_paired_refuses_a_baseline_without_per_sample_losses(run, data, tmp_path
 def test_time_series_is_the_diebold_mariano_test(run, data, horizon):
     target, models, paths = data
     args = ("mse", paths["new"], paths["targets"], "--against", paths["base"], "--time-series", str(horizon))
-    out = _json(run(*args, "-f", "json"))
+    out = _json(run(*args, "-f", "json", "--level", "element"))
     expected = diebold_mariano(_per_sample(models["new"], target), _per_sample(models["base"], target), h=horizon)
     model = out["models"][1]
     assert model["p_value"] == pytest.approx(expected.p_value, rel=1e-9)
@@ -273,7 +342,9 @@ def test_time_series_interval_is_a_block_bootstrap_of_the_difference(run, data, 
     # of sum(drawn block sums) / sum(drawn block sizes) (type-7 quantiles): Kunsch's block bootstrap.
     target, models, paths = data
     args = ("mse", paths["new"], paths["targets"], "--against", paths["base"], "--time-series", str(horizon))
-    out = _json(run(*args, "--ci", "0.9", "--ci-method", "percentile", "--resamples", "500", "-f", "json"))
+    out = _json(
+        run(*args, "--ci", "0.9", "--ci-method", "percentile", "--resamples", "500", "-f", "json", "--level", "element")
+    )
     d = _per_sample(models["new"], target) - _per_sample(models["base"], target)
     length = max(horizon, math.ceil(len(d) ** (1 / 3)))
     blocks = np.arange(len(d)) // length
@@ -317,7 +388,22 @@ def test_missing_values_in_a_compared_model_are_refused(run, data, tmp_path):
 
 def test_signature_names_what_reproduces_the_number(run, data):
     _, _, paths = data
-    out = _json(run("huber", paths["new"], paths["targets"], "--delta", "0.5", "--ci", "--seed", "7", "-f", "json"))
+    out = _json(
+        run(
+            "huber",
+            paths["new"],
+            paths["targets"],
+            "--delta",
+            "0.5",
+            "--ci",
+            "--seed",
+            "7",
+            "-f",
+            "json",
+            "--level",
+            "element",
+        )
+    )
     digests = [hashlib.sha256(paths[k].read_bytes()).hexdigest()[:8] for k in ("new", "targets")]
     from losscli import __version__
 
@@ -336,6 +422,8 @@ def test_signature_in_the_table(run, data):
 
 def test_ci_with_format_value_prints_value_low_high(run, data):
     _, _, paths = data
-    out = _json(run("mse", paths["new"], paths["targets"], "--ci", "--resamples", "300", "-f", "json"))
+    out = _json(
+        run("mse", paths["new"], paths["targets"], "--ci", "--resamples", "300", "-f", "json", "--level", "element")
+    )
     line = run("mse", paths["new"], paths["targets"], "--ci", "--resamples", "300", "-f", "value").stdout
     assert [float(x) for x in line.split()] == [out["value"], out["ci"]["low"], out["ci"]["high"]]

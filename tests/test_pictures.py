@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import SAMPLES
+from jsonout import loaded
 from rich.console import Console
 from test_errors import _fails
 
@@ -115,7 +116,7 @@ def test_plot_refuses_to_overwrite_an_input(run, tmp_path):
     inputs = tmp_path / "p.png"  # read with --input-format: the name is only a name
     inputs.write_text(json.dumps([1.0, 2.0]))
     _fails(run("mse", inputs, inputs, "--input-format", "json", "--plot", inputs), "never overwrites an input")
-    assert json.loads(inputs.read_text()) == [1.0, 2.0]
+    assert loaded(inputs.read_text()) == [1.0, 2.0]
 
 
 @pytest.mark.parametrize("name", ["loss.pdf", "loss"])

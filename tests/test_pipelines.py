@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT, SAMPLES
+from jsonout import loaded
 from test_errors import _fails
 
 RESULTS = SAMPLES / "results.csv"
@@ -39,7 +40,9 @@ def test_one_csv_by_names_and_by_indices(run):
 def test_several_columns_are_several_outputs(run, tmp_path):
     path = tmp_path / "d.tsv"
     path.write_text("p0\tp1\tt0\tt1\n1\t2\t0\t0\n3\t4\t1\t1\n")
-    data = json.loads(run("mae", path, "--pred-col", "p0,p1", "--target-col", "t0,t1", "-f", "json").stdout)
+    data = loaded(
+        run("mae", path, "--pred-col", "p0,p1", "--target-col", "t0,t1", "-f", "json", "--level", "element").stdout
+    )
     assert data["shape"] == [2, 2]
     assert data["per_element"] == [[1.0, 2.0], [2.0, 3.0]]  # |p - t|
 
@@ -87,9 +90,20 @@ def test_parquet(run, tmp_path):
     import pyarrow.parquet as pq
 
     pq.write_table(pa.table({"y": Y_TRUE, "p": Y_PRED, "id": IDS}), tmp_path / "r.parquet")
-    data = json.loads(
+    data = loaded(
         run(
-            "mse", tmp_path / "r.parquet", "--pred-col", "p", "--target-col", "y", "--id-col", "id", "-f", "json"
+            "mse",
+            tmp_path / "r.parquet",
+            "--pred-col",
+            "p",
+            "--target-col",
+            "y",
+            "--id-col",
+            "id",
+            "-f",
+            "json",
+            "--level",
+            "element",
         ).stdout
     )
     assert data["value"] == pytest.approx(np.mean((Y_PRED - Y_TRUE) ** 2), rel=1e-12)
@@ -112,14 +126,17 @@ def test_parquet_without_pyarrow_says_how_to_install(run, tmp_path, monkeypatch)
         ("csv", lambda out: out.splitlines()[1] == "0,house-01,0.0625"),
         (
             "jsonl",
-            lambda out: json.loads(out.splitlines()[3]) == {"sample": 3, "id": "house-04", "mse": pytest.approx(0.36)},
+            lambda out: loaded(out.splitlines()[3]) == {"sample": 3, "id": "house-04", "mse": pytest.approx(0.36)},
         ),
-        ("json", lambda out: json.loads(out)["ids"] == IDS),
+        ("json", lambda out: loaded(out)["ids"] == IDS),
         ("table", lambda out: "house-05" in out),
     ],
 )
 def test_ids_in_every_per_sample_output(run, fmt, check):
-    out = run("mse", RESULTS, "--pred-col", "y_pred", "--target-col", "y_true", "--id-col", "id", "-f", fmt).stdout
+    level = ["--level", "sample"] if fmt == "json" else []  # the JSON summary lists no samples
+    out = run(
+        "mse", RESULTS, "--pred-col", "y_pred", "--target-col", "y_true", "--id-col", "id", "-f", fmt, *level
+    ).stdout
     assert check(out), out
 
 
@@ -129,7 +146,7 @@ def test_several_losses_in_one_pass(run):
     assert list(values) == ["mse", "mae", "huber"]
     assert float(values["mse"]) == pytest.approx(0.0235)
     assert float(values["mae"]) == pytest.approx(2.9 / 20)  # |d| sums to 0.1 + 9 x 0.1 + 0.2 + 0.1 + 8 x 0.2
-    listed = json.loads(run(*args, "-f", "json").stdout)
+    listed = loaded(run(*args, "-f", "json", "--level", "element").stdout)
     assert [item["loss"] for item in listed] == ["mse", "mae", "huber"]
     table = run(*args).stdout
     assert "Per-sample losses" in table and "Batch values" in table
@@ -169,9 +186,9 @@ def test_markdown_for_a_job_summary(run):
 
 def test_output_is_atomic_and_never_an_input(run, tmp_path):
     out = tmp_path / "r.json"
-    result = run("mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "-f", "json", "-o", out)
+    result = run("mse", SAMPLES / "preds.csv", SAMPLES / "targets.csv", "-f", "json", "--level", "element", "-o", out)
     assert result.exit_code == 0 and result.stdout == ""
-    assert json.loads(out.read_text())["value"] == pytest.approx(0.0235)
+    assert loaded(out.read_text())["value"] == pytest.approx(0.0235)
     assert os.stat(out).st_mode & 0o044  # a normal file's mode, not a private temporary one's
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
     copy = tmp_path / "p.csv"

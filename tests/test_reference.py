@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from jsonout import loaded
 
 from losscli import LOSSES as EVERY_LOSS
 from losscli import compute
@@ -18,7 +19,7 @@ from losscli import compute
 # in tests/fixtures/tensors.json (tests/references_tensors.py, tests/test_tensors_cli.py)
 LOSSES = tuple(loss for loss in EVERY_LOSS if not loss.exponent)
 
-CASES = json.loads((Path(__file__).parent / "fixtures" / "reference.json").read_text())
+CASES = loaded((Path(__file__).parent / "fixtures" / "reference.json").read_text())
 RTOL = 1e-9
 
 

@@ -4,13 +4,13 @@ Skipped when the ``reference`` dependency group is not installed, unless
 LOSSCLI_REQUIRE_REFERENCE=1 (set by .ci/run), where a missing framework fails.
 """
 
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import references  # tests/references.py: sets KERAS_BACKEND=torch, imports the frameworks lazily
+from jsonout import loaded
 from test_reference import check_case, compute_case
 
 pytestmark = pytest.mark.reference
@@ -19,7 +19,7 @@ if os.environ.get("LOSSCLI_REQUIRE_REFERENCE") != "1":
     for module in ("torch", "keras", "sklearn", "mpmath", "torchmetrics", "optax"):
         pytest.importorskip(module)
 
-FIXTURE_CASES = json.loads((Path(__file__).parent / "fixtures" / "reference.json").read_text())
+FIXTURE_CASES = loaded((Path(__file__).parent / "fixtures" / "reference.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_losscli_matches_the_frameworks_live(live_cases):
 def test_committed_like_fixtures_are_what_the_frameworks_give_now():
     import references_like  # needs optax and jax too
 
-    committed = json.loads((Path(__file__).parent / "fixtures" / "like.json").read_text())
+    committed = loaded((Path(__file__).parent / "fixtures" / "like.json").read_text())
     live = references_like.build()
     assert [case["values"].keys() for case in live] == [case["values"].keys() for case in committed]
     for now, then in zip(live, committed, strict=True):

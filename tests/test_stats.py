@@ -18,6 +18,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from jsonout import loaded
 from scipy import stats
 
 from losscli.errors import InputError, UsageError
@@ -517,7 +518,7 @@ def test_permutation_test_false_positive_rate():
 
 # --- Diebold-Mariano ---------------------------------------------------------------------
 
-DM = json.loads((FIXTURES / "diebold_mariano.json").read_text())
+DM = loaded((FIXTURES / "diebold_mariano.json").read_text())
 
 
 def series_losses(name: str, loss: str) -> tuple[np.ndarray, np.ndarray]:

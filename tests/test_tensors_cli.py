@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from jsonout import loaded
 from typer.testing import CliRunner
 
 from losscli.cli.app import app
 from losscli.core import tensors as T
 
-CASES = {c["name"]: c for c in json.loads((Path(__file__).parent / "fixtures" / "tensors.json").read_text())}
+CASES = {c["name"]: c for c in loaded((Path(__file__).parent / "fixtures" / "tensors.json").read_text())}
 runner = CliRunner()
 
 # call -> (loss, the inputs in order, flags); an input "log:pred" is the log of the case's pred (KLDivLoss's input)
@@ -136,7 +137,7 @@ def test_the_gradient_is_torch_autograds_with_the_inputs_shape(tmp_path, name, c
     case = CASES[name]
     result = _run(tmp_path, case, call, fmt="json", extra=["--grad"])
     assert (result.exit_code, result.stderr) == (0, ""), result.stderr
-    got, want = np.array(json.loads(result.stdout)["gradient"], dtype=float), np.array(case["gradients"][call])
+    got, want = np.array(loaded(result.stdout)["gradient"], dtype=float), np.array(case["gradients"][call])
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-15 * np.abs(want).max())
 
@@ -148,13 +149,13 @@ def test_the_token_mean_states_its_valid_tokens(tmp_path):
     labels = np.asarray(case["inputs"]["labels"])
     ignored = int((labels == -100).sum())
     result = _run(tmp_path, case, "torchmetrics.text.Perplexity(ignore_index=-100)", fmt="json")
-    data = json.loads(result.stdout)
+    data = loaded(result.stdout)
     assert data["n"] == labels.size - ignored
     assert data["removed"] == {"masked": 0, "ignored": ignored, "past_length": 0}
     n, t = labels.shape
     assert data["n_text"] == f"{labels.size - ignored} valid tokens of {n} x {t} positions ({ignored} ignored)"
     assert data["axes"]["how"].startswith("the class axis is the last")
-    assert data["schema_version"] == 1 and data["reduce"] == "samples,positions"
+    assert data["schema_version"] == 2 and data["reduce"] == "samples,positions"
 
 
 def test_like_torchmetrics_is_its_perplexity_and_keeps_what_is_given(tmp_path):
@@ -189,9 +190,9 @@ def _files(tmp_path: Path, **arrays) -> dict[str, str]:
 
 
 def _json(args: list[str]) -> dict:
-    result = runner.invoke(app, [*args, "--format", "json"])
+    result = runner.invoke(app, [*args, "--format", "json", "--level", "element"])
     assert (result.exit_code, result.stderr) == (0, ""), result.stderr
-    return json.loads(result.stdout)
+    return loaded(result.stdout)
 
 
 def test_a_mask_removes_positions_from_the_sum_and_from_n(tmp_path):
@@ -455,7 +456,7 @@ def test_keras_labels_and_weights_with_a_trailing_axis_of_size_1_are_squeezed(tm
     logits, labels, w = rng.normal(size=(2, 3, 4)), rng.integers(0, 4, size=(2, 3)), rng.uniform(size=(2, 3))
     flat = _files(tmp_path, p=logits, y=labels, w=w)
     kept = _files(tmp_path, p1=logits, y1=labels[..., None], w1=w[..., None])
-    common = ["--from-logits", "--format", "json"]
+    common = ["--from-logits", "--format", "json", "--level", "element"]
     want = _json(["sparse_cce", flat["p"], flat["y"], "--weights", flat["w"], *common])
     got = _json(["sparse_cce", kept["p1"], kept["y1"], "--weights", kept["w1"], *common])
     assert (got["value"], got["n"], got["n_text"]) == (want["value"], want["n"], want["n_text"])
@@ -607,9 +608,11 @@ def test_the_states_of_the_shards_merge_into_the_run_over_the_batch(tmp_path):
             app, ["sparse_cce", f[f"x{part}"], f[f"y{part}"], *common, "--save-state", str(tmp_path / f"{part}.json")]
         )
         assert saved.exit_code == 0, saved.stderr
-    merged = runner.invoke(app, ["merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-f", "json"])
+    merged = runner.invoke(
+        app, ["merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-f", "json", "--level", "element"]
+    )
     assert (merged.exit_code, merged.stderr) == (0, ""), merged.stderr
-    got = json.loads(merged.stdout)
+    got = loaded(merged.stdout)
     whole = _json(["sparse_cce", f["x"], f["y"], "--like", "torch"])
     for key in ("value", "total", "n", "n_text", "removed", "reduce", "reductions"):
         assert got[key] == whole[key], key
@@ -633,7 +636,7 @@ def test_merging_states_refuses_what_would_count_twice_or_mix(tmp_path):
     assert "counts the input" in _refused(["merge", state, state])
     assert "holds other losses or settings" in _refused(["merge", state, other])
     assert "a state holds no samples" in _refused(["merge", state, "-f", "csv", "--level", "sample"])
-    good = json.loads(Path(state).read_text())
+    good = loaded(Path(state).read_text())
     sums = good["losses"][0]["state"]
     tampered = [  # each a state a pass cannot make: refused, never merged into a number
         ("position_count", [1]),  # five positions, one count
@@ -682,9 +685,9 @@ def test_the_interval_of_a_table_is_the_2d_interval(tmp_path):
     """A (N, C) table through the N-D pass (a mask of ones) and through the 2-D pass: one interval."""
     rng = np.random.default_rng(8)
     f = _files(tmp_path, p=rng.normal(size=(40, 3)), t=rng.normal(size=(40, 3)), m=np.ones(40))
-    flags = ["--ci", "0.95", "--resamples", "400", "-f", "json"]
-    two_d = json.loads(runner.invoke(app, ["mse", f["p"], f["t"], *flags]).stdout)["ci"]
-    n_d = json.loads(runner.invoke(app, ["mse", f["p"], f["t"], "--mask", f["m"], *flags]).stdout)["ci"]
+    flags = ["--ci", "0.95", "--resamples", "400", "-f", "json", "--level", "element"]
+    two_d = loaded(runner.invoke(app, ["mse", f["p"], f["t"], *flags]).stdout)["ci"]
+    n_d = loaded(runner.invoke(app, ["mse", f["p"], f["t"], "--mask", f["m"], *flags]).stdout)["ci"]
     # The two passes sum a sample's terms in other orders (last bits); the bootstrap-t's quantiles of
     # (theta_r - theta) / se_r carry those differences further than a percentile does: 1e-9, not 1e-12.
     np.testing.assert_allclose([n_d["low"], n_d["high"]], [two_d["low"], two_d["high"]], rtol=1e-9)
@@ -715,8 +718,22 @@ def test_against_tests_two_models_on_the_same_sequences(tmp_path):
     better = x.copy()
     better[np.arange(30)[:, None], np.arange(8)[None, :], np.where(y < 0, 0, y)] += 1.0  # the label's logit up
     f = _files(tmp_path, a=x, b=better, y=y)
-    args = ["sparse_cce", f["b"], f["y"], "--like", "torch", "--against", f["a"], "--resamples", "500", "-f", "json"]
-    data = json.loads(runner.invoke(app, args).stdout)
+    args = [
+        "sparse_cce",
+        f["b"],
+        f["y"],
+        "--like",
+        "torch",
+        "--against",
+        f["a"],
+        "--resamples",
+        "500",
+        "-f",
+        "json",
+        "--level",
+        "element",
+    ]
+    data = loaded(runner.invoke(app, args).stdout)
     (baseline, model) = data["models"]
     assert baseline["name"] == f["a"] and model["name"] == f["b"] and model["verdict"] == "better"
     want = paired_bootstrap(RatioStatistic(*_token_sums(better, y)), RatioStatistic(*_token_sums(x, y)), resamples=500)

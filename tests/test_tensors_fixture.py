@@ -8,16 +8,16 @@ axes. No framework is imported: this runs in the plain test suite.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from jsonout import loaded
 
 from losscli.core import losses as L
 from losscli.core import tensors as T
 
-CASES = json.loads((Path(__file__).parent / "fixtures" / "tensors.json").read_text())
+CASES = loaded((Path(__file__).parent / "fixtures" / "tensors.json").read_text())
 
 
 def _class_loss(pred, labels, elements, options, reduce, *, ignore_index=-100, class_weights=None, **kw):

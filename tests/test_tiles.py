@@ -3,16 +3,16 @@ terms of the whole block, to the last bit, for every loss and option of the refe
 fixtures (tests/fixtures/reference.json, written by tests/references.py): the expected
 values are losscli's own, computed on the block whole (tiles larger than the input)."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from jsonout import loaded
 
 from losscli import compute
 from losscli.core import terms
 
-CASES = json.loads((Path(__file__).parent / "fixtures" / "reference.json").read_text())
+CASES = loaded((Path(__file__).parent / "fixtures" / "reference.json").read_text())
 
 
 def _compute(case):

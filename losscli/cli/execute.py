@@ -258,7 +258,7 @@ def _save_baseline(request: RunRequest, results) -> None:
         from ..io.write import write_atomically
         from ..report.outputs import to_json
 
-        write_atomically(request.checks.save_baseline, to_json(results), "--save-baseline")
+        write_atomically(request.checks.save_baseline, to_json(results, level="sample"), "--save-baseline")
 
 
 def _check(checks, results, baseline_rows, quiet: bool, model: str | None = None) -> bool:

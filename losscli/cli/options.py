@@ -277,8 +277,16 @@ COMMON: dict[str, tuple[str, object, object]] = {
     ),
     "level": (
         OUTPUT,
-        Annotated[Level, typer.Option(help="With --format csv: a row per element, sample, output or loss (batch).")],
-        Level.sample,
+        Annotated[
+            Optional[Level],
+            typer.Option(
+                help="With --format csv: a row per element, sample (the default), output or loss (batch). With "
+                "--format json: the summary (batch, the default), and every sample's value (sample) or term too "
+                "(element).",
+                show_default=False,
+            ),
+        ],
+        None,
     ),
     "output": (
         OUTPUT,

@@ -22,6 +22,8 @@ def build_request(specs: list[Loss], arguments: dict) -> RunRequest:
     """The request of one loss command's parsed ``arguments`` (every option, by name)."""
     values = {name: _plain(arguments[name]) for name in COMMON}
     values["output"] = None if values["output"] == STDIN else values["output"]  # -o -: stdout, as for inputs
+    if values["level"] is None:  # JSON is a summary unless asked; a CSV lists the samples
+        values["level"] = "batch" if values["output_format"] == "json" else "sample"
     values["classes"] = _classes(values["classes"])
     for name in ("against", "against_col"):  # a repeatable option given no time is None
         values[name] = values[name] or ()

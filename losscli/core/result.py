@@ -15,7 +15,14 @@ if TYPE_CHECKING:  # for the annotations only: stats and frameworks import this 
     from .frameworks import Like
     from .groups import Grouped
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a summary by default (arrays with --level sample | element), always a list
+LEVEL_ARRAYS = {  # the arrays each --level adds to the JSON summary (gradient: whenever --grad asks for it)
+    "batch": (),
+    "output": (),
+    "position": (),
+    "sample": ("per_sample", "ids"),
+    "element": ("per_sample", "ids", "per_element"),
+}
 
 
 class ComparisonRow(NamedTuple):
@@ -217,9 +224,11 @@ class Result:
         level = f"{self.ci.level * 100:g}%"
         return f"{self.value:.6g} [{self.ci.low:.4g}, {self.ci.high:.4g}] {level} CI"
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of ``--format json`` (schema_version 1); not-finite numbers are null,
-        and ``non_finite`` says why."""
+    def to_dict(self, level: str = "element") -> dict[str, Any]:
+        """The JSON object of ``--format json`` (schema_version 2); not-finite numbers are null, and
+        ``non_finite`` says why. ``level``: "batch" (the summary, whose size does not grow with N),
+        "sample" (and every sample's value and id), "element" (and every element's term: the default
+        of the Python API, which keeps every row)."""
         data: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "loss": self.loss,
@@ -246,6 +255,12 @@ class Result:
         for key in ("n", "total", "value"):
             if not math.isfinite(data[key]):
                 data[key] = None
+        wanted = LEVEL_ARRAYS.get(level, LEVEL_ARRAYS["element"])
+        for key in ("per_sample", "ids", "per_element"):
+            if key not in wanted:
+                del data[key]
+        if not self.grad:
+            del data["gradient"]
         if self.groups is not None:  # additive keys, present only with groups (docs/groups.md)
             data.update(self.groups.to_dict())
         return data

@@ -124,8 +124,10 @@ def pass_settings(request: RunRequest, class_names: tuple[str, ...] | None, ids:
     fmt = output.output_format
     keep = _kept_rows(request)
     models_table = statistics.comparing and not statistics.paired and fmt == "json"  # no sample's rows in it
+    listed = output.level in ("sample", "element") or request.analysis.grad  # a JSON of every sample's values
     keep_all = (
-        (fmt in (None, "json") and not models_table)
+        fmt is None
+        or (fmt == "json" and listed and not models_table)
         or output.plot is not None
         or request.checks.save_baseline is not None
         or statistics.paired

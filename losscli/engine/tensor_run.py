@@ -102,9 +102,10 @@ class TensorResult:
             return None
         return self.empty_note or "an element term is infinite or not a number"
 
-    def to_dict(self) -> dict[str, Any]:
-        """``--format json``: the 2-D object's keys where they mean the same (schema_version 1), and the
-        axes, the removed cells and n's words beside them."""
+    def to_dict(self, level: str = "element") -> dict[str, Any]:
+        """``--format json``: the 2-D object's keys where they mean the same (schema_version 2), and the
+        axes, the removed cells and n's words beside them; each sample's value with ``level`` sample or
+        element (the summary of "batch" does not grow with N)."""
         data: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "loss": self.loss,
@@ -145,6 +146,11 @@ class TensorResult:
         }
         for key in ("n", "total", "value"):
             data[key] = _number(data[key])
+        if level not in ("sample", "element"):  # the summary: nothing a sample long
+            del data["per_sample"]
+        del data["per_element"]  # the cells are --level element's CSV
+        if self.gradient is None:
+            del data["gradient"]
         if self.groups is not None:  # additive keys, present only with groups (docs/groups.md)
             data.update(self.groups.to_dict())
         return data

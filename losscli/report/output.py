@@ -23,7 +23,7 @@ def render(results, output, explain: bool = False) -> str | bytes | None:
     from . import outputs
 
     if fmt == "json":
-        return outputs.to_json(results)
+        return outputs.to_json(results, level=output.level)
     if fmt == "csv":
         if results[0].groups is not None:
             from .groups import groups_csv

@@ -86,20 +86,22 @@ def _orjson_ready(value):
     return value
 
 
-def to_json(results: list[Result], extra: list[dict] | None = None) -> list[bytes]:
-    """``--format json``, as pieces of UTF-8 bytes to write one after another (millions of
-    numbers: no piece is copied into a whole on the way out)."""
-    objects = [result.to_dict() for result in results]
+def to_json(results: list, extra: list[dict] | None = None, level: str = "batch") -> list[bytes]:
+    """``--format json``: a list of one object per loss, whatever the number of losses (schema_version 2),
+    each the summary of ``level`` (core/result.py ``LEVEL_ARRAYS``); as pieces of UTF-8 bytes to write one
+    after another (millions of numbers: no piece is copied into a whole on the way out)."""
+    objects = [result.to_dict(level) for result in results]
     if extra:
         for data, more in zip(objects, extra, strict=True):
             data.update(more)
-    if len(objects) > 1:
-        return [dumps_bytes(objects), b"\n"]
-    pieces = [b"{\n"]
-    for k, (key, value) in enumerate(objects[0].items()):
-        # One top-level key a line: readable, yet the arrays stay compact.
-        pieces += [b"%s  %s: " % (b",\n" if k else b"", json.dumps(key).encode()), dumps_bytes(value)]
-    pieces.append(b"\n}\n")
+    pieces = [b"["]
+    for n, data in enumerate(objects):
+        pieces.append(b",\n{\n" if n else b"\n{\n")
+        for k, (key, value) in enumerate(data.items()):
+            # One key a line: readable, yet the arrays stay compact.
+            pieces += [b"%s  %s: " % (b",\n" if k else b"", json.dumps(key).encode()), dumps_bytes(value)]
+        pieces.append(b"\n}")
+    pieces.append(b"\n]\n")
     return pieces
 
 

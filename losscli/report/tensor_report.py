@@ -14,7 +14,7 @@ from .outputs import _csv_line, to_json, to_value
 def render(results: list, output) -> str | list[bytes]:
     fmt = output.output_format
     if fmt == "json":
-        return to_json(results)
+        return to_json(results, level=output.level)
     if fmt == "value":
         return to_value(results)
     grouped = results[0].groups is not None
