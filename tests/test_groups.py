@@ -336,3 +336,28 @@ def test_many_groups_in_a_table_keep_the_largest_shares(tmp_path: Path):
     table = run("mse", tmp_path / "p.npy", tmp_path / "t.npy", "--groups", tmp_path / "g.txt", "--max-rows", "6")
     assert table.exit_code == 0, table.stderr
     assert " g37 " in table.stdout and "groups shown" in table.stdout
+
+
+def test_a_missing_group_label_is_a_missing_value(tmp_path: Path):
+    """An empty cell of --group-col (pandas writes NaN so) or NaN in a .npy of labels: an error naming the row,
+    or with --drop-missing the sample dropped, as any missing value (the hostile pass's find)."""
+    frame = pd.DataFrame({"p": [1.0, 2.0, 3.0], "t": [0.0, 0.0, 0.0], "g": ["a", None, "a"]})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    flags = [tmp_path / "d.csv", "--pred-col", "p", "--target-col", "t", "--group-col", "g"]
+    assert "line 3, column 3: the group label is missing" in refused("mse", *flags)
+    dropped = run("mse", *flags, "--drop-missing", "-f", "csv")
+    assert dropped.exit_code == 0 and dropped.stdout == "group,n,value,share\na,2,5.0,1.0\n"
+
+
+def test_nd_groups_of_summed_samples_are_each_groups_own_sum(tmp_path: Path):
+    """--reduce none over N-D inputs: a group's value is its own sum, n 1, as a run over it alone."""
+    rng = np.random.default_rng(4)
+    np.save(tmp_path / "x.npy", rng.normal(size=(3, 4, 5)))
+    np.save(tmp_path / "y.npy", rng.integers(0, 5, (3, 4)))
+    flags = ["--from-logits", "--reduce", "none"]
+    grouped = ok_json("sparse_cce", tmp_path / "x.npy", tmp_path / "y.npy", *flags, "--group-by", "sample")
+    for i, group in enumerate(grouped["groups"]):
+        np.save(tmp_path / "xi.npy", np.load(tmp_path / "x.npy")[i : i + 1])
+        np.save(tmp_path / "yi.npy", np.load(tmp_path / "y.npy")[i : i + 1])
+        alone = ok_json("sparse_cce", tmp_path / "xi.npy", tmp_path / "yi.npy", *flags)
+        assert (group["n"], group["value"]) == (alone["n"], pytest.approx(alone["value"], rel=RTOL))

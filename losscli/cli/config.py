@@ -95,7 +95,7 @@ def _checked(data: dict, path: str) -> dict:
             raise InputError(f"{path}: {key} = {value!r} is not a number")
         if value is not None and not math.isfinite(value):
             raise InputError(f"{path}: {key} = {value!r} is not a finite number; a check against it never fails")
-    if "baseline" in config and not isinstance(config["baseline"], str):
+    if "baseline" in config and (not isinstance(config["baseline"], str) or not config["baseline"].strip()):
         raise InputError(f"{path}: baseline = {config['baseline']!r} is not a file name; give it in quotes")
     tolerance = config.get("tolerance")
     if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, str | int | float)):

@@ -34,6 +34,10 @@ def merge_command(
     if is_tensor_state(first):
         if group_by is not None:
             raise UsageError("--group-by shard: states of N-D inputs do not keep groups yet")
+        if statistics is not None and statistics.ci is not None:
+            raise UsageError(
+                "--ci: states of N-D inputs do not keep what an interval needs yet; run --ci over the batch"
+            )
         return _merge_tensors(list(states), first, output_format, level, output, max_rows, allow_duplicates)
     merged, _ = merge(list(states), allow_duplicates, by_shard=group_by == "shard")
     results = []

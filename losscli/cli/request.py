@@ -46,7 +46,9 @@ def build_request(specs: list[Loss], arguments: dict) -> RunRequest:
     from .against import check
 
     check(specs, request)
-    request = replace(request, checks=_combined_checks(request.checks, request.output.quiet))
+    request = replace(
+        request, checks=_per_loss_thresholds(specs, _combined_checks(request.checks, request.output.quiet))
+    )
     given = {name: value for name, value in arguments.items() if name not in COMMON and value is not None}
     _refuse_outputs(request, given)
     return replace(request, options=_options_per_loss(specs, given))
@@ -147,6 +149,35 @@ def _combined_checks(checks: CheckSection, quiet: bool) -> CheckSection:
 
         for note in notes:
             sys.stderr.write(f"losscli: note: {one_line(note)}\n")
+    return checks
+
+
+def _per_loss_thresholds(specs: list[Loss], checks: CheckSection) -> CheckSection:
+    """Each loss's own threshold, by the name the registry gives it (an alias is its loss), checked before any
+    file is read: a loss named twice, or one this run does not compute, is an error on the command line; a
+    settings file may hold thresholds of other losses too (one file for the project), which this run skips."""
+    from ..core.registry import get_loss
+
+    sources = dict(checks.sources)
+    run_losses = [spec.name for spec in specs]
+    for name in ("fail_above", "fail_below"):
+        limits = getattr(checks, name)
+        if not isinstance(limits, dict):
+            continue
+        where = f"{_key(name)} of {sources[name]}" if name in sources else f"--{_key(name)}"
+        own: dict[str, float] = {}
+        for given, limit in limits.items():
+            try:
+                loss = get_loss(given).name
+            except UsageError:
+                raise UsageError(f"{where}: {given!r} is not a loss (losscli list names them)") from None
+            if loss in own:
+                raise UsageError(f"{where}: {loss} is given twice; give each loss one threshold")
+            if loss not in run_losses and name not in sources:
+                raise UsageError(f"{where} names {given}, which this run does not compute ({', '.join(run_losses)})")
+            own[loss] = limit
+        kept = {loss: limit for loss, limit in own.items() if loss in run_losses}
+        checks = replace(checks, **{name: kept or None})
     return checks
 
 

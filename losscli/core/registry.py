@@ -1156,9 +1156,16 @@ TASKS: dict[str, tuple[str, ...]] = {
     ),  # fmt: skip
     "segmentation": ("dice", "tversky"),
 }
-TASK_WORDS = {"regression": "regression", "classes": "probabilities and classes", "probabilities": "probabilities and "
-              "classes", "distributions": "distributions", "margins": "margins and ranking", "ranking": "margins and "
-              "ranking", "segmentation": "segmentation"}  # fmt: skip
+TASK_WORDS = {  # what ``losscli list TASK`` takes: each task's name, and a word for it
+    "regression": "regression",
+    "classes": "probabilities and classes",
+    "classification": "probabilities and classes",
+    "probabilities": "probabilities and classes",
+    "distributions": "distributions",
+    "margins": "margins and ranking",
+    "ranking": "margins and ranking",
+    "segmentation": "segmentation",
+}
 
 
 def task_of(loss: Loss) -> str:

@@ -55,7 +55,7 @@ def _name(code: float, names, ignore) -> str:
     return names[k] if names is not None and 0 <= k < len(names) else str(k)
 
 
-def sample_groups(request, statistic, finish, pooled: tuple[float, float], samples: int):
+def sample_groups(request, statistic, finish, pooled: tuple[float, float], samples: int, summed: bool = False):
     """(the groups, each sample's group) of an N-D run, of whole samples: each its own (--group-by sample),
     or by a label per sample (--groups FILE), from the per-sample sums the statistic holds."""
     from ..core.groups import GroupIndex, grouped_ratios
@@ -70,7 +70,14 @@ def sample_groups(request, statistic, finish, pooled: tuple[float, float], sampl
         block = index.block(labels)
         names, codes = index.names, block.run_codes()
         by, kind = f"--groups {axes.groups}" if isinstance(axes.groups, str) else "groups", "labels"
-    groups = grouped_ratios(by, kind, names, codes, statistic.numerator, statistic.denominator, finish, pooled)
+    # Samples summed (--reduce none, outputs): a group's value is its own sum over the run's n (1, or C),
+    # as a run over that group alone gives; each sample's share of n is then n itself, once per group.
+    shares = statistic.denominator
+    if summed:
+        first = np.zeros(len(codes), dtype=bool)
+        first[np.unique(codes, return_index=True)[1]] = True
+        shares = np.where(first, pooled[1], 0.0)
+    groups = grouped_ratios(by, kind, names, codes, statistic.numerator, shares, finish, pooled)
     return groups, codes
 
 
@@ -105,14 +112,14 @@ def with_group_intervals(groups, codes: np.ndarray, numerators, shares, finish, 
     from dataclasses import replace
 
     from ..errors import UsageError
-    from ..stats import RatioStatistic, bootstrap_interval
+    from ..stats import RatioStatistic, StatisticError, bootstrap_interval
     from ..stats.bootstrap import Interval
 
     count = len(groups.names)
     if count > MAX_GROUP_INTERVALS:
         raise UsageError(
-            f"--ci with groups: {count:,} groups, over the {MAX_GROUP_INTERVALS:,} whose intervals are drawn one "
-            "bootstrap each; group more coarsely, or leave out --ci"
+            f"--ci with groups: {count:,} groups; an interval a group is drawn for {MAX_GROUP_INTERVALS:,} groups at "
+            "most (a bootstrap each); group more coarsely, or leave out --ci"
         )
     level, resamples, seed, method = statistics.ci, statistics.resamples, statistics.seed, statistics.ci_method
     order = np.argsort(codes, kind="stable")
@@ -127,7 +134,11 @@ def with_group_intervals(groups, codes: np.ndarray, numerators, shares, finish, 
         got = statistic.value()
         if not np.isclose(got, groups.value[g], rtol=1e-9, atol=1e-300):
             raise UsageError(f"--ci: group {groups.names[g]!r}'s value is no ratio of its samples' sums ({got!r})")
-        intervals.append(bootstrap_interval(statistic, level=level, resamples=resamples, seed=seed, method=method))
+        try:
+            drawn = bootstrap_interval(statistic, level=level, resamples=resamples, seed=seed, method=method)
+        except StatisticError:  # e.g. a sample with nothing valid drawn alone: this group has no interval
+            drawn = None
+        intervals.append(drawn)
     gaps = _gap_replicates(codes, numerators, shares, finish, count, resamples, seed)
     alpha = (1 - level) / 2
     low, high = np.quantile(gaps, [alpha, 1 - alpha]) if len(gaps) else (np.nan, np.nan)

@@ -188,7 +188,7 @@ def _block_interval(a: Model, b: Model, settings: TestSettings):
     found = paired_bootstrap(
         units_a, units_b, level=settings.level, resamples=settings.resamples, seed=settings.seed, method=settings.method
     )
-    return found.interval, length
+    return found.interval._replace(method=f"{found.interval.method}/blocks:{length}"), length
 
 
 def report(models: list[Model], settings: TestSettings) -> Report:

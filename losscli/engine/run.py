@@ -425,6 +425,8 @@ class Pass:
         keep = None if finite else self._complete(pred, target, weights, block)
         ids = block.ids
         group_labels = self._group_labels(block, target, pred.shape[1])
+        if group_labels is not None and self.settings.group_by in ("column", "file"):
+            keep = self._labelled(group_labels, keep, block)
         if keep is not None:
             pred, target = pred[keep], target[keep]
             weights = None if weights is None else weights[keep]
@@ -461,6 +463,26 @@ class Pass:
             task = self.tasks[0]
             return class_labels(target, task.labels, names, task.options.get("ignore_index"), self._target_where(block))
         return None
+
+    def _labelled(self, labels: np.ndarray, keep: np.ndarray | None, block) -> np.ndarray | None:
+        """The rows with a group label: a missing one (an empty cell, NaN) is an error, or with --drop-missing
+        its sample is dropped, as a missing value is."""
+        # numbers from .npy: NaN; text read from a table: an empty cell
+        missing = np.isnan(labels) if labels.dtype.kind == "f" else np.asarray(labels == "", dtype=bool)
+        if not missing.any():
+            return keep
+        i = int(np.argmax(missing))
+        where = self.source.where("groups", block.parts["groups"], i, 0)
+        if not self.settings.drop_missing:
+            count = int(missing.sum())
+            raise InputError(
+                f"{where}: the group label is missing ({count:,} sample{'s' if count != 1 else ''} without one); "
+                "pass --drop-missing to drop those samples, or give them a label"
+            )
+        present = ~missing if keep is None else keep & ~missing
+        self.missing.samples += int((missing & (True if keep is None else keep)).sum())
+        self.missing.first = self.missing.first or where
+        return present
 
     def _target_where(self, block):
         return lambda i, j: self.source.where("targets", block.parts["targets"], i, j)

@@ -101,7 +101,7 @@ def merged_groups(paths: list[str], documents: list[dict], k: int, task, by_shar
     entries = [data["losses"][k].get("groups") for data in documents]
     if all(entry is None for entry in entries):
         return None
-    if any(entry is None for entry in entries) or len({(e["by"], e["kind"]) for e in entries}) > 1:
+    if any(entry is None for entry in entries) or len({e["kind"] for e in entries}) > 1:  # a file of labels each
         raise UsageError(
             "these states were saved with different groups (or some without); merge states of the same grouping, "
             "or pass --group-by shard to make each state a group"

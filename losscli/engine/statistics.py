@@ -85,11 +85,14 @@ def with_intervals(
 
     out = []
     for k, (task, result) in enumerate(zip(run.tasks, results, strict=True)):
+        blocks = None
         if horizon is not None:  # samples in time order: a block bootstrap (the pass kept every sample's sums)
-            statistic, _ = in_time_blocks(statistic_of(task, result, *run.statistic_rows(k)), horizon)
+            statistic, blocks = in_time_blocks(statistic_of(task, result, *run.statistic_rows(k)), horizon)
         else:
             statistic = statistic_of(task, result, *run.bucketed(k))
         interval = bootstrap_interval(statistic, level=level, resamples=resamples, seed=seed, method=method)
+        if blocks is not None:  # the method says the blocks, so that the signature pins the number
+            interval = interval._replace(method=f"{interval.method}/blocks:{blocks}")
         out.append(replace(result, ci=interval))
     return out
 

@@ -44,6 +44,7 @@ UNSUPPORTED = (  # (what the request holds, the flag): the 2-D pass's additions,
     (lambda r: r.output.output_format in ("jsonl", "markdown"), "--format jsonl/markdown"),
     (lambda r: r.axes.group_by == "class", "--group-by class"),
     (lambda r: r.axes.group_col is not None, "--group-col"),
+    (lambda r: r.axes.grouping is not None and r.engine.save_state is not None, "--save-state with groups"),
 )
 
 
@@ -408,9 +409,14 @@ def _one_loss(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) ->
     if request.axes.grouping is not None:
         from .grouping import sample_groups
 
-        result.groups, codes = sample_groups(request, result.statistic, shown, (result.value, result.n), roles.shape[0])
+        summed = found.shares is None  # samples summed, not averaged: each group's n is the run's own
+        pooled = (result.value, result.n)
+        result.groups, codes = sample_groups(request, result.statistic, shown, pooled, roles.shape[0], summed)
         if request.statistics.ci is not None:
             from .grouping import with_group_intervals
+
+            if summed:
+                raise UsageError("--ci with groups: each group's interval needs a mean over samples (--reduce all)")
 
             statistic = result.statistic
             result.groups = with_group_intervals(
@@ -460,8 +466,9 @@ def _statistic(spec: Loss, found: Found, result: TensorResult):
     if shares is None:  # the samples are summed: n is a constant, a resample of N samples keeps it
         if "positions" in T.parse_reduce(result.averaged) and found.sums.roles.has_positions:
             raise UsageError(
-                f"--ci, --against: --reduce {result.averaged} divides by the positions valid in some sample, which "
-                "a resample changes; average the samples too (--reduce samples,positions) for an interval"
+                f"--reduce {result.averaged} divides by the positions valid in some sample, which a resample or a "
+                "group of samples changes; average the samples too (--reduce samples,positions) for intervals, "
+                "tests and groups"
             )
         shares = np.full(len(numerators), result.n / len(numerators))
     shown = _shown_as(spec)

@@ -45,11 +45,15 @@ def parse_threshold(key: str, value, source: str | None) -> float | dict[str, fl
             return number
     out = {}
     for name, amount in pairs:
+        if isinstance(amount, bool):
+            raise UsageError(f"{where}: {amount!r} for {str(name).strip()} is not a number")
         try:
             number = float(amount)
         except (TypeError, ValueError):
             raise UsageError(f"{where}: {amount!r} for {str(name).strip()} is not a number") from None
         check_threshold(key, number, source)
+        if str(name).strip() in out:
+            raise UsageError(f"{where}: {str(name).strip()} is given twice; give each loss one threshold")
         out[str(name).strip()] = number
     return out
 

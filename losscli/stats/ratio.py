@@ -111,7 +111,10 @@ def checked(statistic: RatioStatistic, name: str, min_samples: int = 1) -> Ratio
             f"got {numerator.shape} and {denominator.shape}"
         )
     if len(denominator) < min_samples:
-        raise StatisticError(f"{name}: {len(denominator)} samples; resampling needs at least {min_samples}")
+        count = len(denominator)
+        raise StatisticError(
+            f"{name}: {count} sample{'s' if count != 1 else ''}; resampling needs at least {min_samples}"
+        )
     if not callable(statistic.finish):
         raise StatsUsageError(f"{name}: finish must be a function of the ratios")
     for role, values in (("numerator", numerator), ("denominator", denominator)):
