@@ -250,7 +250,8 @@ def _baseline_rows(checks, results):
     from ..report.checks import compare_baseline, load_baseline, parse_tolerance
 
     tolerance = parse_tolerance(checks.tolerance)  # checked when the request was built
-    return compare_baseline(results, load_baseline(checks.baseline), tolerance, checks.allow_other_inputs)
+    saved = load_baseline(checks.baseline, dict(checks.sources).get("baseline"))
+    return compare_baseline(results, saved, tolerance, checks.allow_other_inputs)
 
 
 def _save_baseline(request: RunRequest, results) -> None:

@@ -162,8 +162,9 @@ def check_thresholds(
     return failed
 
 
-def load_baseline(path: str) -> dict[str, dict]:
-    """Loss name -> the earlier ``--format json`` object, every field checked."""
+def load_baseline(path: str, source: str | None = None) -> dict[str, dict]:
+    """Loss name -> the earlier ``--format json`` object, every field checked. ``source``: the settings
+    file that named it, said in every message."""
     import json
 
     from ..io.documents import BASELINE_LIMIT, read_document
@@ -171,7 +172,8 @@ def load_baseline(path: str) -> dict[str, dict]:
     try:
         data = json.loads(read_document(path, f"--baseline {path}", "a baseline", BASELINE_LIMIT))
     except FileNotFoundError:
-        raise InputError(f"--baseline {path}: no such file; write one with --save-baseline") from None
+        named = f"baseline = {path!r} of {source}" if source else f"--baseline {path}"
+        raise InputError(f"{named}: no such file; write one with --save-baseline") from None
     except (IsADirectoryError, NotADirectoryError):
         raise InputError(f"--baseline {path}: is a directory; name the file --save-baseline wrote") from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
