@@ -36,7 +36,7 @@ import numpy as np
 
 from .errors import StatisticError, StatsUsageError
 from .ratio import Block, RatioStatistic, checked, column_layout, finished_values, leave_one_out_values, point_values
-from .resampling import bootstrap_indices, map_batches
+from .resampling import resampled_sums
 
 METHODS = ("studentized", "bca", "percentile")
 _STANDARD_NORMAL = NormalDist()
@@ -163,17 +163,7 @@ def resampled_values(
 ) -> np.ndarray:
     """sum_s coefficient_s * value_s on each bootstrap resample: (resamples,)."""
     n_samples = columns.shape[1]
-
-    def column_sums(indices: np.ndarray) -> np.ndarray:
-        # A resample as counts of each sample's draws: one scatter per resample, then every
-        # column's sum in one sequential pass (a random gather per column costs 2-4 times more).
-        counts = np.empty(indices.shape)
-        for row, drawn in zip(counts, indices, strict=True):
-            row[:] = np.bincount(drawn, minlength=n_samples)
-        # einsum runs NumPy's own loops (no BLAS threads), so threads cannot change the bits.
-        return np.einsum("rn,kn->rk", counts, columns)
-
-    sums = map_batches(bootstrap_indices(n_samples, resamples, seed), column_sums, threads)
+    sums = resampled_sums(columns, resamples, seed, threads)
     combined = np.zeros(resamples)
     for statistic, block, coefficient in zip(statistics, blocks, coefficients, strict=True):
         combined += coefficient * finished_values(statistic, block, sums, n_samples)

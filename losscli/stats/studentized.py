@@ -28,7 +28,7 @@ import numpy as np
 
 from .errors import StatisticError
 from .ratio import RatioStatistic
-from .resampling import bootstrap_indices, map_batches
+from .resampling import resampled_sums
 
 _STEP = 1e-6
 
@@ -105,13 +105,7 @@ def studentized_draws(
     if not scale > 0:  # no spread on the samples: nothing to studentize by (the caller uses BCa)
         return values, point, scale, np.zeros(0)
 
-    def column_sums(indices: np.ndarray) -> np.ndarray:
-        counts = np.empty(indices.shape)
-        for row, drawn in zip(counts, indices, strict=True):
-            row[:] = np.bincount(drawn, minlength=n)
-        return np.einsum("rn,kn->rk", counts, columns)
-
-    sums = map_batches(bootstrap_indices(n, resamples, seed), column_sums, threads)
+    sums = resampled_sums(columns, resamples, seed, threads)
     thetas, ses = _theta_and_se(statistics, coefficients, pairs, centres, sums, n)
     with np.errstate(all="ignore"):
         return values, point, scale, (thetas - point) / ses
