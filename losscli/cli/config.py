@@ -76,6 +76,21 @@ def _settings_of(path: str, table: tuple[str, ...] | None) -> dict:
     return _checked(data, path)
 
 
+def _check_per_loss(path: str, key: str, value) -> None:
+    """A settings file's per-loss thresholds, checked as the file is read (before any note of it): every
+    name a loss, every threshold a finite number."""
+    from ..core.registry import get_loss
+    from ..errors import LossCliError
+    from ..report.checks import parse_threshold
+
+    try:
+        limits = parse_threshold(key, value, path)
+        for name in limits if isinstance(limits, dict) else ():
+            get_loss(name)
+    except LossCliError as exc:
+        raise InputError(f"{path}: {key}: {str(exc).split(': ', 1)[-1]}") from None
+
+
 def _checked(data: dict, path: str) -> dict:
     config: dict = {}
     spelled: dict[str, str] = {}
@@ -90,6 +105,7 @@ def _checked(data: dict, path: str) -> dict:
     for key in ("fail-above", "fail-below"):
         value = config.get(key)
         if isinstance(value, dict | str):  # each loss's own: {mse = 5000, mae = 60} or "mse=5000,mae=60"
+            _check_per_loss(path, key, value)
             continue
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise InputError(f"{path}: {key} = {value!r} is not a number")
