@@ -361,3 +361,12 @@ def test_nd_groups_of_summed_samples_are_each_groups_own_sum(tmp_path: Path):
         np.save(tmp_path / "yi.npy", np.load(tmp_path / "y.npy")[i : i + 1])
         alone = ok_json("sparse_cce", tmp_path / "xi.npy", tmp_path / "yi.npy", *flags)
         assert (group["n"], group["value"]) == (alone["n"], pytest.approx(alone["value"], rel=RTOL))
+
+
+def test_the_command_lines_group_by_choices_are_the_engines():
+    """cli/options.py spells --group-by's choices without importing core/groups.py (start-up); held here."""
+    from losscli.cli.options import GroupBy
+    from losscli.core.groups import GROUP_BY, PRACTICE
+
+    assert tuple(choice.value for choice in GroupBy) == GROUP_BY
+    assert set(GROUP_BY) < set(PRACTICE)  # every kind of group has its line of which practice computes which
