@@ -183,11 +183,13 @@ def _axis_text(axis: int | tuple[int, ...] | str) -> str:
 
 def _run(request: RunRequest, specs: list[Loss]) -> Any:
     from .core.terms import takes_labels
-    from .engine import tensor_run
     from .engine.finishing import complete
     from .engine.plan import plan
+    from .engine.tensor_route import wanted
 
-    if tensor_run.wanted(request, specs):
+    if wanted(request, specs):
+        from .engine import tensor_run
+
         found = tensor_run.run(request, specs)
         return found if len(specs) > 1 else found[0]
     inputs = request.inputs

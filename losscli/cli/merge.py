@@ -83,8 +83,7 @@ def _interval(task, result, buckets, statistics):
 
     if buckets is None:
         raise UsageError("--ci: a state was saved without the sums an interval needs (an older losscli); save it again")
-    statistic, sizes = buckets.statistic(None)
-    ratio = statistic_of(task, result, statistic.numerator, statistic.denominator, sizes)
+    ratio = statistic_of(task, result, *buckets.units())
     return bootstrap_interval(
         ratio, level=statistics.ci, resamples=statistics.resamples, seed=statistics.seed, method=statistics.ci_method
     )

@@ -812,8 +812,7 @@ class Pass:
     def bucketed(self, k: int):
         """The k-th loss's statistic columns to resample: (numerators, divisors, samples in each), of every
         sample while there are at most K, else of the K buckets (stats/buckets.py)."""
-        statistic, sizes = self.buckets[k].statistic(None)
-        return statistic.numerator, statistic.denominator, sizes
+        return self.buckets[k].units()
 
     def statistic_ids(self) -> np.ndarray | None:
         """Every sample's id (as text), when the statistics were kept and the inputs had ids."""

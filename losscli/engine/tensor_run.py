@@ -26,7 +26,7 @@ from ..core.terms import LossTask, prepare
 from ..errors import InputError, UsageError
 from .request import RunRequest
 from .tensor_pass import Found, Keep, check_valid, jobs_for, run_pass, shape_text
-from .tensor_route import RATIO_LOSSES, wanted, why_tensors  # noqa: F401  (wanted: the route, as before)
+from .tensor_route import RATIO_LOSSES, why_tensors
 
 TORCH_IGNORE_INDEX = -100  # the default ignore_index of PyTorch's CrossEntropyLoss and NLLLoss
 EMPTY_OF = {"torch": "nan", "keras": "zero"}  # what each framework gives for a mean over nothing

@@ -83,7 +83,8 @@ class ProgressBar:
 
 class Phase:
     """A bar for one phase of work after the read (``what``: "resampling", "writing"), drawn by a timer
-    once the phase has run for a second; ``advance(k)`` counts k of ``total`` units done."""
+    once the phase has run for a second; ``advance(k)`` counts k of ``total`` units done, and the stats
+    wing calls it after every batch of resamples (its PROGRESS context variable, set while in the phase)."""
 
     def __init__(self, what: str, total: int | None):
         import threading
@@ -95,6 +96,9 @@ class Phase:
         self.timer.daemon = True
 
     def __enter__(self) -> Phase:
+        from ..stats.resampling import PROGRESS
+
+        self.token = PROGRESS.set(self.advance)
         self.timer.start()
         return self
 
@@ -125,6 +129,9 @@ class Phase:
             self.bar.start()
 
     def __exit__(self, *exc) -> None:
+        from ..stats.resampling import PROGRESS
+
+        PROGRESS.reset(self.token)
         self.timer.cancel()
         with self.lock:
             if self.bar is not None:
@@ -139,20 +146,4 @@ def phase(what: str, total: int | None, quiet: bool):
 
     if not wanted(quiet):
         return contextlib.nullcontext()
-    return _Counted(what, total)
-
-
-class _Counted(Phase):
-    """A phase whose resamples the stats wing counts (its PROGRESS context variable)."""
-
-    def __enter__(self) -> Phase:
-        from ..stats.resampling import PROGRESS
-
-        self.token = PROGRESS.set(self.advance)
-        return super().__enter__()
-
-    def __exit__(self, *exc) -> None:
-        from ..stats.resampling import PROGRESS
-
-        PROGRESS.reset(self.token)
-        super().__exit__(*exc)
+    return Phase(what, total)

@@ -116,16 +116,15 @@ class Buckets:
             self.rows = None
         self._forget_rows()
 
-    def statistic(self, finish) -> tuple[RatioStatistic, np.ndarray]:
-        """What to resample, and how many samples each of its units holds: every sample (at most K of
-        them: the per-sample bootstrap, exactly) or the K buckets."""
+    def units(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What to resample: (numerators, denominators, samples in each unit), of every sample (at most K of
+        them: the per-sample bootstrap, exactly) or of the K buckets that hold samples."""
         if self.rows is not None and self.rows:
-            numerator = np.concatenate([a for a, _ in self.rows])
             denominator = np.concatenate([b for _, b in self.rows])
-            return RatioStatistic(numerator, denominator, finish), np.ones(len(denominator))
+            return np.concatenate([a for a, _ in self.rows]), denominator, np.ones(len(denominator))
         assert self.numerator is not None, "a statistic of no samples"
         used = self.sizes > 0  # an empty bucket holds nothing to resample
-        return RatioStatistic(self.numerator[used], self.denominator[used], finish), self.sizes[used]
+        return self.numerator[used], self.denominator[used], self.sizes[used]
 
     # --- to and from a state file (every float to the last bit) ---------------------------------
 
