@@ -29,7 +29,8 @@ Groups (``--only``):
   loaded array and against torch's ``cross_entropy`` (issue 20: under 300 MB, within 1.5x NumPy).
 - ``groups``: ``--groups`` of 1,000 and of 100,000 groups over the rows of the NPY pair (``mse``,
   a ROWS x 10 pair) as a CSV of a row per group, against the ungrouped ``--format value`` run and
-  against pandas' ``groupby`` of the per-row losses (issue 21: within 1.5x the ungrouped run).
+  against pandas' ``groupby`` of the per-row losses; 100,000 groups as the table and as JSON against
+  the ungrouped run in the same format (issue 21: within 1.5x the ungrouped run).
 - ``--big`` adds ``jobs``: ``--jobs 2`` against ``--jobs 1`` on a 10,000,000 x 10 CSV pair
   (4 GB), and ``huge``: peak memory on a pair of 4 GB ``.npy`` files and a pair of 1 GB
   CSV files (issue 12: under 300 MB). These write about 14 GB to the temporary folder.
@@ -443,6 +444,9 @@ def run_groups(folder: Path, groups: set[str], repeat: int, rows: int) -> None:
         job("groups", "--groups (1,000 groups), csv", few, "--format value", value)
         grouped = [*losscli, "mse", *npy_pair, "--groups", f["group_labels.npy"], "-f", "csv", "-o", os.devnull]
         job("groups", "--groups (100,000 groups), csv", grouped, "--format value", value)
+        for fmt in ("table", "json"):  # the same format ungrouped: what the groups themselves cost
+            plain = [*losscli, "mse", *npy_pair, "-f", fmt, "-o", os.devnull]
+            job("groups", f"--groups (100,000 groups), {fmt}", [*plain, "--groups", f["group_labels.npy"]], fmt, plain)
         pandas_groups = [py, f["bench_pandas-groups.py"], *npy_pair, f["group_labels.npy"], os.devnull]
         if _available("pandas"):
             job("groups", "--groups (100,000 groups), csv", grouped, "pandas groupby", pandas_groups)

@@ -46,12 +46,19 @@ class Read(NamedTuple):
 
 class Axes(NamedTuple):
     """``compute(..., axes=Axes(mask=m))``: the N-D pass's axes, as ``--axis``, ``--mask``,
-    ``--lengths`` and ``--empty`` give them (docs/axes.md)."""
+    ``--lengths`` and ``--empty`` give them (docs/axes.md); and the groups the batch is cut into, as
+    ``--group-by``, ``--groups`` and ``--group-col`` give them (docs/groups.md): ``group_by`` "sample"
+    or "class", ``groups`` one label per sample (numbers or text: an array, a list, a Series),
+    ``group_col`` a column of the one DataFrame that ``Read(pred_col=, target_col=)`` reads.
+    The groups are ``result.groups`` (:class:`~losscli.core.groups.Grouped`)."""
 
     axis: int | tuple[int, ...] | str | None = None
     mask: Any = None
     lengths: Any = None
     empty: str | None = None
+    group_by: str | None = None
+    groups: Any = None
+    group_col: str | None = None
 
 
 def _columns(data, spec, role: str):
@@ -126,6 +133,7 @@ def compute(
     specs = _losses(loss)
     _refuse_moved(options, specs)
     read, axes = read or Read(), axes or Axes()
+    groups = _group_labels(preds, read, axes)
     preds, targets = _inputs(preds, targets, read.pred_col, read.target_col)
     if compare and len(specs) > 1:
         raise UsageError("compare=True takes one loss at a time")
@@ -140,7 +148,7 @@ def compute(
             drop_missing=read.drop_missing,
         ),
         reduction=ReductionSection(reduce, like, weight_divisor),
-        axes=AxesSection(None if axes.axis is None else _axis_text(axes.axis), axes.mask, axes.lengths, axes.empty),
+        axes=_axes_section(axes, groups),
         output=OutputSection(output_format=None),  # in memory: every row kept on the result
         analysis=AnalysisSection(compare=compare, grad=grad),
         statistics=_statistics(ci),
@@ -161,6 +169,24 @@ def _refuse_moved(options: dict, specs: list[Loss]) -> None:
             raise UsageError(f"{name}= is given as {group.lower()}={group}({name}=...) (losscli.{group})")
 
 
+GROUP_BY = ("sample", "class")  # the API's group_by: shards are files, and the API reads arrays
+
+
+def _group_labels(preds: Any, read: Read, axes: Axes) -> Any:
+    """Each sample's group label, given (``groups``) or a column of the one DataFrame (``group_col``),
+    as the run takes them; None for no labels. Groups are named one way."""
+    given = [name for name in ("group_by", "groups", "group_col") if getattr(axes, name) is not None]
+    if len(given) > 1:
+        raise UsageError(f"{' and '.join(f'{name}=' for name in given)}: name the groups one way")
+    if axes.group_by is not None and axes.group_by not in GROUP_BY:
+        raise UsageError(f"group_by={axes.group_by!r}: the API groups by {' or '.join(GROUP_BY)} (or groups=LABELS)")
+    if axes.group_col is None:
+        return axes.groups
+    if not hasattr(preds, "columns") or read.pred_col is None or read.target_col is None:
+        raise UsageError("group_col picks a column of one DataFrame read with Read(pred_col=, target_col=)")
+    return _columns(preds, axes.group_col, "group").iloc[:, 0]
+
+
 def _inputs(preds: Any, targets: Any, pred_col: Any, target_col: Any) -> tuple[Any, Any]:
     """The predictions and targets: as given, or two column sets of one DataFrame."""
     if pred_col is not None or target_col is not None:
@@ -170,6 +196,11 @@ def _inputs(preds: Any, targets: Any, pred_col: Any, target_col: Any) -> tuple[A
     if targets is None:
         raise UsageError("give targets, or one DataFrame with pred_col and target_col")
     return preds, targets
+
+
+def _axes_section(axes: Axes, groups: Any) -> AxesSection:
+    axis = None if axes.axis is None else _axis_text(axes.axis)
+    return AxesSection(axis, axes.mask, axes.lengths, axes.empty, group_by=axes.group_by, groups=groups)
 
 
 def _axis_text(axis: int | tuple[int, ...] | str) -> str:
@@ -196,7 +227,9 @@ def _run(request: RunRequest, specs: list[Loss]) -> Any:
     n_pred, n_target = _width(inputs.preds, "predictions"), _width(inputs.targets, "targets")
     labels = any(takes_labels(spec, n_pred, n_target) for spec in specs)
     class_names = tuple(str(c) for c in inputs.preds.columns) if hasattr(inputs.preds, "columns") else None
-    source = ArrayInputs(inputs.preds, inputs.targets, inputs.weights, labels=labels, class_names=class_names)
+    source = ArrayInputs(
+        inputs.preds, inputs.targets, inputs.weights, labels=labels, class_names=class_names, groups=request.axes.groups
+    )
     run = plan(request, specs, source)
     results = complete(run, run.run(), request)
     return results if len(specs) > 1 else results[0]

@@ -370,3 +370,47 @@ def test_the_command_lines_group_by_choices_are_the_engines():
 
     assert tuple(choice.value for choice in GroupBy) == GROUP_BY
     assert set(GROUP_BY) < set(PRACTICE)  # every kind of group has its line of which practice computes which
+
+
+# --- the Python API (losscli.compute(..., axes=Axes(groups=...))) ----------------------------------
+
+
+def test_the_api_groups_by_labels_a_frame_column_class_and_sample():
+    import losscli
+
+    rng = np.random.default_rng(21)
+    p, t = rng.random((40, 3)), rng.random((40, 3))
+    labels = rng.choice(["a", "b", "c"], 40)
+    got = losscli.compute("mse", p, t, axes=losscli.Axes(groups=labels)).groups
+    for k, name in enumerate(got.names):  # each group: NumPy's mean over its rows' elements
+        rows = labels == name
+        assert got.n[k] == 3 * rows.sum()
+        assert math.isclose(got.value[k], float(((p[rows] - t[rows]) ** 2).mean()), rel_tol=RTOL)
+    assert got.names == list(dict.fromkeys(labels))  # in order of first appearance
+    frame = pd.DataFrame({"p": p[:, 0], "t": t[:, 0], "g": labels})
+    by_column = losscli.compute(
+        "mae", frame, read=losscli.Read(pred_col="p", target_col="t"), axes=losscli.Axes(group_col="g")
+    ).groups
+    expected = frame.assign(e=(frame.p - frame.t).abs()).groupby("g", sort=False).e.mean()  # pandas' groupby
+    assert by_column.names == list(expected.index)
+    np.testing.assert_allclose(by_column.value, expected.to_numpy(), rtol=RTOL)
+    proba, classes = np.array([[0.7, 0.3], [0.2, 0.8], [0.6, 0.4]]), [0, 1, 1]
+    per_class = losscli.compute("sparse_cce", proba, classes, axes=losscli.Axes(group_by="class")).groups
+    np.testing.assert_allclose(per_class.value, [-np.log(0.7), -(np.log(0.8) + np.log(0.4)) / 2], rtol=RTOL)
+    per_sample = losscli.compute("mse", p, t, axes=losscli.Axes(group_by="sample")).groups
+    np.testing.assert_allclose(per_sample.value, ((p - t) ** 2).mean(axis=1), rtol=RTOL)
+
+
+def test_the_api_refuses_groups_that_do_not_fit():
+    import losscli
+    from losscli.errors import InputError, UsageError
+
+    p = t = np.zeros((4, 2))
+    with pytest.raises(InputError, match="holds 2 group labels for 4 samples"):
+        losscli.compute("mse", p, t, axes=losscli.Axes(groups=[1, 2]))
+    with pytest.raises(UsageError, match="name the groups one way"):
+        losscli.compute("mse", p, t, axes=losscli.Axes(groups=[1, 2, 3, 4], group_by="class"))
+    with pytest.raises(UsageError, match="groups by sample or class"):
+        losscli.compute("mse", p, t, axes=losscli.Axes(group_by="shard"))
+    with pytest.raises(UsageError, match="group_col picks a column of one DataFrame"):
+        losscli.compute("mse", p, t, axes=losscli.Axes(group_col="g"))

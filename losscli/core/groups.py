@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .plain import PlainList
 from .terms import BlockTerms, LossTask, ratio_of
 
 GROUP_BY = ("shard", "sample", "class")  # --group-by; --group-col and --groups name the other two ways
@@ -79,13 +80,35 @@ class GroupIndex:
 
     def __init__(self, numbered: bool = False):
         self.numbered = numbered
-        self.names: list[str] = []
+        self._names: list[str] = []
         self._codes: dict[str, int] = {}
+        self._unnamed: list[np.ndarray] = []  # whole-number labels numbered on, not yet named (see names)
         self._seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # kind of label -> (sorted labels, codes)
         self._table: np.ndarray | None = None  # whole-number label - _base -> its number (-1: not seen yet)
         self._base = 0
         self._looked_up = False  # a name numbered one by one (code): not every unseen label is a new name
         self.count = 0
+
+    @property
+    def names(self) -> list[str]:
+        """Every group's name, in order of its number. Labels numbered through the table are named
+        here, once, all together: a run of 100,000 groups names them when it writes them, not a block
+        at a time (and the names' dict is built only if a name is looked up)."""
+        if self._unnamed:
+            fresh = _texts(np.concatenate(self._unnamed))
+            self._unnamed = []
+            start = len(self._names)
+            self._names += fresh
+            if self._codes or self._looked_up:
+                self._codes.update(zip(fresh, range(start, start + len(fresh)), strict=True))
+        return self._names
+
+    def _lookup(self) -> dict[str, int]:
+        """The names' dict, complete."""
+        names = self.names
+        if len(self._codes) < len(names):
+            self._codes = {name: k for k, name in enumerate(names)}
+        return self._codes
 
     def block(self, labels: np.ndarray) -> BlockGroups:
         """The groups of one block's rows, from their labels (numbers or text), new ones numbered on."""
@@ -140,35 +163,38 @@ class GroupIndex:
         if unknown.any():
             fresh, first = np.unique(index[unknown], return_index=True)
             fresh = fresh[np.argsort(first, kind="stable")]  # in the order the rows show them
-            table[fresh] = self._codes_of_new(_texts(fresh + base))
+            table[fresh] = self._codes_of_new(fresh + base)
             codes = table[index]
         return codes
 
-    def _codes_of_new(self, names: list[str]) -> np.ndarray:
-        """Numbers for labels the table has not seen: new names numbered on at once, unless another way
-        of lookup may have numbered some of them (then one by one, through the names' dict)."""
+    def _codes_of_new(self, labels: np.ndarray) -> np.ndarray:
+        """Numbers for whole-number labels the table has not seen: new names numbered on at once (named
+        later, by :attr:`names`), unless another way of lookup may have numbered some of them (then one
+        by one, through the names' dict)."""
         if self._looked_up:
-            return np.array([self.code(name) for name in names], dtype=np.intp)
-        start = len(self.names)
-        self.names += names
-        self._codes.update(zip(names, range(start, start + len(names)), strict=True))
-        self.count = len(self.names)
+            return np.array([self.code(name) for name in _texts(labels)], dtype=np.intp)
+        start = self.count
+        self._unnamed.append(labels)
+        self.count = start + len(labels)
         return np.arange(start, self.count, dtype=np.intp)
 
     def _local(self, codes: np.ndarray) -> BlockGroups:
         """Run-wide group numbers as a block's own: its groups (sorted) and each row's among them."""
-        present = np.flatnonzero(np.bincount(codes, minlength=self.count))
+        seen = np.zeros(self.count, dtype=bool)  # a mark, not a count: an eighth of bincount's memory to scan
+        seen[codes] = True
+        present = np.flatnonzero(seen)
         place = np.empty(self.count, dtype=np.intp)
         place[present] = np.arange(len(present), dtype=np.intp)
         return BlockGroups(place[codes], present)
 
     def code(self, name: str) -> int:
         self._looked_up = True  # numbered one by one: the table's batch numbering must look names up
-        found = self._codes.get(name)
+        codes = self._lookup()
+        found = codes.get(name)
         if found is None:
-            found = self._codes[name] = len(self.names)
-            self.names.append(name)
-            self.count = len(self.names)
+            found = codes[name] = len(self._names)
+            self._names.append(name)
+            self.count = len(self._names)
         return found
 
     def samples(self, start: int, count: int) -> BlockGroups:
@@ -185,6 +211,8 @@ def _texts(values: np.ndarray) -> list[str]:
     """Labels as names: whole numbers as integers (3, not 3.0, as ids read from .npy), NaN empty."""
     if values.dtype.kind not in "fiu":
         return [str(v) for v in values.tolist()]
+    if values.dtype.kind in "iu":
+        return list(map(str, values.tolist()))
     return ["" if x != x else str(int(x)) if float(x).is_integer() else repr(float(x)) for x in values.tolist()]
 
 
@@ -253,9 +281,11 @@ class GroupSums:
                 columns = [np.bincount(codes, terms.terms[:, j], k) for j in range(terms.terms.shape[1])]
                 out.per_output = (np.stack(columns, axis=1), np.zeros((k, len(columns))))
         out.at = groups.at
+        out.fields = ("total", *["divisor"] * (terms.divisor is not None), *["scale"] * (terms.scale is not None))
         return out
 
-    at: np.ndarray | None = None  # a block's: the run's number of each of its groups
+    at: np.ndarray | None = None  # a block's: the run's number of each of its groups (its low parts are 0)
+    fields: tuple[str, ...] = FIELDS  # the sums that may not be 0 (a block's, of its loss's kind)
 
     def merge(self, other: GroupSums, where=None) -> None:
         """``other``'s groups added in: at its ``at`` (a block of this run), or at ``where`` (a distinct
@@ -266,13 +296,16 @@ class GroupSums:
         self.grow(int(where.max()) + 1 if len(where) else 0)
         self.rows[where] += other.rows
         self.counted[where] += other.counted
-        for name, (high, low) in self.sums.items():
-            other_high, other_low = other.sums[name]
+        exact = other.at is not None  # a block's sums are one bincount: nothing in their low parts
+        for name in other.fields:
+            (high, low), (other_high, other_low) = self.sums[name], other.sums[name]
             _compensated_add(high, low, where, other_high)
-            low[where] += other_low
+            if not exact:
+                low[where] += other_low
         if self.per_output is not None and other.per_output is not None:
             _compensated_add(self.per_output[0], self.per_output[1], where, other.per_output[0])
-            self.per_output[1][where] += other.per_output[1]
+            if not exact:
+                self.per_output[1][where] += other.per_output[1]
 
     def trimmed(self, count: int) -> GroupSums:
         """The first ``count`` groups (the run's), without the room left for more."""
@@ -416,14 +449,13 @@ class Grouped:
         return int((~self.has_value).sum())
 
     def to_dict(self) -> dict:
-        rows = []
-        values = self.value.tolist()
-        for k, name in enumerate(self.names):
-            value = values[k] if self.has_value[k] and math.isfinite(values[k]) else None
-            row = {"group": name, "n": _number(self.n[k]), "value": value, "share": _finite(float(self.share[k]))}
-            if self.ci is not None:
-                row["ci"] = None if self.ci[k] is None else self.ci[k].to_dict()
-            rows.append(row)
+        columns = [self.names, _json_column(self.n, whole=True), _json_column(self.value), _json_column(self.share)]
+        for k in np.flatnonzero(~self.has_value).tolist():
+            columns[2][k] = None
+        rows = PlainList({"group": g, "n": n, "value": v, "share": s} for g, n, v, s in zip(*columns, strict=True))
+        if self.ci is not None:
+            for row, interval in zip(rows, self.ci, strict=True):
+                row["ci"] = None if interval is None else interval.to_dict()
         out = {
             "group_by": self.by,
             "groups": rows,
@@ -435,6 +467,17 @@ class Grouped:
         if self.gap_ci is not None:
             out["gap_ci"] = self.gap_ci.to_dict()
         return out
+
+
+def _json_column(values: np.ndarray, whole: bool = False) -> list:
+    """An array's values as JSON takes them: None where not finite, whole numbers as int (``whole``)."""
+    finite = np.isfinite(values)
+    if whole and finite.all() and (values == np.round(values)).all() and (np.abs(values) < 2**53).all():
+        return values.astype(np.int64).tolist()
+    out = [_number(x) for x in values.tolist()] if whole else values.tolist()
+    for k in np.flatnonzero(~finite).tolist():
+        out[k] = None
+    return out
 
 
 def _finite(x: float) -> float | None:

@@ -43,6 +43,14 @@ def _numbers(values: np.ndarray, role: str) -> np.ndarray:
     return values.reshape(len(values), -1)
 
 
+def _group_labels(data: Any) -> np.ndarray:
+    """One group label per sample: numbers (as float64; NaN is a missing label) or text."""
+    values = as_array(data, "groups")
+    if values.ndim != 1:
+        raise InputError(f"groups: has shape {values.shape}; give one label per sample, shape (N,)")
+    return values if values.dtype.kind == "f" else values.astype(str)
+
+
 class ArrayInputs:
     """Arrays in memory as the engine's source: messages name the role and the index."""
 
@@ -55,6 +63,7 @@ class ArrayInputs:
         labels: bool = False,
         rows_per_block: int | None = None,
         class_names: tuple[str, ...] | None = None,
+        groups=None,
     ):
         self.notes: list[str] = []
         self.names = class_names  # the predictions' column names (a DataFrame's), for labels
@@ -70,12 +79,16 @@ class ArrayInputs:
                 self.arrays[role] = values.reshape(-1)
             else:
                 self.arrays[role] = _numbers(values, role)
+        if groups is not None:
+            self.arrays["groups"] = _group_labels(groups)
         n = len(self.arrays["predictions"])
         for role, values in self.arrays.items():
             if len(values) != n:
                 self._length_error(role, len(values), n)
 
     def _length_error(self, role: str, count: int, n: int) -> None:
+        if role == "groups":
+            raise InputError(f"groups: holds {count:,} group labels for {n:,} samples; give one per sample")
         if role == "weights":
             raise InputError(f"weights: holds {count} weights for {n} samples; give one weight per sample")
         p, t = self.arrays["predictions"], self.arrays["targets"]

@@ -76,28 +76,29 @@ def _summary(groups: Grouped) -> Table:
 
 def groups_csv(results: list[Result]) -> str:
     """A row per group: ``group,n,value,share`` (with a leading ``loss`` column for several losses)."""
-    from .rows import csv_cell
+    from .rows import csv_cell, shortest_text
 
     several = len(results) > 1
     lines = [",".join(["loss"] * several + ["group", "n", "value", "share"])]
     for result in results:
         groups = result.groups
         assert groups is not None
-        lead = f"{csv_cell(result.loss)}," if several else ""
         joined = "".join(groups.names)
         quoted = any(c in joined for c in ',"\n\r')  # one scan: most names need no quotes
         names = [csv_cell(name) for name in groups.names] if quoted else groups.names
         whole = np.isfinite(groups.n).all() and (groups.n == np.round(groups.n)).all() and (groups.n < 2**53).all()
         counts = (
-            [str(x) for x in groups.n.astype(np.int64).tolist()]
+            list(map(str, groups.n.astype(np.int64).tolist()))
             if whole
             else [_plain_number(x) for x in groups.n.tolist()]
         )
-        values = [
-            repr(v) if has else "" for v, has in zip(groups.value.tolist(), groups.has_value.tolist(), strict=True)
-        ]
-        shares = [repr(x) for x in groups.share.tolist()]
-        lines += [f"{lead}{a},{b},{c},{d}" for a, b, c, d in zip(names, counts, values, shares, strict=True)]
+        values = shortest_text(groups.value)
+        for k in np.flatnonzero(~groups.has_value).tolist():
+            values[k] = ""
+        shares = shortest_text(groups.share)
+        lines += map(
+            ",".join, zip(*[[csv_cell(result.loss)] * len(names)] * several, names, counts, values, shares, strict=True)
+        )
     return "\n".join(lines) + "\n"
 
 

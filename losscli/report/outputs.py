@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from ..core.plain import PlainList
 from ..core.result import Result, short
 from ..errors import printable
 
@@ -43,6 +44,8 @@ def _finite_list(array: np.ndarray):
 
 
 def _plain(value):
+    if isinstance(value, PlainList):
+        return value
     if isinstance(value, np.ndarray):
         return _finite_list(value) if value.dtype.kind == "f" else value.tolist()
     if isinstance(value, float) and not math.isfinite(value):
@@ -75,6 +78,8 @@ def dumps_bytes(value, indent: bool = False) -> bytes:
 
 def _orjson_ready(value):
     """orjson writes NaN as null itself; only non-contiguous or non-native arrays need copying."""
+    if isinstance(value, PlainList):
+        return value
     if isinstance(value, np.ndarray):
         return np.ascontiguousarray(value) if value.dtype.kind == "f" else value.tolist()
     if isinstance(value, dict):
