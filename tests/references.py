@@ -216,6 +216,33 @@ def cases() -> list[dict]:
     add("cce", simplex(6, 4), one_hot(labels6, 4), weights=rng.uniform(0, 2, 6))
     add("cosine_similarity", normal(6, 4), normal(6, 4), weights=rng.uniform(0, 2, 6), weight_divisor="count")
     add("rmse", normal(6, 2), normal(6, 2), weights=rng.uniform(0, 2, 6), per_output_root=True)
+
+    # issue 24 (after every case above, so that their inputs stay as they were)
+    add("perceptron", normal(6, 3), rng.choice([-1.0, 1.0], (6, 3)))
+    add("perceptron", normal(7), rng.choice([-1.0, 1.0], 7), weights=rng.uniform(0, 2, 7))
+    add("sparsemax", normal(6, 3, scale=1.0), rng.integers(0, 2, (6, 3)))  # every piece of sparse_plus
+    ranked = rng.integers(0, 2, (8, 5))
+    ranked[0], ranked[1] = 0, 1  # no relevant label, every label relevant
+    add("hamming_loss", rng.integers(0, 2, (8, 5)), ranked)
+    add("hamming_loss", rng.integers(0, 4, 9), rng.integers(0, 4, 9), weights=rng.uniform(0, 2, 9))
+    add("zero_one_loss", np.where(rng.random((8, 5)) < 0.15, 1 - ranked, ranked), ranked)
+    add("zero_one_loss", rng.integers(0, 3, 9), rng.integers(0, 3, 9), weights=rng.uniform(0, 2, 9))
+    labels7 = rng.integers(0, 4, 7)
+    add("poly_loss", normal(7, 4), one_hot(labels7, 4))
+    add("poly_loss", normal(6, 3), simplex(6, 3), epsilon=-0.5)
+    add("generalized_kld", normal(6, 4, scale=0.5), rng.uniform(0, 2, (6, 4)) * (rng.random((6, 4)) > 0.2))
+    add("generalized_cross_entropy", simplex(7, 4), labels7)
+    add("generalized_cross_entropy", simplex(7, 4), labels7, q=0.8)
+    add("multiclass_perceptron", normal(7, 4), labels7)
+    add("multiclass_sparsemax", normal(7, 4), labels7)
+    add("squared_categorical_hinge", simplex(7, 4), labels7)
+    add("squared_categorical_hinge", normal(7, 4), labels7, from_logits=True)
+    lists = np.array([[3, 0, -1, 1], [1, -1, 0, 0], [0, 1, 2, 3], [-1, 0, 0, 0], [2, -1, 3, 3], [0, 3, -1, -1]])
+    add("multilabel_margin", normal(6, 4), lists)
+    add("label_ranking_loss", normal(8, 5), ranked)
+    add("label_ranking_loss", np.round(normal(8, 5, scale=1.0)), ranked, weights=rng.uniform(0, 2, 8))  # ties
+    add("coverage_error", normal(8, 5), ranked)
+    add("coverage_error", np.round(normal(8, 5, scale=1.0)), ranked, weights=rng.uniform(0, 2, 8))
     return out
 
 
@@ -635,7 +662,83 @@ def terms(case: dict) -> _Ref:  # noqa: C901 - one branch per loss is the point
         ref = (1.0 - intersection / (intersection + a * first + b * second + 1e-7)).numpy()
         note = keras_agrees("Keras tversky(axis=-1)", "tversky", ref, alpha=a, beta=b, axis=-1)
         return _Ref(ref, f"torch float64 Tversky; {note}", per_sample_only=True)
+    issue_24 = _issue_24_terms(case, p, t)
+    if issue_24 is not None:
+        return issue_24
     raise KeyError(f"no reference for {loss}")
+
+
+def _optax():
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import optax
+
+    return jax, optax
+
+
+def _issue_24_terms(case: dict, p: np.ndarray, t: np.ndarray) -> _Ref | None:  # noqa: C901 - a branch per loss
+    """The terms of the losses of issue 24, each from the framework that has it (optax in float64)."""
+    torch, keras, metrics, _ = _frameworks()
+    loss, o = case["loss"], case["options"]
+    y = t[:, 0].astype(int) if t.shape[1] == 1 < p.shape[1] else None  # class labels
+    onehot = None if y is None else np.eye(p.shape[1])[y]
+    if loss in ("perceptron", "sparsemax"):
+        jax, optax = _optax()
+        e = np.asarray(getattr(optax.losses, f"{loss}_loss")(jax.numpy.asarray(p), jax.numpy.asarray(t)))
+        return _Ref(e, f"optax.losses.{loss}_loss")
+    if loss == "hamming_loss":
+        e = (p != t).astype(np.float64)
+        flat = (t.ravel(), p.ravel()) if t.shape[1] == 1 else (t, p)
+        _check("scikit-learn hamming_loss", metrics.hamming_loss(*flat), e.mean(), EXACT)
+        return _Ref(e, "p != t; scikit-learn hamming_loss agrees")
+    if loss == "zero_one_loss":
+        e = (p != t).any(axis=1).astype(np.float64)
+        flat = (t.ravel(), p.ravel()) if t.shape[1] == 1 else (t, p)
+        _check("scikit-learn zero_one_loss", metrics.zero_one_loss(*flat), e.mean(), EXACT)
+        return _Ref(e, "any(p != t) per sample; scikit-learn zero_one_loss agrees", per_sample_only=True)
+    if loss in ("poly_loss", "generalized_kld", "multiclass_perceptron", "multiclass_sparsemax"):
+        jax, optax = _optax()
+        jp = jax.numpy.asarray(p)
+        if loss == "poly_loss":
+            targets = onehot if onehot is not None else t
+            e = optax.losses.poly_loss_cross_entropy(jp, jax.numpy.asarray(targets), epsilon=o.get("epsilon", 2.0))
+            name = "poly_loss_cross_entropy"
+        elif loss == "generalized_kld":
+            e, name = optax.losses.generalized_kl_divergence(jp, jax.numpy.asarray(t)), "generalized_kl_divergence"
+        else:
+            e, name = getattr(optax.losses, f"{loss}_loss")(jp, jax.numpy.asarray(y)), f"{loss}_loss"
+        return _Ref(np.asarray(e), f"optax.losses.{name}", per_sample_only=True)
+    if loss == "generalized_cross_entropy":
+        q = o.get("q", 0.5)
+        ref = (1.0 - (p * onehot).sum(axis=1) ** q) / q
+        keras_value = keras.losses.categorical_generalized_cross_entropy(torch.tensor(y), torch.tensor(p), q=q)
+        _check("Keras categorical_generalized_cross_entropy", keras_value.numpy(), ref, KERAS_RTOL)  # float32 inside
+        return _Ref(
+            ref,
+            "(1 - p[y]^q) / q; Keras categorical_generalized_cross_entropy agrees at rtol 1e-6",
+            per_sample_only=True,
+        )
+    if loss == "squared_categorical_hinge":
+        import torchmetrics.functional.classification as tc
+
+        x = torch.tensor(p)
+        probabilities = torch.softmax(x, dim=1) if o.get("from_logits") else x
+        true = probabilities[torch.arange(len(y)), torch.tensor(y)]
+        others = probabilities.masked_fill(torch.tensor(onehot, dtype=torch.bool), -torch.inf).max(dim=1).values
+        ref = (torch.clamp(1.0 - (true - others), min=0.0) ** 2).numpy()
+        tm = tc.multiclass_hinge_loss(x, torch.tensor(y), p.shape[1], squared=True)
+        _check("torchmetrics multiclass_hinge_loss(squared=True)", tm.item(), ref.mean(), EXACT)
+        return _Ref(ref, "torch float64 squared Crammer-Singer hinge; torchmetrics agrees", per_sample_only=True)
+    if loss == "multilabel_margin":
+        e = torch.nn.MultiLabelMarginLoss(reduction="none")(torch.tensor(p), torch.tensor(t).long()).numpy()
+        return _Ref(e, "torch.nn.MultiLabelMarginLoss", per_sample_only=True)
+    if loss in ("label_ranking_loss", "coverage_error"):
+        per_sample = np.array([getattr(metrics, loss)(t[i : i + 1], p[i : i + 1]) for i in range(len(p))])
+        _check(f"scikit-learn {loss} of the batch", getattr(metrics, loss)(t, p), per_sample.mean(), EXACT)
+        source = f"scikit-learn {loss}, each sample alone (their mean is its batch value)"
+        return _Ref(per_sample, source, per_sample_only=True)
+    return None
 
 
 def _weighted(case: dict, ref: _Ref) -> _Ref:
@@ -918,7 +1021,45 @@ def torch_terms(case: dict, tp, tt):
         inter = (tt * tp).sum(dim=1, keepdim=True)
         first, second = ((1 - tp) * tt).sum(dim=1, keepdim=True), (tp * (1 - tt)).sum(dim=1, keepdim=True)
         return 1.0 - inter / (inter + a * first + b * second + eps)
+    if loss == "perceptron":
+        return torch.clamp(-tt * tp, min=0.0)
+    if loss == "sparsemax":
+        x = torch.where(tt == 1, -tp, tp)
+        return torch.where(x <= -1, torch.zeros_like(x), torch.where(x >= 1, x, (x + 1) ** 2 / 4))
+    labels = tt[:, 0].long() if tt.shape[1] == 1 < c else None
+    hot = None if labels is None else F.one_hot(labels, c).to(tp.dtype)
+    if loss == "poly_loss":
+        targets = hot if hot is not None else tt
+        log_q = torch.log_softmax(tp, dim=1)
+        epsilon = o.get("epsilon", 2.0)
+        return (-(targets * log_q).sum(dim=1) + epsilon * (targets * (1 - log_q.exp())).sum(dim=1))[:, None]
+    if loss == "generalized_kld":
+        return ((torch.xlogy(tt, tt) - tt * tp).sum(dim=1) + (tp.exp() - tt).sum(dim=1))[:, None]
+    if loss == "generalized_cross_entropy":
+        q = o.get("q", 0.5)
+        return ((1 - (tp * hot).sum(dim=1) ** q) / q)[:, None]
+    if loss == "multiclass_perceptron":
+        return (tp.max(dim=1).values - (tp * hot).sum(dim=1))[:, None]
+    if loss == "multiclass_sparsemax":
+        z = torch.sort(tp, dim=1, descending=True).values
+        cumulative = z.cumsum(dim=1) - 1
+        k = torch.arange(1, c + 1, dtype=tp.dtype)
+        size = ((z - cumulative / k) > 0).sum(dim=1)
+        tau = cumulative[torch.arange(n), size - 1] / size
+        q = torch.clamp(tp - tau[:, None], min=0.0)
+        shifted = tp - (tp * hot).sum(dim=1, keepdim=True)
+        return ((q * torch.where(q > 0, shifted, 0.0)).sum(dim=1) + 0.5 * (1 - (q * q).sum(dim=1)))[:, None]
+    if loss == "squared_categorical_hinge":
+        probabilities = torch.softmax(tp, dim=1) if o.get("from_logits") else tp
+        true = (probabilities * hot).sum(dim=1)
+        others = probabilities.masked_fill(hot.bool(), -torch.inf).max(dim=1).values
+        return (torch.clamp(1.0 - (true - others), min=0.0) ** 2)[:, None]
+    if loss == "multilabel_margin":
+        return nn.MultiLabelMarginLoss(reduction="none")(tp, tt.long())[:, None]
     raise KeyError(f"no torch terms for {loss}")
+
+
+NOT_DIFFERENTIABLE = ("hamming_loss", "zero_one_loss", "label_ranking_loss", "coverage_error")  # counts and ranks
 
 
 def gradients(case: dict, built: dict) -> dict:
@@ -926,7 +1067,9 @@ def gradients(case: dict, built: dict) -> dict:
     import torch
 
     p, t = _as2d(case["preds"]), _as2d(case["targets"])
-    out = {}
+    out: dict = {}
+    if case["loss"] in NOT_DIFFERENTIABLE:  # a count has no gradient: losscli refuses --grad (test_reference.py)
+        return out
     for reduce in built["reductions"]:
         tp = torch.tensor(p, requires_grad=True)
         e = torch_terms(case, tp, torch.tensor(t))

@@ -266,6 +266,35 @@ def cases() -> list[dict]:  # noqa: PLR0915 - one line per case is the point
     add("dice", uniform(0, 1, 6, 5), rng.integers(0, 2, (6, 5)))
     add("dice", uniform(0, 1, 6, 5), rng.integers(0, 2, (6, 5)), w=weights(6))
     add("tversky", uniform(0, 1, 6, 5), rng.integers(0, 2, (6, 5)), alpha=0.3, beta=0.7)
+
+    # issue 24 (after every case above, so that their inputs stay as they were)
+    signs = rng.choice([-1.0, 1.0], (6, 3))
+    add("perceptron", normal(6, 3), signs)
+    add("perceptron", normal(6, 3), signs, w=weights(6))
+    add("sparsemax", normal(6, 3, scale=1.0), rng.integers(0, 2, (6, 3)))
+    relevant = rng.integers(0, 2, (7, 4))
+    relevant[0], relevant[1] = 0, 1
+    add("hamming_loss", rng.integers(0, 2, (7, 4)), relevant)
+    add("hamming_loss", rng.integers(0, 3, 8), rng.integers(0, 3, 8), w=weights(8))
+    add("zero_one_loss", np.where(rng.random((7, 4)) < 0.2, 1 - relevant, relevant), relevant)
+    add("zero_one_loss", rng.integers(0, 3, 8), rng.integers(0, 3, 8), w=weights(8))
+    labels6 = rng.integers(0, 4, 6)
+    add("poly_loss", normal(6, 4), labels6)
+    add("poly_loss", normal(6, 4), simplex(6, 4), epsilon=1.0)
+    add("generalized_kld", normal(6, 4, scale=0.5), uniform(0, 2, 6, 4))
+    add("generalized_cross_entropy", simplex(6, 4), labels6)
+    add("generalized_cross_entropy", simplex(6, 4), labels6, w=weights(6), q=0.7)
+    add("generalized_cross_entropy", simplex(6, 4), one_hot(labels6, 4))
+    for loss in ("multiclass_perceptron", "multiclass_sparsemax"):
+        add(loss, normal(6, 4), labels6)
+        add(loss, normal(6, 4), one_hot(labels6, 4))
+    add("squared_categorical_hinge", simplex(6, 4), labels6)
+    add("squared_categorical_hinge", normal(6, 4), one_hot(labels6, 4), from_logits=True)
+    lists = np.array([[3, 0, -1, 1], [1, -1, 0, 0], [0, 1, 2, 3], [-1, 0, 0, 0], [2, -1, 3, 3], [0, 3, -1, -1]])
+    add("multilabel_margin", normal(6, 4), lists)
+    for loss in ("label_ranking_loss", "coverage_error"):
+        add(loss, normal(7, 4), relevant)
+        add(loss, np.round(normal(7, 4, scale=1.0)), relevant, w=weights(7))  # tied scores
     return out
 
 

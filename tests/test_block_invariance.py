@@ -184,6 +184,31 @@ def _one_soft(make, row):
     return wrapped
 
 
+def label_pairs(c=C, classes=2):
+    """Predicted and true labels (0/1 indicators, or classes): what hamming and zero-one losses compare."""
+    return lambda rng: Data(
+        rng.integers(0, classes, (N, c)).astype(float), rng.integers(0, classes, (N, c)).astype(float)
+    )
+
+
+def label_lists(c=C):
+    """PyTorch MultiLabelMarginLoss targets: each row some classes' indices, then -1."""
+
+    def make(rng):
+        t = np.full((N, c), -1.0)
+        for i in range(N):
+            k = rng.integers(0, c + 1)
+            t[i, :k] = rng.permutation(c)[:k]
+        return Data(rng.normal(0, 1, (N, c)), t)
+
+    return make
+
+
+def relevance(c=C):
+    """Scores, and 0/1 relevance of each label (ranking losses), with tied scores."""
+    return lambda rng: Data(_ties(rng.normal(0, 1, (N, c))), rng.integers(0, 2, (N, c)).astype(float))
+
+
 # --- the cases: every loss, with options ---------------------------------------------------------------
 
 CASES = [
@@ -258,6 +283,21 @@ CASES = [
     Case("cosine_distance", "cosine_distance", normal(), zeros="pt"),
     Case("dice", "dice", probabilities(), zeros="pt"),
     Case("tversky", "tversky", probabilities(), {"alpha": 0.3, "beta": 0.7}, zeros="pt"),
+    Case("perceptron", "perceptron", signs(), zeros="p"),
+    Case("sparsemax", "sparsemax", probabilities(logits=True), zeros="p"),
+    Case("hamming_loss", "hamming_loss", label_pairs(), zeros="pt"),
+    Case("hamming_loss-classes", "hamming_loss", weighted(label_pairs(1, classes=4)), zeros="pt"),
+    Case("zero_one_loss", "zero_one_loss", label_pairs(), zeros="pt"),
+    Case("poly_loss", "poly_loss", labels("logits"), {"epsilon": 1.5}, zeros="p"),
+    Case("poly_loss-soft", "poly_loss", categorical("soft", pred="logits"), zeros="p"),
+    Case("generalized_kld", "generalized_kld", positive(), zeros="t"),
+    Case("generalized_cross_entropy", "generalized_cross_entropy", labels(), {"q": 0.7}, zeros="t"),
+    Case("multiclass_perceptron", "multiclass_perceptron", labels("logits"), zeros="pt"),
+    Case("multiclass_sparsemax", "multiclass_sparsemax", labels("logits"), zeros="pt"),
+    Case("squared_categorical_hinge", "squared_categorical_hinge", weighted(labels()), zeros="t"),
+    Case("multilabel_margin", "multilabel_margin", label_lists(), zeros="p"),
+    Case("label_ranking_loss", "label_ranking_loss", weighted(relevance()), zeros="pt"),
+    Case("coverage_error", "coverage_error", relevance(), zeros="pt"),
     # class labels read as names or as positions: decided from the labels
     Case("labels-named-text", "sparse_cce", labels(pred_names=["emu", "cat", "dog"], label_text=["emu", "cat", "dog"])),
     Case(

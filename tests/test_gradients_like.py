@@ -16,6 +16,7 @@ from losscli.core.conventions import conventions
 from losscli.core.registry import LOSSES
 
 N, C = 5, 3
+NOT_DIFFERENTIABLE = ("hamming_loss", "zero_one_loss", "label_ranking_loss", "coverage_error")
 
 
 def _inputs(loss: str, rng):
@@ -36,7 +37,17 @@ def _inputs(loss: str, rng):
         return simplex, np.roll(simplex, 1, axis=0), {}
     if loss in ("hinge", "squared_hinge"):
         return rng.normal(0.0, 0.5, (N, C)), rng.integers(0, 2, (N, C)).astype(float), {}
-    if loss in ("soft_margin", "hinge_embedding"):
+    if loss in ("generalized_cross_entropy", "squared_categorical_hinge"):
+        return simplex, labels.astype(float), {}
+    if loss in ("multiclass_perceptron", "multiclass_sparsemax", "poly_loss"):
+        return rng.normal(size=(N, C)), labels.astype(float), {}
+    if loss == "sparsemax":
+        return rng.uniform(-0.9, 0.9, (N, C)), rng.integers(0, 2, (N, C)).astype(float), {}  # inside the square
+    if loss == "generalized_kld":
+        return rng.normal(0.0, 0.5, (N, C)), rng.uniform(0.1, 2.0, (N, C)), {}
+    if loss == "multilabel_margin":
+        return rng.normal(size=(N, C)), np.array([[0, -1, 0], [2, 1, -1], [1, -1, 2], [0, 1, 2], [-1, 0, 0]]), {}
+    if loss in ("soft_margin", "hinge_embedding", "perceptron"):
         return rng.normal(size=(N, C)), rng.choice([-1.0, 1.0], (N, C)), {}
     if loss in ("msle", "rmsle", "poisson", "poisson_deviance", "gamma_deviance", "tweedie_deviance"):
         return (
@@ -55,6 +66,8 @@ def _cases():
     rng = np.random.default_rng(11)
     for spec in LOSSES:
         if spec.exponent:  # perplexity: N-D only, and no gradient there (tests/test_tensors_cli.py)
+            continue
+        if spec.name in NOT_DIFFERENTIABLE:  # counts and ranks: --grad refused (the test below)
             continue
         p, t, options = _inputs(spec.name, rng)
         labels = spec.targets == "labels"
@@ -88,3 +101,10 @@ def test_gradient_is_the_derivative_of_the_value(loss, p, t, options, framework)
             minus = compute(loss, down, t, like=framework, **options).value
             numeric[i, j] = (plus - minus) / (2 * h)
     np.testing.assert_allclose(result.gradient, numeric, rtol=rtol, atol=rtol / 100 * max(1.0, np.abs(numeric).max()))
+
+
+@pytest.mark.parametrize("loss", NOT_DIFFERENTIABLE)
+def test_a_count_or_a_rank_has_no_gradient_and_says_so(loss):
+    p, t = np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([[1.0, 1.0], [0.0, 1.0]])
+    with pytest.raises(UsageError, match="--grad: this loss counts .*its gradient is 0 wherever it exists"):
+        compute(loss, p, t, grad=True)

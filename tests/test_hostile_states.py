@@ -235,6 +235,20 @@ def _inputs_for(loss: str, rng):
         return pred, rng.integers(0, 4, 64).astype(float)
     if loss in ("brier", "categorical_hinge"):
         return pred, np.eye(4)[rng.integers(0, 4, 64)]
+    if loss == "perceptron":
+        return rng.normal(0, 2, (64, 4)), rng.choice([-1.0, 1.0], (64, 4))
+    if loss in ("sparsemax", "label_ranking_loss", "coverage_error"):
+        return rng.normal(0, 2, (64, 4)), rng.integers(0, 2, (64, 4)).astype(float)
+    if loss in ("hamming_loss", "zero_one_loss"):
+        return rng.integers(0, 2, (64, 4)).astype(float), rng.integers(0, 2, (64, 4)).astype(float)
+    if loss in ("multiclass_perceptron", "multiclass_sparsemax", "squared_categorical_hinge"):
+        return pred, rng.integers(0, 4, 64).astype(float)
+    if loss == "multilabel_margin":
+        lists = np.full((64, 4), -1.0)
+        for i in range(64):
+            k = rng.integers(0, 5)
+            lists[i, :k] = rng.permutation(4)[:k]
+        return rng.normal(0, 2, (64, 4)), lists
     return pred, rng.uniform(0.01, 0.99, (64, 4))
 
 

@@ -23,7 +23,7 @@ def _compute(case):
         reduce="none" if "none" in case["reductions"] else next(iter(case["reductions"])),
         weights=case.get("weights"),
         weight_divisor=case.get("weight_divisor", "sum"),
-        grad=True,
+        grad=bool(case["gradients"]),  # counts and ranks have none (tests/references.py NOT_DIFFERENTIABLE)
         **case["options"],
     )
 

@@ -1,7 +1,7 @@
 """The ``losscli`` command: a group whose commands are the losses, built only when named.
 
 ``losscli mse ...`` builds the command of mse alone (its options, its help), so a run
-pays for one command, not forty. ``list``, ``help`` and ``merge`` are ordinary
+pays for one command, not fifty. ``list``, ``help`` and ``merge`` are ordinary
 commands. Every error becomes one line on stderr and a named exit status, here, once.
 """
 

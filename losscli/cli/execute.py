@@ -223,7 +223,7 @@ def _compare(request: RunRequest, run, results, open_source, signed) -> int:
 
     paired = request.statistics.paired
     # --baseline with --paired is the saved model compared sample by sample (its gate is --fail-if-worse)
-    plain = request.checks if not paired else replace(request.checks, baseline=None)
+    plain = request.checks if not paired else request.checks._replace(baseline=None)
     baseline_rows = _baseline_rows(plain, results)  # before any output, as in a plain run
     task = run.tasks[0]
     from ..report.progress import phase
@@ -303,7 +303,7 @@ def _compare_tensors(request: RunRequest, specs, results) -> int:
 
     others = []
     for preds in request.statistics.against:
-        (other,) = tensor_run.run(replace(request, inputs=replace(request.inputs, preds=preds)), specs)
+        (other,) = tensor_run.run(request._replace(inputs=request.inputs._replace(preds=preds)), specs)
         others.append(Model(preds, other, other.statistic, None))
     main = Model(against.model_name(request), results[0], results[0].statistic, None)
     done = report([others[0], main, *others[1:]], against.settings_of(request))

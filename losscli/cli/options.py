@@ -10,8 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..core.constants import EMPTY_POLICIES
 from ..core.registry import Loss, Option
-from ..core.tensors import EMPTY_POLICIES
 from ..core.terms import WEIGHT_DIVISORS
 from ..io.source import FORMATS
 

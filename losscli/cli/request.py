@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 import math
 import sys
-from dataclasses import replace
 
 from ..core.registry import Loss
 from ..engine.request import SECTIONS, CheckSection, RunRequest
@@ -33,25 +32,24 @@ def build_request(specs: list[Loss], arguments: dict) -> RunRequest:
         names = [name for name, (where, _, _) in COMMON.items() if where == section and name in values]
         sections[attribute] = kind(**{name: values[name] for name in names})
     request = RunRequest(tuple(spec.name for spec in specs), **sections)
-    request = replace(request, reduction=replace(request.reduction, reduce=_reduce(request.reduction.reduce)))
+    request = request._replace(reduction=request.reduction._replace(reduce=_reduce(request.reduction.reduce)))
     _check_inputs(specs, request)
     _check_outputs(specs, request)
     _check_groups(request)
-    statistics = replace(
-        request.statistics,
+    statistics = request.statistics._replace(
         ci=None if ci is None else ci_level(ci),
         time_series=None if time_series is None else _horizon(time_series),
     )
-    request = replace(request, statistics=statistics)
+    request = request._replace(statistics=statistics)
     from .against import check
 
     check(specs, request)
-    request = replace(
-        request, checks=_per_loss_thresholds(specs, _combined_checks(request.checks, request.output.quiet))
+    request = request._replace(
+        checks=_per_loss_thresholds(specs, _combined_checks(request.checks, request.output.quiet))
     )
     given = {name: value for name, value in arguments.items() if name not in COMMON and value is not None}
     _refuse_outputs(request, given)
-    return replace(request, options=_options_per_loss(specs, given))
+    return request._replace(options=_options_per_loss(specs, given))
 
 
 def _plain(value):
@@ -68,10 +66,11 @@ def _reduce(text: str | None) -> str | None:
     if text is None:
         return None
     from ..core.reduce import REDUCTIONS
-    from ..core.tensors import parse_reduce
 
     words = ",".join(w.strip() for w in text.lower().split(",") if w.strip())
     if words not in REDUCTIONS:
+        from ..core.tensors import parse_reduce
+
         parse_reduce(text)  # a usage error for anything but all, none or samples, positions, outputs
     return words
 
@@ -133,13 +132,13 @@ def _combined_checks(checks: CheckSection, quiet: bool) -> CheckSection:
         for name in CONFIGURED
         if name not in given and _key(name) in config  # a setting the command line left out
     }
-    checks = replace(checks, **combined, sources=tuple((name, sources[_key(name)]) for name in combined))
+    checks = checks._replace(**combined, sources=tuple((name, sources[_key(name)]) for name in combined))
     for name in ("fail_above", "fail_below"):
         if getattr(checks, name) is not None:
             from ..report.checks import parse_threshold
 
             source = None if name in given else sources.get(_key(name))
-            checks = replace(checks, **{name: parse_threshold(_key(name), getattr(checks, name), source)})
+            checks = checks._replace(**{name: parse_threshold(_key(name), getattr(checks, name), source)})
     if checks.tolerance is not None:  # a bad one is an error even with no baseline to apply it to
         from ..report.checks import parse_tolerance
 
@@ -177,7 +176,7 @@ def _per_loss_thresholds(specs: list[Loss], checks: CheckSection) -> CheckSectio
                 raise UsageError(f"{where} names {given}, which this run does not compute ({', '.join(run_losses)})")
             own[loss] = limit
         kept = {loss: limit for loss, limit in own.items() if loss in run_losses}
-        checks = replace(checks, **{name: kept or None})
+        checks = checks._replace(**{name: kept or None})
     return checks
 
 

@@ -18,3 +18,6 @@ TORCH_POISSON_EPS = 1e-8  # PoissonNLLLoss(eps=1e-8)
 TORCH_COSINE_EPS2 = 1e-12  # CosineEmbeddingLoss adds 1e-12 to each squared norm
 TORCH_BCE_BACKWARD_EPSILON = 9.999999960041972e-13  # float32(1e-12): BCELoss's backward floor of p (1 - p)
 TORCHMETRICS_EPS = 1.17e-6  # MAPE, SMAPE and WMAPE floors
+
+# --empty: what a mean with nothing to divide by gives: refuse, NaN (PyTorch's), 0 (Keras's)
+EMPTY_POLICIES = ("error", "nan", "zero")

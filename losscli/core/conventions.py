@@ -1147,6 +1147,96 @@ def _torchmetrics_cosine() -> list[Variant]:
     ]
 
 
+# --- issue 24 ------------------------------------------------------------------------------------
+
+
+@builds("perceptron", "sparsemax")
+def _optax_elements(c: Call) -> None:
+    if c.optax_ok:
+        c.add("optax", _optax(f"optax.losses.{c.loss}_loss(p, t)", False))
+    if c.loss == "perceptron":
+        c.add("numpy", _numpy("np.maximum(0, -t * p)", c.weighted))
+
+
+@builds("hamming_loss", "zero_one_loss")
+def _label_counts(c: Call) -> None:
+    weighted, add, sw, C = c.weighted, c.add, c.sw, c.C
+    inputs = "t.ravel(), p.ravel()" if C == 1 else "t, p"
+    fn = c.loss
+    if fn == "hamming_loss":
+        add("sklearn", [Variant(f"sklearn.metrics.hamming_loss({inputs}{sw})", "all", "sum")])
+        add("numpy", _numpy("(p != t) * 1.0", weighted))
+    else:
+        add(
+            "sklearn",
+            [
+                Variant(f"sklearn.metrics.zero_one_loss({inputs}{sw})", "samples", "sum"),
+                Variant(f"sklearn.metrics.zero_one_loss({inputs}, normalize=False{sw})", "none", "sum"),
+            ],
+        )
+        add("numpy", _numpy("(p != t).any(axis=1, keepdims=True) * 1.0", weighted, per_sample_sum=True))
+
+
+def _optax_labels(c: Call) -> str:
+    """The class labels as optax takes them: y, or the argmax of one-hot targets."""
+    return "y" if c.labels else "t.argmax(axis=1)"
+
+
+@builds("poly_loss")
+def _poly_loss(c: Call) -> None:
+    o, add, optax_ok = c.o, c.add, c.optax_ok
+    if optax_ok:
+        targets = f"np.eye({c.C})[y]" if c.labels else "t"
+        call = f"optax.losses.poly_loss_cross_entropy(p, {targets}, epsilon={_num(o.get('epsilon', 2.0))})"
+        add("optax", _optax(call, True))
+
+
+@builds("generalized_kld")
+def _generalized_kld(c: Call) -> None:
+    if c.optax_ok:
+        c.add("optax", _optax("optax.losses.generalized_kl_divergence(p, t)", True))
+
+
+@builds("generalized_cross_entropy")
+def _generalized_cross_entropy(c: Call) -> None:
+    o, weighted, add = c.o, c.weighted, c.add
+    q = _num(o.get("q", 0.5))
+    if c.labels:
+        add("keras", _keras("CategoricalGeneralizedCrossEntropy", f"q={q}", "y, p", False, weighted))
+    onehot = f"np.eye({c.C})[y]" if c.labels else "t"
+    add("numpy", _numpy(f"(1 - np.sum(p * {onehot}, axis=1, keepdims=True) ** {q}) / {q}", weighted, True))
+
+
+@builds("multiclass_perceptron", "multiclass_sparsemax")
+def _multiclass_optax(c: Call) -> None:
+    if c.optax_ok:
+        c.add("optax", _optax(f"optax.losses.{c.loss}_loss(p, {_optax_labels(c)})", True))
+
+
+@builds("squared_categorical_hinge")
+def _squared_categorical_hinge(c: Call) -> None:
+    if c.tm_ok:
+        y = "y" if c.labels else "t.argmax(axis=1)"
+        call = f"torchmetrics.functional.classification.multiclass_hinge_loss(p, {y}, num_classes={c.C}, squared=True)"
+        note = "Crammer-Singer; scores outside [0, 1] are softmaxed first"
+        c.add("torchmetrics", [Variant(call, "samples", None, note)])
+
+
+@builds("multilabel_margin")
+def _multilabel_margin(c: Call) -> None:
+    if c.torch_ok:
+        c.add("torch", _torch("MultiLabelMarginLoss", "", "p, t.long()", _TORCH_SAMPLES, "(N,)"))
+
+
+@builds("label_ranking_loss", "coverage_error")
+def _ranking(c: Call) -> None:
+    add, sw, C = c.add, c.sw, c.C
+    add("sklearn", [Variant(f"sklearn.metrics.{c.loss}(t, p{sw})", "samples", "sum")])
+    if c.loss == "coverage_error" and c.tm_ok:
+        call = f"torchmetrics.functional.classification.multilabel_coverage_error(p, t.long(), num_labels={C})"
+        add("torchmetrics", [Variant(call, "samples", None)], dtype="float32")  # its sums are float32
+
+
 def _torchmetrics_per_sample(head: str, tail: str) -> list[Variant]:
     return [
         Variant(f'torchmetrics.functional.{head}, reduction="mean"{tail}', "samples", None),

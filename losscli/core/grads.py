@@ -380,6 +380,71 @@ def tversky(pred, target, upstream, alpha=0.5, beta=0.5):
     return upstream * -(target * d - intersection * d_d) / (d * d)
 
 
+# --- issue 24 ------------------------------------------------------------------------------------
+
+
+def perceptron(pred, target, upstream):
+    return upstream * np.where(-target * pred > 0, -target, 0.0)
+
+
+def binary_sparsemax(pred, target, upstream):
+    sign = np.where(target == 1, -1.0, 1.0)
+    return upstream * sign * L.sparse_sigmoid(sign * pred)
+
+
+def poly_cross_entropy(pred, target, upstream, epsilon=2.0):
+    q = np.exp(L._log_softmax(pred))
+    mass = (target * q).sum(axis=1, keepdims=True)
+    cross_entropy = q * target.sum(axis=1, keepdims=True) - target
+    return upstream * (cross_entropy - epsilon * (target * q - q * mass))
+
+
+def generalized_kl_divergence(pred, target, upstream):
+    return upstream * (np.exp(pred) - target)
+
+
+def generalized_cross_entropy(pred, target, upstream, q=0.5):
+    true = (pred * target).sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        return upstream * -np.power(true, q - 1.0) * target
+
+
+def multiclass_perceptron(pred, target, upstream):
+    top = np.zeros_like(pred)
+    top[np.arange(len(pred)), pred.argmax(axis=1)] = 1.0
+    return upstream * (top - target)
+
+
+def multiclass_sparsemax(pred, target, upstream):
+    return upstream * (L.simplex_projection(pred) - target)  # sparsemax(x) - e_y (Martins and Astudillo 2016)
+
+
+def squared_categorical_hinge(pred, target, upstream, from_logits=False):
+    h = L.categorical_hinge(pred, target, exclude_true=True, from_logits=from_logits)[:, None]
+    return categorical_hinge(pred, target, upstream * 2.0 * h, exclude_true=True, from_logits=from_logits)
+
+
+def multilabel_margin(pred, target, upstream):
+    true = L.listed_classes(target)
+    out = np.empty_like(pred)
+    c = pred.shape[1]
+    for rows in L._row_chunks(*pred.shape):
+        x, y = pred[rows], true[rows]
+        active = ((1.0 - x[:, :, None] + x[:, None, :]) > 0) & (y[:, :, None] & ~y[:, None, :])  # [n, j, i]
+        out[rows] = (active.sum(axis=1) - active.sum(axis=2)) / c
+    return upstream * out
+
+
+# Losses of counts and ranks: constant between the points where a prediction crosses another, so their
+# gradient is 0 wherever it exists; --grad says so rather than print zeros.
+NOT_DIFFERENTIABLE = {
+    L.mismatch: "counts mismatched labels",
+    L.row_mismatch: "counts mismatched samples",
+    L.label_ranking: "counts wrongly ordered label pairs",
+    L.coverage: "counts ranks",
+}
+
+
 GRADIENTS = {
     L.squared_error: squared_error,
     L.half_squared_error: half_squared_error,
@@ -417,6 +482,15 @@ GRADIENTS = {
     L.cosine_distance: cosine_distance,
     L.dice: dice,
     L.tversky: tversky,
+    L.perceptron: perceptron,
+    L.binary_sparsemax: binary_sparsemax,
+    L.poly_cross_entropy: poly_cross_entropy,
+    L.generalized_kl_divergence: generalized_kl_divergence,
+    L.generalized_cross_entropy: generalized_cross_entropy,
+    L.multiclass_perceptron: multiclass_perceptron,
+    L.multiclass_sparsemax: multiclass_sparsemax,
+    L.squared_categorical_hinge: squared_categorical_hinge,
+    L.multilabel_margin: multilabel_margin,
 }
 
 
@@ -424,6 +498,11 @@ def gradient_of(element_function):
     """The gradient function of a loss's element terms, or a usage error where losscli has none: the
     one ratio of Dice or Tversky over the whole batch (--axis none) depends on every prediction through
     its denominator, which one pass over the blocks does not know until the end."""
+    if element_function in NOT_DIFFERENTIABLE:
+        raise UsageError(
+            f"--grad: this loss {NOT_DIFFERENTIABLE[element_function]}: its gradient is 0 wherever it exists, "
+            "so it has none to show; train on a differentiable loss (bce, cce, hinge) and report this one"
+        )
     try:
         return GRADIENTS[element_function]
     except KeyError:

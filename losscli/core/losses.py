@@ -662,3 +662,151 @@ def tversky_numerator(pred: np.ndarray, target: np.ndarray, alpha: float = 0.5, 
 def tversky_denominator(pred: np.ndarray, target: np.ndarray, alpha: float = 0.5, beta: float = 0.5) -> np.ndarray:
     """``t p + alpha (1 - p) t + beta p (1 - t)``: the denominator's terms of Tversky over the whole batch."""
     return target * pred + tversky_numerator(pred, target, alpha, beta)
+
+
+# --- issue 24: the frameworks' other losses ------------------------------------------------------
+
+
+def perceptron(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``max(0, -t p)``, t in {-1, 1}: 0 when the sign of the score is the label's. Matches
+    ``optax.losses.perceptron_loss(p, t)``."""
+    return np.maximum(0.0, -target * pred)
+
+
+def sparse_plus(x: np.ndarray) -> np.ndarray:
+    """0 for x <= -1, (x + 1)^2 / 4 for -1 < x < 1, x for x >= 1 (``jax.nn.sparse_plus``)."""
+    return np.where(x <= -1.0, 0.0, np.where(x >= 1.0, x, (x + 1.0) ** 2 / 4.0))
+
+
+def sparse_sigmoid(x: np.ndarray) -> np.ndarray:
+    """0, (x + 1) / 2, 1: the derivative of :func:`sparse_plus` (``jax.nn.sparse_sigmoid``)."""
+    return np.clip((x + 1.0) / 2.0, 0.0, 1.0)
+
+
+def binary_sparsemax(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``sparse_plus(-p)`` where t = 1, ``sparse_plus(p)`` where t = 0, p a logit: the binary sparsemax
+    loss, 0 once the logit is past 1 on the label's side. Matches ``optax.losses.sparsemax_loss(p, t)``."""
+    return sparse_plus(np.where(target == 1, -pred, pred))
+
+
+def mismatch(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``1 if p != t else 0`` for predicted labels p (each label of a multi-label row): the Hamming loss's
+    terms. Matches ``sklearn.metrics.hamming_loss(t, p)``, their mean."""
+    return (pred != target).astype(np.float64)
+
+
+def row_mismatch(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """1 per sample whose predicted labels are not all its true ones (a multi-label row must match whole),
+    else 0. Matches ``sklearn.metrics.zero_one_loss(t, p)``, their mean."""
+    return (pred != target).any(axis=1).astype(np.float64)
+
+
+def poly_cross_entropy(pred: np.ndarray, target: np.ndarray, epsilon: float = 2.0) -> np.ndarray:
+    """``-sum_j t_j log softmax(x)_j + epsilon sum_j t_j (1 - softmax(x)_j)`` per sample, x logits: the
+    cross-entropy plus the first term of its polynomial expansion (Leng et al. 2022, Poly-1). Matches
+    ``optax.losses.poly_loss_cross_entropy(x, t, epsilon=2.0)``."""
+    log_q = _log_softmax(pred)
+    return -(target * log_q).sum(axis=1) + epsilon * (target * (1.0 - np.exp(log_q))).sum(axis=1)
+
+
+def generalized_kl_divergence(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``sum_j t_j (log t_j - log p_j) + sum_j (p_j - t_j)`` per sample, predictions log p (t log t = 0 at
+    t = 0): the KL divergence of unnormalised measures. Matches ``optax.losses.generalized_kl_divergence``."""
+    with np.errstate(divide="ignore"):
+        log_t = np.where(target == 0, 0.0, np.log(np.where(target == 0, 1.0, target)))
+    return (target * (log_t - pred)).sum(axis=1) + (np.exp(pred) - target).sum(axis=1)
+
+
+def generalized_cross_entropy(pred: np.ndarray, target: np.ndarray, q: float = 0.5) -> np.ndarray:
+    """``(1 - p[y]^q) / q`` per sample, p probabilities, t one-hot: q -> 0 is the cross-entropy, q = 1 the
+    mean absolute error of the true class (Zhang and Sabuncu 2018). Matches
+    ``keras.losses.CategoricalGeneralizedCrossEntropy(q=0.5)``."""
+    return (1.0 - np.power((pred * target).sum(axis=1), q)) / q
+
+
+def multiclass_perceptron(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``max_j x_j - x[y]`` per sample, x scores, t one-hot: 0 when the true class scores highest. Matches
+    ``optax.losses.multiclass_perceptron_loss(x, y)``."""
+    return pred.max(axis=1) - (pred * target).sum(axis=1)
+
+
+def simplex_projection(x: np.ndarray) -> np.ndarray:
+    """Each row's Euclidean projection onto the probability simplex: sparsemax(x) = max(x - tau, 0), tau
+    the row's threshold (Martins and Astudillo 2016); ``optax.projections.projection_simplex``."""
+    z = -np.sort(-x, axis=1)
+    cumulative = np.cumsum(z, axis=1) - 1.0
+    k = np.arange(1, x.shape[1] + 1)
+    support = (z - cumulative / k) > 0
+    size = support.sum(axis=1)
+    tau = cumulative[np.arange(len(x)), size - 1] / size
+    return np.maximum(x - tau[:, None], 0.0)
+
+
+def multiclass_sparsemax(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``sum_j q_j (x_j - x[y]) + (1 - sum_j q_j^2) / 2`` per sample, q = sparsemax(x), x scores, t one-hot:
+    the sparsemax loss (Martins and Astudillo 2016), 0 when q puts all its mass on y. Matches
+    ``optax.losses.multiclass_sparsemax_loss(x, y)``."""
+    q = simplex_projection(pred)
+    shifted = pred - (pred * target).sum(axis=1, keepdims=True)
+    return (q * np.where(q > 0, shifted, 0.0)).sum(axis=1) + 0.5 * (1.0 - (q * q).sum(axis=1))
+
+
+def squared_categorical_hinge(pred: np.ndarray, target: np.ndarray, from_logits: bool = False) -> np.ndarray:
+    """``max(0, 1 - (p[y] - max_{j != y} p_j))^2`` per sample, t one-hot (Crammer-Singer, squared). Matches
+    ``torchmetrics.functional.classification.multiclass_hinge_loss(p, y, C, squared=True)``; ``from_logits``
+    takes each row's softmax first, as torchmetrics does to scores outside [0, 1]."""
+    h = categorical_hinge(pred, target, exclude_true=True, from_logits=from_logits)
+    return h * h
+
+
+def _row_chunks(n: int, c: int, values: int = 1 << 22):
+    """Slices of rows whose (rows, C, C) comparisons hold ``values`` numbers at most."""
+    step = max(1, values // max(1, c * c))
+    return (slice(start, min(n, start + step)) for start in range(0, n, step))
+
+
+def listed_classes(target: np.ndarray) -> np.ndarray:
+    """(N, C) whether each class is in its row's label list, the indices before the first -1 (PyTorch's
+    MultiLabelMarginLoss targets)."""
+    listed = np.cumprod(target >= 0, axis=1).astype(bool)
+    out = np.zeros(target.shape, dtype=bool)
+    rows, places = np.nonzero(listed)
+    out[rows, target[rows, places].astype(np.intp)] = True
+    return out
+
+
+def multilabel_margin(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``sum_{j in y} sum_{i not in y} max(0, 1 - (x[j] - x[i])) / C`` per sample, y the row's label list: the
+    class indices of t before its first -1. Matches ``torch.nn.MultiLabelMarginLoss()``."""
+    true = listed_classes(target)
+    out = np.empty(len(pred))
+    for rows in _row_chunks(*pred.shape):
+        x, y = pred[rows], true[rows]
+        hinge = np.maximum(0.0, 1.0 - x[:, :, None] + x[:, None, :])  # [n, j, i] = 1 - (x_j - x_i)
+        out[rows] = (hinge * (y[:, :, None] & ~y[:, None, :])).sum(axis=(1, 2)) / pred.shape[1]
+    return out
+
+
+def label_ranking(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The share of (relevant, irrelevant) label pairs that a sample's scores order wrong (a tie is
+    wrong), 0 for a sample whose labels are all relevant or all irrelevant. Matches
+    ``sklearn.metrics.label_ranking_loss(t, p)``, their mean."""
+    relevant = target == 1
+    irrelevant = ~relevant
+    order = np.lexsort((irrelevant, pred), axis=1)  # by score; among equal scores the relevant first
+    rows = np.arange(len(pred))[:, None]
+    sorted_irrelevant = irrelevant[rows, order]
+    below = np.cumsum(sorted_irrelevant, axis=1) - sorted_irrelevant  # irrelevant labels scored strictly lower
+    n_relevant, n_irrelevant = relevant.sum(axis=1), irrelevant.sum(axis=1)
+    wrong = ((n_irrelevant[:, None] - below) * ~sorted_irrelevant).sum(axis=1)
+    pairs = n_relevant * n_irrelevant
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pairs > 0, wrong / np.where(pairs > 0, pairs, 1), 0.0)
+
+
+def coverage(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """How many labels, from the best scored down, must be taken to cover every relevant one (ties
+    included), 0 for a sample with none. Matches ``sklearn.metrics.coverage_error(t, p)``, their mean."""
+    relevant = target == 1
+    lowest = np.where(relevant, pred, np.inf).min(axis=1, keepdims=True)
+    return np.where(relevant.any(axis=1), (pred >= lowest).sum(axis=1), 0).astype(np.float64)

@@ -71,6 +71,32 @@ MASKED_LOGITS = Domain(
 )
 
 HINGE_LABELS = Domain(_hinge_labels, "is not a label in {-1, 1}", "{role} all in {-1, 1} or all in {0, 1}")
+LABEL_VALUES = Domain(
+    lambda a: a == np.round(a),
+    "is not a label (a whole number)",
+    "predicted labels, not probabilities or scores (threshold them, or take each row's argmax, first)",
+)
+
+
+def _label_lists(a: np.ndarray) -> np.ndarray:
+    """Each row a list of class indices in [0, C), each at most once, then -1 to its end (PyTorch's
+    MultiLabelMarginLoss stops at the first -1; what follows is not read)."""
+    c = a.shape[1]
+    listed = np.cumprod(a >= 0, axis=1).astype(bool)
+    whole = (a == np.round(a)) & (a >= -1) & (a < c)
+    ok = ~listed | whole
+    index = np.where(listed & whole, a, -1).astype(np.int64)
+    for k in range(1, c):  # a class listed twice would count twice in PyTorch's sum: refused
+        ok[:, k] &= ~(listed[:, k] & (index[:, :k] == index[:, k : k + 1]).any(axis=1))
+    return ok
+
+
+LABEL_LISTS = Domain(
+    _label_lists,
+    "is not a class index of a label list (each class once, in [0, C), the rest -1)",
+    "{role} that are label lists: the true classes' indices, then -1 to the end of the row (PyTorch's "
+    "MultiLabelMarginLoss)",
+)
 
 
 def with_hint(domain: Domain, hint: str) -> Domain:
@@ -411,6 +437,16 @@ POWER = Option(
     "Tweedie power: <= 0 or >= 1 (0 normal, 1 Poisson, 2 gamma).",
     valid=lambda v: math.isfinite(v) and not 0 < v < 1,
     need="must be <= 0 or >= 1",
+)
+EPSILON_POLY = Option(
+    "epsilon", 2.0, "Weight of the polynomial term epsilon (1 - p_t) added to the cross-entropy (Poly-1)."
+)
+Q_GCE = Option(
+    "q",
+    0.5,
+    "Exponent q of (1 - p[y]^q) / q: towards 0 the cross-entropy, 1 the true class's absolute error.",
+    valid=lambda v: 0 < v < 1,
+    need="must be in (0, 1)",
 )
 VAR = Option(
     "var",
@@ -1069,6 +1105,154 @@ LOSSES: tuple[Loss, ...] = (
         domains=_ratio_domains,
         variant=_whole_batch(L.tversky_numerator, L.tversky_denominator, "A + alpha F + beta G"),
     ),
+    # --- issue 24: the frameworks' other losses
+    Loss(
+        "perceptron",
+        "perceptron loss",
+        "max(0, -t p), t in {-1, 1}",
+        "optax perceptron_loss",
+        L.perceptron,
+        aliases=("perceptron_loss",),
+        domains=lambda options: (None, SIGNS),
+    ),
+    Loss(
+        "sparsemax",
+        "binary sparsemax loss",
+        "sparse_plus(-p) if t = 1 else sparse_plus(p), p a logit",
+        "optax sparsemax_loss",
+        L.binary_sparsemax,
+        aliases=("sparsemax_loss", "binary_sparsemax"),
+        domains=lambda options: (None, BINARY),
+    ),
+    Loss(
+        "hamming_loss",
+        "Hamming loss",
+        "1 if p != t else 0, p a predicted label",
+        "scikit-learn hamming_loss",
+        L.mismatch,
+        aliases=("hamming",),
+        domains=lambda options: (LABEL_VALUES, LABEL_VALUES),
+    ),
+    Loss(
+        "zero_one_loss",
+        "zero-one loss",
+        "1 if any p[i, j] != t[i, j] else 0, p predicted labels",
+        "scikit-learn zero_one_loss",
+        L.row_mismatch,
+        aliases=("zero_one",),
+        default_reduce="samples",
+        per_sample_only=True,
+        domains=lambda options: (LABEL_VALUES, LABEL_VALUES),
+    ),
+    Loss(
+        "poly_loss",
+        "Poly-1 cross-entropy",
+        "-sum_j t_j log softmax(p)_j + epsilon sum_j t_j (1 - softmax(p)_j), p logits",
+        "optax poly_loss_cross_entropy",
+        L.poly_cross_entropy,
+        aliases=("poly_loss_cross_entropy", "poly1"),
+        options=(EPSILON_POLY,),
+        default_reduce="samples",
+        per_sample_only=True,
+        targets="labels_or_same",
+        domains=lambda options: (None, PROBABILITY),
+    ),
+    Loss(
+        "generalized_kld",
+        "generalized Kullback-Leibler divergence",
+        "sum_j t_j (log t_j - p_j) + sum_j (exp(p_j) - t_j), p log-predictions",
+        "optax generalized_kl_divergence",
+        L.generalized_kl_divergence,
+        aliases=("generalized_kl_divergence",),
+        default_reduce="samples",
+        per_sample_only=True,
+        domains=lambda options: (None, NON_NEGATIVE),
+    ),
+    Loss(
+        "generalized_cross_entropy",
+        "generalized cross-entropy",
+        "(1 - p[y]^q) / q",
+        "Keras CategoricalGeneralizedCrossEntropy",
+        L.generalized_cross_entropy,
+        aliases=("categorical_generalized_cross_entropy", "gce"),
+        options=(Q_GCE,),
+        default_reduce="samples",
+        per_sample_only=True,
+        targets="labels_or_same",
+        domains=lambda options: (PROBABILITY, PROBABILITY),
+    ),
+    Loss(
+        "multiclass_perceptron",
+        "multi-class perceptron loss",
+        "max_j p_j - p[y], p scores",
+        "optax multiclass_perceptron_loss",
+        L.multiclass_perceptron,
+        aliases=("multiclass_perceptron_loss",),
+        default_reduce="samples",
+        per_sample_only=True,
+        targets="labels_or_same",
+        domains=lambda options: (None, PROBABILITY),
+    ),
+    Loss(
+        "multiclass_sparsemax",
+        "multi-class sparsemax loss",
+        "sum_j q_j (p_j - p[y]) + (1 - sum_j q_j^2) / 2, q = sparsemax(p), p scores",
+        "optax multiclass_sparsemax_loss",
+        L.multiclass_sparsemax,
+        aliases=("multiclass_sparsemax_loss",),
+        default_reduce="samples",
+        per_sample_only=True,
+        targets="labels_or_same",
+        domains=lambda options: (None, PROBABILITY),
+    ),
+    Loss(
+        "squared_categorical_hinge",
+        "squared multi-class hinge loss",
+        "max(0, 1 - (p[y] - max_{j != y} p_j))^2",
+        "torchmetrics multiclass_hinge_loss(squared=True)",
+        L.squared_categorical_hinge,
+        aliases=("squared_multiclass_hinge_loss",),
+        options=(FROM_LOGITS_HINGE,),
+        default_reduce="samples",
+        per_sample_only=True,
+        targets="labels_or_same",
+        domains=lambda options: (None, PROBABILITY),
+    ),
+    Loss(
+        "multilabel_margin",
+        "multi-label margin loss",
+        "sum_{j in y} sum_{i not in y} max(0, 1 - (p[j] - p[i])) / C, y the row's label list",
+        "PyTorch MultiLabelMarginLoss",
+        L.multilabel_margin,
+        aliases=("multilabel_margin_loss",),
+        default_reduce="samples",
+        per_sample_only=True,
+        domains=lambda options: (None, LABEL_LISTS),
+        notes="Targets are label lists of the predictions' shape: each row the true classes' indices, then -1 "
+        "(PyTorch's format); a list that names a class twice is refused (PyTorch would count it twice).",
+    ),
+    Loss(
+        "label_ranking_loss",
+        "label ranking loss",
+        "share of (relevant, irrelevant) label pairs scored in the wrong order (ties wrong)",
+        "scikit-learn label_ranking_loss",
+        L.label_ranking,
+        aliases=("ranking_loss", "multilabel_ranking_loss"),
+        default_reduce="samples",
+        per_sample_only=True,
+        domains=lambda options: (None, BINARY),
+    ),
+    Loss(
+        "coverage_error",
+        "coverage error",
+        "how many top-scored labels cover every relevant one (ties included)",
+        "scikit-learn coverage_error",
+        L.coverage,
+        aliases=("coverage", "multilabel_coverage_error"),
+        default_reduce="samples",
+        per_sample_only=True,
+        domains=lambda options: (None, BINARY),
+    ),
 )
 
 # Losses whose every term is >= 0 whatever the inputs and options (a square, an absolute value,
@@ -1104,6 +1288,16 @@ NON_NEGATIVE_TERMS = frozenset(
         "brier",
         "categorical_hinge",
         "cosine_distance",
+        "perceptron",
+        "sparsemax",
+        "hamming_loss",
+        "zero_one_loss",
+        "multiclass_perceptron",
+        "multiclass_sparsemax",
+        "squared_categorical_hinge",
+        "multilabel_margin",
+        "label_ranking_loss",
+        "coverage_error",
     )
 )
 
@@ -1142,8 +1336,14 @@ TASKS: dict[str, tuple[str, ...]] = {
         "categorical_focal",
         "brier",
         "multilabel_soft_margin",
+        "poly_loss",
+        "generalized_cross_entropy",
+        "sparsemax",
+        "multiclass_sparsemax",
+        "hamming_loss",
+        "zero_one_loss",
     ),  # fmt: skip
-    "distributions": ("kld", "js"),
+    "distributions": ("kld", "js", "generalized_kld"),
     "margins and ranking": (
         "hinge",
         "squared_hinge",
@@ -1153,6 +1353,12 @@ TASKS: dict[str, tuple[str, ...]] = {
         "categorical_hinge",
         "cosine_similarity",
         "cosine_distance",
+        "perceptron",
+        "multiclass_perceptron",
+        "squared_categorical_hinge",
+        "multilabel_margin",
+        "label_ranking_loss",
+        "coverage_error",
     ),  # fmt: skip
     "segmentation": ("dice", "tversky"),
 }

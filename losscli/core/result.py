@@ -40,8 +40,7 @@ class ComparisonRow(NamedTuple):
         return self._asdict()
 
 
-@dataclass(frozen=True)
-class GradientChecks:
+class GradientChecks(NamedTuple):
     """--explain --grad's checks on the user's data: d value / d p[0, 0] under each reduction the
     loss allows (n only scales it), and each kept sample's own gradient (their mean is the gradient
     of the mean), or None and why that check does not apply."""

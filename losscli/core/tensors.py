@@ -23,14 +23,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..errors import InputError, UsageError
-from .constants import KERAS_EPSILON
+from .constants import EMPTY_POLICIES, KERAS_EPSILON
 from .finish import plural
 from .result import short
 from .sums import ExactSum, VectorSum, add_exactly, vector_from_dict, vector_to_dict
 from .terms import element_terms
 
 AXES = ("samples", "positions", "outputs")  # the named axes of --reduce, in this order
-EMPTY_POLICIES = ("error", "nan", "zero")  # a mean with nothing to divide by: refuse, NaN (PyTorch), 0 (Keras)
 WEIGHT_DIVISORS = ("sum", "count")
 
 AxisArgument = int | Sequence[int]

@@ -66,10 +66,11 @@ def two_d_reduce(text: str | None) -> str | None:
     """--reduce over a 2-D input (samples, outputs): a comma list as the 2-D reduction that averages
     the same axes; positions are refused, a 2-D input has none."""
     from ..core.reduce import REDUCTIONS
-    from ..core.tensors import parse_reduce
 
     if text is None or text in REDUCTIONS:
         return text
+    from ..core.tensors import parse_reduce  # the N-D words: not loaded for a 2-D reduction's name
+
     averaged = parse_reduce(text)
     if "positions" in averaged:
         from ..errors import UsageError

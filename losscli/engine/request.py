@@ -9,12 +9,11 @@ numbers, tuples), never the command line's choice types.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class InputSection:
+class InputSection(NamedTuple):
     """Where the predictions, targets and weights are, and how to read them. ``preds``,
     ``targets`` and ``weights`` are what the user named (paths, FILE:KEY, '-'); for the Python
     API they are the arrays themselves."""
@@ -34,15 +33,13 @@ class InputSection:
     max_inflate: str | None = None
 
 
-@dataclass(frozen=True)
-class ReductionSection:
+class ReductionSection(NamedTuple):
     reduce: str | None = None  # None: each loss's own
     like: str | None = None  # a framework whose default call this is
     weight_divisor: str | None = None  # None: "sum", or the --like framework's own
 
 
-@dataclass(frozen=True)
-class AxesSection:
+class AxesSection(NamedTuple):
     """Inputs of any rank (docs/axes.md): the class or ratio axes, what removes positions from n, and the
     groups the batch is cut into (docs/groups.md).
     ``axis`` as typed ("1", "-1", "1,2", "none"); ``mask`` and ``lengths`` as the inputs are named;
@@ -66,8 +63,7 @@ class AxesSection:
         return self.group_by
 
 
-@dataclass(frozen=True)
-class OutputSection:
+class OutputSection(NamedTuple):
     """What is printed and where. ``format`` None: the Python API, which keeps every row in memory."""
 
     output_format: str | None = "table"
@@ -84,15 +80,13 @@ class OutputSection:
         return bool(self.output) or not self.quiet
 
 
-@dataclass(frozen=True)
-class AnalysisSection:
+class AnalysisSection(NamedTuple):
     explain: bool = False
     compare: bool = False
     grad: bool = False
 
 
-@dataclass(frozen=True)
-class StatisticsSection:
+class StatisticsSection(NamedTuple):
     """Intervals and the models compared. ``ci``: the confidence level (0.95), None for none;
     ``time_series``: the Diebold-Mariano horizon, None for the bootstrap."""
 
@@ -111,8 +105,7 @@ class StatisticsSection:
         return bool(self.against or self.against_col or self.paired)
 
 
-@dataclass(frozen=True)
-class CheckSection:
+class CheckSection(NamedTuple):
     """The CI gates, after the settings files are combined with the command line."""
 
     fail_above: float | dict[str, float] | None = None  # one threshold, or each loss's own
@@ -124,26 +117,24 @@ class CheckSection:
     allow_other_inputs: bool = False
     no_config: bool = False
     sources: tuple[tuple[str, str], ...] = ()  # (setting, the settings file that gave it): named in messages
-    DERIVED: ClassVar[tuple[str, ...]] = ("sources",)  # fields the request derives, not options
+    DERIVED = ("sources",)  # fields the request derives, not options (a class attribute, not a field)
 
     @property
     def checking(self) -> bool:
         return any(value is not None for value in (self.fail_above, self.fail_below, self.baseline))
 
 
-@dataclass(frozen=True)
-class EngineSection:
+class EngineSection(NamedTuple):
     jobs: int | None = None  # None: every core for large text inputs, else 1
     dask: str | None = None  # a scheduler's address; "" for a local cluster; None: no Dask
     save_state: str | None = None
 
 
-@dataclass(frozen=True)
-class RunRequest:
+class RunRequest(NamedTuple):
     """One run: the losses, each loss's options, and the shared sections."""
 
     losses: tuple[str, ...]
-    options: dict[str, dict[str, Any]] = field(default_factory=dict)  # loss name -> its given options
+    options: dict[str, dict[str, Any]] = MappingProxyType({})  # type: ignore[assignment]  # loss -> its given options
     inputs: InputSection = InputSection()
     reduction: ReductionSection = ReductionSection()
     axes: AxesSection = AxesSection()

@@ -17,8 +17,6 @@ def why_tensors(request: Any, specs: list) -> str | None:
     """What makes this run one over N-D inputs, in the user's words: an input of rank 3 or more, a loss
     that has no 2-D pass, a reduction over positions, or a flag of axes and masks (a ratio loss's
     --axis is its own 2-D option); None for a 2-D run."""
-    from ..io.tensors import is_safetensors, rank_hint
-
     axes = request.axes
     exponent = [spec.name for spec in specs if spec.exponent]
     if exponent:
@@ -32,7 +30,9 @@ def why_tensors(request: Any, specs: list) -> str | None:
     if reduce is not None and ("," in reduce or "positions" in reduce):
         return f"--reduce {reduce} names axes"
     for given in (request.inputs.preds, request.inputs.targets):
-        if isinstance(given, str):
+        if isinstance(given, str) and _may_have_rank(given):
+            from ..io.tensors import is_safetensors, rank_hint
+
             if is_safetensors(given):
                 return f"{given} is a safetensors file"
             rank = rank_hint(given) or 0
@@ -41,6 +41,14 @@ def why_tensors(request: Any, specs: list) -> str | None:
         elif given is not None and not hasattr(given, "columns") and _rank(given) >= 3:  # arrays, not frames
             return f"an input array has {_rank(given)} dimensions"
     return None
+
+
+def _may_have_rank(spec: str) -> bool:
+    """Whether the input ``spec`` names may hold an array of rank 3 or more: its name says an array or
+    JSON format (a CSV is 2-D). By name alone, so that a plain run does not load the N-D readers."""
+    from ..io.source import format_from_name, split_key
+
+    return ".safetensors" in spec.lower() or format_from_name(split_key(spec)[0]) in ("npy", "npz", "json")
 
 
 def _rank(given: Any) -> int:

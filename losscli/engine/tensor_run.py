@@ -300,18 +300,16 @@ def run(request: RunRequest, specs: list[Loss]) -> list[TensorResult]:
 def _comparison(request: RunRequest, spec: Loss, inputs: _Inputs, labels: bool) -> list[dict]:
     """--compare: every framework that has the loss, its own default call on these inputs, as --like gives it
     (one pass each), with its n; a framework that refuses them (scikit-learn on rank 3) says why."""
-    from dataclasses import replace
 
     from ..core.conventions import frameworks_with
 
     rows = []
     for framework in frameworks_with(spec.name):
-        asked = replace(
-            request,
-            reduction=replace(request.reduction, like=framework, reduce=None),
-            analysis=replace(request.analysis, compare=False, grad=False, explain=False),
-            statistics=replace(request.statistics, ci=None),  # the interval is the main run's
-            output=replace(request.output, level="sample", top=0),
+        asked = request._replace(
+            reduction=request.reduction._replace(like=framework, reduce=None),
+            analysis=request.analysis._replace(compare=False, grad=False, explain=False),
+            statistics=request.statistics._replace(ci=None),  # the interval is the main run's
+            output=request.output._replace(level="sample", top=0),
         )
         try:
             found = _one_loss(asked, spec, inputs, labels)

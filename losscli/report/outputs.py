@@ -12,7 +12,6 @@ shortest round-trip numbers as Python, many times faster.
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -71,6 +70,8 @@ def dumps_bytes(value, indent: bool = False) -> bytes:
             return orjson.dumps(_orjson_ready(value), option=options)
         except TypeError:
             pass
+    import json
+
     separators = None if indent else (",", ":")  # as compact as orjson's
     text = json.dumps(_plain(value), indent=2 if indent else None, separators=separators, allow_nan=False)
     return text.encode("utf-8")
@@ -95,6 +96,8 @@ def to_json(results: list, extra: list[dict] | None = None, level: str = "batch"
     """``--format json``: a list of one object per loss, whatever the number of losses (schema_version 2),
     each the summary of ``level`` (core/result.py ``LEVEL_ARRAYS``); as pieces of UTF-8 bytes to write one
     after another (millions of numbers: no piece is copied into a whole on the way out)."""
+    import json
+
     objects = [result.to_dict(level) for result in results]
     if extra:
         for data, more in zip(objects, extra, strict=True):
