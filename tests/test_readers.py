@@ -16,6 +16,8 @@ def parser(request, monkeypatch):
     """Run the test with pyarrow's CSV parser, and again with NumPy's (as without the extra)."""
     if request.param == "numpy":
         monkeypatch.setattr(text_reader, "_PYARROW", [None])
+    else:
+        monkeypatch.setattr(text_reader, "PYARROW_FROM", 0)  # every chunk to pyarrow, however small
     return request.param
 
 
@@ -125,3 +127,34 @@ def test_large_csv_reads_exactly(parser, tmp_path):
     path = tmp_path / "a.csv"
     np.savetxt(path, a, delimiter=",", header="x,y,z", comments="", fmt="%.17g")
     np.testing.assert_array_equal(read_array(str(path)), a)
+
+
+def test_a_file_read_in_place_gives_its_lines_and_rows(parser, tmp_path):
+    """A file is read into its chunk's buffer (not through a copy): blank lines, a line of spaces and CRLF
+    across chunk boundaries give the same rows and lines, and a bad cell after them names its line."""
+    rng = np.random.default_rng(25)
+    a = np.round(rng.normal(size=(300, 3)), 6)
+    lines = [",".join(repr(float(v)) for v in row) for row in a]
+    lines[100:100] = ["", "   "]  # lines 101 and 102
+    path = tmp_path / "x.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    for chunk in (64, 1000, 1 << 20):
+        with open(path, "rb") as stream:
+            table = text_reader.TextTable(stream, "x.csv", "csv", None, chunk_bytes=chunk)
+            rows = concat_rows(list(table.rows([0, 1, 2], [])))
+        np.testing.assert_array_equal(rows.values, a)
+        assert rows.lines.tolist() == [*range(1, 101), *range(103, 303)]
+    lines[250] = "1,x,3"
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    with open(path, "rb") as stream:
+        table = text_reader.TextTable(stream, "x.csv", "csv", None, chunk_bytes=1000)
+        with pytest.raises(InputError, match="line 251, column 2: 'x' is not a number"):
+            list(table.rows([0, 1, 2], []))
+
+
+def test_a_row_of_missing_cells_is_a_row_and_an_empty_line_is_not(parser):
+    """pyarrow reads both as a row of nulls; the careful parser tells them apart: ',' is two missing cells
+    (a sample, NaN, which the run then refuses or drops), an empty line is no sample."""
+    values = _csv("1,2\n,\n\n3,4\n")
+    assert values.shape == (3, 2) and np.isnan(values[1]).all()
+    np.testing.assert_array_equal(values[[0, 2]], [[1.0, 2.0], [3.0, 4.0]])
