@@ -415,9 +415,9 @@ def test_dask_refuses_stdin(run, tmp_path, arrays):
     ],
 )
 def test_dask_alone_means_a_local_cluster(argv, expected):
-    from losscli.cli.loss_command import optional_value
+    from losscli.cli.flags import with_optional_values
 
-    assert optional_value(argv, "--dask", "local") == expected
+    assert with_optional_values(argv) == expected
 
 
 # --- progress ---------------------------------------------------------------------------------

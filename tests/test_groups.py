@@ -364,8 +364,8 @@ def test_nd_groups_of_summed_samples_are_each_groups_own_sum(tmp_path: Path):
 
 
 def test_the_command_lines_group_by_choices_are_the_engines():
-    """cli/options.py spells --group-by's choices without importing core/groups.py (start-up); held here."""
-    from losscli.cli.options import GroupBy
+    """cli/flags.py spells --group-by's choices without importing core/groups.py (start-up); held here."""
+    from losscli.cli.flags import GroupBy
     from losscli.core.groups import GROUP_BY, PRACTICE
 
     assert tuple(choice.value for choice in GroupBy) == GROUP_BY

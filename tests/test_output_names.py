@@ -63,3 +63,13 @@ def test_without_a_header_the_outputs_are_numbered(tmp_path: Path):
     assert _out("mse", str(tmp_path / "p.npy"), str(tmp_path / "t.npy"), "-f", "csv", "--level", "output").startswith(
         "output,loss\n"
     )
+
+
+def test_a_name_that_spells_an_emoji_code_is_printed_as_given(tmp_path: Path):
+    """Rich replaces :smile: by an emoji unless told not to, even without markup: a column named
+    'a:smile:' (found so: it was printed 'a😄') must be shown as the file spells it."""
+    pd.DataFrame({"a:smile:": [1.0], ":thumbs_up:": [2.0]}).to_csv(tmp_path / "p.csv", index=False)
+    pd.DataFrame({"a:smile:": [1.0], ":thumbs_up:": [3.0]}).to_csv(tmp_path / "t.csv", index=False)
+    out = _out("mse", str(tmp_path / "p.csv"), str(tmp_path / "t.csv"), "--top", "2")
+    assert "a:smile:" in out and ":thumbs_up:" in out
+    assert "\N{SMILING FACE WITH OPEN MOUTH AND SMILING EYES}" not in out and "\N{THUMBS UP SIGN}" not in out

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import losscli
-from losscli.cli.options import COMMON
+from losscli.cli.flags import COMMON
 from losscli.engine import plan as planner
 from losscli.engine.request import SECTIONS, RunRequest, StatisticsSection
 
@@ -21,13 +21,13 @@ SAMPLES = Path(__file__).parent.parent / "samples"
 
 
 def test_every_shared_option_is_a_field_of_its_section_and_nothing_else_is():
-    """The request's sections are the help's sections: cli/options.COMMON says which option is where."""
+    """The request's sections are the help's sections: cli/flags.COMMON says which option is where."""
     for title, (attribute, kind) in SECTIONS.items():
-        options = {name for name, (section, _, _) in COMMON.items() if section == title}
+        options = {flag.name for flag in COMMON if flag.section == title}
         derived = set(getattr(kind, "DERIVED", ()))  # what the request works out (a setting's file), not options
         assert set(kind._fields) - derived == options, title
         assert isinstance(getattr(RunRequest(("mse",)), attribute), kind)  # the request holds this section
-    assert {section for section, _, _ in COMMON.values()} - set(SECTIONS) == set()
+    assert {flag.section for flag in COMMON} - set(SECTIONS) == set()
 
 
 def test_the_request_is_frozen():

@@ -1,7 +1,8 @@
 """The command line: parses, calls the engine, hands the result to the report. No maths.
 
 ``main`` is the entry point. It imports the rest only inside its own handlers, so that
-even Ctrl-C while Python loads NumPy ends as one line and exit status 130.
+even Ctrl-C while Python loads NumPy ends as one line and exit status 130. A plain loss command
+runs without Typer (``plain.py``); the rest is Typer's (``app.py``).
 """
 
 import sys
@@ -11,6 +12,11 @@ INTERRUPTED = 130  # errors.ExitCode.INTERRUPTED, without importing anything bef
 
 def main() -> None:
     try:
+        from .plain import plain_run
+
+        code = plain_run(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
         from .app import run_command
 
         run_command()

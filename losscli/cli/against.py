@@ -125,7 +125,7 @@ def _print(output, done, loss: str) -> None:
         if not output.shown:
             return
         buffer = io.StringIO() if output.output else None  # None: straight to the terminal
-        model_table.table(done, loss, QuietPipeConsole(file=buffer, highlight=False, markup=False))
+        model_table.table(done, loss, QuietPipeConsole(file=buffer, highlight=False, markup=False, emoji=False))
         text = None if buffer is None else buffer.getvalue()
     emit(text, output.output, output.quiet)
 

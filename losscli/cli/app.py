@@ -7,7 +7,6 @@ commands. Every error becomes one line on stderr and a named exit status, here, 
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from typing import Annotated
 
@@ -15,22 +14,12 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__
-from ..errors import ExitCode, LossCliError, one_line
+from ..errors import ExitCode, UsageError
 from .options import CONTEXT
+from .safely import broken_pipe, quietly, run_safely, write_stderr
 
 # Typer vendors its own click; its usage errors all derive from this class.
 _TyperUsageError = typer.BadParameter.__base__
-ISSUES = "https://github.com/losscli/losscli/issues"
-
-
-def error_line(message: str) -> None:
-    if sys.stderr is None:  # stderr closed: the exit status still says it
-        return
-    try:
-        sys.stderr.write(f"losscli: error: {one_line(message)}\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
 
 
 class LossGroup(TyperGroup):
@@ -56,7 +45,7 @@ class LossGroup(TyperGroup):
                 sys.stdout.flush()
             return code
         except BrokenPipeError:
-            return _broken_pipe()
+            return broken_pipe()
 
     def format_help(self, ctx, formatter) -> None:
         from .helptext import root_help
@@ -68,90 +57,31 @@ class LossGroup(TyperGroup):
         if not args:
             from .helptext import short_usage
 
-            _write_stderr(short_usage())
+            write_stderr(short_usage())
             sys.exit(int(ExitCode.USAGE))
 
         def call():
-            import warnings
+            return super(LossGroup, self).main(
+                args=args,
+                prog_name="losscli",  # not the callback's name, which a test runner passes
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
 
-            import numpy as np
-
-            # stderr carries messages, never a NumPy warning: a value that is not finite says so itself
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore", RuntimeWarning)
-                code = super(LossGroup, self).main(
-                    args=args,
-                    prog_name="losscli",  # not the callback's name, which a test runner passes
-                    complete_var=complete_var,
-                    standalone_mode=False,
-                    **extra,
-                )
-                if sys.stdout is not None:
-                    sys.stdout.flush()  # a closed pipe shows here, not at exit
-                return code
-
-        sys.exit(run_safely(call))
+        sys.exit(run_safely(lambda: quietly(lambda: typer_errors(call))))
 
 
-def _write_stderr(text: str) -> None:
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        sys.stderr.write(text)
-
-
-def run_safely(call) -> int:
-    """Run ``call``; every way it can end as an exit status, and at most one line on stderr."""
+def typer_errors(call):
+    """``call()``, Typer's ways of ending as losscli's: a usage error as ours, Exit as its status."""
     try:
-        code = call()
-        code = ExitCode.OK if code is None else code
-        if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a silent return of 130
-            error_line("interrupted")
-    except LossCliError as exc:
-        error_line(str(exc))
-        code = exc.exit_code
+        return call()
     except _TyperUsageError as exc:
-        error_line(f"{exc.format_message()} (see 'losscli --help')")
-        code = ExitCode.USAGE
+        raise UsageError(f"{exc.format_message()} (see 'losscli --help')") from None
     except typer.Exit as exc:
-        code = exc.exit_code
-    except (KeyboardInterrupt, typer.Abort):
-        error_line("interrupted")
-        code = ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        code = _broken_pipe()
-    except MemoryError:  # an input too large for this machine (a loss command names it; see execute)
-        error_line("out of memory: an input is too large for this machine; give a smaller one, or use more memory")
-        code = ExitCode.USAGE
-    except OSError as exc:
-        if exc.errno == 32:
-            code = _broken_pipe()
-        else:
-            error_line(f"cannot write the output ({exc.strerror or exc}); check the disk and the path")
-            code = ExitCode.USAGE
-    except Exception as exc:  # a bug: say so, once; the traceback only when asked for (LOSSCLI_DEBUG=1)
-        import os
-
-        if os.environ.get("LOSSCLI_DEBUG"):
-            import traceback
-
-            traceback.print_exc()
-        error_line(
-            f"internal error ({type(exc).__name__}: {exc}); this is a bug, please report it at {ISSUES} "
-            f"(LOSSCLI_DEBUG=1 shows where)"
-        )
-        code = ExitCode.INTERNAL
-    return int(code)
-
-
-def _broken_pipe() -> int:
-    """The reader of stdout went away (``| head``): not a failure of ours, nothing left to say."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
-    return int(ExitCode.OK)
+        return exc.exit_code
+    except typer.Abort:
+        raise KeyboardInterrupt from None
 
 
 def _show_version(value: bool) -> None:

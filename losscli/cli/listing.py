@@ -19,7 +19,7 @@ def write_list(output_format: str, task: str | None = None, details: bool = Fals
     if output_format == "table":
         from ..report.render import QuietPipeConsole, render_list
 
-        render_list(QuietPipeConsole(highlight=False, markup=False), chosen, details)
+        render_list(QuietPipeConsole(highlight=False, markup=False, emoji=False), chosen, details)
         return
     if chosen is not None:
         raise UsageError("losscli list TASK: one task is listed as a table; leave out --format, or filter the JSON")

@@ -7,8 +7,9 @@ import inspect
 import typer
 from typer.core import TyperCommand
 
-from ..core.registry import get_loss, options_by_name
-from .options import CONTEXT, SECTIONS, common_parameters, loss_parameters, section_of
+from ..core.registry import options_by_name
+from .flags import SECTIONS, section_of, with_optional_values
+from .options import CONTEXT, parameters
 
 
 class LossCommand(TyperCommand):
@@ -35,13 +36,7 @@ class LossCommand(TyperCommand):
                     formatter.write_dl(sections[section], col_max=26)
 
     def parse_args(self, ctx, args):
-        args = list(args)
-        for flag, default, looks_like in (
-            ("--dask", "local", _looks_like_address),
-            ("--ci", "0.95", _looks_like_number),
-            ("--time-series", "1", _looks_like_number),
-        ):
-            args = optional_value(args, flag, default, looks_like)
+        args = with_optional_values(list(args))
         try:
             return super().parse_args(ctx, args)
         except typer.BadParameter.__base__ as exc:  # Typer's click UsageError
@@ -64,54 +59,12 @@ class LossCommand(TyperCommand):
         formatter.write_usage(ctx.command_path, "PREDS [TARGETS] [OPTIONS]")
 
 
-def _looks_like_address(text: str) -> bool:
-    """tcp://host:8786, host:8786: a scheduler's address. Decided by its syntax alone, never by
-    what the folder holds: a HOST:PORT whose host names an input (data.npz:0, a column of a file)
-    is an input."""
-    import re
-
-    from ..io.source import EXTENSIONS
-
-    if "://" in text:
-        return True
-    match = re.fullmatch(r"([\w.\-]+):\d{1,5}", text)
-    if match is None:
-        return False
-    host = match.group(1).lower()
-    return not any(host.endswith(extension) for extension in (*EXTENSIONS, ".gz"))
-
-
-def _looks_like_number(text: str) -> bool:
-    """0.9, 95%, 2: a value of --ci or --time-series, by its syntax (a file named like a number
-    follows them as --ci=0.95 FILE, or after --)."""
-    try:
-        float(text.removesuffix("%"))
-    except ValueError:
-        return False
-    return True
-
-
-def optional_value(args: list[str], flag: str, default: str, looks_like=_looks_like_address) -> list[str]:
-    """``--dask`` alone means ``--dask local`` (``--ci`` alone ``--ci 0.95``): click options cannot
-    take an optional value, so the default is put in when no value follows the flag."""
-    out = []
-    for k, arg in enumerate(args):
-        if arg == "--":
-            return out + args[k:]
-        out.append(arg)
-        if arg == flag and (k + 1 == len(args) or not looks_like(args[k + 1])):
-            out.append(default)
-    return out
-
-
 def build(name: str):
     """The click command for ``name`` (a loss, an alias, or several as ``mse,mae``)."""
-    from ..errors import UsageError
+    from .plain import specs_of
 
-    specs = [get_loss(part) for part in name.split(",") if part.strip()]
-    if not specs:
-        raise UsageError("give a loss, e.g. 'losscli mse preds.csv targets.csv' ('losscli list' shows them)")
-    params = common_parameters() + loss_parameters(specs)
+    specs = specs_of(name)
+    params = parameters(specs)
 
     def callback(**arguments) -> int:
         from .execute import execute

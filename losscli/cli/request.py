@@ -1,5 +1,5 @@
 """The command line's arguments as one frozen :class:`~losscli.engine.request.RunRequest`: each
-shared option into its section (``options.COMMON`` says which), the optional values parsed,
+shared option into its section (``flags.COMMON`` says which), the optional values parsed,
 the settings files combined with the command line, every combination that cannot mean
 anything refused before any file is read. The option bag stays here: what leaves ``cli/`` is
 the request."""
@@ -14,7 +14,7 @@ from ..core.registry import Loss
 from ..engine.request import SECTIONS, CheckSection, RunRequest
 from ..errors import UsageError
 from ..io.source import STDIN
-from .options import COMMON
+from .flags import COMMON_BY_NAME as COMMON
 
 
 def build_request(specs: list[Loss], arguments: dict) -> RunRequest:
@@ -29,7 +29,7 @@ def build_request(specs: list[Loss], arguments: dict) -> RunRequest:
     ci, time_series = values.pop("ci"), values.pop("time_series")  # parsed once the inputs are checked
     sections = {}
     for section, (attribute, kind) in SECTIONS.items():
-        names = [name for name, (where, _, _) in COMMON.items() if where == section and name in values]
+        names = [name for name, flag in COMMON.items() if flag.section == section and name in values]
         sections[attribute] = kind(**{name: values[name] for name in names})
     request = RunRequest(tuple(spec.name for spec in specs), **sections)
     request = request._replace(reduction=request.reduction._replace(reduce=_reduce(request.reduction.reduce)))

@@ -296,7 +296,10 @@ def signature_of(result: Result, digests: dict[str, str] | None = None, version:
 
 def _option_text(value) -> str:
     if isinstance(value, np.ndarray):
-        import hashlib
+        from ..io.digests import sha256
 
-        return "array:" + hashlib.sha256(np.ascontiguousarray(value, dtype=np.float64).tobytes()).hexdigest()[:8]
+        data = np.ascontiguousarray(value, dtype=np.float64).tobytes()
+        digest = sha256(len(data))
+        digest.update(data)
+        return "array:" + digest.hexdigest()[:8]
     return repr(value) if isinstance(value, float) else str(value)

@@ -1,5 +1,5 @@
 """One run, as asked for: the frozen request the command line parses into and the Python API
-builds, in the sections the help shows (``cli/options.py``). Nothing here reads a file or
+builds, in the sections the help shows (``cli/flags.py``). Nothing here reads a file or
 checks a value against the data: the planner (``engine/plan.py``) does that.
 
 Every field of a section is one shared option of the command line, under the same name
@@ -145,7 +145,7 @@ class RunRequest(NamedTuple):
     engine: EngineSection = EngineSection()
 
 
-SECTIONS = {  # each section of the help (cli/options.py names them): the request's attribute, its type
+SECTIONS = {  # each section of the help (cli/flags.py names them): the request's attribute, its type
     "Inputs": ("inputs", InputSection),
     "Reduction and weights": ("reduction", ReductionSection),
     "Axes, masks and groups": ("axes", AxesSection),

@@ -221,7 +221,6 @@ def refuse_twice_counted(roles: list[str], pairs: list[tuple[str, ...]]) -> None
 
 def _quick_key(pair: tuple[str, ...]) -> tuple:
     """Each file's size and the sha256 of its first 64 KiB: shards that differ, as a rule, differ here."""
-    import hashlib
     import stat
 
     key = []
@@ -231,10 +230,18 @@ def _quick_key(pair: tuple[str, ...]) -> tuple:
                 key.append(path)  # a FIFO or a device: a read would take what the pass needs
                 continue
             with open(path, "rb") as handle:
-                key.append((os.fstat(handle.fileno()).st_size, hashlib.sha256(handle.read(1 << 16)).digest()))
+                key.append((os.fstat(handle.fileno()).st_size, _head_digest(handle.read(1 << 16))))
         except OSError:
             key.append(path)  # unreadable: unique, and opening it says why
     return tuple(key)
+
+
+def _head_digest(head: bytes) -> bytes:
+    from .digests import sha256
+
+    digest = sha256(len(head))
+    digest.update(head)
+    return digest.digest()
 
 
 def _digest(path: str) -> str | None:

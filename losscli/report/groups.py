@@ -131,7 +131,7 @@ def groups_text(results: list, max_rows: int) -> str:
     from .render import QuietPipeConsole
 
     buffer = io.StringIO()
-    console = QuietPipeConsole(file=buffer, highlight=False, markup=False, width=100, no_color=True)
+    console = QuietPipeConsole(file=buffer, highlight=False, markup=False, emoji=False, width=100, no_color=True)
     for result in results:
         console.print()
         if len(results) > 1:

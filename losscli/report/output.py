@@ -69,7 +69,7 @@ def _table(results, output, explain: bool) -> str | None:
     if to_terminal:
         _tolerant_stdout()
     buffer = None if to_terminal else io.StringIO()
-    console = Console(file=buffer, highlight=False, markup=False)
+    console = Console(file=buffer, highlight=False, markup=False, emoji=False)
     if len(results) > 1:
         render_many(results, max_rows=output.max_rows, console=console)
         _groups(results, output, console)

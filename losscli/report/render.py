@@ -308,7 +308,7 @@ def render_result(
     top: int = 0,
 ) -> None:
     """Print the tables and the batch summary of ``result``, and its explanation if given."""
-    console = console or QuietPipeConsole(highlight=False, markup=False)
+    console = console or QuietPipeConsole(highlight=False, markup=False, emoji=False)
     lookup = _row_lookup(result)
     kept = result.kept
     ids_of = None if kept is None or kept.ids is None else (lambda i: kept.ids[lookup[i]])
@@ -412,7 +412,7 @@ def _per_sample_side_by_side(console: Console, results: list[Result], max_rows: 
 
 def render_many(results: list[Result], *, max_rows: int = 20, console: Console | None = None) -> None:
     """Several losses of one pass, side by side: per-sample values, then the batch values."""
-    console = console or QuietPipeConsole(highlight=False, markup=False)
+    console = console or QuietPipeConsole(highlight=False, markup=False, emoji=False)
     if any(r.kept is None for r in results):  # merged states saved without rows: the sums only
         console.print(Text("No rows to show: the states were saved without them (save them with --format table)"))
     else:
@@ -441,7 +441,7 @@ def render_list(console: Console | None = None, task: str | None = None, details
     formula; ``details`` adds the framework calls it matches, its options and aliases."""
     from ..core.registry import TASKS, get_loss
 
-    console = console or QuietPipeConsole(highlight=False, markup=False)
+    console = console or QuietPipeConsole(highlight=False, markup=False, emoji=False)
     for name, members in TASKS.items():
         if task is not None and name != task:
             continue
