@@ -243,6 +243,19 @@ def cases() -> list[dict]:
     add("label_ranking_loss", np.round(normal(8, 5, scale=1.0)), ranked, weights=rng.uniform(0, 2, 8))  # ties
     add("coverage_error", normal(8, 5), ranked)
     add("coverage_error", np.round(normal(8, 5, scale=1.0)), ranked, weights=rng.uniform(0, 2, 8))
+    binary = (rng.random((6, 5)) < 0.4) * 1.0
+    add("soft_dice", normal(7, 4), one_hot(labels7, 4))
+    add("soft_dice", normal(7, 4), one_hot(labels7, 4), smooth=0.5, alpha=0.3, beta=0.7)
+    add("soft_dice", simplex(6, 3), simplex(6, 3), from_logits=False)
+    add("soft_dice", normal(6, 1), binary[:, :1])
+    add("binary_dice", normal(6, 5), binary)
+    add("binary_dice", normal(6, 1), binary[:, 1:2], smooth=0.25)
+    add("binary_dice", np.round(rng.uniform(0, 1, (6, 5)), 6), binary, from_logits=False, weights=rng.uniform(0, 2, 6))
+    add("max_error", normal(9, 1), normal(9, 1))
+    add("max_error", np.round(normal(8, 1)), np.round(normal(8, 1)))  # ties of the largest error
+    add("median_absolute_error", normal(9, 3), normal(9, 3))  # an odd N: the middle value
+    add("median_absolute_error", normal(8, 2), normal(8, 2))  # an even N: the mean of the two middle values
+    add("median_absolute_error", normal(7, 1), normal(7, 1))
     return out
 
 
@@ -276,6 +289,7 @@ class _Ref:
         per_output_root=False,
         ratio_scale=None,
         batch_checks=None,
+        order=None,
     ):
         self.terms = np.asarray(terms, dtype=np.float64)
         self.source = source
@@ -285,6 +299,7 @@ class _Ref:
         self.per_output_root = per_output_root
         self.ratio_scale = ratio_scale  # |t| (weighted), for WMAPE
         self.batch_checks = batch_checks or {}  # reduce -> value the framework gave for the batch
+        self.order = order  # (per-output values, value) of an order statistic, from scikit-learn
 
 
 def terms(case: dict) -> _Ref:  # noqa: C901 - one branch per loss is the point
@@ -668,6 +683,32 @@ def terms(case: dict) -> _Ref:  # noqa: C901 - one branch per loss is the point
     raise KeyError(f"no reference for {loss}")
 
 
+def _optax_dice(loss: str, p, t, o) -> _Ref:
+    """optax's Dice losses of (N, C): binary_dice_loss gives each sample's value; dice_loss each sample's
+    mean over its classes, so the element terms are written here with jax.nn's softmax and sigmoid and
+    their class means checked against it."""
+    jax, optax = _optax()
+    jnp = jax.numpy
+    jp, jt = jnp.asarray(p), jnp.asarray(t)
+    smooth, logits = o.get("smooth", 1.0), o.get("from_logits", True)
+    if loss == "binary_dice" and logits:
+        e = optax.losses.binary_dice_loss(jp, jt, smooth=smooth)
+        return _Ref(np.asarray(e), "optax.losses.binary_dice_loss", per_sample_only=True)
+    if loss == "binary_dice":  # optax's apply_sigmoid=False asks each value to sum to 1: given as logits
+        inter = (p * t).sum(axis=1)
+        e = 1.0 - (inter + smooth) / (0.5 * p.sum(axis=1) + 0.5 * t.sum(axis=1) + smooth)
+        value = optax.losses.binary_dice_loss(jnp.asarray(np.log(p / (1.0 - p))), jt, smooth=smooth)
+        _check("optax binary_dice_loss of logit(p)", np.asarray(value), e, 1e-12)
+        return _Ref(e, "per sample; optax.losses.binary_dice_loss of logit(p) agrees", per_sample_only=True)
+    alpha, beta = o.get("alpha", 0.5), o.get("beta", 0.5)
+    q = jp if not logits else (jax.nn.sigmoid(jp) if p.shape[1] == 1 else jax.nn.softmax(jp, axis=-1))
+    inter = q * jt
+    e = np.asarray(1.0 - (inter + smooth) / (inter + alpha * (q - inter) + beta * (jt - inter) + smooth))
+    value = optax.losses.dice_loss(jp, jt, smooth=smooth, alpha=alpha, beta=beta, apply_softmax=logits)
+    _check("optax dice_loss", np.asarray(value), e.mean(axis=1), EXACT)
+    return _Ref(e, "per element, their class mean is optax.losses.dice_loss's per-sample value")
+
+
 def _optax():
     import jax
 
@@ -709,6 +750,17 @@ def _issue_24_terms(case: dict, p: np.ndarray, t: np.ndarray) -> _Ref | None:  #
         else:
             e, name = getattr(optax.losses, f"{loss}_loss")(jp, jax.numpy.asarray(y)), f"{loss}_loss"
         return _Ref(np.asarray(e), f"optax.losses.{name}", per_sample_only=True)
+    if loss in ("soft_dice", "binary_dice"):
+        return _optax_dice(loss, p, t, o)
+    if loss in ("max_error", "median_absolute_error"):
+        e = np.abs(p - t)
+        if loss == "max_error":
+            value = float(metrics.max_error(t.ravel(), p.ravel()))
+            order = ([value], value)
+        else:
+            raw = metrics.median_absolute_error(t, p, multioutput="raw_values")
+            order = ([float(v) for v in np.atleast_1d(raw)], float(metrics.median_absolute_error(t, p)))
+        return _Ref(e, f"|p - t|; scikit-learn {loss} gives the value and each output's", order=order)
     if loss == "generalized_cross_entropy":
         q = o.get("q", 0.5)
         ref = (1.0 - (p * onehot).sum(axis=1) ** q) / q
@@ -798,6 +850,10 @@ def reductions(ref: _Ref) -> dict:
     s = n_samples if ref.sample_divisor is None else ref.sample_divisor
     total = e.sum()
     out = {}
+    if ref.order is not None:  # a maximum or a median: --reduce all alone; the per-sample rows are means
+        per_output, value = ref.order
+        out["all"] = {"value": value, "per_sample": (e.sum(dim=1) / n_outputs).tolist(), "per_output": per_output}
+        return out
     if ref.ratio_scale is not None:
         scale = torch.tensor(ref.ratio_scale)
         floor = 1.17e-6
@@ -1021,6 +1077,17 @@ def torch_terms(case: dict, tp, tt):
         inter = (tt * tp).sum(dim=1, keepdim=True)
         first, second = ((1 - tp) * tt).sum(dim=1, keepdim=True), (tp * (1 - tt)).sum(dim=1, keepdim=True)
         return 1.0 - inter / (inter + a * first + b * second + eps)
+    if loss in ("soft_dice", "binary_dice"):
+        smooth, logits = o.get("smooth", 1.0), o.get("from_logits", True)
+        if loss == "binary_dice":
+            q = torch.sigmoid(tp) if logits else tp
+            inter = (q * tt).sum(dim=1, keepdim=True)
+            return 1.0 - (inter + smooth) / (
+                0.5 * q.sum(dim=1, keepdim=True) + 0.5 * tt.sum(dim=1, keepdim=True) + smooth
+            )
+        q = tp if not logits else (torch.sigmoid(tp) if c == 1 else torch.softmax(tp, dim=1))
+        a, b, inter = o.get("alpha", 0.5), o.get("beta", 0.5), q * tt
+        return 1.0 - (inter + smooth) / (inter + a * (q - inter) + b * (tt - inter) + smooth)
     if loss == "perceptron":
         return torch.clamp(-tt * tp, min=0.0)
     if loss == "sparsemax":
@@ -1059,7 +1126,15 @@ def torch_terms(case: dict, tp, tt):
     raise KeyError(f"no torch terms for {loss}")
 
 
-NOT_DIFFERENTIABLE = ("hamming_loss", "zero_one_loss", "label_ranking_loss", "coverage_error")  # counts and ranks
+# counts and ranks; and order statistics, whose --grad losscli refuses
+NOT_DIFFERENTIABLE = (
+    "hamming_loss",
+    "zero_one_loss",
+    "label_ranking_loss",
+    "coverage_error",
+    "max_error",
+    "median_absolute_error",
+)
 
 
 def gradients(case: dict, built: dict) -> dict:

@@ -295,6 +295,15 @@ def cases() -> list[dict]:  # noqa: PLR0915 - one line per case is the point
     for loss in ("label_ranking_loss", "coverage_error"):
         add(loss, normal(7, 4), relevant)
         add(loss, np.round(normal(7, 4, scale=1.0)), relevant, w=weights(7))  # tied scores
+    add("soft_dice", normal(6, 4), one_hot(labels6, 4))
+    add("soft_dice", normal(6, 4), one_hot(labels6, 4), smooth=0.5, alpha=0.2, beta=0.8)
+    add("soft_dice", simplex(6, 4), one_hot(labels6, 4), from_logits=False)
+    add("soft_dice", normal(6, 1), relevant[:6, :1])
+    add("binary_dice", normal(7, 4), relevant)
+    add("binary_dice", normal(7, 1), relevant[:, :1], smooth=0.25)
+    add("max_error", normal(8, 1), normal(8, 1))
+    add("median_absolute_error", normal(8, 3), normal(8, 3))
+    add("median_absolute_error", normal(7, 1), normal(7, 1))
     return out
 
 

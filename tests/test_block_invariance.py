@@ -298,6 +298,13 @@ CASES = [
     Case("multilabel_margin", "multilabel_margin", label_lists(), zeros="p"),
     Case("label_ranking_loss", "label_ranking_loss", weighted(relevance()), zeros="pt"),
     Case("coverage_error", "coverage_error", relevance(), zeros="pt"),
+    Case("soft_dice", "soft_dice", categorical(pred="logits"), {"smooth": 0.5, "alpha": 0.3}, zeros="t"),
+    Case("soft_dice-one-column", "soft_dice", weighted(probabilities(1, logits=True)), zeros="pt"),
+    Case("binary_dice", "binary_dice", probabilities(logits=True), zeros="pt"),
+    Case("max_error", "max_error", normal(1), zeros="pt"),
+    Case("median_absolute_error", "median_absolute_error", normal(), zeros="pt"),
+    Case("median_absolute_error-one-output", "median_absolute_error", normal(1), zeros="pt"),
+    Case("binary_dice-probabilities", "binary_dice", weighted(probabilities()), {"from_logits": False}, zeros="pt"),
     # class labels read as names or as positions: decided from the labels
     Case("labels-named-text", "sparse_cce", labels(pred_names=["emu", "cat", "dog"], label_text=["emu", "cat", "dog"])),
     Case(

@@ -122,6 +122,8 @@ def _matches(actual, expected, tol):
         return isinstance(actual, float) and math.isfinite(actual)
     if kind == "above":
         return isinstance(actual, float) and math.isfinite(actual) and actual > tol["bound"]
+    if kind == "below":
+        return isinstance(actual, float) and math.isfinite(actual) and actual < tol["bound"]
     if isinstance(expected, list):
         return (
             isinstance(actual, list)
@@ -172,7 +174,7 @@ def test_every_record_cites_its_test_and_states_its_number():
         assert r["test"].split("::")[0].split("/")[0] == r["suite"], r["id"]
         assert "-f" in r["flags"], r["id"]
         assert ("pending" in r) == ("why" in r), r["id"]
-        if r["tolerance"]["kind"] in ("finite", "above"):
+        if r["tolerance"]["kind"] in ("finite", "above", "below"):
             assert r["expected"] is None, r["id"]
         else:
             assert r["expected"] is not None, r["id"]

@@ -17,6 +17,7 @@ from losscli.core.registry import LOSSES
 
 N, C = 5, 3
 NOT_DIFFERENTIABLE = ("hamming_loss", "zero_one_loss", "label_ranking_loss", "coverage_error")
+ORDER_STATISTICS = ("max_error", "median_absolute_error")  # --grad refused: tests/test_more_losses.py
 
 
 def _inputs(loss: str, rng):
@@ -59,6 +60,10 @@ def _inputs(loss: str, rng):
         return rng.normal(0.0, 0.5, (N, C)), rng.integers(0, 4, (N, C)).astype(float), {}
     if loss == "gaussian_nll":
         return rng.normal(size=(N, C)), rng.normal(size=(N, C)), {"var": 0.7}
+    if loss == "soft_dice":
+        return rng.normal(size=(N, C)), one_hot, {}
+    if loss == "binary_dice":
+        return rng.normal(size=(N, C)), rng.integers(0, 2, (N, C)).astype(float), {}
     return rng.normal(size=(N, C)), rng.normal(size=(N, C)), {}
 
 
@@ -67,7 +72,7 @@ def _cases():
     for spec in LOSSES:
         if spec.exponent:  # perplexity: N-D only, and no gradient there (tests/test_tensors_cli.py)
             continue
-        if spec.name in NOT_DIFFERENTIABLE:  # counts and ranks: --grad refused (the test below)
+        if spec.name in NOT_DIFFERENTIABLE + ORDER_STATISTICS:  # counts, ranks, order statistics: refused
             continue
         p, t, options = _inputs(spec.name, rng)
         labels = spec.targets == "labels"

@@ -243,6 +243,8 @@ def _inputs_for(loss: str, rng):
         return rng.integers(0, 2, (64, 4)).astype(float), rng.integers(0, 2, (64, 4)).astype(float)
     if loss in ("multiclass_perceptron", "multiclass_sparsemax", "squared_categorical_hinge"):
         return pred, rng.integers(0, 4, 64).astype(float)
+    if loss == "max_error":  # one output, as scikit-learn's
+        return pred[:, :1], rng.uniform(0.01, 0.99, (64, 1))
     if loss == "multilabel_margin":
         lists = np.full((64, 4), -1.0)
         for i in range(64):

@@ -93,3 +93,108 @@ def test_a_per_sample_mean_merges_exactly(tmp_path: Path, loss):
         assert float(merged.stdout) == pytest.approx(float(whole.stdout), rel=4e-15)
     else:
         assert merged.stdout == whole.stdout
+
+
+# --- optax's Dice losses of (N, C) ---------------------------------------------------------------------
+
+
+def test_soft_dice_of_one_sample_is_its_classes_mean_worked_by_hand(tmp_path: Path):
+    """One sample, logits (0, ln 3): softmax q = (1/4, 3/4), targets (0, 1), smooth 1, alpha = beta = 1/2:
+    class 0: 1 - (0 + 1) / (0 + 1/8 + 0 + 1) = 1/9; class 1: 1 - (3/4 + 1) / (3/4 + 0 + 1/8 + 1) = 1/15;
+    optax's dice_loss gives their mean, (1/9 + 1/15) / 2 = 4/45."""
+    preds = _csv(tmp_path / "x.csv", [[0.0, np.log(3.0)]])
+    targets = _csv(tmp_path / "t.csv", [[0.0, 1.0]])
+    result = runner.invoke(app, ["soft_dice", preds, targets, "--like", "optax", "-f", "value"])
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(4 / 45, rel=1e-14)
+
+
+def test_binary_dice_is_one_ratio_over_a_samples_values(tmp_path: Path):
+    """Probabilities (1, 0, 1/2) against (1, 1, 0), smooth 1: (1 + 1) / (3/4 + 1 + 1) = 8/11, so 3/11."""
+    preds, targets = _csv(tmp_path / "p.csv", [[1.0, 0.0, 0.5]]), _csv(tmp_path / "t.csv", [[1.0, 1.0, 0.0]])
+    result = runner.invoke(app, ["binary_dice", preds, targets, "--no-from-logits", "-f", "value"])
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(3 / 11, rel=1e-14)
+
+
+@pytest.mark.parametrize("loss, advice", [("soft_dice", "not built yet"), ("binary_dice", "(N, H * W)")])
+def test_optax_dice_over_images_is_refused_not_computed_per_pixel(tmp_path: Path, loss, advice):
+    """optax sums these ratios over the spatial axes; the N-D pass would average per pixel: refused."""
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "x.npy", rng.normal(size=(2, 3, 3, 2)))
+    np.save(tmp_path / "t.npy", np.eye(2)[rng.integers(0, 2, (2, 3, 3))])
+    line = _refused(loss, tmp_path / "x.npy", tmp_path / "t.npy")
+    assert advice in line and "reshape to (N, C) yourself" not in line
+
+
+@pytest.mark.parametrize("loss", ["soft_dice", "binary_dice"])
+def test_optax_dice_refuses_targets_outside_zero_one_and_probabilities_outside_it(tmp_path: Path, loss):
+    preds, targets = _csv(tmp_path / "p.csv", [[0.2, 0.8]]), _csv(tmp_path / "t.csv", [[0.0, 2.0]])
+    assert "2.0 is not in [0, 1]" in _refused(loss, preds, targets)
+    preds, targets = _csv(tmp_path / "p.csv", [[0.2, 1.8]]), _csv(tmp_path / "t.csv", [[0.0, 1.0]])
+    assert "pass --from-logits if they are logits" in _refused(loss, preds, targets, "--no-from-logits")
+
+
+# --- order statistics: max_error, median_absolute_error -------------------------------------------------
+
+
+def _pair(tmp_path: Path, n: int, c: int, seed: int = 0, name: str = "") -> tuple[str, str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    p, t = rng.normal(size=(n, c)), rng.normal(size=(n, c))
+    return _csv(tmp_path / f"p{name}.csv", p), _csv(tmp_path / f"t{name}.csv", t), np.abs(p - t)
+
+
+def _value(*args) -> float:
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.stderr
+    return float(result.stdout)
+
+
+@pytest.mark.parametrize(
+    "flags, found",
+    [
+        (["--ci"], "--ci does not apply"),
+        (["--grad"], "--grad does not apply"),
+        (["-r", "samples"], "only --reduce all applies"),
+        (["--group-by", "sample"], "grouping does not apply"),
+        (["--save-state", "s.json"], "a median needs every value in memory"),
+        (["--dask"], "a median needs every value in memory"),
+    ],
+)
+def test_what_a_median_cannot_be_is_refused_before_a_file_is_read(tmp_path: Path, flags, found):
+    preds, targets, _ = _pair(tmp_path, 9, 2)
+    assert found in _refused("median_absolute_error", preds, targets, *flags)
+
+
+def test_order_statistics_take_no_weights_and_max_error_one_output(tmp_path: Path):
+    preds, targets, _ = _pair(tmp_path, 9, 2)
+    weights = _csv(tmp_path / "w.csv", np.ones((9, 1)))
+    assert "takes no sample weights" in _refused("median_absolute_error", preds, targets, "--weights", weights)
+    assert "max_error takes one output" in _refused("max_error", preds, targets)
+
+
+def test_max_error_states_merge_to_the_maximum_of_the_shards(tmp_path: Path):
+    """Two shards' saved states merge to the maximum over both, to the bit (a maximum merges exactly)."""
+    first, second = _pair(tmp_path, 7, 1, seed=1, name="a"), _pair(tmp_path, 9, 1, seed=2, name="b")
+    for (preds, targets, _), state in ((first, "a.json"), (second, "b.json")):
+        runner.invoke(app, ["max_error", preds, targets, "--save-state", str(tmp_path / state), "-q"])
+    merged = _value("merge", tmp_path / "a.json", tmp_path / "b.json", "-f", "value")
+    assert merged == max(first[2].max(), second[2].max())
+
+
+def test_a_median_over_shards_is_the_median_of_every_value(tmp_path: Path):
+    """A folder of shards read in one process: each output's median of all 16 values (an even count: the
+    mean of the middle two, as np.median and scikit-learn take it), then their mean."""
+    shards = tmp_path / "shards"
+    (shards / "p").mkdir(parents=True)
+    (shards / "t").mkdir()
+    values = []
+    for k, n in enumerate((7, 9)):
+        rng = np.random.default_rng(10 + k)
+        p, t = rng.normal(size=(n, 3)), rng.normal(size=(n, 3))
+        _csv(shards / "p" / f"{k}.csv", p)
+        _csv(shards / "t" / f"{k}.csv", t)
+        values.append(np.abs(p - t))
+    expected = float(np.median(np.concatenate(values), axis=0).mean())
+    got = _value("median_absolute_error", shards / "p", shards / "t", "-f", "value")
+    assert got == pytest.approx(expected, rel=1e-15)

@@ -38,14 +38,16 @@ RTOL = 1e-12
 # its identities (per-sample values, masks, blocks) are tests/test_tensors_cli.py's
 LOSSES = {loss.name: loss for loss in losscli.LOSSES if not loss.exponent}
 # Losses whose value is a mean of element terms: not a root after the reduction, not a ratio of sums
-PLAIN = sorted(n for n, loss in LOSSES.items() if not (loss.per_sample_only or loss.root or loss.ratio))
+# (nor an order statistic: a maximum or a median, whose own identities are below)
+PLAIN = sorted(n for n, loss in LOSSES.items() if not (loss.per_sample_only or loss.root or loss.ratio or loss.order))
 PER_SAMPLE_ONLY = sorted(n for n, loss in LOSSES.items() if loss.per_sample_only and not (loss.root or loss.ratio))
 SAMPLES_AND_NONE = sorted(
     n for n, loss in LOSSES.items() if not (loss.root or loss.ratio) and {"samples", "none"} <= set(loss.reductions)
 )
+ORDER_STATISTICS = sorted(n for n, loss in LOSSES.items() if loss.order)
 EVERY = sorted(LOSSES)
 # counts and ranks have no gradient (--grad refused: tests/test_more_losses.py)
-DIFFERENTIABLE = {n for n, loss in LOSSES.items() if loss.elements not in NOT_DIFFERENTIABLE}
+DIFFERENTIABLE = {n for n, loss in LOSSES.items() if loss.elements not in NOT_DIFFERENTIABLE and not loss.order}
 
 # Non-default option sets worth drawing too (used only where the loss takes the option).
 VARIANTS = {
@@ -119,7 +121,7 @@ def problems(draw, name: str, min_rows: int = 1):
     resolved = loss.resolve_options(options)
     labels = loss.targets == "labels"
     n = draw(st.integers(min_rows, 6))
-    c = draw(st.integers(2 if labels else 1, 4))
+    c = draw(st.integers(2 if labels else 1, 1 if loss.order == "max" else 4))  # max_error: one output
     unit = st.floats(0.0, 1.0, allow_nan=False, allow_infinity=False)
     u = draw(arrays(np.float64, (n, c), elements=unit))
     pred_domain, target_domain = loss.domains(resolved)
@@ -255,6 +257,40 @@ def test_float32_inputs_give_the_float64_result_of_the_same_numbers(name, data):
         np.testing.assert_array_equal(single.per_element, double.per_element)
     if double.gradient is not None:
         np.testing.assert_array_equal(single.gradient, double.gradient)
+
+
+@pytest.mark.parametrize("name", ORDER_STATISTICS)
+@SETTINGS
+@given(data=st.data())
+def test_an_order_statistic_is_numpys_of_each_output_then_their_mean(name, data):
+    """max_error is np.max of |p - t| (one output); median_absolute_error each output's np.median of it, their
+    mean (scikit-learn's uniform_average); n is N either way."""
+    name, preds, targets, options = data.draw(problems(name))
+    result = _compute(name, preds, targets, options)
+    statistic = np.max if LOSSES[name].order == "max" else np.median
+    per_output = statistic(np.abs(preds - targets), axis=0)
+    np.testing.assert_allclose(result.per_output, per_output, rtol=RTOL, atol=0)
+    assert _close(result.value, float(per_output.mean()), abs(float(per_output.mean())))
+    assert result.n == len(preds)
+
+
+@pytest.mark.parametrize("name", ORDER_STATISTICS)
+@SETTINGS
+@given(data=st.data())
+def test_an_order_statistic_is_the_same_over_any_blocks(name, data):
+    """Blocks of any size merge to the one-block value to the bit (a maximum of maxima; a median of the
+    values held)."""
+    from losscli.core.state import LossState
+
+    name, preds, targets, options = data.draw(problems(name, min_rows=2))
+    terms = np.abs(preds - targets)
+    cut = data.draw(st.integers(1, len(preds) - 1))
+    whole, first, second = (LossState(terms.shape[1], order=LOSSES[name].order) for _ in range(3))
+    whole.order_statistic.add(terms)
+    first.order_statistic.add(terms[:cut])
+    second.order_statistic.add(terms[cut:])
+    first.order_statistic.merge(second.order_statistic)
+    np.testing.assert_array_equal(first.order_statistic.per_output(), whole.order_statistic.per_output())
 
 
 ROOTS = sorted(n for n, loss in LOSSES.items() if loss.root)

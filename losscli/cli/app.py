@@ -22,6 +22,15 @@ from .safely import broken_pipe, quietly, run_safely, write_stderr
 _TyperUsageError = typer.BadParameter.__base__
 
 
+class _Carried(Exception):
+    """An EOFError or a Ctrl-C of the run, carried past click, which would turn it into Abort (and an empty
+    line on stderr): the run ends as the plain path ends it (cli/safely.py)."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
+
+
 class LossGroup(TyperGroup):
     """Losses as commands, built on demand; one-line errors."""
 
@@ -46,6 +55,8 @@ class LossGroup(TyperGroup):
             return code
         except BrokenPipeError:
             return broken_pipe()
+        except (EOFError, KeyboardInterrupt) as exc:
+            raise _Carried(exc) from None
 
     def format_help(self, ctx, formatter) -> None:
         from .helptext import root_help
@@ -76,6 +87,8 @@ def typer_errors(call):
     """``call()``, Typer's ways of ending as losscli's: a usage error as ours, Exit as its status."""
     try:
         return call()
+    except _Carried as carried:
+        raise carried.error from None
     except _TyperUsageError as exc:
         raise UsageError(f"{exc.format_message()} (see 'losscli --help')") from None
     except typer.Exit as exc:

@@ -4,6 +4,8 @@ call the same ``execute`` with the same arguments (tests/test_flags.py)."""
 
 from __future__ import annotations
 
+import os
+
 from ..core.registry import Loss, get_loss
 from ..errors import UsageError
 from .flags import COMMON, loss_flags, parse, with_optional_values
@@ -22,8 +24,8 @@ def specs_of(name: str) -> list[Loss]:
 
 def plain_arguments(args: list[str]) -> tuple[list[Loss], dict] | None:
     """The losses and the arguments of a plain loss command; None for Typer to parse."""
-    if not args or args[0].startswith("-") or args[0] in COMMANDS:
-        return None
+    if not args or args[0].startswith("-") or args[0] in COMMANDS or "_LOSSCLI_COMPLETE" in os.environ:
+        return None  # the group's own commands and options, and shell completion, are Typer's
     try:
         specs = specs_of(args[0])
     except UsageError:  # Typer's path says so, with the same words
@@ -33,11 +35,18 @@ def plain_arguments(args: list[str]) -> tuple[list[Loss], dict] | None:
 
 
 def plain_run(args: list[str]) -> int | None:
-    """The exit status of a plain loss command; None where Typer should run it."""
-    plain = plain_arguments(args)
-    if plain is None:
-        return None
-    from .execute import execute
+    """The exit status of a plain loss command; None where Typer should run it. Parsed inside run_safely,
+    as Typer's path is: a bug of the parser is one line and status 70, not a traceback."""
+    typers: list[bool] = []
 
-    specs, arguments = plain
-    return run_safely(lambda: quietly(lambda: execute(specs, arguments)))
+    def call():
+        plain = plain_arguments(args)
+        if plain is None:
+            typers.append(True)
+            return None
+        from .execute import execute
+
+        return quietly(lambda: execute(*plain))
+
+    code = run_safely(call)
+    return None if typers else code

@@ -1245,6 +1245,43 @@ def _torchmetrics_per_sample(head: str, tail: str) -> list[Variant]:
     ]
 
 
+@builds("max_error", "median_absolute_error")
+def _order_statistics(c: Call) -> None:
+    """scikit-learn's max_error takes one output (1-D arrays); median_absolute_error any number, each
+    output's median averaged. Neither takes weights here (losscli refuses them)."""
+    if c.weighted:
+        return
+    if c.loss == "max_error":
+        if c.C == 1:
+            c.add("sklearn", [Variant("sklearn.metrics.max_error(t.ravel(), p.ravel())", "all", None)])
+            c.add("numpy", [Variant("np.max(np.abs(p - t))", "all", None)])
+        return
+    inputs = "t.ravel(), p.ravel()" if c.C == 1 else "t, p"
+    c.add("sklearn", [Variant(f"sklearn.metrics.median_absolute_error({inputs})", "all", None)])
+    c.add("numpy", [Variant("np.mean(np.median(np.abs(p - t), axis=0))", "all", None)])
+
+
+@builds("soft_dice", "binary_dice")
+def _optax_dice(c: Call) -> None:
+    """optax's Dice losses of (N, C) inputs. dice_loss with apply_softmax=False checks that each row of
+    probabilities sums to 1: of one column (and so of binary_dice_loss's, which adds a channel axis of one)
+    that holds only for p = 1, so optax is left out of probability inputs there."""
+    o = c.o
+    one_value_rows = c.loss == "binary_dice" or c.C == 1
+    if not c.optax_ok or (not o["from_logits"] and one_value_rows):
+        return
+    smooth = f"smooth={_num(o['smooth'])}"
+    if c.loss == "binary_dice":
+        c.add("optax", _optax(f"optax.losses.binary_dice_loss(p, t, {smooth})", True))
+        return
+    weights = f"alpha={_num(o['alpha'])}, beta={_num(o['beta'])}"
+    logits = "" if o["from_logits"] else ", apply_softmax=False"
+    call = f"optax.losses.dice_loss(p, t, {smooth}, {weights}{logits})"
+    # each sample's value is the mean over its classes: the batch mean is the mean over every element,
+    # the batch sum the sum over samples of a mean over outputs
+    c.add("optax", [Variant(f"{call}.mean()", "all", None), Variant(f"{call}.sum()", "outputs", None)])
+
+
 def conventions(
     loss: str, options: Mapping[str, object], *, weighted: bool, n_outputs: int, labels: bool
 ) -> tuple[Convention, ...]:

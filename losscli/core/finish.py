@@ -23,7 +23,10 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
-def summed_text(reduction: Reduction) -> str:
+def summed_text(reduction: Reduction, task: LossTask | None = None) -> str:
+    if task is not None and task.spec.order:  # a maximum or a median, not a sum: --reduce all alone applies
+        statistic = "maximum" if task.spec.order == "max" else "median"
+        return f"each output's {statistic} over the samples, mean over the outputs"
     if reduction.mean_over_samples and reduction.mean_over_outputs:
         return "mean over every element"
     if reduction.mean_over_samples:
@@ -126,6 +129,9 @@ def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, 
         text = n_text(reduction, samples, n_outputs, n)
         if output_scale is not None and reduction.mean_over_outputs:
             text += " (outputs weighted by --output-weights)"
+    if spec.order:
+        value, per_output, formula, po_formula, text = _order_statistic(task, state, samples, n_outputs)
+        n = samples.size
     if spec.root:
         assert per_output is not None, "a root loss has element terms"
         with np.errstate(all="ignore"):
@@ -145,6 +151,25 @@ def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, 
     if spec.per_sample_only:
         ps_formula = f"L[i] = {spec.formula}"
     return Batch(float(total), n, value, per_output, text, formula, ps_formula, po_formula, weights, sd, od)
+
+
+def _order_statistic(task: LossTask, state: LossState, samples: SampleAxis, n_outputs: int):
+    """A maximum or a median of each output's terms over the samples, their mean over the outputs
+    (scikit-learn's multioutput='uniform_average'): value, per-output values, formulas, n's words."""
+    spec = task.spec
+    assert state.order_statistic is not None, "an order statistic's state keeps it"
+    per_output = state.order_statistic.per_output()
+    statistic = spec.order  # "max" or "median"
+    value = float(per_output.mean())
+    po_formula = f"O[j] = {statistic}_i l[i, j]"
+    of = f"{samples.text}, their {'maximum' if statistic == 'max' else 'median'}"
+    if n_outputs == 1:
+        formula = f"{spec.name} = {statistic}_i l[i] = {short(value)}"
+        text = of
+    else:
+        formula = f"{spec.name} = sum_j {statistic}_i l[i, j] / C = {short(value)}"
+        text = f"{of} per output, mean over {plural(n_outputs, 'output')}"
+    return value, per_output, formula, po_formula, text
 
 
 def gradient_scale(task: LossTask, figures: Batch) -> np.ndarray | float:
@@ -187,7 +212,7 @@ def finish(task: LossTask, state: LossState, *, arrays: Arrays | None = None, in
     alternatives = {}
     for name in spec.reductions:
         other = figures if name == task.reduction.name else batch(task, state, REDUCTIONS[name])
-        alternatives[name] = Alternative(other.n, other.n_text, other.value, summed_text(REDUCTIONS[name]))
+        alternatives[name] = Alternative(other.n, other.n_text, other.value, summed_text(REDUCTIONS[name], task))
     per_element = per_sample = gradient = ids = None
     if arrays is not None:
         per_sample, ids = arrays.per_sample, arrays.ids
@@ -210,14 +235,14 @@ def finish(task: LossTask, state: LossState, *, arrays: Arrays | None = None, in
         n=figures.n,
         value=figures.value,
         n_text=figures.n_text,
-        summed_text=summed_text(task.reduction),
+        summed_text=summed_text(task.reduction, task),
         per_sample_formula=figures.per_sample_formula,
         per_output_formula=figures.per_output_formula,
         batch_formula=figures.batch_formula,
         weights=figures.weights,
         notes=spec.notes,
         gradient=gradient,
-        mean_of_terms=not (spec.root or spec.ratio is not None),
+        mean_of_terms=not (spec.root or spec.ratio is not None or spec.order),
         elements=not spec.per_sample_only,
         kept=_kept(state, scale),
         histogram=state.sketch.bins(),

@@ -445,6 +445,33 @@ NOT_DIFFERENTIABLE = {
 }
 
 
+def _through_dice_probabilities(pred, g, from_logits):
+    if not from_logits:
+        return g
+    if pred.shape[1] == 1:
+        q = L._sigmoid(pred)
+        return g * q * (1.0 - q)
+    return _through_softmax(pred, g)
+
+
+def soft_dice(pred, target, upstream, smooth=1.0, alpha=0.5, beta=0.5, from_logits=True):
+    # l = 1 - A / D, A = q t + s, D = q (t (1 - alpha - beta) + alpha) + beta t + s
+    q = L._dice_probabilities(pred, from_logits)
+    slope = target * (1.0 - alpha - beta) + alpha
+    a = q * target + smooth
+    d = q * slope + beta * target + smooth
+    return _through_dice_probabilities(pred, upstream * -(target * d - a * slope) / (d * d), from_logits)
+
+
+def binary_dice(pred, target, upstream, smooth=1.0, from_logits=True):
+    # L = 1 - A / D, A = sum q t + s, D = sum q / 2 + sum t / 2 + s
+    q = L._sigmoid(pred) if from_logits else pred
+    a = (q * target).sum(axis=1, keepdims=True) + smooth
+    d = 0.5 * q.sum(axis=1, keepdims=True) + 0.5 * target.sum(axis=1, keepdims=True) + smooth
+    g = upstream * -(target * d - 0.5 * a) / (d * d)
+    return g * q * (1.0 - q) if from_logits else g
+
+
 GRADIENTS = {
     L.squared_error: squared_error,
     L.half_squared_error: half_squared_error,
@@ -481,6 +508,8 @@ GRADIENTS = {
     L.cosine_similarity: cosine_similarity,
     L.cosine_distance: cosine_distance,
     L.dice: dice,
+    L.soft_dice: soft_dice,
+    L.binary_dice: binary_dice,
     L.tversky: tversky,
     L.perceptron: perceptron,
     L.binary_sparsemax: binary_sparsemax,

@@ -810,3 +810,38 @@ def coverage(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     relevant = target == 1
     lowest = np.where(relevant, pred, np.inf).min(axis=1, keepdims=True)
     return np.where(relevant.any(axis=1), (pred >= lowest).sum(axis=1), 0).astype(np.float64)
+
+
+def _dice_probabilities(pred: np.ndarray, from_logits: bool) -> np.ndarray:
+    """optax's apply_softmax: a sigmoid of one column's logits, a softmax of each row of several."""
+    if not from_logits:
+        return pred
+    return _sigmoid(pred) if pred.shape[1] == 1 else np.exp(_log_softmax(pred))
+
+
+def soft_dice(
+    pred: np.ndarray,
+    target: np.ndarray,
+    smooth: float = 1.0,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    from_logits: bool = True,
+) -> np.ndarray:
+    """``1 - (q t + s) / (q t + alpha (q - q t) + beta (t - q t) + s)`` per element, q = softmax(x) per
+    row (a sigmoid of one column), t one-hot: on (N, C) inputs optax sums over no axis (its default
+    sums the axes between the first and the last: none here), so each class of each sample is its own
+    ratio, averaged over the classes. Matches ``optax.losses.dice_loss(x, t)`` of x of shape (N, C)
+    (or (N, 1)); a 1-D x would be softmaxed across the batch by optax: give (N, 1)."""
+    q = _dice_probabilities(pred, from_logits)
+    intersection = q * target
+    denominator = intersection + alpha * (q - intersection) + beta * (target - intersection) + smooth
+    return 1.0 - (intersection + smooth) / denominator
+
+
+def binary_dice(pred: np.ndarray, target: np.ndarray, smooth: float = 1.0, from_logits: bool = True) -> np.ndarray:
+    """``1 - (sum_j q t + s) / (sum_j q / 2 + sum_j t / 2 + s)`` per sample, q = sigmoid(x) of each value:
+    one ratio over a sample's values. Matches ``optax.losses.binary_dice_loss(x, t)`` of (N, C) (its
+    channel axis added, the C values summed) and of (N, 1)."""
+    q = _sigmoid(pred) if from_logits else pred
+    intersection = (q * target).sum(axis=1)
+    return 1.0 - (intersection + smooth) / (0.5 * q.sum(axis=1) + 0.5 * target.sum(axis=1) + smooth)

@@ -448,6 +448,37 @@ Q_GCE = Option(
     valid=lambda v: 0 < v < 1,
     need="must be in (0, 1)",
 )
+SMOOTH_DICE = Option(
+    "smooth",
+    1.0,
+    "Added to the numerator and the denominator of each ratio (optax's smooth).",
+    valid=_non_negative,
+    need="must be >= 0",
+)
+ALPHA_DICE = Option(
+    "alpha",
+    0.5,
+    "Weight of the false positives q (1 - t) in the denominator (optax's alpha).",
+    valid=_non_negative,
+    need="must be >= 0",
+)
+BETA_DICE = Option(
+    "beta",
+    0.5,
+    "Weight of the false negatives (1 - q) t in the denominator (optax's beta).",
+    valid=_non_negative,
+    need="must be >= 0",
+)
+FROM_LOGITS_DICE = Option(
+    "from_logits",
+    True,
+    "Predictions are logits: a sigmoid of one column, a softmax of each row of several (optax's apply_softmax); "
+    "off: probabilities.",
+    kind="flag",
+)
+FROM_LOGITS_BINARY_DICE = FROM_LOGITS_DICE._replace(
+    help="Predictions are logits: a sigmoid of each (optax's apply_sigmoid); off: probabilities."
+)
 VAR = Option(
     "var",
     None,
@@ -515,13 +546,18 @@ class Loss(NamedTuple):
     # the loss as these resolved options compute it, where an option changes its kind (Dice over
     # the whole batch is one ratio of sums, not a mean of per-sample ratios)
     variant: Callable[[Loss, Mapping], Loss] | None = None
+    # why the N-D pass does not compute it: its framework sums axes of an N-D input that losscli's pass would not
+    tensors_refused: str = ""
+    # "max" or "median": each output's value is that statistic of its terms over the samples, not their mean
+    # (core/state.py keeps it: a maximum merges exactly, a median holds its values)
+    order: str = ""
 
     def for_options(self, options: Mapping) -> Loss:
         return self if self.variant is None else self.variant(self, options)
 
     @property
     def reductions(self) -> tuple[str, ...]:
-        if self.ratio is not None:
+        if self.ratio is not None or self.order:
             return ("all",)
         return ("samples", "none") if self.per_sample_only else REDUCES
 
@@ -655,6 +691,11 @@ def _ratio_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
         return None, None
     hint = with_hint(PROBABILITY, "--like keras takes any numbers, as Keras does")
     return hint, hint
+
+
+def _dice_logits_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
+    preds = None if options["from_logits"] else with_hint(PROBABILITY, "pass --from-logits if they are logits")
+    return preds, PROBABILITY
 
 
 def _brier_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
@@ -1253,6 +1294,59 @@ LOSSES: tuple[Loss, ...] = (
         per_sample_only=True,
         domains=lambda options: (None, BINARY),
     ),
+    Loss(
+        "soft_dice",
+        "soft Dice loss of each class (optax)",
+        "1 - (q t + s) / (q t + alpha q (1 - t) + beta (1 - q) t + s), q = softmax(x) per row",
+        "optax dice_loss of (N, C)",
+        L.soft_dice,
+        aliases=("dice_loss", "optax_dice"),
+        options=(SMOOTH_DICE, ALPHA_DICE, BETA_DICE, FROM_LOGITS_DICE),
+        domains=_dice_logits_domains,
+        notes="optax sums each ratio over the axes between the first and the last: none of an (N, C) input, so "
+        "each element is its own ratio; its mean over the classes is optax's per-sample value.",
+        tensors_refused="soft_dice over N-D inputs is not built yet: optax sums each class's ratio over the "
+        "spatial axes (a reshape to (N, C) would not); give (N, C) inputs, or compute it with optax",
+    ),
+    Loss(
+        "binary_dice",
+        "binary Dice loss (optax)",
+        "1 - (sum_j q t + s) / (sum_j q / 2 + sum_j t / 2 + s), q = sigmoid(x)",
+        "optax binary_dice_loss",
+        L.binary_dice,
+        aliases=("binary_dice_loss",),
+        options=(SMOOTH_DICE, FROM_LOGITS_BINARY_DICE),
+        default_reduce="samples",
+        per_sample_only=True,
+        domains=_dice_logits_domains,
+        tensors_refused="binary_dice is one ratio over all of a sample's values (optax's binary_dice_loss sums "
+        "every axis but the first); reshape each sample to one row, (N, H * W), for the same number",
+    ),
+    Loss(
+        "max_error",
+        "maximum absolute error",
+        "|p - t|, and the value is its maximum over the samples",
+        "scikit-learn max_error",
+        L.absolute_error,
+        aliases=("maximum_error",),
+        order="max",
+        notes="One output, as scikit-learn's max_error takes; no weights (it takes none).",
+        tensors_refused="max_error over N-D inputs is not built (scikit-learn's max_error takes one output); "
+        "give (N, 1) inputs",
+    ),
+    Loss(
+        "median_absolute_error",
+        "median absolute error",
+        "|p - t|, and each output's value is its median over the samples",
+        "scikit-learn median_absolute_error",
+        L.absolute_error,
+        aliases=("medae", "median_ae"),
+        order="median",
+        notes="The outputs' medians are averaged (scikit-learn's multioutput='uniform_average'); the terms are held "
+        "in memory, 8 bytes each, for the median.",
+        tensors_refused="median_absolute_error over N-D inputs is not built (scikit-learn's takes rank 1 or 2); "
+        "give (N, C) inputs",
+    ),
 )
 
 # Losses whose every term is >= 0 whatever the inputs and options (a square, an absolute value,
@@ -1298,6 +1392,8 @@ NON_NEGATIVE_TERMS = frozenset(
         "multilabel_margin",
         "label_ranking_loss",
         "coverage_error",
+        "max_error",
+        "median_absolute_error",
     )
 )
 
@@ -1309,6 +1405,8 @@ TASKS: dict[str, tuple[str, ...]] = {
         "mse",
         "rmse",
         "mae",
+        "max_error",
+        "median_absolute_error",
         "l2",
         "huber",
         "smooth_l1",
@@ -1360,7 +1458,7 @@ TASKS: dict[str, tuple[str, ...]] = {
         "label_ranking_loss",
         "coverage_error",
     ),  # fmt: skip
-    "segmentation": ("dice", "tversky"),
+    "segmentation": ("dice", "tversky", "soft_dice", "binary_dice"),
 }
 TASK_WORDS = {  # what ``losscli list TASK`` takes: each task's name, and a word for it
     "regression": "regression",

@@ -139,11 +139,60 @@ class RowKeeper:
             del self.records[i]
 
 
+class Maxima:
+    """Each output's largest term so far: a maximum merges exactly (NaN, once seen, stays)."""
+
+    kind = "max"
+
+    def __init__(self, width: int):
+        self.values = np.full(width, -np.inf)
+
+    def add(self, terms: np.ndarray) -> None:
+        if len(terms):
+            np.maximum(self.values, terms.max(axis=0), out=self.values)
+
+    def merge(self, other: Maxima) -> None:
+        np.maximum(self.values, other.values, out=self.values)
+
+    def per_output(self) -> np.ndarray:
+        return self.values.copy()
+
+
+class Held:
+    """Every term, for a median: it needs its values, not sums (8 bytes an element, in memory; a state
+    that holds them is not written to a file: see engine/plan.py)."""
+
+    kind = "median"
+
+    def __init__(self, width: int):
+        self.blocks: list[np.ndarray] = []
+        self.width = width
+
+    def add(self, terms: np.ndarray) -> None:
+        self.blocks.append(np.array(terms, dtype=np.float64))
+
+    def merge(self, other: Held) -> None:
+        self.blocks.extend(other.blocks)  # of the rows after these: a median does not mind their order
+
+    def per_output(self) -> np.ndarray:
+        if not self.blocks:
+            return np.full(self.width, np.nan)
+        return np.median(np.concatenate(self.blocks), axis=0)
+
+
+ORDER_STATISTICS: dict[str, type[Maxima] | type[Held]] = {"max": Maxima, "median": Held}
+
+
 class LossState:
     """The running sums of one loss over the blocks seen so far."""
 
     def __init__(
-        self, n_outputs: int, keep: Keep = DEFAULT_KEEP, term_columns: int | None = None, signed: bool = False
+        self,
+        n_outputs: int,
+        keep: Keep = DEFAULT_KEEP,
+        term_columns: int | None = None,
+        signed: bool = False,
+        order: str = "",
     ):
         self.n_outputs = n_outputs
         self.signed = signed  # terms may be negative: each block summed exactly (see sums.py)
@@ -159,6 +208,8 @@ class LossState:
         self.sketch = Sketch()
         self.worst_elements = TopK(keep.top)
         self.kept = RowKeeper(keep)
+        # an order statistic's own state (max_error, median_absolute_error): its value is no sum of terms
+        self.order_statistic: Maxima | Held | None = ORDER_STATISTICS[order](width) if order else None
 
     def add(self, start: int, block: BlockTerms, per_sample: np.ndarray, gradient, ids, pred, labels) -> None:
         terms = block.terms
@@ -179,6 +230,8 @@ class LossState:
             self.scale_per_output.add(block.scale.sum(axis=0))
         if not np.isfinite(total):  # the sum screens for inf and NaN; the mask only then
             self.non_finite += int((~np.isfinite(terms)).sum())
+        if self.order_statistic is not None:
+            self.order_statistic.add(terms)
         keep = self.kept.keep
         if per_sample is None or not keep.anything:  # only the sums are wanted
             return
@@ -215,6 +268,8 @@ class LossState:
         order_array = np.asarray(order, dtype=np.intp)
         place = np.argsort(order_array)
         if len(self.per_output.high) == len(order):  # per-sample-only losses have one column
+            if isinstance(self.order_statistic, Maxima):
+                self.order_statistic.values = self.order_statistic.values[order_array]
             for name in ("per_output", "scale_per_output"):
                 vector = getattr(self, name)
                 setattr(self, name, VectorSum(len(order), vector.high[order_array], vector.low[order_array]))
@@ -247,6 +302,8 @@ class LossState:
         self.scale_total.merge(other.scale_total)
         self.scale_per_output.merge(other.scale_per_output)
         self.non_finite += other.non_finite
+        if self.order_statistic is not None:
+            self.order_statistic.merge(other.order_statistic)  # type: ignore[arg-type]  # the same loss's kind
         if sums_only:
             return
         self.sketch.merge(other.sketch)
@@ -271,6 +328,8 @@ def _from_optional_array(hexes, shape) -> np.ndarray | None:
 
 def state_to_dict(state: LossState) -> dict:
     """Everything a state holds, every float to the last bit (hex), for ``--save-state``."""
+    if isinstance(state.order_statistic, Held):
+        raise ValueError("a median's state holds its values; it is not written (engine/plan.py refuses first)")
     kept = state.kept
     records = {
         str(i): {
@@ -295,6 +354,9 @@ def state_to_dict(state: LossState) -> dict:
         "scale_total": state.scale_total.to_dict(),
         "scale_per_output": vector_to_dict(state.scale_per_output),
         "non_finite": state.non_finite,
+        "maxima": None
+        if state.order_statistic is None
+        else [float(x).hex() for x in state.order_statistic.per_output()],
         "sketch": state.sketch.to_dict(),
         "worst_elements": topk_to_dict(state.worst_elements),
         "kept": {
@@ -317,6 +379,9 @@ def state_from_dict(data: dict) -> LossState:
     state.scale_total = ExactSum.from_dict(data["scale_total"])
     state.scale_per_output = vector_from_dict(data["scale_per_output"])
     state.non_finite = int(data["non_finite"])
+    if data.get("maxima") is not None:  # max_error's state (a median's is never written)
+        state.order_statistic = Maxima(len(data["maxima"]))
+        state.order_statistic.values = np.array([float.fromhex(x) for x in data["maxima"]])
     state.sketch = Sketch.from_dict(data["sketch"])
     state.worst_elements = topk_from_dict(data["worst_elements"])
     kept = data["kept"]

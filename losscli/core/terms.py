@@ -90,6 +90,9 @@ def prepare(
     reduction = get_reduction(reduce or spec.default_reduce)
     if reduction.name not in spec.reductions:
         raise UsageError(why_not(spec, reduction.name))
+    if spec.order and weighted:
+        takes = "takes none" if spec.order == "max" else "weighs a median by its weights: not built here yet"
+        raise UsageError(f"{spec.name} takes no sample weights (scikit-learn's {spec.name} {takes})")
     if weight_divisor is not None and weight_divisor not in WEIGHT_DIVISORS:
         raise UsageError(f"unknown weight divisor {weight_divisor!r}; use sum or count")
     given = {name for name, value in (options or {}).items() if value is not None}
@@ -98,6 +101,12 @@ def prepare(
 
 
 def why_not(spec: Loss, reduce: str) -> str:
+    if spec.order:
+        statistic = "maximum" if spec.order == "max" else "median"
+        return (
+            f"{spec.name} is each output's {statistic} over the samples, averaged over outputs; only --reduce all "
+            "applies"
+        )
     if spec.ratio is not None:
         return f"{spec.name} is a ratio of sums over every element; only --reduce all applies"
     return (

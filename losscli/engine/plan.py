@@ -22,6 +22,7 @@ def plan(request: RunRequest, specs: list[Loss], source, *, sink=None) -> Pass:
     inputs = source.opened[0] if hasattr(source, "opened") else source
     _check_groups(request, hasattr(source, "opened"), inputs)
     n_outputs = inputs.width("predictions")
+    _check_order_statistics(request, specs, n_outputs)
     tasks = tasks_of(request, specs, n_outputs, inputs.width("targets"))
     from ..core.terms import check_widths
 
@@ -159,6 +160,39 @@ def group_how(request: RunRequest) -> str:
     if axes.groups is not None:
         return f"--groups {axes.groups}" if isinstance(axes.groups, str) else "groups"
     return "" if axes.group_by is None else f"--group-by {axes.group_by}"
+
+
+def _check_order_statistics(request: RunRequest, specs: list[Loss], n_outputs: int) -> None:
+    """A maximum or a median of the terms (max_error, median_absolute_error) is no ratio of sums: what is
+    built on those sums is refused for them, before a file is read. A maximum merges exactly (states,
+    shards, --jobs, --dask); a median needs its values, held in memory, so no state of it is written."""
+    from ..errors import UsageError
+
+    for spec in specs:
+        if not spec.order:
+            continue
+        if spec.order == "max" and n_outputs > 1:
+            raise UsageError(
+                f"max_error takes one output, as scikit-learn's max_error does; these inputs have {n_outputs} "
+                "columns: choose one (--pred-col and --target-col in the one-file form, or a column each)"
+            )
+        what = f"{spec.name} is the {'maximum' if spec.order == 'max' else 'median'} of the terms, not a mean"
+        statistics = request.statistics
+        asked = [
+            (statistics.ci is not None, "--ci", "its intervals resample sums"),
+            (statistics.comparing or statistics.paired, "--against and --paired", "their tests are of sums"),
+            (request.axes.grouping is not None, "grouping", "each group's value is built from its sums"),
+            (request.analysis.grad, "--grad", "its gradient is one sample's; none is computed"),
+        ]
+        if spec.order == "median":
+            held = "a median needs every value in memory, 8 bytes an element; it has no sums that add up"
+            asked += [
+                (request.engine.save_state is not None, "--save-state", held),
+                (request.engine.dask is not None, "--dask", held),
+            ]
+        for given, flag, why in asked:
+            if given:
+                raise UsageError(f"{what}: {flag} does not apply to it ({why})")
 
 
 def _check_groups(request: RunRequest, sharded: bool, inputs) -> None:

@@ -243,7 +243,8 @@ def _terms(task: LossTask, block: Prepared, where, var_rows):
 
 def _new_state(task: LossTask, n_outputs: int, keep: Keep) -> LossState:
     signed = task.spec.name not in NON_NEGATIVE_TERMS  # its blocks are summed exactly
-    return LossState(n_outputs, keep, term_columns=1 if task.spec.per_sample_only else None, signed=signed)
+    columns = 1 if task.spec.per_sample_only else None
+    return LossState(n_outputs, keep, term_columns=columns, signed=signed, order=task.spec.order)
 
 
 def _statistic_rows(task: LossTask, terms) -> tuple[np.ndarray, np.ndarray]:

@@ -290,7 +290,8 @@ def _merged(states: list) -> LossState:
         all(k.histogram for k in keeps),
     )
     first = states[0]
-    out = LossState(first.n_outputs, keep, term_columns=len(first.per_output.high))
+    order = "" if first.order_statistic is None else first.order_statistic.kind
+    out = LossState(first.n_outputs, keep, term_columns=len(first.per_output.high), order=order)
     for state in states:
         state.shift(out.rows)  # each run numbered its samples from 0
         out.merge(state)

@@ -441,6 +441,8 @@ def _refuse_unbuilt(task: LossTask, framework: str | None, roles: T.Roles) -> No
     call raises on rank 3."""
     shape, name = shape_text(roles.shape), task.spec.name
     why = None
+    if task.spec.tensors_refused:
+        raise UsageError(task.spec.tensors_refused)
     if task.spec.ratio is not None:
         why = f"{name} is one ratio of sums over the batch; over N-D inputs it is not built yet"
     elif task.options.get("per_output_root"):
