@@ -256,6 +256,10 @@ def cases() -> list[dict]:
     add("median_absolute_error", normal(9, 3), normal(9, 3))  # an odd N: the middle value
     add("median_absolute_error", normal(8, 2), normal(8, 2))  # an even N: the mean of the two middle values
     add("median_absolute_error", normal(7, 1), normal(7, 1))
+    add("minkowski", normal(6, 3), normal(6, 3))
+    add("minkowski", normal(6, 3), normal(6, 3), p=1.0)
+    add("minkowski", normal(7, 2), normal(7, 2), p=3.5)
+    add("minkowski", normal(7, 2), normal(7, 2), p=3.0, weights=rng.uniform(0, 2, 7))
     return out
 
 
@@ -720,7 +724,7 @@ def _optax():
 
 def _issue_24_terms(case: dict, p: np.ndarray, t: np.ndarray) -> _Ref | None:  # noqa: C901 - a branch per loss
     """The terms of the losses of issue 24, each from the framework that has it (optax in float64)."""
-    torch, keras, metrics, _ = _frameworks()
+    torch, keras, metrics, tmf = _frameworks()
     loss, o = case["loss"], case["options"]
     y = t[:, 0].astype(int) if t.shape[1] == 1 < p.shape[1] else None  # class labels
     onehot = None if y is None else np.eye(p.shape[1])[y]
@@ -752,6 +756,16 @@ def _issue_24_terms(case: dict, p: np.ndarray, t: np.ndarray) -> _Ref | None:  #
         return _Ref(np.asarray(e), f"optax.losses.{name}", per_sample_only=True)
     if loss in ("soft_dice", "binary_dice"):
         return _optax_dice(loss, p, t, o)
+    if loss == "minkowski":
+        order = o.get("p", 2.0)
+        e = np.abs(p - t) ** order
+        value = tmf.minkowski_distance(torch.tensor(p), torch.tensor(t), order).item()
+        return _Ref(
+            e,
+            "|p - t|^p, the p-th root after the reduction; torchmetrics minkowski_distance agrees",
+            root=1.0 / order,
+            batch_checks={"none": value},
+        )
     if loss in ("max_error", "median_absolute_error"):
         e = np.abs(p - t)
         if loss == "max_error":
@@ -837,6 +851,7 @@ def _weighted(case: dict, ref: _Ref) -> _Ref:
         ref.source + f"; sample weights, divisor {case['weight_divisor']}",
         per_sample_only=ref.per_sample_only,
         sample_divisor=divisor,
+        root=ref.root,  # a Minkowski distance's p-th root (RMSE's is the branch above)
         batch_checks=checks,
     )
 
@@ -872,8 +887,9 @@ def reductions(ref: _Ref) -> dict:
         per_sample = e.sum(dim=1) / od
         per_output = e.sum(dim=0) / sd
         if ref.root:
-            per_sample, per_output = torch.sqrt(per_sample), torch.sqrt(per_output)
-            value = per_output.sum() / od if ref.per_output_root else torch.sqrt(value)
+            root = torch.sqrt if ref.root is True else (lambda x: torch.pow(x, ref.root))  # 1/p: Minkowski
+            per_sample, per_output = root(per_sample), root(per_output)
+            value = per_output.sum() / od if ref.per_output_root else root(value)
         out[reduce] = {
             "value": value.item(),
             "per_sample": per_sample.tolist(),
@@ -1088,6 +1104,8 @@ def torch_terms(case: dict, tp, tt):
         q = tp if not logits else (torch.sigmoid(tp) if c == 1 else torch.softmax(tp, dim=1))
         a, b, inter = o.get("alpha", 0.5), o.get("beta", 0.5), q * tt
         return 1.0 - (inter + smooth) / (inter + a * (q - inter) + b * (tt - inter) + smooth)
+    if loss == "minkowski":
+        return torch.abs(tp - tt) ** o.get("p", 2.0)
     if loss == "perceptron":
         return torch.clamp(-tt * tp, min=0.0)
     if loss == "sparsemax":
@@ -1190,6 +1208,8 @@ def _torch_value(case: dict, e, reduce: str, t: np.ndarray):
         if o.get("per_output_root"):
             return torch.sqrt(e.sum(dim=0) / sd).sum() / od
         return torch.sqrt(e.sum() / (sd * od))
+    if case["loss"] == "minkowski":
+        return torch.pow(e.sum() / (sd * od), 1.0 / o.get("p", 2.0))
     return e.sum() / (sd * od)
 
 

@@ -304,6 +304,8 @@ def cases() -> list[dict]:  # noqa: PLR0915 - one line per case is the point
     add("max_error", normal(8, 1), normal(8, 1))
     add("median_absolute_error", normal(8, 3), normal(8, 3))
     add("median_absolute_error", normal(7, 1), normal(7, 1))
+    add("minkowski", normal(6, 3), normal(6, 3))
+    add("minkowski", normal(6, 3), normal(6, 3), p=3.0)
     return out
 
 

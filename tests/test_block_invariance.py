@@ -302,6 +302,7 @@ CASES = [
     Case("soft_dice-one-column", "soft_dice", weighted(probabilities(1, logits=True)), zeros="pt"),
     Case("binary_dice", "binary_dice", probabilities(logits=True), zeros="pt"),
     Case("max_error", "max_error", normal(1), zeros="pt"),
+    Case("minkowski", "minkowski", weighted(normal()), {"p": 3.0}, zeros="pt"),
     Case("median_absolute_error", "median_absolute_error", normal(), zeros="pt"),
     Case("median_absolute_error-one-output", "median_absolute_error", normal(1), zeros="pt"),
     Case("binary_dice-probabilities", "binary_dice", weighted(probabilities()), {"from_logits": False}, zeros="pt"),

@@ -1245,6 +1245,15 @@ def _torchmetrics_per_sample(head: str, tail: str) -> list[Variant]:
     ]
 
 
+@builds("minkowski")
+def _minkowski(c: Call) -> None:
+    p = _num(c.o["p"])
+    if c.tm_ok:
+        c.add("torchmetrics", [Variant(f"torchmetrics.functional.minkowski_distance(p, t, {p})", "none", None)])
+    if not c.weighted:
+        c.add("numpy", [Variant(f"np.sum(np.abs(p - t) ** {p}) ** (1 / {p})", "none", None)])
+
+
 @builds("max_error", "median_absolute_error")
 def _order_statistics(c: Call) -> None:
     """scikit-learn's max_error takes one output (1-D arrays); median_absolute_error any number, each

@@ -16,7 +16,7 @@ from ..errors import InputError
 from .reduce import REDUCTIONS, Reduction, SampleAxis
 from .result import Alternative, Kept, Result, short
 from .state import LossState
-from .terms import LossTask, output_scale_of, ratio_floor, ratio_of
+from .terms import LossTask, output_scale_of, ratio_floor, ratio_of, root_words, take_root
 
 
 def plural(count: int, word: str) -> str:
@@ -135,22 +135,29 @@ def batch(task: LossTask, state: LossState, reduction: Reduction | None = None, 
     if spec.root:
         assert per_output is not None, "a root loss has element terms"
         with np.errstate(all="ignore"):
-            per_output = np.sqrt(per_output)
-        ps_formula = ps_formula.replace("= ", "= sqrt(", 1) + ")"
-        po_formula = po_formula.replace("= ", "= sqrt(", 1) + ")"
+            per_output = take_root(task, per_output)
+        ps_formula = _rooted(task, ps_formula)
+        po_formula = _rooted(task, po_formula)
         if task.options.get("per_output_root"):
             value = float(per_output @ (np.ones(n_outputs) if output_scale is None else output_scale)) / od
             over = " / C" if reduction.mean_over_outputs else ""
             formula = f"{spec.name} = sum_j sqrt(O[j]){over} = {short(value)}   (roots taken per output)"
         else:
-            value = math.sqrt(value) if value >= 0 else math.nan
+            value = float(take_root(task, np.float64(value))) if value >= 0 else math.nan
             formula = (
-                f"{spec.name} = sqrt(sum(l) / n) = sqrt({short(total)} / {short(n)}) = {short(value)}"
+                f"{spec.name} = {root_words(task, 'sum(l) / n')} = {root_words(task, f'{short(total)} / {short(n)}')} "
+                f"= {short(value)}"
                 "   (root taken after the reduction)"
             )
     if spec.per_sample_only:
         ps_formula = f"L[i] = {spec.formula}"
     return Batch(float(total), n, value, per_output, text, formula, ps_formula, po_formula, weights, sd, od)
+
+
+def _rooted(task: LossTask, formula: str) -> str:
+    """'L[i] = sum_j l[i, j] / C' with its right side under the loss's root."""
+    left, right = formula.split(" = ", 1)
+    return f"{left} = {root_words(task, right)}"
 
 
 def _order_statistic(task: LossTask, state: LossState, samples: SampleAxis, n_outputs: int):
@@ -179,7 +186,9 @@ def gradient_scale(task: LossTask, figures: Batch) -> np.ndarray | float:
         assert figures.per_output is not None, "a root loss has element terms"
         with np.errstate(divide="ignore"):
             return 1.0 / (figures.sample_divisor * figures.output_divisor * 2.0 * figures.per_output)
-    with np.errstate(divide="ignore"):  # a root at 0 has no derivative: inf, then nan, as PyTorch gives
+    with np.errstate(all="ignore"):  # a root at 0 has no derivative: inf, then nan, as PyTorch gives
+        if task.spec.root and task.spec.root_power is not None:  # d (S / n)^a / dS = a value / S
+            return float(np.float64(task.spec.root_power(task.options)) * figures.value / figures.total)
         if task.spec.root:
             return float(np.float64(1.0) / (2.0 * figures.value * figures.n))
         return float(np.float64(1.0) / figures.n)

@@ -472,6 +472,11 @@ def binary_dice(pred, target, upstream, smooth=1.0, from_logits=True):
     return g * q * (1.0 - q) if from_logits else g
 
 
+def minkowski(pred, target, upstream, p=2.0):
+    d = pred - target
+    return upstream * p * np.power(np.abs(d), p - 1.0) * np.sign(d)
+
+
 GRADIENTS = {
     L.squared_error: squared_error,
     L.half_squared_error: half_squared_error,
@@ -509,6 +514,7 @@ GRADIENTS = {
     L.cosine_distance: cosine_distance,
     L.dice: dice,
     L.soft_dice: soft_dice,
+    L.minkowski: minkowski,
     L.binary_dice: binary_dice,
     L.tversky: tversky,
     L.perceptron: perceptron,

@@ -388,7 +388,7 @@ def needs_per_output(task: LossTask) -> bool:
 def group_figures(task: LossTask, sums: GroupSums, n_outputs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each group's n, value and whether it has one, as :func:`~losscli.core.finish.batch` gives a
     batch's from its state (a mean over samples with nothing to divide by has no value: NaN)."""
-    from .terms import output_scale_of, ratio_floor
+    from .terms import output_scale_of, ratio_floor, take_root
 
     spec, reduction = task.spec, task.reduction
     total = sums.value_of("total")
@@ -415,7 +415,7 @@ def group_figures(task: LossTask, sums: GroupSums, n_outputs: int) -> tuple[np.n
                 weights = np.ones(n_outputs) if weights is None else weights
                 value = np.sqrt(per_output / sd[:, None]) @ weights / od
             else:
-                value = np.where(value >= 0, np.sqrt(np.abs(value)), np.nan)
+                value = np.where(value >= 0, take_root(task, np.abs(value)), np.nan)
     has_value = (sd != 0) if reduction.mean_over_samples else np.ones(sums.count, dtype=bool)
     return n, np.where(has_value, value, np.nan), has_value
 

@@ -845,3 +845,9 @@ def binary_dice(pred: np.ndarray, target: np.ndarray, smooth: float = 1.0, from_
     q = _sigmoid(pred) if from_logits else pred
     intersection = (q * target).sum(axis=1)
     return 1.0 - (intersection + smooth) / (0.5 * q.sum(axis=1) + 0.5 * target.sum(axis=1) + smooth)
+
+
+def minkowski(pred: np.ndarray, target: np.ndarray, p: float = 2.0) -> np.ndarray:
+    """``|p - t|^p``: the p-th root of its sum is the Minkowski distance of the predictions to the targets.
+    Matches ``torchmetrics.functional.minkowski_distance(p, t, p)`` (sum over every element, then the root)."""
+    return np.power(np.abs(pred - target), p)

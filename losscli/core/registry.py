@@ -479,6 +479,13 @@ FROM_LOGITS_DICE = Option(
 FROM_LOGITS_BINARY_DICE = FROM_LOGITS_DICE._replace(
     help="Predictions are logits: a sigmoid of each (optax's apply_sigmoid); off: probabilities."
 )
+P_MINKOWSKI = Option(
+    "p",
+    2.0,
+    "Order p of the distance: (sum |p - t|^p)^(1/p) (torchmetrics' p, which must be >= 1).",
+    valid=lambda v: math.isfinite(v) and v >= 1,
+    need="must be >= 1",
+)
 VAR = Option(
     "var",
     None,
@@ -551,6 +558,8 @@ class Loss(NamedTuple):
     # "max" or "median": each output's value is that statistic of its terms over the samples, not their mean
     # (core/state.py keeps it: a maximum merges exactly, a median holds its values)
     order: str = ""
+    # the exponent of the root after the reduction, of the options (a Minkowski distance: 1/p); None: sqrt
+    root_power: Callable[[Mapping], float] | None = None
 
     def for_options(self, options: Mapping) -> Loss:
         return self if self.variant is None else self.variant(self, options)
@@ -1347,6 +1356,22 @@ LOSSES: tuple[Loss, ...] = (
         tensors_refused="median_absolute_error over N-D inputs is not built (scikit-learn's takes rank 1 or 2); "
         "give (N, C) inputs",
     ),
+    Loss(
+        "minkowski",
+        "Minkowski distance",
+        "|p - t|^p, the p-th root after the reduction",
+        "torchmetrics minkowski_distance",
+        L.minkowski,
+        aliases=("minkowski_distance",),
+        options=(P_MINKOWSKI,),
+        default_reduce="none",
+        root=True,
+        root_power=lambda options: 1.0 / options["p"],
+        notes="torchmetrics sums every element, then takes the p-th root (--reduce none, the default); "
+        "--reduce all gives the root of the mean.",
+        tensors_refused="minkowski over N-D inputs is not built; give (N, C) inputs (torchmetrics sums every "
+        "element: a reshape to one row a sample gives its number)",
+    ),
 )
 
 # Losses whose every term is >= 0 whatever the inputs and options (a square, an absolute value,
@@ -1394,6 +1419,7 @@ NON_NEGATIVE_TERMS = frozenset(
         "coverage_error",
         "max_error",
         "median_absolute_error",
+        "minkowski",
     )
 )
 
@@ -1407,6 +1433,7 @@ TASKS: dict[str, tuple[str, ...]] = {
         "mae",
         "max_error",
         "median_absolute_error",
+        "minkowski",
         "l2",
         "huber",
         "smooth_l1",

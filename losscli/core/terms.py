@@ -306,6 +306,21 @@ def _in_precision(elements: Callable, pred: np.ndarray, target: np.ndarray, opti
     return terms.astype(np.float64)
 
 
+def take_root(task: LossTask, values):
+    """The root a root loss takes after its reduction: the square root (RMSE), or the p-th root of a
+    Minkowski distance (``Loss.root_power``). NaN below 0."""
+    power = task.spec.root_power
+    if power is None:
+        return np.sqrt(values)
+    return np.power(values, power(task.options))
+
+
+def root_words(task: LossTask, inner: str) -> str:
+    """``inner`` under the root, as the formulas write it: sqrt(x), (x)^(1/p)."""
+    power = task.spec.root_power
+    return f"sqrt({inner})" if power is None else f"({inner})^(1/{task.options['p']:g})"
+
+
 def per_sample_values(task: LossTask, block: BlockTerms) -> np.ndarray:
     """L[i] of each sample of the block under the task's reduction."""
     with np.errstate(all="ignore"):
@@ -314,7 +329,7 @@ def per_sample_values(task: LossTask, block: BlockTerms) -> np.ndarray:
             assert scale is not None, "a ratio's block always carries its denominators"
             return ratio_of(task, block.row_sums, scale @ np.ones(scale.shape[1]))
         values = block.row_sums / (block.terms.shape[1] if task.reduction.mean_over_outputs else 1)
-        return np.sqrt(values) if task.spec.root else values
+        return take_root(task, values) if task.spec.root else values
 
 
 def raw_gradient(task: LossTask, pred: np.ndarray, block: BlockTerms, rows: np.ndarray | None = None) -> np.ndarray:

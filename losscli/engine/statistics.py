@@ -44,9 +44,10 @@ def statistic_of(task: LossTask, result: Result, numerator: np.ndarray, divisor:
         def finish(ratios):
             return np.sqrt(ratios) @ scale / outputs
     elif task.spec.root:
+        from ..core.terms import take_root
 
         def finish(ratios):
-            return np.sqrt(ratios / outputs)
+            return take_root(task, ratios / outputs)
     else:
 
         def finish(ratios):
