@@ -260,6 +260,14 @@ def cases() -> list[dict]:
     add("minkowski", normal(6, 3), normal(6, 3), p=1.0)
     add("minkowski", normal(7, 2), normal(7, 2), p=3.5)
     add("minkowski", normal(7, 2), normal(7, 2), p=3.0, weights=rng.uniform(0, 2, 7))
+    outcomes = (rng.random((40, 1)) < 0.6) * 1.0
+    add("calibration_error", rng.uniform(0, 1, (40, 1)), outcomes)
+    add("calibration_error", rng.uniform(0, 1, (40, 1)), outcomes, bins=4, norm="l2")
+    add("calibration_error", rng.uniform(0, 1, (40, 1)), outcomes, bins=10, norm="max")
+    add("calibration_error", normal(40, 1), outcomes, bins=7, from_logits=True)
+    # the edges themselves, 0 and 1 (a slot of its own): k / 4 is exact, so torchmetrics' edges are these
+    edges = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 0.5, 0.1, 0.9, 0.3])[:, None]
+    add("calibration_error", edges, outcomes[:10], bins=4)
     return out
 
 
@@ -766,6 +774,17 @@ def _issue_24_terms(case: dict, p: np.ndarray, t: np.ndarray) -> _Ref | None:  #
             root=1.0 / order,
             batch_checks={"none": value},
         )
+    if loss == "calibration_error":
+        import torchmetrics.functional.classification as tc
+
+        confidence = 1.0 / (1.0 + np.exp(-p)) if o.get("from_logits") else p
+        tm = tc.binary_calibration_error(
+            torch.tensor(p.ravel()), torch.tensor(t.ravel()).long(), n_bins=o.get("bins", 15), norm=o.get("norm", "l1")
+        )
+        value = float(tm.item())
+        return _Ref(
+            confidence - t, "p - t; torchmetrics binary_calibration_error gives the value", order=([value], value)
+        )
     if loss in ("max_error", "median_absolute_error"):
         e = np.abs(p - t)
         if loss == "max_error":
@@ -1152,6 +1171,7 @@ NOT_DIFFERENTIABLE = (
     "coverage_error",
     "max_error",
     "median_absolute_error",
+    "calibration_error",
 )
 
 

@@ -306,6 +306,10 @@ def cases() -> list[dict]:  # noqa: PLR0915 - one line per case is the point
     add("median_absolute_error", normal(7, 1), normal(7, 1))
     add("minkowski", normal(6, 3), normal(6, 3))
     add("minkowski", normal(6, 3), normal(6, 3), p=3.0)
+    outcomes = (rng.random((30, 1)) < 0.5) * 1.0
+    add("calibration_error", rng.uniform(0, 1, (30, 1)), outcomes)
+    add("calibration_error", rng.uniform(0, 1, (30, 1)), outcomes, bins=5, norm="max")
+    add("calibration_error", normal(30, 1), outcomes, bins=8, norm="l2", from_logits=True)
     return out
 
 

@@ -85,6 +85,18 @@ def test_a_first_row_that_could_be_either_is_said_on_stderr(run, tmp_path):
     assert len(notes) == 1 and "t.csv: first row '0,1' read as a header" in notes[0] and "--no-header" in notes[0]
 
 
+def test_a_zero_read_as_pandas_name_says_so_when_the_rows_then_differ(run, tmp_path):
+    """A column of outcomes written without a header whose first value is 0, above a 0.5: one column "0"
+    above non-integer numbers is pandas' default name as likely as data. Read as a header, the rows differ
+    from the predictions' by one: the refusal names the row it took as a header and --no-header."""
+    np.savetxt(tmp_path / "p.csv", [0.1, 0.2, 0.3, 0.4, 0.5])
+    (tmp_path / "t.csv").write_text("0\n0.5\n1\n1\n1\n")
+    _fails(run("mse", tmp_path / "p.csv", tmp_path / "t.csv"), "t.csv's first row '0' was read as", "--no-header")
+    data = _json(run("mse", tmp_path / "p.csv", tmp_path / "t.csv", "--no-header", "-f", "json"))
+    expected = skm.mean_squared_error([0, 0.5, 1, 1, 1], [0.1, 0.2, 0.3, 0.4, 0.5])
+    assert data["n"] == 5 and data["value"] == pytest.approx(expected, rel=RTOL)
+
+
 def test_the_header_flag_forces_the_other_reading(run, tmp_path):
     (tmp_path / "p.csv").write_text("0,1\n0.5,0.5\n")
     (tmp_path / "t.csv").write_text("0,1\n1,0\n")

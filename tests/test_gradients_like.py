@@ -17,7 +17,11 @@ from losscli.core.registry import LOSSES
 
 N, C = 5, 3
 NOT_DIFFERENTIABLE = ("hamming_loss", "zero_one_loss", "label_ranking_loss", "coverage_error")
-ORDER_STATISTICS = ("max_error", "median_absolute_error")  # --grad refused: tests/test_more_losses.py
+ORDER_STATISTICS = (
+    "max_error",
+    "median_absolute_error",
+    "calibration_error",
+)  # --grad refused: tests/test_more_losses.py
 
 
 def _inputs(loss: str, rng):

@@ -7,6 +7,7 @@ numbers the frameworks' own tests state)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -198,3 +199,86 @@ def test_a_median_over_shards_is_the_median_of_every_value(tmp_path: Path):
     expected = float(np.median(np.concatenate(values), axis=0).mean())
     got = _value("median_absolute_error", shards / "p", shards / "t", "-f", "value")
     assert got == pytest.approx(expected, rel=1e-15)
+
+
+# --- calibration_error: bins of the predicted probability ----------------------------------------------
+
+# torchmetrics' binary_calibration_error doctest (functional/classification/calibration_error.py): these
+# five probabilities and outcomes in 2 bins give l1 0.2900, l2 0.2918, max 0.3167; written out, bin
+# [0, 0.5) holds 0.25, 0.25 (outcomes 0, 0: gap 0.25) and [0.5, 1) holds 0.55, 0.75, 0.75 (outcomes 1, 1, 1:
+# gap 1 - 0.68333...), so l1 = 2/5 0.25 + 3/5 0.31666... = 0.29 exactly in decimals.
+DOCTEST_P, DOCTEST_T = [0.25, 0.25, 0.55, 0.75, 0.75], [0, 0, 1, 1, 1]
+
+
+def _doctest_pair(tmp_path: Path) -> tuple[str, str]:
+    return _csv(tmp_path / "p.csv", np.array(DOCTEST_P)[:, None]), _csv(
+        tmp_path / "t.csv", np.array(DOCTEST_T)[:, None]
+    )
+
+
+def test_calibration_error_states_each_bins_n(tmp_path: Path):
+    preds, targets = _doctest_pair(tmp_path)
+    assert _value("calibration_error", preds, targets, "--bins", "2", "-f", "value") == pytest.approx(0.29, rel=1e-15)
+    table = runner.invoke(app, ["ece", preds, targets, "--bins", "2"])
+    assert table.exit_code == 0, table.stderr
+    assert "n = 5 samples in 2 bins of p, n_b = 2, 3" in table.stdout
+    assert "same as" not in table.stdout  # it is no np.mean of its terms
+    data = json.loads(runner.invoke(app, ["ece", preds, targets, "--bins", "2", "-f", "json"]).stdout)[0]
+    assert list(data)[list(data).index("per_output") + 1] == "bins"
+    first, second, ones = data["bins"]
+    assert (first["lower"], first["upper"], first["n"], first["mean_p"], first["mean_t"]) == (0.0, 0.5, 2, 0.25, 0.0)
+    assert (second["n"], second["mean_t"]) == (3, 1.0) and second["mean_p"] == pytest.approx(2.05 / 3, rel=1e-15)
+    assert ones == {"lower": 1.0, "upper": 1.0, "n": 0, "mean_p": None, "mean_t": None}  # p = 1's own slot
+
+
+def test_a_probability_of_one_has_a_bin_of_its_own(tmp_path: Path):
+    """torchmetrics bucketizes with right=True over B + 1 edges: p = 1 falls past the last bin. Four samples
+    of p = 1 with outcomes 1, 1, 1, 0 and one of p = 0.5 with outcome 1, in 2 bins: slot [0.5, 1) has a gap
+    of 0.5 (share 1/5), the slot of 1 a gap of 0.25 (share 4/5): l1 = 0.1 + 0.2 = 0.3."""
+    preds = _csv(tmp_path / "p.csv", np.array([1.0, 1.0, 1.0, 1.0, 0.5])[:, None])
+    targets = _csv(tmp_path / "t.csv", np.array([1, 1, 1, 0, 1])[:, None])
+    assert _value("calibration_error", preds, targets, "--bins", "2", "-f", "value") == pytest.approx(0.3, rel=1e-15)
+    table = runner.invoke(app, ["calibration_error", preds, targets, "--bins", "2"]).stdout
+    assert "n_b = 0, 1 (+ 4 at p = 1)" in table
+
+
+@pytest.mark.parametrize(
+    "flags, found",
+    [
+        (["--ci"], "--ci does not apply"),
+        (["--grad"], "--grad does not apply"),
+        (["-r", "samples"], "only --reduce all applies"),
+        (["--group-by", "sample"], "grouping does not apply"),
+        (["--bins", "0"], "must be >= 1"),
+        (["--norm", "l3"], "l3"),
+    ],
+)
+def test_what_calibration_bins_cannot_be_is_refused(tmp_path: Path, flags, found):
+    preds, targets = _doctest_pair(tmp_path)
+    assert found in _refused("calibration_error", preds, targets, *flags)
+
+
+def test_calibration_error_refuses_weights_columns_and_outcomes_not_0_or_1(tmp_path: Path):
+    preds, targets = _doctest_pair(tmp_path)
+    weights = _csv(tmp_path / "w.csv", np.ones((5, 1)))
+    assert "takes no sample weights" in _refused("ece", preds, targets, "--weights", weights)
+    two = _csv(tmp_path / "p2.csv", np.full((5, 2), 0.5))
+    assert "give the positive class's column" in _refused("ece", two, _csv(tmp_path / "t2.csv", np.zeros((5, 2))))
+    soft = _csv(tmp_path / "soft.csv", np.array([1, 0.5, 0, 1, 1])[:, None])
+    assert "0.5 is not 0 or 1" in _refused("ece", preds, soft)
+    outside = _csv(tmp_path / "big.csv", np.array([0.2, 1.5, 0.3, 0.4, 0.5])[:, None])
+    assert "pass --from-logits" in _refused("ece", outside, targets)
+
+
+def test_calibration_bins_of_two_shards_merge_to_the_one_runs_bits(tmp_path: Path):
+    """Bins are exact sums (counts, outcomes, and the probabilities summed exactly): the states of two
+    shards merge to the bits of one run over both."""
+    rng = np.random.default_rng(7)
+    p, t = rng.uniform(0, 1, (300, 1)), (rng.random((300, 1)) < 0.3) * 1.0
+    whole = _value("ece", _csv(tmp_path / "p.csv", p), _csv(tmp_path / "t.csv", t), "--norm", "l2", "-f", "value")
+    for name, rows in (("a", slice(0, 113)), ("b", slice(113, 300))):
+        pair = _csv(tmp_path / f"p{name}.csv", p[rows]), _csv(tmp_path / f"t{name}.csv", t[rows])
+        saved = runner.invoke(app, ["ece", *pair, "--norm", "l2", "--save-state", str(tmp_path / f"{name}.json"), "-q"])
+        assert saved.exit_code == 0, saved.stderr
+    merged = _value("merge", tmp_path / "a.json", tmp_path / "b.json", "-f", "value")
+    assert merged == whole

@@ -46,3 +46,24 @@ def test_without_orjson_it_is_repr(monkeypatch):
     monkeypatch.setattr(rows, "_orjson", lambda: None)
     values = np.array([1e-5, 0.1, 1e16, np.nan] * 100)
     assert rows.shortest_text(values) == _repr_text(values)
+
+
+def test_the_arrays_orjson_corrupts_the_heap_on_are_written_safely():
+    """orjson 3.12 and 3.13 abort the process ("double free or corruption") writing 331 copies of this
+    24-character float64 through OPT_SERIALIZE_NUMPY (found by test_shortest_text_is_repr; 3.11.9 does not).
+    losscli hands orjson lists: the CSV, JSON Lines and JSON writers all go through these two functions. In a
+    child process, so that a corrupted heap fails this test instead of killing the suite."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from losscli.report import outputs, rows\n"
+        "v = np.full(331, -3.9685326062766875e-143)\n"
+        "for _ in range(50):\n"
+        "    assert rows.shortest_text(v) == [repr(-3.9685326062766875e-143)] * 331\n"
+        "    assert outputs.dumps_bytes({'per_sample': v, 'two': v.reshape(-1, 1)}).count(b'e-143') == 662\n"
+        "print('written')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == "written\n", (done.returncode, done.stderr[-500:])

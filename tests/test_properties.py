@@ -44,7 +44,7 @@ PER_SAMPLE_ONLY = sorted(n for n, loss in LOSSES.items() if loss.per_sample_only
 SAMPLES_AND_NONE = sorted(
     n for n, loss in LOSSES.items() if not (loss.root or loss.ratio) and {"samples", "none"} <= set(loss.reductions)
 )
-ORDER_STATISTICS = sorted(n for n, loss in LOSSES.items() if loss.order)
+ORDER_STATISTICS = sorted(n for n, loss in LOSSES.items() if loss.order in ("max", "median"))
 EVERY = sorted(LOSSES)
 # counts and ranks have no gradient (--grad refused: tests/test_more_losses.py)
 DIFFERENTIABLE = {n for n, loss in LOSSES.items() if loss.elements not in NOT_DIFFERENTIABLE and not loss.order}
@@ -121,7 +121,8 @@ def problems(draw, name: str, min_rows: int = 1):
     resolved = loss.resolve_options(options)
     labels = loss.targets == "labels"
     n = draw(st.integers(min_rows, 6))
-    c = draw(st.integers(2 if labels else 1, 1 if loss.order == "max" else 4))  # max_error: one output
+    one_output = loss.order in ("max", "bins")  # max_error and calibration_error take one column
+    c = draw(st.integers(2 if labels else 1, 1 if one_output else 4))
     unit = st.floats(0.0, 1.0, allow_nan=False, allow_infinity=False)
     u = draw(arrays(np.float64, (n, c), elements=unit))
     pred_domain, target_domain = loss.domains(resolved)
@@ -280,17 +281,73 @@ def test_an_order_statistic_is_numpys_of_each_output_then_their_mean(name, data)
 def test_an_order_statistic_is_the_same_over_any_blocks(name, data):
     """Blocks of any size merge to the one-block value to the bit (a maximum of maxima; a median of the
     values held)."""
-    from losscli.core.state import LossState
+    from losscli.core.order import order_statistic_of
 
     name, preds, targets, options = data.draw(problems(name, min_rows=2))
     terms = np.abs(preds - targets)
     cut = data.draw(st.integers(1, len(preds) - 1))
-    whole, first, second = (LossState(terms.shape[1], order=LOSSES[name].order) for _ in range(3))
-    whole.order_statistic.add(terms)
-    first.order_statistic.add(terms[:cut])
-    second.order_statistic.add(terms[cut:])
-    first.order_statistic.merge(second.order_statistic)
-    np.testing.assert_array_equal(first.order_statistic.per_output(), whole.order_statistic.per_output())
+    whole, first, second = (order_statistic_of(LOSSES[name].order, terms.shape[1], {}) for _ in range(3))
+    whole.add(terms, preds, targets)
+    first.add(terms[:cut], preds[:cut], targets[:cut])
+    second.add(terms[cut:], preds[cut:], targets[cut:])
+    first.merge(second)
+    np.testing.assert_array_equal(first.per_output(), whole.per_output())
+
+
+def _calibration_by_hand(p: np.ndarray, t: np.ndarray, bins: int, norm: str) -> float:
+    """torchmetrics' binary calibration error written out bin by bin: bin b holds b/B <= p < (b+1)/B, and
+    p = 1 a bin of its own."""
+    gaps, shares = [], []
+    for b in range(bins + 1):
+        inside = (p >= b / bins) & (p < (b + 1) / bins) if b < bins else p == 1.0
+        if inside.any():
+            gaps.append(abs(t[inside].mean() - p[inside].mean()))
+            shares.append(inside.sum() / len(p))
+    gap, share = np.array(gaps), np.array(shares)
+    if norm == "max":
+        return float(gap.max())
+    if norm == "l2":
+        return float(np.sqrt(np.sum(gap**2 * share)))
+    return float(np.sum(gap * share))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_calibration_error_is_its_bins_written_out(data):
+    """The value is the bins' gaps weighted by their shares (l1), their root mean square (l2) or the largest
+    (max); with one bin, l1 is |mean t - mean p| (no bin can hide a gap)."""
+    n = data.draw(st.integers(1, 30))
+    p = data.draw(arrays(np.float64, (n,), elements=st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(0, 1)))
+    t = data.draw(arrays(np.float64, (n,), elements=st.sampled_from([0.0, 1.0])))
+    bins = data.draw(st.integers(1, 12))
+    norm = data.draw(st.sampled_from(["l1", "l2", "max"]))
+    got = losscli.compute("calibration_error", p[:, None], t[:, None], bins=bins, norm=norm)
+    assert _close(got.value, _calibration_by_hand(p, t, bins, norm), 1.0)
+    assert got.n == n
+    if bins == 1 and norm == "l1" and not (p == 1.0).any():
+        assert _close(got.value, abs(t.mean() - p.mean()), 1.0)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_calibration_bins_merge_to_the_one_pass_value(data):
+    """Bins are sums: two blocks merged give the one-block bins, each count exactly and each sum to its last
+    bits of addition order."""
+    from losscli.core.order import order_statistic_of
+
+    n = data.draw(st.integers(2, 30))
+    p = data.draw(arrays(np.float64, (n, 1), elements=st.floats(0, 1)))
+    t = data.draw(arrays(np.float64, (n, 1), elements=st.sampled_from([0.0, 1.0])))
+    cut = data.draw(st.integers(1, n - 1))
+    options = {"bins": data.draw(st.integers(1, 12)), "norm": "l1", "from_logits": False}
+    whole, first, second = (order_statistic_of("bins", 1, options) for _ in range(3))
+    whole.add(p - t, p, t)
+    first.add(p[:cut] - t[:cut], p[:cut], t[:cut])
+    second.add(p[cut:] - t[cut:], p[cut:], t[cut:])
+    first.merge(second)
+    np.testing.assert_array_equal(first.counts, whole.counts)
+    np.testing.assert_allclose(first.confidence, whole.confidence, rtol=1e-13, atol=0)
+    assert _close(first.value(), whole.value(), 1.0)
 
 
 ROOTS = sorted(n for n, loss in LOSSES.items() if loss.root)

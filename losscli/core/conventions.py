@@ -1254,6 +1254,21 @@ def _minkowski(c: Call) -> None:
         c.add("numpy", [Variant(f"np.sum(np.abs(p - t) ** {p}) ** (1 / {p})", "none", None)])
 
 
+@builds("calibration_error")
+def _calibration_error(c: Call) -> None:
+    """torchmetrics' binary calibration error of one probability a sample; it takes no weights. Its
+    edges are torch.linspace's (see core/order.py bin_edges)."""
+    if c.weighted or c.C != 1:
+        return
+    bins, norm = c.o["bins"], c.o["norm"]
+    call = (
+        "torchmetrics.functional.classification.binary_calibration_error("
+        f"p.ravel(), t.ravel().long(), n_bins={bins}, norm={norm!r})"
+    )
+    note = "sigmoided first, as torchmetrics does when a score is outside [0, 1]" if c.logits else ""
+    c.add("torchmetrics", [Variant(call, "all", None, note)])
+
+
 @builds("max_error", "median_absolute_error")
 def _order_statistics(c: Call) -> None:
     """scikit-learn's max_error takes one output (1-D arrays); median_absolute_error any number, each

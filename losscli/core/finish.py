@@ -13,6 +13,7 @@ from typing import NamedTuple, cast
 import numpy as np
 
 from ..errors import InputError
+from .order import Bins
 from .reduce import REDUCTIONS, Reduction, SampleAxis
 from .result import Alternative, Kept, Result, short
 from .state import LossState
@@ -24,6 +25,8 @@ def plural(count: int, word: str) -> str:
 
 
 def summed_text(reduction: Reduction, task: LossTask | None = None) -> str:
+    if task is not None and task.spec.order == "bins":
+        return "binned by the predicted probability"
     if task is not None and task.spec.order:  # a maximum or a median, not a sum: --reduce all alone applies
         statistic = "maximum" if task.spec.order == "max" else "median"
         return f"each output's {statistic} over the samples, mean over the outputs"
@@ -162,21 +165,39 @@ def _rooted(task: LossTask, formula: str) -> str:
 
 def _order_statistic(task: LossTask, state: LossState, samples: SampleAxis, n_outputs: int):
     """A maximum or a median of each output's terms over the samples, their mean over the outputs
-    (scikit-learn's multioutput='uniform_average'): value, per-output values, formulas, n's words."""
-    spec = task.spec
-    assert state.order_statistic is not None, "an order statistic's state keeps it"
-    per_output = state.order_statistic.per_output()
-    statistic = spec.order  # "max" or "median"
+    (scikit-learn's multioutput='uniform_average'), or the calibration error of the bins: value,
+    per-output values, formulas, n's words."""
+    spec, statistic = task.spec, state.order_statistic
+    assert statistic is not None, "an order statistic's state keeps it"
+    if isinstance(statistic, Bins):
+        return _calibration(task, statistic, samples)
+    per_output = statistic.per_output()
     value = float(per_output.mean())
-    po_formula = f"O[j] = {statistic}_i l[i, j]"
-    of = f"{samples.text}, their {'maximum' if statistic == 'max' else 'median'}"
+    po_formula = f"O[j] = {spec.order}_i l[i, j]"
+    of = f"{samples.text}, their {'maximum' if spec.order == 'max' else 'median'}"
     if n_outputs == 1:
-        formula = f"{spec.name} = {statistic}_i l[i] = {short(value)}"
+        formula = f"{spec.name} = {spec.order}_i l[i] = {short(value)}"
         text = of
     else:
-        formula = f"{spec.name} = sum_j {statistic}_i l[i, j] / C = {short(value)}"
+        formula = f"{spec.name} = sum_j {spec.order}_i l[i, j] / C = {short(value)}"
         text = f"{of} per output, mean over {plural(n_outputs, 'output')}"
     return value, per_output, formula, po_formula, text
+
+
+def _calibration(task: LossTask, bins: Bins, samples: SampleAxis):
+    """The calibration error of the bins, each bin's n said (the last slot: probabilities of exactly 1)."""
+    value = bins.value()
+    counts = ", ".join(f"{int(c):,}" for c in bins.counts[: bins.bins]) + (
+        f" (+ {int(bins.counts[-1]):,} at p = 1)" if bins.counts[-1] else ""
+    )
+    text = f"{samples.text} in {bins.bins} bins of p, n_b = {counts}"
+    words = {
+        "l1": "sum_b (n_b / N) |acc_b - conf_b|",
+        "l2": "sqrt(sum_b (n_b / N) (acc_b - conf_b)^2)",
+        "max": "max_b |acc_b - conf_b|",
+    }
+    formula = f"{task.spec.name} = {words[bins.norm]} = {short(value)}   (acc_b, conf_b: bin b's mean t and p)"
+    return value, np.array([value]), formula, "O[0] = the calibration error", text
 
 
 def gradient_scale(task: LossTask, figures: Batch) -> np.ndarray | float:
@@ -268,6 +289,7 @@ def finish(task: LossTask, state: LossState, *, arrays: Arrays | None = None, in
         alternatives=alternatives,
         non_finite=why_not_finite(task, state, figures.value),
         grad=grad,
+        bins=state.order_statistic.table() if isinstance(state.order_statistic, Bins) else None,
     )
 
 

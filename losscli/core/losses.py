@@ -851,3 +851,12 @@ def minkowski(pred: np.ndarray, target: np.ndarray, p: float = 2.0) -> np.ndarra
     """``|p - t|^p``: the p-th root of its sum is the Minkowski distance of the predictions to the targets.
     Matches ``torchmetrics.functional.minkowski_distance(p, t, p)`` (sum over every element, then the root)."""
     return np.power(np.abs(pred - target), p)
+
+
+def calibration_gap(pred: np.ndarray, target: np.ndarray, from_logits: bool = False) -> np.ndarray:
+    """``p - t`` per sample, p the positive class's probability (a sigmoid of a logit with
+    ``from_logits``), t 0 or 1: its mean over a bin of p is that bin's conf - acc. The value is over the
+    bins (core/order.py ``Bins``). Matches ``torchmetrics.functional.classification.
+    binary_calibration_error(p, t, n_bins=15, norm="l1")`` through its bins."""
+    q = _sigmoid(pred) if from_logits else pred
+    return q - target

@@ -479,6 +479,30 @@ FROM_LOGITS_DICE = Option(
 FROM_LOGITS_BINARY_DICE = FROM_LOGITS_DICE._replace(
     help="Predictions are logits: a sigmoid of each (optax's apply_sigmoid); off: probabilities."
 )
+BINS = Option(
+    "bins",
+    15,
+    "Bins of the predicted probability, of equal width in [0, 1] (torchmetrics' n_bins).",
+    kind="int",
+    valid=lambda v: v >= 1,
+    need="must be >= 1",
+    to_elements=False,
+)
+NORM_CALIBRATION = Option(
+    "norm",
+    "l1",
+    "l1: the expected calibration error (each bin's gap weighted by its share); l2: their root mean square; "
+    "max: the largest gap (torchmetrics' norm).",
+    kind="choice",
+    choices=("l1", "l2", "max"),
+    to_elements=False,
+)
+FROM_LOGITS_CALIBRATION = Option(
+    "from_logits",
+    False,
+    "Predictions are logits: a sigmoid of each first (as torchmetrics does outside [0, 1]).",
+    kind="flag",
+)
 P_MINKOWSKI = Option(
     "p",
     2.0,
@@ -700,6 +724,11 @@ def _ratio_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
         return None, None
     hint = with_hint(PROBABILITY, "--like keras takes any numbers, as Keras does")
     return hint, hint
+
+
+def _calibration_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
+    preds = None if options["from_logits"] else with_hint(PROBABILITY, "pass --from-logits if they are logits")
+    return preds, BINARY
 
 
 def _dice_logits_domains(options: Mapping) -> tuple[Domain | None, Domain | None]:
@@ -1372,6 +1401,22 @@ LOSSES: tuple[Loss, ...] = (
         tensors_refused="minkowski over N-D inputs is not built; give (N, C) inputs (torchmetrics sums every "
         "element: a reshape to one row a sample gives its number)",
     ),
+    Loss(
+        "calibration_error",
+        "calibration error (binary)",
+        "p - t per sample; the value is over bins of p: sum_b (n_b / N) |acc_b - conf_b| (l1)",
+        "torchmetrics binary_calibration_error",
+        L.calibration_gap,
+        aliases=("ece", "binary_calibration_error", "expected_calibration_error"),
+        options=(BINS, NORM_CALIBRATION, FROM_LOGITS_CALIBRATION),
+        order="bins",
+        domains=_calibration_domains,
+        notes="Each bin holds the probabilities from its lower edge up to its upper one (torchmetrics' "
+        "bucketize); a probability of exactly 1 has a slot of its own, as in torchmetrics. Edges are k / B "
+        "correctly rounded: torchmetrics' linspace edges can differ in their last bit with the CPU.",
+        tensors_refused="calibration_error over N-D inputs is not built; give one probability a sample "
+        "(torchmetrics flattens the extra axes into the samples: reshape to (N * H * W, 1) for its number)",
+    ),
 )
 
 # Losses whose every term is >= 0 whatever the inputs and options (a square, an absolute value,
@@ -1453,6 +1498,7 @@ TASKS: dict[str, tuple[str, ...]] = {
     ),  # fmt: skip
     "probabilities and classes": (
         "bce",
+        "calibration_error",
         "focal",
         "cce",
         "sparse_cce",

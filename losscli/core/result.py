@@ -197,6 +197,7 @@ class Result:
     signature: str = ""  # what reproduces the number: see signature_of
     groups: Grouped | None = None  # each group's n, value and share (--group-by, --group-col, --groups)
     output_names: list[str] | None = None  # the predictions' column names (price, rent; a predict_proba's classes)
+    bins: list[dict[str, float | None]] | None = None  # calibration_error's bins: edges, n, mean p and mean t
 
     def output_name(self, j: int) -> str:
         """Output j as the input names it ("rent"), or its index where the input names none."""
@@ -260,6 +261,10 @@ class Result:
                 del data[key]
         if not self.grad:
             del data["gradient"]
+        if self.bins is not None:  # calibration_error's own key, after per_output
+            at = list(data).index("per_output") + 1
+            items = list(data.items())
+            data = dict([*items[:at], ("bins", self.bins), *items[at:]])
         if self.groups is not None:  # additive keys, present only with groups (docs/groups.md)
             data.update(self.groups.to_dict())
         return data

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .order import OrderStatistic, order_statistic_from_dict
 from .sums import (
     ExactSum,
     Sketch,
@@ -139,50 +140,6 @@ class RowKeeper:
             del self.records[i]
 
 
-class Maxima:
-    """Each output's largest term so far: a maximum merges exactly (NaN, once seen, stays)."""
-
-    kind = "max"
-
-    def __init__(self, width: int):
-        self.values = np.full(width, -np.inf)
-
-    def add(self, terms: np.ndarray) -> None:
-        if len(terms):
-            np.maximum(self.values, terms.max(axis=0), out=self.values)
-
-    def merge(self, other: Maxima) -> None:
-        np.maximum(self.values, other.values, out=self.values)
-
-    def per_output(self) -> np.ndarray:
-        return self.values.copy()
-
-
-class Held:
-    """Every term, for a median: it needs its values, not sums (8 bytes an element, in memory; a state
-    that holds them is not written to a file: see engine/plan.py)."""
-
-    kind = "median"
-
-    def __init__(self, width: int):
-        self.blocks: list[np.ndarray] = []
-        self.width = width
-
-    def add(self, terms: np.ndarray) -> None:
-        self.blocks.append(np.array(terms, dtype=np.float64))
-
-    def merge(self, other: Held) -> None:
-        self.blocks.extend(other.blocks)  # of the rows after these: a median does not mind their order
-
-    def per_output(self) -> np.ndarray:
-        if not self.blocks:
-            return np.full(self.width, np.nan)
-        return np.median(np.concatenate(self.blocks), axis=0)
-
-
-ORDER_STATISTICS: dict[str, type[Maxima] | type[Held]] = {"max": Maxima, "median": Held}
-
-
 class LossState:
     """The running sums of one loss over the blocks seen so far."""
 
@@ -192,7 +149,7 @@ class LossState:
         keep: Keep = DEFAULT_KEEP,
         term_columns: int | None = None,
         signed: bool = False,
-        order: str = "",
+        order_statistic: OrderStatistic | None = None,
     ):
         self.n_outputs = n_outputs
         self.signed = signed  # terms may be negative: each block summed exactly (see sums.py)
@@ -209,7 +166,7 @@ class LossState:
         self.worst_elements = TopK(keep.top)
         self.kept = RowKeeper(keep)
         # an order statistic's own state (max_error, median_absolute_error): its value is no sum of terms
-        self.order_statistic: Maxima | Held | None = ORDER_STATISTICS[order](width) if order else None
+        self.order_statistic = order_statistic
 
     def add(self, start: int, block: BlockTerms, per_sample: np.ndarray, gradient, ids, pred, labels) -> None:
         terms = block.terms
@@ -231,7 +188,7 @@ class LossState:
         if not np.isfinite(total):  # the sum screens for inf and NaN; the mask only then
             self.non_finite += int((~np.isfinite(terms)).sum())
         if self.order_statistic is not None:
-            self.order_statistic.add(terms)
+            self.order_statistic.add(terms, pred, block.targets)
         keep = self.kept.keep
         if per_sample is None or not keep.anything:  # only the sums are wanted
             return
@@ -268,8 +225,8 @@ class LossState:
         order_array = np.asarray(order, dtype=np.intp)
         place = np.argsort(order_array)
         if len(self.per_output.high) == len(order):  # per-sample-only losses have one column
-            if isinstance(self.order_statistic, Maxima):
-                self.order_statistic.values = self.order_statistic.values[order_array]
+            if self.order_statistic is not None:
+                self.order_statistic.permute(order_array)
             for name in ("per_output", "scale_per_output"):
                 vector = getattr(self, name)
                 setattr(self, name, VectorSum(len(order), vector.high[order_array], vector.low[order_array]))
@@ -328,8 +285,6 @@ def _from_optional_array(hexes, shape) -> np.ndarray | None:
 
 def state_to_dict(state: LossState) -> dict:
     """Everything a state holds, every float to the last bit (hex), for ``--save-state``."""
-    if isinstance(state.order_statistic, Held):
-        raise ValueError("a median's state holds its values; it is not written (engine/plan.py refuses first)")
     kept = state.kept
     records = {
         str(i): {
@@ -354,9 +309,7 @@ def state_to_dict(state: LossState) -> dict:
         "scale_total": state.scale_total.to_dict(),
         "scale_per_output": vector_to_dict(state.scale_per_output),
         "non_finite": state.non_finite,
-        "maxima": None
-        if state.order_statistic is None
-        else [float(x).hex() for x in state.order_statistic.per_output()],
+        "order_statistic": None if state.order_statistic is None else state.order_statistic.to_dict(),
         "sketch": state.sketch.to_dict(),
         "worst_elements": topk_to_dict(state.worst_elements),
         "kept": {
@@ -379,9 +332,7 @@ def state_from_dict(data: dict) -> LossState:
     state.scale_total = ExactSum.from_dict(data["scale_total"])
     state.scale_per_output = vector_from_dict(data["scale_per_output"])
     state.non_finite = int(data["non_finite"])
-    if data.get("maxima") is not None:  # max_error's state (a median's is never written)
-        state.order_statistic = Maxima(len(data["maxima"]))
-        state.order_statistic.values = np.array([float.fromhex(x) for x in data["maxima"]])
+    state.order_statistic = order_statistic_from_dict(data.get("order_statistic"))
     state.sketch = Sketch.from_dict(data["sketch"])
     state.worst_elements = topk_from_dict(data["worst_elements"])
     kept = data["kept"]

@@ -91,8 +91,12 @@ def prepare(
     if reduction.name not in spec.reductions:
         raise UsageError(why_not(spec, reduction.name))
     if spec.order and weighted:
-        takes = "takes none" if spec.order == "max" else "weighs a median by its weights: not built here yet"
-        raise UsageError(f"{spec.name} takes no sample weights (scikit-learn's {spec.name} {takes})")
+        takes = {
+            "max": "scikit-learn's max_error takes none",
+            "median": "scikit-learn's weighs a median by its weights: not built here yet",
+            "bins": "torchmetrics' binary_calibration_error takes none",
+        }[spec.order]
+        raise UsageError(f"{spec.name} takes no sample weights ({takes})")
     if weight_divisor is not None and weight_divisor not in WEIGHT_DIVISORS:
         raise UsageError(f"unknown weight divisor {weight_divisor!r}; use sum or count")
     given = {name for name, value in (options or {}).items() if value is not None}
@@ -101,6 +105,8 @@ def prepare(
 
 
 def why_not(spec: Loss, reduce: str) -> str:
+    if spec.order == "bins":
+        return f"{spec.name} is one value over bins of the predicted probability; only --reduce all applies"
     if spec.order:
         statistic = "maximum" if spec.order == "max" else "median"
         return (

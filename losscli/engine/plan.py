@@ -176,7 +176,16 @@ def _check_order_statistics(request: RunRequest, specs: list[Loss], n_outputs: i
                 f"max_error takes one output, as scikit-learn's max_error does; these inputs have {n_outputs} "
                 "columns: choose one (--pred-col and --target-col in the one-file form, or a column each)"
             )
-        what = f"{spec.name} is the {'maximum' if spec.order == 'max' else 'median'} of the terms, not a mean"
+        if spec.order == "bins" and n_outputs > 1:
+            raise UsageError(
+                f"calibration_error takes one probability a sample (the positive class's), as torchmetrics' "
+                f"binary_calibration_error; these inputs have {n_outputs} columns: give the positive class's column"
+            )
+        what = {
+            "max": f"{spec.name} is the maximum of the terms, not a mean",
+            "median": f"{spec.name} is the median of the terms, not a mean",
+            "bins": f"{spec.name} is a function of its bins' means, not a mean of its terms",
+        }[spec.order]
         statistics = request.statistics
         asked = [
             (statistics.ci is not None, "--ci", "its intervals resample sums"),

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 import numpy as np
 
 from ..core.finish import Arrays, NoSamples, finish
+from ..core.order import order_statistic_of
 from ..core.registry import NON_NEGATIVE_TERMS
 from ..core.result import Result
 from ..core.state import NOTHING, Keep, LossState
@@ -244,7 +245,9 @@ def _terms(task: LossTask, block: Prepared, where, var_rows):
 def _new_state(task: LossTask, n_outputs: int, keep: Keep) -> LossState:
     signed = task.spec.name not in NON_NEGATIVE_TERMS  # its blocks are summed exactly
     columns = 1 if task.spec.per_sample_only else None
-    return LossState(n_outputs, keep, term_columns=columns, signed=signed, order=task.spec.order)
+    width = 1 if task.spec.per_sample_only else n_outputs
+    order = order_statistic_of(task.spec.order, width, task.options)
+    return LossState(n_outputs, keep, term_columns=columns, signed=signed, order_statistic=order)
 
 
 def _statistic_rows(task: LossTask, terms) -> tuple[np.ndarray, np.ndarray]:

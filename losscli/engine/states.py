@@ -290,8 +290,8 @@ def _merged(states: list) -> LossState:
         all(k.histogram for k in keeps),
     )
     first = states[0]
-    order = "" if first.order_statistic is None else first.order_statistic.kind
-    out = LossState(first.n_outputs, keep, term_columns=len(first.per_output.high), order=order)
+    order = None if first.order_statistic is None else first.order_statistic.empty()
+    out = LossState(first.n_outputs, keep, term_columns=len(first.per_output.high), order_statistic=order)
     for state in states:
         state.shift(out.rows)  # each run numbered its samples from 0
         out.merge(state)

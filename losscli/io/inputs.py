@@ -448,8 +448,12 @@ def _count_mismatch(a: Reading, na: int, b: Reading, nb: int) -> InputError:
     hint = ""
     for reading in (a, b):
         header = reading.table.layout.header
-        if header is not None and header.how.startswith("pandas' default column names"):
-            hint = f" (is the first row of {reading.name} a header? --header / --no-header say)"
+        if header is not None and header.how.startswith("pandas' default column name"):  # names, or name 0
+            cells = ",".join(header.names)
+            hint = (
+                f" ({reading.name}'s first row {cells!r} was read as pandas' default column names: "
+                "pass --no-header if it is data)"
+            )
     return InputError(f"{a.name} has {na:,} rows but {b.name} has {nb:,}; every input needs one row per sample{hint}")
 
 

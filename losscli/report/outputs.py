@@ -65,7 +65,7 @@ def dumps_bytes(value, indent: bool = False) -> bytes:
     """Strict JSON as UTF-8 bytes: what is written, with no text copy in between."""
     orjson = _orjson()
     if orjson is not None:
-        options = orjson.OPT_SERIALIZE_NUMPY | (orjson.OPT_INDENT_2 if indent else 0)
+        options = orjson.OPT_INDENT_2 if indent else 0
         try:
             return orjson.dumps(_orjson_ready(value), option=options)
         except TypeError:
@@ -78,11 +78,12 @@ def dumps_bytes(value, indent: bool = False) -> bytes:
 
 
 def _orjson_ready(value):
-    """orjson writes NaN as null itself; only non-contiguous or non-native arrays need copying."""
+    """Plain values for orjson, which writes a float NaN as null itself. Arrays go as lists: orjson 3.12
+    and 3.13 corrupt the heap writing some float64 arrays through OPT_SERIALIZE_NUMPY (see rows.py)."""
     if isinstance(value, PlainList):
         return value
     if isinstance(value, np.ndarray):
-        return np.ascontiguousarray(value) if value.dtype.kind == "f" else value.tolist()
+        return value.tolist()
     if isinstance(value, dict):
         return {k: _orjson_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

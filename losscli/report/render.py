@@ -276,7 +276,8 @@ def _summary(result: Result) -> Table:
     if given:
         summary.add_row("options", ", ".join(f"{k}={_option_text(v)}" for k, v in given.items()))
     summary.add_row("reduce", f"{result.reduce}: {result.summed_text}")
-    summary.add_row("same as", result.reduction.known_as)
+    if result.mean_of_terms:  # a root, a ratio, a maximum or bins are not the reduction's call alone
+        summary.add_row("same as", result.reduction.known_as)
     if result.weights:
         divisor = _DIVISORS[result.weights["divisor"]]
         summary.add_row("weights", f"the terms carry the weights; a mean over samples divides by {divisor}")

@@ -25,16 +25,18 @@ def _orjson():
 
 def shortest_text(values: np.ndarray) -> list[str]:
     """Shortest round-trip text of every value: Python's repr, as json and csv write it, the same
-    text with or without orjson. orjson (``losscli[fast]``) writes a float array about 5x faster
-    (0.11 s against 0.54 s for 1,000,000 here) and the same digits, but writes an exponent where
+    text with or without orjson. orjson (``losscli[fast]``) writes a float array's list about 5x faster
+    than repr does, and the same digits, but writes an exponent where
     repr does not and the other way round (0.00001 for repr's 1e-05): the values repr writes with
     an exponent (below 1e-4 or from 1e16 on, with a margin either side) and those not finite are
     written by repr."""
     orjson = _orjson() if values.dtype.kind == "f" and values.size > 64 else None
     if orjson is None:
         return list(map(repr, values.tolist()))
-    flat = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)  # float32 too: repr of the float64
-    out = orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].decode("ascii").split(",")
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)  # float32 too: repr of the float64
+    # a list of floats, not OPT_SERIALIZE_NUMPY: orjson 3.12 and 3.13 corrupt the heap writing some float64
+    # arrays that way (331 copies of -3.9685326062766875e-143 abort the process: tests/test_number_text.py)
+    out = orjson.dumps(flat.tolist())[1:-1].decode("ascii").split(",")
     size = np.abs(flat)
     with np.errstate(invalid="ignore"):
         by_repr = ~((size >= 1.001e-4) & (size < 0.999e16)) & (size != 0)  # NaN: not >= anything
